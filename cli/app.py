@@ -1,0 +1,77 @@
+"""Argument parsing and dispatch; bad input ends with exit 2 and one line on stderr."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from . import explain_cmd, inspect_cmds
+
+COMMAND_MODULES = [inspect_cmds, explain_cmd]
+EXIT_BAD_INPUT = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but usage errors are one line."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"{self.prog}: error: {message}\n")
+        raise SystemExit(EXIT_BAD_INPUT)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full command-line parser."""
+    parser = _Parser(prog="convscope", description="Look inside convolutional image classifiers.")
+    commands = parser.add_subparsers(dest="command", parser_class=_Parser)
+    gui = commands.add_parser("gui", help="open the window (the default)")
+    gui.add_argument("--model", help="model to open (default: the bundled demo)")
+    gui.add_argument("--images", help="image folder to open (default: the demo images)")
+    gui.add_argument("--trust-model", action="store_true", help="load a model that safe mode refuses")
+    gui.set_defaults(run=run_gui)
+    for module in COMMAND_MODULES:
+        module.add_commands(commands)
+    return parser
+
+
+def run_gui(args: argparse.Namespace) -> int:
+    """Open the window, or until it exists, explain a demo image."""
+    try:
+        from gui.app import run_window
+    except ImportError:
+        return _demo_without_window()
+    return run_window(args)
+
+
+def _demo_without_window() -> int:
+    import tempfile
+    from pathlib import Path
+
+    from .common import DEMO_IMAGES, DEMO_MODEL
+    from .explain_cmd import run_explain
+
+    image = sorted((DEMO_IMAGES / "scratch").glob("*[0-9].png"))[0]
+    out = Path(tempfile.mkdtemp(prefix="convscope-")) / "overlay.png"
+    args = argparse.Namespace(model=str(DEMO_MODEL), preprocessing=None, trust_model=False, image=str(image),
+                              method="gradcam", layer=None, class_=None, output=0, out=str(out),
+                              save_heatmap=None, alpha=0.4, colormap="jet", json=False)
+    return run_explain(args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run a command; ConvScope errors become one line on stderr and exit code 2."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(argv or ["gui"])
+    from engine.errors import Cancelled, ConvScopeError
+
+    try:
+        return args.run(args)
+    except ConvScopeError as exc:
+        sys.stderr.write(f"convscope: error: {exc}\n")
+        return EXIT_BAD_INPUT
+    except Cancelled:
+        sys.stderr.write("convscope: cancelled\n")
+        return 130
+    except KeyboardInterrupt:
+        sys.stderr.write("convscope: interrupted\n")
+        return 130

@@ -1,0 +1,324 @@
+"""Reading images from files or bytes with OpenCV, keeping 16-bit and float precision.
+
+Every failure (missing, empty, truncated, corrupt, not an image, too large) is an
+:class:`ImageLoadError` with a one-line reason; cv2 exceptions and ``None`` never leak.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import re
+import struct
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from engine.errors import ImageLoadError
+
+MAX_PIXELS: int = 120_000_000
+# A file this large cannot hold an image within MAX_PIXELS in any sane encoding.
+MAX_FILE_BYTES: int = MAX_PIXELS * 16
+
+IMAGE_SUFFIXES: frozenset[str] = frozenset(
+    {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm", ".pbm", ".jp2"}
+)
+_MASK_STEM_ENDINGS = ("_mask", "_label")
+_MASK_FOLDERS = frozenset({"ground_truth", "label"})
+
+
+@dataclass(frozen=True)
+class LoadedImage:
+    """A decoded image: an 8-bit display copy and a full-precision float copy, both RGB."""
+
+    path: str
+    display: np.ndarray
+    pixels: np.ndarray
+    gray_source: bool
+    source_dtype: str
+    significant_bits: int
+
+    @property
+    def height(self) -> int:
+        """Rows of the (orientation-corrected) image."""
+        return int(self.pixels.shape[0])
+
+    @property
+    def width(self) -> int:
+        """Columns of the (orientation-corrected) image."""
+        return int(self.pixels.shape[1])
+
+
+# ---------------------------------------------------------------- header sizes
+
+
+def _u16(data: bytes, off: int, big: bool) -> int:
+    return struct.unpack_from(">H" if big else "<H", data, off)[0]
+
+
+def _u32(data: bytes, off: int, big: bool) -> int:
+    return struct.unpack_from(">I" if big else "<I", data, off)[0]
+
+
+def _jpeg_scan(data: bytes) -> tuple[tuple[int, int] | None, int]:
+    """(width, height) from the first SOF marker, and the offset of the first SOS (or -1)."""
+    i, size = 2, None
+    while i + 4 <= len(data):
+        if data[i] != 0xFF:
+            return size, -1
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        if marker in (0x01, 0xD8) or 0xD0 <= marker <= 0xD7:
+            i += 2
+            continue
+        if marker == 0xDA:
+            return size, i
+        if marker == 0xD9:
+            return size, -1
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC) and size is None:
+            size = (_u16(data, i + 7, True), _u16(data, i + 5, True))
+        i += 2 + _u16(data, i + 2, True)
+    return size, -1
+
+
+def _tiff_size(data: bytes) -> tuple[int, int] | None:
+    big = data[:2] == b"MM"
+    dims: dict[int, int] = {}
+    if _u16(data, 2, big) == 43:  # BigTIFF: 8-byte offsets and counts, 20-byte entries
+        off = struct.unpack_from(">Q" if big else "<Q", data, 8)[0]
+        count = struct.unpack_from(">Q" if big else "<Q", data, off)[0]
+        start, step, value_at = off + 8, 20, 12
+    else:
+        off = _u32(data, 4, big)
+        count, start, step, value_at = _u16(data, off, big), off + 2, 12, 8
+    for k in range(min(count, 4096)):
+        entry = start + k * step
+        tag, typ = _u16(data, entry, big), _u16(data, entry + 2, big)
+        if tag in (256, 257):
+            read = _u16 if typ == 3 else _u32
+            dims[tag] = read(data, entry + value_at, big)
+    return (dims[256], dims[257]) if len(dims) == 2 else None
+
+
+def _webp_size(data: bytes) -> tuple[int, int] | None:
+    chunk = data[12:16]
+    if chunk == b"VP8 ":
+        return _u16(data, 26, False) & 0x3FFF, _u16(data, 28, False) & 0x3FFF
+    if chunk == b"VP8L":
+        bits = _u32(data, 21, False)
+        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+    if chunk == b"VP8X":
+        w = int.from_bytes(data[24:27], "little") + 1
+        return w, int.from_bytes(data[27:30], "little") + 1
+    return None
+
+
+def _pnm_size(data: bytes) -> tuple[int, int] | None:
+    head = data[:4096]
+    if head[:2] == b"P7":
+        w, h = re.search(rb"WIDTH\s+(\d+)", head), re.search(rb"HEIGHT\s+(\d+)", head)
+        return (int(w.group(1)), int(h.group(1))) if w and h else None
+    tokens = re.sub(rb"#[^\n]*", b" ", head).split()
+    return int(tokens[1]), int(tokens[2])
+
+
+def _jp2_size(data: bytes) -> tuple[int, int] | None:
+    if data[:4] == b"\xff\x4f\xff\x51":  # raw codestream: SIZ segment
+        w = _u32(data, 8, True) - _u32(data, 16, True)
+        return w, _u32(data, 12, True) - _u32(data, 20, True)
+    at = data.find(b"ihdr", 0, 4096)
+    return (_u32(data, at + 8, True), _u32(data, at + 4, True)) if at >= 0 else None
+
+
+def _header_size(data: bytes) -> tuple[str, tuple[int, int] | None]:
+    """Format name and (width, height) read from the header alone, without decoding."""
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        return "PNG", (_u32(data, 16, True), _u32(data, 20, True))
+    if data[:2] == b"\xff\xd8":
+        return "JPEG", _jpeg_scan(data)[0]
+    if data[:2] == b"BM":
+        if _u32(data, 14, False) == 12:
+            return "BMP", (_u16(data, 18, False), _u16(data, 20, False))
+        w, h = struct.unpack_from("<ii", data, 18)
+        return "BMP", (abs(w), abs(h))
+    if data[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
+        return "TIFF", _tiff_size(data)
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WebP", _webp_size(data)
+    if re.match(rb"P[1-7Ff]\s", data[:3]):
+        return "PNM", _pnm_size(data)
+    if data[:12] == b"\x00\x00\x00\x0cjP  \r\n\x87\n" or data[:4] == b"\xff\x4f\xff\x51":
+        return "JPEG 2000", _jp2_size(data)
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "GIF", (_u16(data, 6, False), _u16(data, 8, False))
+    return "", None
+
+
+def _check_size(name: str, width: int, height: int) -> None:
+    if width <= 0 or height <= 0:
+        raise ImageLoadError(f"{name}: image has zero size ({width} x {height} pixels)")
+    if width * height > MAX_PIXELS:
+        raise ImageLoadError(
+            f"{name}: image is {width} x {height} pixels ({width * height / 1e6:.0f} megapixels),"
+            f" more than the {MAX_PIXELS / 1e6:.0f}-megapixel limit"
+        )
+
+
+# ---------------------------------------------------------------- pixel conversion
+
+
+def _scale_to_255(raw: np.ndarray) -> tuple[np.ndarray, int]:
+    """Float32 copy on a 0..255 scale, and the number of significant bits of the source."""
+    if raw.dtype == np.uint8:
+        return raw.astype(np.float32), 8
+    if raw.dtype == np.bool_:
+        return raw.astype(np.float32) * 255.0, 1
+    if raw.dtype == np.uint16:
+        bits = 12 if int(raw.max()) <= 4095 else 16
+        return raw.astype(np.float32) * np.float32(255.0 / (2**bits - 1)), bits
+    values = raw.astype(np.float64 if raw.dtype.itemsize > 4 else np.float32)
+    finite = np.isfinite(values)
+    lo, hi = (float(values[finite].min()), float(values[finite].max())) if finite.any() else (0, 0)
+    if lo >= 0.0 and hi <= 1.0:
+        values = values * 255.0  # the usual convention for float images in 0..1
+    elif lo < 0.0 or hi > 255.0:
+        values = (values - lo) * (255.0 / (hi - lo)) if hi > lo else np.zeros_like(values)
+    values[~finite] = 0.0
+    np.clip(values, 0.0, 255.0, out=values)  # float32 overflow of extreme ranges
+    return values.astype(np.float32), raw.dtype.itemsize * 8
+
+
+def _to_rgb(scaled: np.ndarray) -> tuple[np.ndarray, bool]:
+    """(H, W, 3) RGB float from 1/2/3/4-channel data; alpha is composited on white."""
+    channels = scaled.shape[2]
+    if channels not in (1, 2, 3, 4):
+        raise ImageLoadError(f"unsupported number of channels ({channels})")
+    color = scaled[..., : 1 if channels <= 2 else 3]
+    if channels in (2, 4):
+        alpha = np.clip(scaled[..., -1:], 0.0, 255.0) / 255.0
+        color = color * alpha + 255.0 * (1.0 - alpha)
+    if channels <= 2:
+        return np.repeat(color, 3, axis=2), True
+    return np.ascontiguousarray(color[..., ::-1]), False
+
+
+def _from_decoded(raw: np.ndarray, name: str) -> LoadedImage:
+    if raw.ndim == 2:
+        raw = raw[:, :, None]
+    _check_size(name, raw.shape[1], raw.shape[0])
+    scaled, bits = _scale_to_255(raw)
+    try:
+        pixels, gray = _to_rgb(scaled)
+    except ImageLoadError as exc:
+        raise ImageLoadError(f"{name}: {exc}") from None
+    pixels = pixels.astype(np.float32, copy=False)
+    display = np.clip(np.rint(pixels), 0, 255).astype(np.uint8)
+    return LoadedImage(name, display, pixels, gray, str(raw.dtype), bits)
+
+
+# ---------------------------------------------------------------- public API
+
+
+def _decode(data: bytes, name: str) -> LoadedImage:
+    if len(data) == 0:
+        raise ImageLoadError(f"{name}: file is empty")
+    try:
+        fmt, size = _header_size(data)
+    except (struct.error, ValueError, IndexError):
+        raise ImageLoadError(f"{name}: truncated or corrupt image header") from None
+    if size is not None:
+        _check_size(name, *size)
+    if fmt == "JPEG" and data.find(b"\xff\xd9", max(_jpeg_scan(data)[1], 0)) < 0:
+        raise ImageLoadError(f"{name}: truncated JPEG (no end-of-image marker)")
+    # JPEG: ANYDEPTH|ANYCOLOR applies EXIF orientation and converts CMYK to BGR.
+    # Others: UNCHANGED keeps alpha, 16-bit and float (cv2 ignores orientation there).
+    flags = cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR if fmt == "JPEG" else cv2.IMREAD_UNCHANGED
+    raw = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), flags)
+    if raw is None or raw.size == 0:
+        what = f"corrupt or truncated {fmt} data" if fmt else "not a readable image"
+        raise ImageLoadError(f"{name}: {what}")
+    return _from_decoded(raw, name)
+
+
+def decode_image(data: bytes, name: str = "<bytes>") -> LoadedImage:
+    """Decode encoded image bytes (any format cv2 reads) into a :class:`LoadedImage`.
+
+    ``pixels`` keeps full precision: 8-bit data as is, 16-bit scaled by 65535 (by 4095
+    when the maximum is <= 4095, reported as 12 significant bits), float data in 0..1
+    times 255, float or signed data already within 0..255 as is, anything else stretched
+    from its finite min..max to 0..255 (NaN and inf become 0). Alpha is composited on
+    white. EXIF orientation is applied to JPEG. Only :class:`ImageLoadError` is raised.
+    """
+    try:
+        return _decode(bytes(data), name)
+    except ImageLoadError:
+        raise
+    except MemoryError:
+        raise ImageLoadError(f"{name}: not enough memory to decode the image") from None
+    except Exception as exc:  # cv2.error and anything a malformed file may provoke
+        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        raise ImageLoadError(f"{name}: cannot decode image ({reason})") from None
+
+
+def load_image(path: str | os.PathLike) -> LoadedImage:
+    """Read and decode an image file; every failure is an ImageLoadError naming the file.
+
+    The file is read as bytes in Python (so non-ASCII and space paths work on every OS)
+    and decoded with ``cv2.imdecode``; see :func:`decode_image` for the conversion.
+    """
+    name = os.fspath(path)
+    file = pathlib.Path(name)
+    try:
+        if file.is_dir():
+            raise ImageLoadError(f"{name}: is a folder, not an image")
+        if not file.is_file():
+            raise ImageLoadError(f"{name}: file not found")
+        if file.stat().st_size > MAX_FILE_BYTES:
+            raise ImageLoadError(f"{name}: file is too large ({file.stat().st_size} bytes)")
+        data = file.read_bytes()
+    except OSError as exc:
+        raise ImageLoadError(f"{name}: cannot read file ({exc.strerror or exc})") from None
+    return decode_image(data, name)
+
+
+def _is_mask(relative: pathlib.PurePath) -> bool:
+    if relative.stem.lower().endswith(_MASK_STEM_ENDINGS):
+        return True
+    folders = relative.parts[:-1]
+    return any(p.lower() in _MASK_FOLDERS or p.startswith(".") for p in folders)
+
+
+def list_images(folder: str | os.PathLike, recursive: bool = True) -> list[pathlib.Path]:
+    """Image files under ``folder``, sorted; mask/label files and hidden files are skipped.
+
+    Skipped: names ending in ``_mask`` or ``_label`` before the suffix, anything under a
+    folder named ``ground_truth`` or ``Label`` (any case), and names starting with ".".
+    """
+    root = pathlib.Path(folder)
+    if not root.is_dir():
+        raise ImageLoadError(f"{os.fspath(folder)}: folder not found")
+    candidates = root.rglob("*") if recursive else root.iterdir()
+    found = []
+    for path in candidates:
+        relative = path.relative_to(root)
+        if path.suffix.lower() not in IMAGE_SUFFIXES or path.name.startswith("."):
+            continue
+        if not _is_mask(relative) and path.is_file():
+            found.append(path)
+    return sorted(found)
+
+
+def label_from_path(path: str | os.PathLike, root: str | os.PathLike) -> str | None:
+    """Name of the first sub-folder of ``root`` that holds ``path``; None if directly in root."""
+    file, base = pathlib.Path(path), pathlib.Path(root)
+    try:
+        parts = file.relative_to(base).parts
+    except ValueError:
+        try:
+            parts = file.resolve().relative_to(base.resolve()).parts
+        except (ValueError, OSError):
+            return None
+    return parts[0] if len(parts) >= 2 else None

@@ -1,0 +1,77 @@
+"""What every explanation method shares: its description, its inputs, its raw output."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..context import ModelContext
+from ..errors import Cancelled
+
+Progress = Callable[[int, int], None]
+CancelCheck = Callable[[], bool]
+
+
+@dataclass(frozen=True)
+class Job:
+    """One request: a batch of preprocessed inputs and what to explain in them."""
+
+    inputs: np.ndarray  # (B, H, W, C) float32, preprocessed for the model
+    classes: np.ndarray  # (B,) int32 class index per image; -1 = the predicted class
+    layer: str | None  # layer path for CAMs, None for input-gradient methods
+    output: int = 0
+    params: dict[str, Any] = field(default_factory=dict)
+    pixels: np.ndarray | None = None  # (B, H, W, 3) float32 0..255 at model size, for image-based combinations
+    progress: Progress | None = None
+    cancel: CancelCheck | None = None
+
+    def report(self, done: int, total: int) -> None:
+        """Report progress and stop here if the user cancelled."""
+        if self.cancel is not None and self.cancel():
+            raise Cancelled()
+        if self.progress is not None:
+            self.progress(done, total)
+
+
+@dataclass(frozen=True)
+class RawMaps:
+    """A method's output for a batch: maps at their own resolution and the output logits."""
+
+    maps: np.ndarray  # (B, h, w) float32, not yet normalised
+    logits: np.ndarray  # (B, units) raw logits of the chosen output
+    classes: np.ndarray  # (B,) the class explained for each image
+    notes: tuple[str, ...] = ()
+
+
+class Method:
+    """Base class: subclasses set the class attributes and implement `run`."""
+
+    name: ClassVar[str]
+    title: ClassVar[str]
+    needs_layer: ClassVar[bool]  # CAMs need a 4-D layer; input-gradient methods do not
+    defaults: ClassVar[dict[str, Any]] = {}
+
+    def __init__(self, context: ModelContext) -> None:
+        self.context = context
+
+    def params(self, given: dict[str, Any]) -> dict[str, Any]:
+        """The defaults updated with the given values (unknown names refused)."""
+        from ..errors import MethodError
+
+        unknown = set(given) - set(self.defaults)
+        if unknown:
+            raise MethodError(f"{self.name} has no parameter {', '.join(sorted(unknown))}")
+        return {**self.defaults, **given}
+
+    def run(self, job: Job) -> RawMaps:
+        """Compute raw maps for the job's batch."""
+        raise NotImplementedError
+
+
+def resolve_classes(head_logits: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """Replace -1 entries by the top class of each image."""
+    top = np.argmax(head_logits, axis=-1)
+    return np.where(classes < 0, top, classes).astype(np.int32)

@@ -1,0 +1,61 @@
+"""Grad-CAM (Selvaraju et al. 2017): ReLU(sum_k mean(dy/dA_k) * A_k), seeds 000 and 003."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._keras import tf
+from .base import Job, Method, RawMaps
+
+
+def cam_gradients(context, layer: str, output: int):
+    """Compiled (x, classes) -> (A, dy/dA, class_logits), shared by the gradient-weighted CAMs.
+
+    `classes` holds -1 for "the predicted class", resolved inside the graph so that one
+    forward pass serves both the choice and the explanation.
+    """
+    head = context.heads[output]
+    probe = context.probe((layer,), output)
+
+    @tf.function(input_signature=[context.input_spec(), tf.TensorSpec((None,), tf.int32)])
+    def run(x, classes):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            activations, logits = probe(x, training=False)
+            scores_all = head.class_logits(logits)
+            top = tf.argmax(scores_all, axis=-1, output_type=tf.int32)
+            chosen = tf.where(classes < 0, top, classes)
+            scores = tf.gather(scores_all, chosen, batch_dims=1)
+        grads = tape.gradient(scores, activations)
+        return activations, grads, logits, chosen
+
+    return run
+
+
+class GradCam(Method):
+    """Gradient-weighted class activation map."""
+
+    name = "gradcam"
+    title = "Grad-CAM"
+    needs_layer = True
+
+    def _function(self, job: Job):
+        def build():
+            gradients = cam_gradients(self.context, job.layer, job.output)
+
+            @tf.function(input_signature=[self.context.input_spec(), tf.TensorSpec((None,), tf.int32)])
+            def run(x, classes):
+                activations, grads, logits, chosen = gradients(x, classes)
+                weights = tf.reduce_mean(grads, axis=(1, 2), keepdims=True)
+                cam = tf.nn.relu(tf.reduce_sum(weights * activations, axis=-1))
+                return cam, logits, chosen
+
+            return run
+
+        return self.context.cached(("gradcam", job.layer, job.output), build)
+
+    def run(self, job: Job) -> RawMaps:
+        """Grad-CAM maps at the layer's resolution."""
+        cam, logits, chosen = self._function(job)(tf.constant(job.inputs), tf.constant(job.classes))
+        job.report(1, 1)
+        return RawMaps(cam.numpy().astype(np.float32), logits.numpy(), chosen.numpy())

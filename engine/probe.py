@@ -1,0 +1,134 @@
+"""Probe models: the loaded model's graph replayed on a fresh input, exposing any layer
+(nested sub-models included) next to pre-activation scores, without mutating the model."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ._keras import keras
+from .errors import LayerError, ModelLoadError
+from .heads import SQUASHING, Head, activation_name
+from .layers import PATH_SEPARATOR
+
+# A substitute returns a callable to use instead of calling `layer`, or None to keep it.
+Substitute = Callable[[object], Callable | None]
+
+
+def _is_model(layer) -> bool:
+    return isinstance(layer, keras.Model)
+
+
+def _output_layer(model, index: int):
+    """The layer producing output `index`, followed into nested models."""
+    if isinstance(model, keras.Sequential):
+        layer = model.layers[-1]
+    else:
+        layer = model.outputs[index]._keras_history.operation
+    return _output_layer(layer, 0) if _is_model(layer) else layer
+
+
+def output_heads(model) -> tuple[Head, ...]:
+    """The head of every model output."""
+    heads = []
+    for index, output in enumerate(model.outputs):
+        units = int(output.shape[-1]) if output.shape[-1] is not None else 1
+        heads.append(Head(activation_name(_output_layer(model, index)), units))
+    return tuple(heads)
+
+
+def output_names(model) -> tuple[str, ...]:
+    """A readable name for every output: the name of the layer that produces it."""
+    return tuple(_output_layer(model, i).name for i in range(len(model.outputs)))
+
+
+def check_image_model(model, name: str) -> None:
+    """Refuse models that do not take exactly one image-like input."""
+    if len(model.inputs) != 1:
+        raise ModelLoadError(f"{name}: the model has {len(model.inputs)} inputs; ConvScope explains models with one image input")
+    shape = tuple(model.inputs[0].shape)
+    if len(shape) != 4:
+        raise ModelLoadError(f"{name}: the input shape {shape} is not an image (batch, height, width, channels)")
+    if any(len(out.shape) != 2 for out in model.outputs):
+        raise ModelLoadError(f"{name}: an output is not a (batch, classes) vector; ConvScope explains classifiers")
+
+
+class _Linear:
+    """Calls a layer's twin with a linear activation (weights copied once), or passes through."""
+
+    def __init__(self, layer) -> None:
+        self.layer = layer
+        self.twin = None
+
+    def __call__(self, *args, **kwargs):
+        if type(self.layer).__name__ in ("Activation", "Softmax"):
+            return args[0]
+        if self.twin is None:
+            config = {**self.layer.get_config(), "activation": "linear"}
+            self.twin = type(self.layer).from_config(config)
+            output = self.twin(*args, **kwargs)
+            self.twin.set_weights(self.layer.get_weights())
+            return output
+        return self.twin(*args, **kwargs)
+
+
+class _Replay:
+    """Rebuilds a model's graph on new symbolic inputs, recording chosen layers' outputs."""
+
+    def __init__(self, model, targets: tuple[str, ...], substitute: Substitute | None) -> None:
+        self.targets = set(targets)
+        self.captured: dict[str, object] = {}
+        self.substitute = substitute
+        squashing = [
+            _output_layer(model, i) for i in range(len(model.outputs))
+        ]
+        self.linear = {id(layer): _Linear(layer) for layer in squashing if activation_name(layer) in SQUASHING}
+
+    def run(self, model, inputs, prefix: str = ""):
+        """Outputs of `model` called on `inputs`, with captures, substitutes and linear heads."""
+
+        def call(layer, *args, **kwargs):
+            path = prefix + layer.name
+            if _is_model(layer):
+                output = self.run(layer, args[0], path + PATH_SEPARATOR)
+            else:
+                output = self._callable(layer)(*args, **kwargs)
+            if path in self.targets:
+                self.captured[path] = output
+            return output
+
+        if isinstance(model, keras.Sequential):
+            x = inputs
+            for layer in model.layers:
+                x = call(layer, x)
+            return x
+        # `_run_through_graph` is what keras.models.clone_model itself uses to replay a graph;
+        # the public clone_model would insist on building a model from an Input layer.
+        outputs = model._run_through_graph(inputs, operation_fn=lambda op: op, call_fn=call)
+        return outputs
+
+    def _callable(self, layer):
+        if id(layer) in self.linear:
+            return self.linear[id(layer)]
+        if self.substitute is not None:
+            replacement = self.substitute(layer)
+            if replacement is not None:
+                return replacement
+        return layer
+
+
+def build_probe(model, targets: tuple[str, ...] = (), output_index: int = 0,
+                substitute: Substitute | None = None):
+    """A Keras model: image -> [outputs of `targets`..., logits of output `output_index`].
+
+    Target paths are LayerInfo paths ("base/block5_conv3"). Softmax and sigmoid heads are
+    replaced by linear twins; `substitute` may swap other layers (guided backprop).
+    """
+    inputs = keras.Input(batch_shape=tuple(model.inputs[0].shape), dtype="float32")
+    replay = _Replay(model, targets, substitute)
+    outputs = replay.run(model, inputs)
+    outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+    missing = [t for t in targets if t not in replay.captured]
+    if missing:
+        raise LayerError(f"layer '{missing[0]}' is not on the path from the input to the output")
+    captured = [replay.captured[t] for t in targets]
+    return keras.Model(inputs, [*captured, outputs[output_index]])

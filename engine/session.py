@@ -1,0 +1,223 @@
+"""The engine facade: one loaded model and everything derived from it.
+
+The GUI worker, the command line, the tests and the benchmarks all go through a Session.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .context import ModelContext
+from .errors import LayerError, MethodError
+from .images import LoadedImage, load_image
+from .layers import LayerInfo, default_target_layer, list_layers, resolve_layer
+from .maps import normalise, resize_map
+from .methods import METHODS, Job, Method, RawMaps
+from .methods.base import CancelCheck, Progress
+from .modelio import load_keras_model, read_model_config
+from .preprocessing import PREPROCESSING_MODES, guess_preprocessing, to_model_input
+from .probe import check_image_model, output_heads, output_names
+from .results import ClassScore, Explanation, ModelInfo, Prediction
+from .sidecar import Sidecar, read_sidecar
+
+
+class Session:
+    """A loaded model ready to predict and explain."""
+
+    def __init__(self, model, path: str, sidecar: Sidecar, preprocessing: str | None = None,
+                 config_text: str = "") -> None:
+        check_image_model(model, Path(path).name)
+        self.model = model
+        self.context = ModelContext(model, output_heads(model))
+        self._methods: dict[str, Method] = {}
+        self.info = _model_info(model, path, sidecar, preprocessing, config_text, self.context)
+
+    @classmethod
+    def open(cls, path: str | Path, trust: bool = False, preprocessing: str | None = None) -> Session:
+        """Load a model file (safe mode unless `trust`) with its sidecar."""
+        model = load_keras_model(path, trust=trust)
+        config_text = json.dumps(read_model_config(Path(path)))
+        return cls(model, str(path), read_sidecar(path), preprocessing, config_text)
+
+    # -- inputs -------------------------------------------------------------------------
+    def load_image(self, path: str | Path) -> LoadedImage:
+        """Read an image file (see engine.images)."""
+        return load_image(path)
+
+    def model_input(self, image: LoadedImage) -> np.ndarray:
+        """The image resized, converted and preprocessed for this model: (H, W, C) float32."""
+        height, width, channels = self.info.input_shape
+        return to_model_input(image, (height, width), channels, self.info.preprocessing)
+
+    def model_pixels(self, image: LoadedImage) -> np.ndarray:
+        """The image at the model's input size as RGB 0..255 float32, before preprocessing."""
+        height, width, _ = self.info.input_shape
+        return to_model_input(image, (height, width), 3, "none")
+
+    def batch(self, images: Sequence[LoadedImage]) -> np.ndarray:
+        """Stack model inputs; images must share a size when the model is size-agnostic."""
+        return np.stack([self.model_input(image) for image in images])
+
+    # -- predictions --------------------------------------------------------------------
+    def logits(self, inputs: np.ndarray, output: int = 0, batch_size: int = 32) -> np.ndarray:
+        """Raw pre-activation outputs for a batch of model inputs."""
+        probe = self.context.probe((), output)
+        run = self.context.cached(("logits", output), lambda: _compiled_forward(probe, self.context))
+        parts = [run(inputs[i:i + batch_size]).numpy() for i in range(0, len(inputs), batch_size)]
+        return np.concatenate(parts) if parts else np.zeros((0, self.context.heads[output].units))
+
+    def predict(self, images: Sequence[LoadedImage], top: int = 5, output: int = 0) -> list[Prediction]:
+        """Top-k classes with probabilities for each image."""
+        logits = self.logits(self.batch(images), output)
+        return [self._prediction(image.path, row, top, output) for image, row in zip(images, logits)]
+
+    def _prediction(self, path: str, logits: np.ndarray, top: int, output: int) -> Prediction:
+        head = self.context.heads[output]
+        probabilities = head.probabilities(logits[None])[0]
+        class_logits = head.class_logits(logits[None])[0]
+        order = np.argsort(-probabilities)[: max(1, top)]
+        scores = tuple(
+            ClassScore(int(i), self.class_name(int(i)), float(probabilities[i]), float(class_logits[i]))
+            for i in order
+        )
+        return Prediction(path, scores)
+
+    # -- classes and layers -------------------------------------------------------------
+    def class_name(self, index: int) -> str:
+        """The display name of a class index."""
+        names = self.info.class_names
+        return names[index] if 0 <= index < len(names) else f"class {index}"
+
+    def class_index(self, value: int | str, output: int = 0) -> int:
+        """A class given by index ("3") or by name ("scratch")."""
+        count = self.context.heads[output].class_count
+        text = str(value).strip()
+        if text.lstrip("-").isdigit():
+            index = int(text)
+        elif text in self.info.class_names:
+            index = self.info.class_names.index(text)
+        else:
+            raise MethodError(f"unknown class '{text}'; classes: {', '.join(self.info.class_names)}")
+        if not 0 <= index < count:
+            raise MethodError(f"class index {index} is out of range: the model has {count} classes")
+        return index
+
+    def layer(self, name: str | None) -> LayerInfo:
+        """The CAM target: the named layer, or the default one."""
+        if name is None:
+            if self.info.default_layer is None:
+                raise LayerError("the model has no layer with a spatial (4-D) output: CAMs are unavailable; "
+                                 "use an input-gradient method such as saliency")
+            name = self.info.default_layer
+        info = resolve_layer(self.info.layers, name)
+        if not info.is_cam_target:
+            raise LayerError(f"layer '{info.path}' has output {info.shape_text}; a CAM needs a 4-D "
+                             "(batch, height, width, channels) output with a spatial size above 1x1")
+        return info
+
+    def method(self, name: str) -> Method:
+        """The method object for a name, created once."""
+        if name not in METHODS:
+            raise MethodError(f"unknown method '{name}'; choose from {', '.join(METHODS)}")
+        if name not in self._methods:
+            self._methods[name] = METHODS[name](self.context)
+        return self._methods[name]
+
+    # -- explanations -------------------------------------------------------------------
+    def explain(self, image: LoadedImage, method: str = "gradcam", layer: str | None = None,
+                class_index: int | str | None = None, output: int = 0,
+                progress: Progress | None = None, cancel: CancelCheck | None = None,
+                **params) -> Explanation:
+        """Explain one image; the class defaults to the predicted one."""
+        return self.explain_batch([image], method, layer, [class_index], output, progress, cancel, **params)[0]
+
+    def explain_batch(self, images: Sequence[LoadedImage], method: str = "gradcam", layer: str | None = None,
+                      classes: Sequence[int | str | None] | None = None, output: int = 0,
+                      progress: Progress | None = None, cancel: CancelCheck | None = None,
+                      **params) -> list[Explanation]:
+        """Explain a batch of images in one pass of the method's compiled function."""
+        started = time.perf_counter()
+        worker = self.method(method)
+        chosen = worker.params(params)
+        target = self.layer(layer).path if worker.needs_layer else None
+        wanted = np.array([-1 if c is None else self.class_index(c, output) for c in (classes or [None] * len(images))],
+                          dtype=np.int32)
+        job = Job(self.batch(images), wanted, target, output, chosen,
+                  np.stack([self.model_pixels(i) for i in images]), progress, cancel)
+        raw = worker.run(job)
+        seconds = (time.perf_counter() - started) / max(1, len(images))
+        return [self._explanation(image, raw, i, job, method, seconds) for i, image in enumerate(images)]
+
+    def _explanation(self, image: LoadedImage, raw: RawMaps, i: int, job: Job, method: str,
+                     seconds: float) -> Explanation:
+        heatmap, empty = normalise(raw.maps[i])
+        heatmap = resize_map(heatmap, image.height, image.width)
+        head = self.context.heads[job.output]
+        index = int(raw.classes[i])
+        probabilities = head.probabilities(raw.logits[i][None])[0]
+        class_logits = head.class_logits(raw.logits[i][None])[0]
+        notes = raw.notes + (("no positive evidence for this class: the map is all zero",) if empty else ())
+        return Explanation(method, job.layer, index, self.class_name(index), float(probabilities[index]),
+                           float(class_logits[index]), np.clip(heatmap, 0.0, 1.0), raw.maps[i], seconds,
+                           dict(job.params), empty, notes)
+
+
+def _compiled_forward(probe, context: ModelContext):
+    from ._keras import tf
+
+    @tf.function(input_signature=[context.input_spec()])
+    def run(x):
+        outputs = probe(x, training=False)
+        return outputs[-1] if isinstance(outputs, (list, tuple)) else outputs
+
+    return run
+
+
+def _model_info(model, path: str, sidecar: Sidecar, preprocessing: str | None, config_text: str,
+                context: ModelContext) -> ModelInfo:
+    layers = list_layers(model)
+    heads = context.heads
+    warnings: list[str] = []
+    class_count = heads[0].class_count
+    names = sidecar.class_names
+    if names is not None and len(names) != class_count:
+        warnings.append(f"the sidecar names {len(names)} classes but the model has {class_count}; names ignored")
+        names = None
+    mode, source = _preprocessing(sidecar, preprocessing, config_text)
+    default = _default_layer(layers, sidecar, class_count, warnings)
+    if default is None:
+        warnings.append("no layer with a spatial (4-D) output: CAMs are unavailable, input-gradient methods work")
+    return ModelInfo(
+        path=str(path), name=Path(path).name, input_shape=context.input_shape,
+        class_names=tuple(names or (f"class {i}" for i in range(class_count))), heads=heads,
+        output_names=output_names(model), preprocessing=mode, preprocessing_source=source,
+        default_layer=default, layers=layers, params=int(model.count_params()), warnings=tuple(warnings),
+    )
+
+
+def _preprocessing(sidecar: Sidecar, option: str | None, config_text: str) -> tuple[str, str]:
+    if option is not None:
+        if option not in PREPROCESSING_MODES:
+            raise MethodError(f"preprocessing must be one of {', '.join(PREPROCESSING_MODES)}")
+        return option, "option"
+    if sidecar.preprocessing is not None:
+        return sidecar.preprocessing, "sidecar"
+    return guess_preprocessing(config_text), "guess"
+
+
+def _default_layer(layers, sidecar: Sidecar, class_count: int, warnings: list[str]) -> str | None:
+    if sidecar.target_layer is not None:
+        try:
+            info = resolve_layer(layers, sidecar.target_layer)
+            if info.is_spatial:
+                return info.path
+            warnings.append(f"sidecar target layer '{sidecar.target_layer}' has no spatial output; ignored")
+        except LayerError as exc:
+            warnings.append(f"sidecar target layer ignored: {exc}")
+    found = default_target_layer(layers, class_count)
+    return found.path if found else None
