@@ -40,20 +40,28 @@ SIDECAR = {"class_names": list(CLASS_NAMES), "preprocessing": "unit", "target_la
 MIXED_PAIRS = ((1, 2), (1, 3), (2, 3), (2, 1), (3, 1), (3, 2))
 
 
+def _conv_block(
+    x: keras.KerasTensor, filters: int, name: str, strides: int = 1
+) -> keras.KerasTensor:
+    x = keras.layers.Conv2D(
+        filters, 3, strides=strides, padding="same", use_bias=False, name=f"{name}_conv"
+    )(x)
+    x = keras.layers.BatchNormalization(momentum=0.9, name=f"{name}_bn")(x)
+    return keras.layers.ReLU(name=f"{name}_relu")(x)
+
+
 def build_model() -> keras.Model:
-    """Small functional CNN: four conv blocks down to a 16x16 `last_conv`, GAP, softmax."""
+    """Small functional CNN: three conv blocks down to a 16x16 `last_conv`, max pool, softmax."""
     inputs = keras.Input((*MODEL_SIZE, 3), name="image")
-    x = inputs
-    for i, filters in enumerate((32, 64, 96), start=1):
-        x = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"block{i}_conv")(x)
-        x = keras.layers.BatchNormalization(name=f"block{i}_bn")(x)
-        x = keras.layers.ReLU(name=f"block{i}_relu")(x)
-        x = keras.layers.MaxPooling2D(2, name=f"block{i}_pool")(x)
-    x = keras.layers.Conv2D(128, 3, padding="same", use_bias=False, name="block4_conv")(x)
-    x = keras.layers.BatchNormalization(name="block4_bn")(x)
-    x = keras.layers.ReLU(name="block4_relu")(x)
+    x = _conv_block(inputs, 24, "block1", strides=2)  # stride 2 first: 2x cheaper on 2 cores
+    x = keras.layers.MaxPooling2D(2, name="block1_pool")(x)
+    x = _conv_block(x, 48, "block2")
+    x = keras.layers.MaxPooling2D(2, name="block2_pool")(x)
+    x = _conv_block(x, 96, "block3")
     x = keras.layers.Conv2D(128, 3, padding="same", activation="relu", name="last_conv")(x)
-    x = keras.layers.GlobalAveragePooling2D(name="gap")(x)
+    # Max pooling, not average: a defect covers a few percent of the image and averaging
+    # drowns it in texture (GAP trained to ~60 % here). Grad-CAM still reduces to the CAM.
+    x = keras.layers.GlobalMaxPooling2D(name="global_pool")(x)
     x = keras.layers.Dropout(0.3, name="dropout")(x)
     outputs = keras.layers.Dense(len(CLASS_NAMES), activation="softmax", name="predictions")(x)
     return keras.Model(inputs, outputs, name="convscope_demo_defects")
@@ -84,11 +92,12 @@ def train(n_train: int, epochs: int, batch: int) -> keras.Model:
     print(f"generated {n_train} training images in {time.perf_counter() - t0:.1f} s")
     model = build_model()
     steps = epochs * int(np.ceil(n_train / batch))
-    lr = keras.optimizers.schedules.CosineDecay(3e-3, steps, alpha=0.02)
+    lr = keras.optimizers.schedules.CosineDecay(2e-3, steps, alpha=0.02)
     model.compile(
         optimizer=keras.optimizers.Adam(lr),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
+        jit_compile=True,
     )
     model.fit(training_data(x, y, batch, TRAIN_SEED), epochs=epochs, verbose=2)
     return model
@@ -97,7 +106,9 @@ def train(n_train: int, epochs: int, batch: int) -> keras.Model:
 def heldout(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Held-out set: model-size inputs, labels, and full-resolution masks for the hit rate."""
     full, labels, masks = make_dataset(n, seed, IMAGE_SIZE, IMAGE_SIZE)
-    small = np.stack([cv2.resize(im, MODEL_SIZE[::-1], interpolation=cv2.INTER_AREA) for im in full])
+    small = np.stack(
+        [cv2.resize(im, MODEL_SIZE[::-1], interpolation=cv2.INTER_AREA) for im in full]
+    )
     return small, labels, masks
 
 
@@ -123,14 +134,17 @@ def gradcam_maps(model: keras.Model, x: np.ndarray, logits: bool = True) -> np.n
     return np.concatenate(maps)
 
 
-def hit_rate(maps: np.ndarray, masks: np.ndarray) -> float:
-    """Share of maps whose peak, upsampled bilinearly to the mask size, lies inside the mask."""
+def hit_rate(maps: np.ndarray, masks: np.ndarray, interpolation: int = cv2.INTER_CUBIC) -> float:
+    """Share of maps whose peak, upsampled to the mask size, lies inside the mask.
+
+    Bicubic by default, as keras.io resizes its heatmap (PIL's default filter).
+    """
     h, w = masks.shape[1:]
     hits = 0
     for cam, mask in zip(maps, masks, strict=True):
         if cam.max() <= 0:
             continue  # no positive evidence: a miss
-        big = cv2.resize(cam.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+        big = cv2.resize(cam.astype(np.float32), (w, h), interpolation=interpolation)
         hits += bool(mask.flat[int(np.argmax(big))])
     return hits / max(1, len(maps))
 
@@ -145,17 +159,34 @@ def evaluate(model: keras.Model, n: int, seed: int) -> dict[str, float]:
         result[f"acc_{name}"] = float(np.mean(pred[y == c] == c))
         print(f"  {name:8s} {result[f'acc_{name}']:.4f}")
     chosen = (pred == y) & (y > 0)
-    for logits in (True, False):
-        rate = hit_rate(gradcam_maps(model, x[chosen], logits), masks[chosen])
-        key = "hit_rate_logits" if logits else "hit_rate_softmax"
-        result[key] = rate
-        print(f"Grad-CAM hit rate ({'pre' if logits else 'post'}-softmax, {chosen.sum()} images): {rate:.4f}")
+    cams = {
+        True: gradcam_maps(model, x[chosen], True),
+        False: gradcam_maps(model, x[chosen], False),
+    }
+    for logits, interpolation, key in (
+        (True, cv2.INTER_CUBIC, "hit_rate"),
+        (True, cv2.INTER_LINEAR, "hit_rate_bilinear"),
+        (False, cv2.INTER_CUBIC, "hit_rate_softmax"),
+    ):
+        result[key] = hit_rate(cams[logits], masks[chosen], interpolation)
+        per_class = [
+            hit_rate(cams[logits][y[chosen] == c], masks[chosen][y[chosen] == c], interpolation)
+            for c in range(1, len(CLASS_NAMES))
+        ]
+        print(
+            f"Grad-CAM hit rate, {'pre' if logits else 'post'}-softmax, "
+            f"{'bicubic' if interpolation == cv2.INTER_CUBIC else 'bilinear'} "
+            f"({chosen.sum()} images): {result[key]:.4f}  per class "
+            + " ".join(f"{n}={r:.3f}" for n, r in zip(CLASS_NAMES[1:], per_class, strict=True))
+        )
     return result
 
 
 def save_model(model: keras.Model) -> None:
     """Save weights-only-sized .keras (no optimizer state) and the sidecar JSON."""
-    inference = keras.Model(model.inputs, model.outputs, name=model.name)  # uncompiled: no optimizer
+    inference = keras.Model(
+        model.inputs, model.outputs, name=model.name
+    )  # uncompiled: no optimizer
     inference.save(MODEL_PATH)
     sidecar = MODEL_PATH.with_name("defects.convscope.json")
     sidecar.write_text(json.dumps(SIDECAR, indent=2) + "\n", encoding="utf-8")
@@ -175,7 +206,7 @@ def _save_sample(folder: Path, stem: str, image: np.ndarray, mask: np.ndarray | 
         _write_png(folder / f"{stem}_mask.png", mask)
 
 
-def write_demo_images(out: Path, seed: int = IMAGES_SEED, per_class: int = 10) -> int:
+def write_demo_images(out: Path, seed: int = IMAGES_SEED, per_class: int = 9) -> int:
     """Write per-class and mixed demo images with masks; every 4th image is 320x256 (w x h)."""
     rng = np.random.default_rng(seed)
     for old in out.glob("*/*.png"):
@@ -204,13 +235,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--images-only", action="store_true", help="write the images, no training")
     parser.add_argument("--n-train", type=int, default=5000)
     parser.add_argument("--epochs", type=int, default=8)
-    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--n-heldout", type=int, default=800)
     args = parser.parse_args(argv)
     if args.images or args.images_only:
         write_demo_images(HERE / "images")
     if args.images_only:
         return 0
+    tf.config.threading.set_intra_op_parallelism_threads(2)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
     keras.utils.set_random_seed(TRAIN_SEED)
     np.random.seed(TRAIN_SEED)
     t0 = time.perf_counter()
