@@ -33,7 +33,7 @@ def run_info(args: argparse.Namespace) -> int:
     print(f"model          {info.path}")
     print(f"input          {info.input_shape}   preprocessing: {info.preprocessing} ({info.preprocessing_source})")
     print(f"classes        {', '.join(info.class_names)}")
-    for name, head in zip(info.output_names, info.heads):
+    for name, head in zip(info.output_names, info.heads, strict=True):
         print(f"output         {name}: {head.units} unit(s), {head.activation}")
     print(f"default layer  {info.default_layer or '(none: CAMs unavailable)'}")
     print(f"parameters     {info.params:,}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,22 @@ MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
 # Layers whose config carries Python code that would run on load or call.
 EXECUTABLE_LAYERS = frozenset({"Lambda", "TFOpLambda", "SlicingOpLambda"})
 REMOTE_PREFIXES = ("http:", "https:", "gs:", "s3:", "hf:", "hdfs:", "ftp:", "file:")
+# Config keys Keras 2 (tf.keras) writes to .h5 files that Keras 3 layers refuse as unknown arguments.
+_KERAS2_ONLY_KEYS = {
+    "DepthwiseConv1D": ("groups",),
+    "DepthwiseConv2D": ("groups",),
+    "SeparableConv1D": ("groups", "kernel_initializer", "kernel_regularizer", "kernel_constraint"),
+    "SeparableConv2D": ("groups", "kernel_initializer", "kernel_regularizer", "kernel_constraint"),
+    "Conv1DTranspose": ("groups",),
+    "Conv2DTranspose": ("groups",),
+    "Conv3DTranspose": ("groups",),
+    "SpatialDropout1D": ("noise_shape", "trainable"),
+    "SpatialDropout2D": ("noise_shape", "trainable"),
+    "SpatialDropout3D": ("noise_shape", "trainable"),
+}
+_DESERIALIZING = re.compile(r"Error when deserializing class '([^']+)'.*?Exception encountered:\s*([^\n]+)", re.S)
+_MODEL_CLASSES = ("Functional", "Model", "Sequential")
+_UNKNOWN_CLASS = re.compile(r"(?:Could not locate class|Unknown layer:?)\s*'?([\w.>]+)'?")
 
 
 def check_local_path(path: str | Path) -> Path:
@@ -32,7 +49,8 @@ def read_model_config(path: Path) -> dict[str, Any]:
         return _directory_config(path)
     if path.stat().st_size == 0:
         raise ModelLoadError(f"{path.name}: the file is empty")
-    head = path.read_bytes()[:8]
+    with path.open("rb") as handle:  # not read_bytes(): models can be hundreds of MB
+        head = handle.read(8)
     if head.startswith(b"PK"):
         return _zip_config(path)
     if head.startswith(b"\x89HDF\r\n\x1a\n"):
@@ -117,14 +135,114 @@ def load_keras_model(path: str | Path, trust: bool = False):
             f"{local.name}: refused in safe mode: layer {', '.join(unsafe)} runs Python code when loaded; "
             "load it only if you trust its author (--trust-model)"
         )
+    if local.is_file() and local.suffix.lower() in (".h5", ".hdf5"):
+        legacy = keras2_compatible_config(config)
+        if legacy != config:
+            return _keras_load(local, trust, legacy)
     return _keras_load(local, trust)
 
 
-def _keras_load(path: Path, trust: bool):
+def keras2_compatible_config(config: Any) -> Any:
+    """A copy of a Keras 2 (tf.keras) model config that Keras 3 can build.
+
+    Drops the arguments Keras 3 no longer accepts (`groups` of depthwise, separable and
+    transposed convolutions, the unused `kernel_*` of separable ones, SpatialDropout's
+    `noise_shape`), turns BatchNormalization's `axis: [3]` into `3`, removes the "module"
+    tag from layers of nested models whose inbound nodes are in the Keras 2 form, writes a
+    single input or output `[["name", 0, 0]]` as `["name", 0, 0]`, numbers the calls of
+    nested models from 0 as Keras 3 does, and replaces "/" in layer names (DenseNet's
+    "conv1/conv"), which Keras 3 refuses, by "_". Renaming is safe for .h5 files: their
+    weights are matched to layers by order, not by name.
+    """
+    renamed: dict[str, str] = {}
+
+    def clean(node: Any) -> Any:
+        if isinstance(node, list):
+            return [clean(value) for value in node]
+        if not isinstance(node, dict):
+            return node
+        node = {key: clean(value) for key, value in node.items()}
+        nodes = node.get("inbound_nodes")
+        if nodes and isinstance(nodes[0], list) and "module" in node:
+            # tf.keras >= 2.13 tags the layers of nested models with "module"; Keras 3 then reads
+            # their Keras 2 (list) inbound nodes as Keras 3 ones and wires the graph wrongly.
+            node = {k: v for k, v in node.items() if k not in ("module", "registered_name")}
+        if isinstance(node.get("layers"), list) and "output_layers" in node:
+            node["layers"] = _renumber_nested_model_nodes(node["layers"])
+        for key in ("input_layers", "output_layers"):
+            ends = node.get(key)
+            if isinstance(ends, list) and len(ends) == 1 and isinstance(ends[0], list):
+                # [["b_bn", 0, 0]]: one tensor, but Keras 3 would make a nested model return a list
+                node[key] = ends[0]
+        inner = node.get("config")
+        if isinstance(inner, dict) and isinstance(node.get("class_name"), str):
+            dropped = _KERAS2_ONLY_KEYS.get(node["class_name"], ())
+            node["config"] = inner = {k: v for k, v in inner.items() if k not in dropped}
+            axis = inner.get("axis")
+            if node["class_name"] == "BatchNormalization" and isinstance(axis, list) and len(axis) == 1:
+                inner["axis"] = axis[0]  # tf.keras writes [3] once built; Keras 3 wants an int
+            name = inner.get("name")
+            if isinstance(name, str) and "/" in name:
+                renamed[name] = name.replace("/", "_")
+        return node
+
+    def rename(node: Any) -> Any:
+        if isinstance(node, list):
+            return [rename(value) for value in node]
+        if isinstance(node, dict):
+            return {key: rename(value) for key, value in node.items()}
+        return renamed.get(node, node) if isinstance(node, str) else node
+
+    cleaned = clean(config)
+    return rename(cleaned) if renamed else cleaned
+
+
+def _renumber_nested_model_nodes(layer_list: list) -> list:
+    """tf.keras numbers the calls of a nested model from 1 (node 0 is the model's own); Keras 3
+    numbers them from 0 when it reads Keras 2 inbound nodes, so "base", 1 must become "base", 0."""
+    nested = {entry.get("name") or entry.get("config", {}).get("name") for entry in layer_list
+              if isinstance(entry, dict) and entry.get("class_name") in _MODEL_CLASSES}
+    if not nested:
+        return layer_list
+
+    def renumber(ref: Any) -> Any:
+        if isinstance(ref, list) and len(ref) >= 3 and ref[0] in nested and isinstance(ref[1], int) \
+                and ref[1] >= 1:
+            return [ref[0], ref[1] - 1, *ref[2:]]
+        return ref
+
+    fixed = []
+    for entry in layer_list:
+        nodes = entry.get("inbound_nodes") if isinstance(entry, dict) else None
+        if nodes and isinstance(nodes[0], list):
+            entry = {**entry, "inbound_nodes": [[renumber(ref) for ref in call] for call in nodes]}
+        fixed.append(entry)
+    return fixed
+
+
+def _legacy_h5_load(path: Path, config: dict[str, Any], trust: bool):
+    """Build a Keras 2 .h5 model from an adapted config, then load its weights by layer order
+    (what keras.saving.load_model does for .h5 files, with the config swapped)."""
+    import h5py
+    from keras.src.legacy.saving import legacy_h5_format, saving_options, saving_utils
+    from keras.src.saving import serialization_lib
+
+    with saving_options.keras_option_scope(use_legacy_config=True), \
+            serialization_lib.SafeModeScope(not trust):
+        model = saving_utils.model_from_config(config)
+        with h5py.File(path, "r") as handle:
+            legacy_h5_format.load_weights_from_hdf5_group(handle["model_weights"], model)
+    return model
+
+
+def _keras_load(path: Path, trust: bool, legacy_config: dict[str, Any] | None = None):
     from ._keras import keras
 
     try:
-        model = keras.saving.load_model(path, compile=False, safe_mode=not trust)
+        if legacy_config is not None:
+            model = _legacy_h5_load(path, legacy_config, trust)
+        else:
+            model = keras.saving.load_model(path, compile=False, safe_mode=not trust)
     except Exception as exc:  # Keras raises many types; all mean "cannot load".
         raise ModelLoadError(f"{path.name}: cannot load the model: {_explain(exc)}") from None
     if not isinstance(model, keras.Model):
@@ -133,10 +251,12 @@ def _keras_load(path: Path, trust: bool):
 
 
 def _explain(exc: Exception) -> str:
-    text = str(exc)
-    if "Could not locate class" in text or "Unknown layer" in text:
-        name = text.split("'")[1] if "'" in text else "?"
-        return f"unknown custom layer class '{name}' (its Python code is not available here)"
+    found = _UNKNOWN_CLASS.search(str(exc))
+    if found:
+        return f"unknown custom layer class '{found.group(1)}' (its Python code is not available here)"
+    failed = _DESERIALIZING.search(str(exc))
+    if failed:  # the first line would be a whole layer config
+        return f"layer class '{failed.group(1)}' cannot be rebuilt: {failed.group(2).strip()[:200]}"
     return _first_line(exc)
 
 
