@@ -7,7 +7,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .errors import Cancelled, ConvScopeError, ImageLoadError, LayerError, MethodError, ModelLoadError
+from .errors import (
+    Cancelled,
+    ConvScopeError,
+    ImageLoadError,
+    LayerError,
+    MethodError,
+    ModelLoadError,
+)
 
 if TYPE_CHECKING:
     from .session import Session

@@ -41,7 +41,7 @@ class ModelInfo:
             "preprocessing_source": self.preprocessing_source, "default_layer": self.default_layer,
             "params": self.params, "warnings": list(self.warnings),
             "outputs": [{"name": n, "activation": h.activation, "units": h.units}
-                        for n, h in zip(self.output_names, self.heads)],
+                        for n, h in zip(self.output_names, self.heads, strict=True)],
             "layers": [{"path": i.path, "type": i.type, "output_shape": list(i.output_shape),
                         "params": i.params, "depth": i.depth, "cam_target": i.is_cam_target} for i in self.layers],
         }

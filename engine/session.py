@@ -16,7 +16,6 @@ from .context import ModelContext
 from .errors import LayerError, MethodError
 from .images import LoadedImage, load_image
 from .layers import LayerInfo, default_target_layer, list_layers, resolve_layer
-from .maps import normalise, resize_map
 from .methods import METHODS, Job, Method, RawMaps
 from .methods.base import CancelCheck, Progress
 from .modelio import load_keras_model, read_model_config
@@ -74,7 +73,7 @@ class Session:
     def predict(self, images: Sequence[LoadedImage], top: int = 5, output: int = 0) -> list[Prediction]:
         """Top-k classes with probabilities for each image."""
         logits = self.logits(self.batch(images), output)
-        return [self._prediction(image.path, row, top, output) for image, row in zip(images, logits)]
+        return [self._prediction(image.path, row, top, output) for image, row in zip(images, logits, strict=True)]
 
     def _prediction(self, path: str, logits: np.ndarray, top: int, output: int) -> Prediction:
         head = self.context.heads[output]
@@ -140,31 +139,48 @@ class Session:
                       classes: Sequence[int | str | None] | None = None, output: int = 0,
                       progress: Progress | None = None, cancel: CancelCheck | None = None,
                       **params) -> list[Explanation]:
-        """Explain a batch of images in one pass of the method's compiled function."""
+        """Explain a batch of images in one pass of the method's compiled function.
+
+        `params` holds the method's parameters and the combinations of engine.combine
+        (guided, edges, emphasize, outline, cleanup, polarity, clip_percentile, ...).
+        """
+        from . import combine
+
         started = time.perf_counter()
         worker = self.method(method)
-        chosen = worker.params(params)
+        method_params, options = combine.split_options(params)
+        combine.check_options(options, method, worker.needs_layer)
+        chosen = worker.params(method_params)
         target = self.layer(layer).path if worker.needs_layer else None
         wanted = np.array([-1 if c is None else self.class_index(c, output) for c in (classes or [None] * len(images))],
                           dtype=np.int32)
         job = Job(self.batch(images), wanted, target, output, chosen,
-                  np.stack([self.model_pixels(i) for i in images]), progress, cancel)
+                  np.stack([self.model_pixels(i) for i in images]), progress, cancel, self.info.preprocessing)
         raw = worker.run(job)
+        guided = None
+        if options["guided"]:
+            guided = self.method("guided-backprop").run(Job(job.inputs, raw.classes, None, output, {}, job.pixels,
+                                                            progress, cancel, job.preprocessing))
+            raw = RawMaps(raw.maps, raw.logits, raw.classes, raw.notes + guided.notes, raw.attributions)
         seconds = (time.perf_counter() - started) / max(1, len(images))
-        return [self._explanation(image, raw, i, job, method, seconds) for i, image in enumerate(images)]
+        return [self._explanation(image, raw, i, job, method, seconds, options,
+                                  None if guided is None else guided.maps[i]) for i, image in enumerate(images)]
 
     def _explanation(self, image: LoadedImage, raw: RawMaps, i: int, job: Job, method: str,
-                     seconds: float) -> Explanation:
-        heatmap, empty = normalise(raw.maps[i])
-        heatmap = resize_map(heatmap, image.height, image.width)
+                     seconds: float, options: dict | None = None, guided: np.ndarray | None = None) -> Explanation:
+        from . import combine
+
+        options = options if options is not None else combine.split_options({})[1]
+        attributions = None if raw.attributions is None else raw.attributions[i]
+        heatmap, empty = combine.finish(raw.maps[i], attributions, image.display, options, guided)
         head = self.context.heads[job.output]
         index = int(raw.classes[i])
         probabilities = head.probabilities(raw.logits[i][None])[0]
         class_logits = head.class_logits(raw.logits[i][None])[0]
         notes = raw.notes + (("no positive evidence for this class: the map is all zero",) if empty else ())
         return Explanation(method, job.layer, index, self.class_name(index), float(probabilities[index]),
-                           float(class_logits[index]), np.clip(heatmap, 0.0, 1.0), raw.maps[i], seconds,
-                           dict(job.params), empty, notes)
+                           float(class_logits[index]), heatmap, raw.maps[i] if attributions is None else attributions,
+                           seconds, {**job.params, **options}, empty, notes)
 
 
 def _compiled_forward(probe, context: ModelContext):

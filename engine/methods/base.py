@@ -8,8 +8,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..context import ModelContext
-from ..errors import Cancelled
+from engine.context import ModelContext
+from engine.errors import Cancelled
 
 Progress = Callable[[int, int], None]
 CancelCheck = Callable[[], bool]
@@ -27,6 +27,7 @@ class Job:
     pixels: np.ndarray | None = None  # (B, H, W, 3) float32 0..255 at model size, for image-based combinations
     progress: Progress | None = None
     cancel: CancelCheck | None = None
+    preprocessing: str = "none"  # the model's pixel scaling, for baselines built in pixel space
 
     def report(self, done: int, total: int) -> None:
         """Report progress and stop here if the user cancelled."""
@@ -44,6 +45,9 @@ class RawMaps:
     logits: np.ndarray  # (B, units) raw logits of the chosen output
     classes: np.ndarray  # (B,) the class explained for each image
     notes: tuple[str, ...] = ()
+    # Input-gradient methods only: (B, H, W, C) signed attributions at the model input's
+    # resolution, kept for polarity views and returned as Explanation.raw.
+    attributions: np.ndarray | None = None
 
 
 class Method:
@@ -59,7 +63,7 @@ class Method:
 
     def params(self, given: dict[str, Any]) -> dict[str, Any]:
         """The defaults updated with the given values (unknown names refused)."""
-        from ..errors import MethodError
+        from engine.errors import MethodError
 
         unknown = set(given) - set(self.defaults)
         if unknown:

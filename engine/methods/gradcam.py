@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._keras import tf
+from engine._keras import tf
+
 from .base import Job, Method, RawMaps
 
 

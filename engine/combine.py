@@ -1,0 +1,179 @@
+"""Image-space post-processing of explanation maps: pure numpy / OpenCV functions.
+
+From seed 001: *guided* (CAM x guided backprop), *edges* (CAM x dilated Sobel magnitude of
+the image), *emphasize* (a steep sigmoid around a threshold that keeps the strong region).
+From seed 004: *polarity* (positive or negative attributions, mean over channels),
+percentile clipping (its linear transformation), morphological clean-up, and *outline*
+(contours of the largest regions). `finish` applies them in that order to one map.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import cv2
+import numpy as np
+
+from .errors import MethodError
+from .maps import normalise, resize_map
+
+OPTION_DEFAULTS: dict[str, Any] = {
+    "guided": False, "edges": False, "emphasize": False, "emphasize_threshold": 0.5,
+    "outline": False, "outline_level": 0.5, "cleanup": False,
+    "polarity": None, "clip_percentile": 100.0, "clip_below": 0.0,
+}
+POLARITIES = ("positive", "negative")
+EMPHASIS_STEEPNESS = 50.0  # seed 001: sigmoid(x, a=50, b=0.5)
+OUTLINE_PERCENTAGE = 90.0  # seed 004: keep the largest regions holding 90 % of the area ...
+OUTLINE_MAX_REGIONS = 3  # ... but at most three of them
+
+
+def split_options(params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(method parameters, combination options with defaults filled in and checked)."""
+    method = {k: v for k, v in params.items() if k not in OPTION_DEFAULTS}
+    options = {**OPTION_DEFAULTS, **{k: v for k, v in params.items() if k in OPTION_DEFAULTS}}
+    for flag in ("guided", "edges", "emphasize", "outline", "cleanup"):
+        options[flag] = bool(options[flag])
+    if options["polarity"] not in (None, *POLARITIES):
+        raise MethodError(f"polarity must be one of {', '.join(POLARITIES)}, not {options['polarity']!r}")
+    for name in ("clip_percentile", "clip_below"):
+        if not 0.0 <= float(options[name]) <= 100.0:
+            raise MethodError(f"{name.replace('_', '-')} must be a percentile between 0 and 100")
+        options[name] = float(options[name])
+    if options["clip_below"] >= options["clip_percentile"]:
+        raise MethodError("clip-below must be lower than clip-percentile")
+    for name in ("emphasize_threshold", "outline_level"):
+        if not 0.0 <= float(options[name]) <= 1.0:
+            raise MethodError(f"{name.replace('_', '-')} must be between 0 and 1")
+        options[name] = float(options[name])
+    return method, options
+
+
+def check_options(options: dict[str, Any], method: str, is_cam: bool) -> None:
+    """Refuse combinations that do not apply to the method."""
+    if options["guided"] and not is_cam:
+        raise MethodError(f"--guided multiplies a CAM by guided backprop; {method} is not a CAM")
+    if not is_cam:
+        return
+    if options["polarity"] is not None or _clipping(options):
+        raise MethodError(f"polarity and percentile clipping apply to gradient methods; {method} is a CAM "
+                          "(non-negative by construction)")
+
+
+def _clipping(options: dict[str, Any]) -> bool:
+    return options["clip_percentile"] < 100.0 or options["clip_below"] > 0.0
+
+
+def polarity_map(attributions: np.ndarray, polarity: str) -> np.ndarray:
+    """(H, W, C) signed attributions -> (H, W): the positive (or negated negative) part,
+    averaged over channels (seed 004, without its clip at 1 of raw attributions)."""
+    signed = attributions if polarity == "positive" else -attributions
+    values = np.maximum(np.asarray(signed, dtype=np.float32), 0.0)
+    return values.mean(axis=-1) if values.ndim == 3 else values
+
+
+def threshold_at(values: np.ndarray, percentage: float) -> float:
+    """The value at which the largest magnitudes first hold `percentage` % of the total."""
+    if percentage >= 100.0:
+        return float(values.min())
+    ordered = np.sort(np.abs(values).ravel())[::-1]
+    total = ordered.sum()
+    if total <= 0.0:
+        return 0.0
+    cumulative = 100.0 * np.cumsum(ordered) / total
+    return float(ordered[min(np.searchsorted(cumulative, percentage), len(ordered) - 1)])
+
+
+def linear_transformation(values: np.ndarray, clip_above: float = 99.9, clip_below: float = 0.0,
+                          lower_end: float = 0.0) -> np.ndarray:
+    """Seed 004: map |values| linearly so the clip_above threshold -> 1 and clip_below -> lower_end,
+    keep the sign, zero what falls below lower_end, clip to [0, 1]. Never NaN."""
+    high = threshold_at(values, 100.0 - clip_above)
+    low = threshold_at(values, 100.0 - clip_below)
+    if high - low <= 0.0:
+        return np.where(np.abs(values) >= high, 1.0, 0.0).astype(np.float32) * (high > 0.0)
+    transformed = (1.0 - lower_end) * (np.abs(values) - low) / (high - low) + lower_end
+    transformed *= np.sign(values)
+    transformed *= transformed >= lower_end
+    return np.clip(transformed, 0.0, 1.0).astype(np.float32)
+
+
+def sobel_edges(rgb: np.ndarray) -> np.ndarray:
+    """Seed 001: Sobel gradient magnitude of the gray image, dilated 5x5, scaled to [0, 1]."""
+    gray = cv2.cvtColor(np.asarray(rgb, dtype=np.uint8), cv2.COLOR_RGB2GRAY) if rgb.ndim == 3 else rgb
+    gray = np.asarray(gray, dtype=np.float64)
+    dx = cv2.Sobel(gray, cv2.CV_64F, 1, 0, ksize=3)
+    dy = cv2.Sobel(gray, cv2.CV_64F, 0, 1, ksize=3)
+    magnitude = cv2.dilate(np.sqrt(dx**2 + dy**2), np.ones((5, 5), np.uint8), iterations=1)
+    return normalise(magnitude)[0]
+
+
+def emphasize(heatmap: np.ndarray, threshold: float = 0.5, steepness: float = EMPHASIS_STEEPNESS) -> np.ndarray:
+    """Seed 001's emphasis: 1 / (1 + exp(-steepness * (x - threshold))): the strong region only."""
+    exponent = np.clip(-steepness * (heatmap.astype(np.float32) - threshold), -60.0, 60.0)
+    return (1.0 / (1.0 + np.exp(exponent))).astype(np.float32)
+
+
+def morphological_cleanup(heatmap: np.ndarray, size: int = 3) -> np.ndarray:
+    """Seed 004: grey closing then grey opening with a size x size square."""
+    kernel = np.ones((size, size), np.uint8)
+    closed = cv2.morphologyEx(heatmap.astype(np.float32), cv2.MORPH_CLOSE, kernel)
+    return cv2.morphologyEx(closed, cv2.MORPH_OPEN, kernel)
+
+
+def outline(heatmap: np.ndarray, level: float = 0.5, percentage: float = OUTLINE_PERCENTAGE,
+            max_regions: int = OUTLINE_MAX_REGIONS) -> np.ndarray:
+    """Seed 004: binarise at `level`, fill holes, keep the largest 8-connected regions that
+    hold `percentage` % of the area (at most `max_regions`), return their borders as 0/1."""
+    mask = (heatmap > level).astype(np.uint8)
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    filled = np.zeros_like(mask)
+    cv2.drawContours(filled, contours, -1, 1, thickness=cv2.FILLED)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(filled, connectivity=8)
+    if count <= 1:
+        return np.zeros(heatmap.shape, np.float32)
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    order = np.argsort(-areas, kind="stable")
+    cumulative = np.cumsum(areas[order])
+    cutoff = min(int(np.searchsorted(cumulative, percentage * areas.sum() / 100.0)), max_regions - 1)
+    kept = np.isin(labels, order[: cutoff + 1] + 1).astype(np.uint8)
+    cross = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
+    eroded = cv2.erode(kept, cross, borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    border = kept - eroded
+    thickness = max(1, round(min(heatmap.shape[:2]) / 256))
+    if thickness > 1:
+        border = cv2.dilate(border, np.ones((thickness, thickness), np.uint8))
+    return border.astype(np.float32)
+
+
+def finish(raw: np.ndarray, attributions: np.ndarray | None, display: np.ndarray, options: dict[str, Any],
+           guided: np.ndarray | None = None) -> tuple[np.ndarray, bool]:
+    """A method's raw map -> (heatmap in [0, 1] at the display image's size, empty).
+
+    Order: polarity (signed attributions) -> percentile clipping or (min, max) normalisation
+    -> resize -> clean-up -> x edges -> x guided backprop -> emphasis -> outline. Products
+    are renormalised; a map left with no positive value is empty (all zero), never NaN.
+    """
+    source = raw
+    if attributions is not None and options["polarity"] is not None:
+        source = polarity_map(attributions, options["polarity"])
+    if _clipping(options):
+        heatmap = linear_transformation(source, options["clip_percentile"], options["clip_below"])
+        heatmap, empty = heatmap, not bool(heatmap.max(initial=0.0) > 0.0)
+    else:
+        heatmap, empty = normalise(source)
+    height, width = display.shape[:2]
+    heatmap = resize_map(heatmap, height, width)
+    steps = [(options["cleanup"], morphological_cleanup),
+             (options["edges"], lambda m: m * sobel_edges(display)),
+             (guided is not None, lambda m: m * resize_map(normalise(guided)[0], height, width))]
+    for wanted, step in steps:
+        if wanted and not empty:
+            heatmap, empty = normalise(step(heatmap))
+    if empty:
+        return np.zeros((height, width), np.float32), True
+    if options["emphasize"]:
+        heatmap = emphasize(heatmap, options["emphasize_threshold"])
+    if options["outline"]:
+        heatmap = outline(heatmap, options["outline_level"])
+    return np.clip(heatmap, 0.0, 1.0).astype(np.float32), False

@@ -1,0 +1,135 @@
+"""Pieces the methods share: compiled gradient / forward functions and memory-bounded chunks."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from engine._keras import tf
+from engine.context import ModelContext
+
+from .base import Job
+
+MEMORY_BUDGET = 256 * 2**20  # bytes a chunk of model inputs (and their activations) may use
+MAX_CHUNK = 64  # rows per chunk, whatever the budget says
+CHUNK_SECONDS = 0.5  # a chunk slower than this halves the next ones: cancel stays prompt
+
+
+def _probe_output(outputs):
+    return list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+
+
+def _class_scores(head, logits, classes):
+    """(scores of the chosen classes, chosen classes); -1 picks the top class in-graph."""
+    scores_all = head.class_logits(logits)
+    top = tf.argmax(scores_all, axis=-1, output_type=tf.int32)
+    chosen = tf.where(classes < 0, top, classes)
+    return tf.gather(scores_all, chosen, batch_dims=1), chosen
+
+
+def input_gradients(context: ModelContext, output: int, variant: str = "plain", substitute=None):
+    """Compiled (x, classes) -> (d score / d x, logits, chosen): the gradient methods' core.
+
+    Scores are pre-activation class logits (Head.class_logits); `variant`/`substitute`
+    select a modified probe (guided backprop). Built once per (output, variant).
+    """
+
+    def build():
+        head = context.heads[output]
+        probe = context.probe((), output, variant=variant, substitute=substitute)
+
+        @tf.function(input_signature=[context.input_spec(), tf.TensorSpec((None,), tf.int32)])
+        def run(x, classes):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                logits = _probe_output(probe(x, training=False))[-1]
+                scores, chosen = _class_scores(head, logits, classes)
+            return tape.gradient(scores, x), logits, chosen
+
+        return run
+
+    return context.cached(("input-gradients", output, variant), build)
+
+
+def layer_forward(context: ModelContext, layer: str, output: int):
+    """Compiled x -> (activations of `layer`, logits), built once per (layer, output)."""
+
+    def build():
+        probe = context.probe((layer,), output)
+
+        @tf.function(input_signature=[context.input_spec()])
+        def run(x):
+            activations, logits = _probe_output(probe(x, training=False))
+            return activations, logits
+
+        return run
+
+    return context.cached(("layer-forward", layer, output), build)
+
+
+def class_probabilities(head, logits):
+    """Per-class probabilities from raw logits, in TensorFlow (mirrors Head.probabilities)."""
+    if head.binary:
+        p = tf.sigmoid(logits)
+        return tf.concat([1.0 - p, p], axis=-1)
+    if head.activation == "sigmoid":
+        return tf.sigmoid(logits)
+    return tf.nn.softmax(logits, axis=-1)
+
+
+def resolve(head, logits: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """Replace -1 class requests by the top class of each image (numpy)."""
+    top = np.argmax(head.class_logits(np.asarray(logits)), axis=-1)
+    return np.where(classes < 0, top, classes).astype(np.int32)
+
+
+def accumulate(target: np.ndarray, rows: np.ndarray, values: np.ndarray) -> None:
+    """target[rows[r]] += values[r] for every row r (rows may repeat)."""
+    for index in np.unique(rows):
+        target[index] += values[rows == index].sum(axis=0)
+
+
+def _largest_activation(context: ModelContext) -> int:
+    """Elements of the largest single-layer output per sample (0 when unknown)."""
+    from engine.layers import iter_layers
+
+    largest = 0
+    for info, _ in iter_layers(context.model):
+        dims = info.output_shape[1:]
+        if dims and all(isinstance(d, int) for d in dims):
+            largest = max(largest, math.prod(dims))
+    return largest
+
+
+def chunk_size(context: ModelContext, sample_shape: tuple, budget: int = MEMORY_BUDGET,
+               backward: bool = False) -> int:
+    """Rows per chunk so that the inputs and the largest activations stay within `budget`.
+
+    Per row: the input, plus the largest layer output twice (its input and output live
+    together), doubled again when gradients are taken. At least 1, at most MAX_CHUNK.
+    """
+    inputs = math.prod(sample_shape)
+    largest = context.cached("largest-activation", lambda: _largest_activation(context)) or 32 * inputs
+    per_row = 4 * (inputs + 2 * largest * (2 if backward else 1))
+    return int(max(1, min(MAX_CHUNK, budget // per_row)))
+
+
+def run_chunks(job: Job, total: int, size: int, work: Callable[[int, int], None]) -> None:
+    """Call work(start, stop) over [0, total) in chunks of at most `size` rows.
+
+    Reports progress after each chunk (job.report also raises Cancelled); a chunk taking
+    longer than CHUNK_SECONDS halves the size of the following ones.
+    """
+    start = 0
+    job.report(0, total)
+    while start < total:
+        stop = min(total, start + size)
+        began = time.perf_counter()
+        work(start, stop)
+        if time.perf_counter() - began > CHUNK_SECONDS and size > 1:
+            size = max(1, size // 2)
+        start = stop
+        job.report(start, total)

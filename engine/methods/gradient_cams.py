@@ -1,0 +1,83 @@
+"""Grad-CAM++ and LayerCAM: gradient-weighted CAMs sharing Grad-CAM's compiled gradients."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine._keras import tf
+
+from .base import Job, Method, RawMaps
+from .gradcam import cam_gradients
+
+
+def gradcam_plus_plus_map(activations, grads):
+    """Grad-CAM++ (Chattopadhyay et al. 2018) with the exponential-score closed form.
+
+    With S = exp(score), dS/dA = S g, and the second/third derivatives S g^2, S g^3, so
+    alpha = g^2 / (2 g^2 + sum_ij(A) g^3) (S cancels); alphas are normalised per channel
+    over space, as in the authors' code and tf-keras-vis; weights = sum_ij alpha * ReLU(g).
+    The positive factor S that tf-keras-vis keeps in the weights is dropped: it scales the
+    map by a constant (removed by normalisation) and overflows for large logits.
+    """
+    grads_2 = grads * grads
+    grads_3 = grads_2 * grads
+    global_sum = tf.reduce_sum(activations, axis=(1, 2), keepdims=True)
+    denominator = 2.0 * grads_2 + global_sum * grads_3
+    denominator += tf.cast(grads_2 == 0.0, grads.dtype)
+    alphas = grads_2 / denominator
+    norm = tf.reduce_sum(alphas, axis=(1, 2), keepdims=True)
+    alphas /= norm + tf.cast(norm == 0.0, norm.dtype)
+    weights = tf.reduce_sum(alphas * tf.nn.relu(grads), axis=(1, 2), keepdims=True)
+    return tf.nn.relu(tf.reduce_sum(weights * activations, axis=-1))
+
+
+def layercam_map(activations, grads):
+    """LayerCAM (Jiang et al. 2021): ReLU(sum_k ReLU(dy/dA_k) * A_k), position by position."""
+    return tf.nn.relu(tf.reduce_sum(tf.nn.relu(grads) * activations, axis=-1))
+
+
+class _GradientCam(Method):
+    """A CAM computed from (A, dy/dA) by `combine`, compiled once per (layer, output)."""
+
+    needs_layer = True
+
+    @staticmethod
+    def combine(activations, grads):
+        """The map from activations and gradients (subclasses)."""
+        raise NotImplementedError
+
+    def _function(self, job: Job):
+        def build():
+            gradients = cam_gradients(self.context, job.layer, job.output)
+
+            @tf.function(input_signature=[self.context.input_spec(), tf.TensorSpec((None,), tf.int32)])
+            def run(x, classes):
+                activations, grads, logits, chosen = gradients(x, classes)
+                return self.combine(activations, grads), logits, chosen
+
+            return run
+
+        return self.context.cached((self.name, job.layer, job.output), build)
+
+    def run(self, job: Job) -> RawMaps:
+        """Maps at the layer's resolution."""
+        job.report(0, 1)
+        cam, logits, chosen = self._function(job)(tf.constant(job.inputs), tf.constant(job.classes))
+        job.report(1, 1)
+        return RawMaps(cam.numpy().astype(np.float32), logits.numpy(), chosen.numpy())
+
+
+class GradCamPlusPlus(_GradientCam):
+    """Grad-CAM++: pixel-wise weighted positive gradients."""
+
+    name = "gradcam++"
+    title = "Grad-CAM++"
+    combine = staticmethod(gradcam_plus_plus_map)
+
+
+class LayerCam(_GradientCam):
+    """LayerCAM: positive gradients weight each position; works on shallow layers too."""
+
+    name = "layercam"
+    title = "LayerCAM"
+    combine = staticmethod(layercam_map)

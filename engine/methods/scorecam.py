@@ -1,0 +1,113 @@
+"""Score-CAM (Wang et al. 2020) and Faster Score-CAM (seed 001): gradient-free CAMs.
+
+Each channel of the target layer, upsampled to the input size and normalised to [0, 1]
+by (A - min) / (max - min), masks the (preprocessed) input; the weight of the channel is
+the probability of the explained class for that masked input (softmax over the logits,
+or the sigmoid for a one-unit head). The map is ReLU(sum_k w_k A_k) at the layer's
+resolution. Masked inputs are built and scored in chunks bounded by a memory budget.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from engine._keras import tf
+from engine.errors import MethodError
+
+from .base import Job, Method, RawMaps
+from .common import chunk_size, class_probabilities, layer_forward, resolve, run_chunks
+
+
+def masked_scores(context, output: int):
+    """Compiled (x_rows, maps, classes) -> probability of each row's class for its masked input.
+
+    Row r is the input x_rows[r] multiplied by maps[r] (h, w), bilinearly upsampled to the
+    input size and min-max normalised (a flat map masks everything out).
+    """
+
+    def build():
+        head = context.heads[output]
+        probe = context.probe((), output)
+
+        @tf.function(input_signature=[context.input_spec(), tf.TensorSpec((None, None, None), tf.float32),
+                                      tf.TensorSpec((None,), tf.int32)])
+        def run(x_rows, maps, classes):
+            size = tf.shape(x_rows)[1:3]
+            upsampled = tf.image.resize(maps[..., None], size, method="bilinear")
+            low = tf.reduce_min(upsampled, axis=(1, 2), keepdims=True)
+            high = tf.reduce_max(upsampled, axis=(1, 2), keepdims=True)
+            masks = tf.math.divide_no_nan(upsampled - low, high - low)
+            outputs = probe(x_rows * masks, training=False)
+            logits = outputs[-1] if isinstance(outputs, (list, tuple)) else outputs
+            return tf.gather(class_probabilities(head, logits), classes, batch_dims=1)
+
+        return run
+
+    return context.cached(("scorecam-scores", output), build)
+
+
+def top_channels(activations: np.ndarray, count: int | None) -> np.ndarray:
+    """(B, N) channel indices per image: all channels (None), or the `count` with the largest
+    spatial standard deviation, largest first (Faster Score-CAM)."""
+    channels = activations.shape[-1]
+    if count is None or count >= channels:
+        return np.tile(np.arange(channels), (activations.shape[0], 1))
+    spread = activations.reshape(activations.shape[0], -1, channels).std(axis=1)
+    return np.argsort(-spread, axis=1, kind="stable")[:, :count]
+
+
+class ScoreCam(Method):
+    """Score-weighted CAM over every channel of the layer."""
+
+    name = "scorecam"
+    title = "Score-CAM"
+    needs_layer = True
+
+    def _count(self, params: dict[str, Any]) -> int | None:
+        return None
+
+    def run(self, job: Job) -> RawMaps:
+        """Weights from the masked inputs' class probabilities, chunk by chunk."""
+        activations, logits = layer_forward(self.context, job.layer, job.output)(tf.constant(job.inputs))
+        activations, logits = activations.numpy(), logits.numpy()
+        chosen = resolve(self.context.heads[job.output], logits, job.classes)
+        selected = top_channels(activations, self._count(job.params))
+        batch, count = selected.shape
+        image_of = np.repeat(np.arange(batch), count)
+        channel_of = selected.reshape(-1)
+        weights = np.zeros(batch * count, dtype=np.float32)
+        score = masked_scores(self.context, job.output)
+
+        def work(start: int, stop: int) -> None:
+            rows, channels = image_of[start:stop], channel_of[start:stop]
+            maps = activations[rows, :, :, channels]  # (n, h, w): advanced indices come first
+            weights[start:stop] = score(tf.constant(job.inputs[rows]), tf.constant(maps, tf.float32),
+                                        tf.constant(chosen[rows])).numpy()
+
+        size = chunk_size(self.context, job.inputs.shape[1:])
+        run_chunks(job, batch * count, size, work)
+        weights = weights.reshape(batch, count)
+        used = np.take_along_axis(activations, selected[:, None, None, :], axis=-1)
+        cams = np.maximum(np.einsum("bhwk,bk->bhw", used, weights), 0.0)
+        return RawMaps(cams.astype(np.float32), logits, chosen)
+
+
+class FasterScoreCam(ScoreCam):
+    """Score-CAM on the N channels with the largest activation standard deviation (seed 001)."""
+
+    name = "faster-scorecam"
+    title = "Faster Score-CAM"
+    defaults = {"top_n": 10}
+
+    def params(self, given: dict[str, Any]) -> dict[str, Any]:
+        """top_n must be a whole number >= 1."""
+        chosen = super().params(given)
+        top_n = chosen["top_n"]
+        if isinstance(top_n, bool) or not isinstance(top_n, (int, np.integer)) or top_n < 1:
+            raise MethodError(f"top_n must be a whole number of at least 1, not {top_n!r}")
+        return {**chosen, "top_n": int(top_n)}
+
+    def _count(self, params: dict[str, Any]) -> int | None:
+        return int(params["top_n"])
