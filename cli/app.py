@@ -6,9 +6,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import explain_cmd, inspect_cmds
+from . import batch_cmd, explain_cmd, features_cmd, inspect_cmds
 
-COMMAND_MODULES = [inspect_cmds, explain_cmd]
+COMMAND_MODULES = [inspect_cmds, explain_cmd, batch_cmd, features_cmd]
 EXIT_BAD_INPUT = 2
 
 
@@ -61,7 +61,10 @@ def _demo_without_window() -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run a command; ConvScope errors become one line on stderr and exit code 2."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = build_parser().parse_args(argv or ["gui"])
+    try:
+        args = build_parser().parse_args(argv or ["gui"])
+    except SystemExit as exc:  # usage errors (one line, see _Parser) and --help: return, not raise
+        return 0 if exc.code is None else exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
     from engine.errors import Cancelled, ConvScopeError
 
     try:

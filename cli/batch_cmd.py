@@ -1,0 +1,116 @@
+"""`batch`: review a folder of labelled images into overlays, a CSV, a JSON summary and an HTML report."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import TextIO
+
+from .common import add_model_options, open_session
+
+
+def add_commands(commands) -> None:
+    """Register `batch`."""
+    from engine.methods import METHODS
+    from engine.render import COLORMAPS
+    from engine.review import DEFAULT_THRESHOLD, DEFAULT_TOLERANCE
+
+    batch = commands.add_parser("batch", help="predict, explain and score every image of a folder")
+    add_model_options(batch)
+    batch.add_argument("--images", required=True, help="folder of images, labels from sub-folder names")
+    batch.add_argument("--method", default="gradcam", choices=sorted(METHODS))
+    batch.add_argument("--out", required=True, help="output folder (nothing is written outside it)")
+    batch.add_argument("--resume", action="store_true", help="continue the review in OUT, skipping done images")
+    batch.add_argument("--batch-size", type=int, default=16, help="images per batch (default 16)")
+    batch.add_argument("--layer", help="target layer (path or unique name); default: the last 4-D layer")
+    batch.add_argument("--target", choices=("predicted", "label"), default="predicted",
+                       help="explain the predicted class (default) or the class named by the folder")
+    batch.add_argument("--tolerance", type=float, default=DEFAULT_TOLERANCE,
+                       help=f"pointing-game tolerance in image pixels (default {DEFAULT_TOLERANCE})")
+    batch.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD,
+                       help=f"heatmap level of the emphasized region for IoU (default {DEFAULT_THRESHOLD})")
+    batch.add_argument("--alpha", type=float, default=0.4, help="overlay opacity (default 0.4)")
+    batch.add_argument("--colormap", default="jet", choices=sorted(COLORMAPS))
+    batch.set_defaults(run=run_batch)
+
+
+class TextProgress:
+    """progress(done, total) as a one-line bar on a terminal, else a plain line every ~10%."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.tty = bool(getattr(stream, "isatty", lambda: False)())
+        self.total = 0
+        self._first: int | None = None
+        self._started = time.perf_counter()
+        self._next_step = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        """Show the state after `done` of `total` images."""
+        self.total = total
+        if self._first is None:
+            self._first, self._started = done, time.perf_counter()
+        line = self._line(done, total)
+        if self.tty:
+            self.stream.write(f"\r{line}" + ("\n" if done >= total else ""))
+        elif total and (100 * done) // total >= self._next_step or done >= total:
+            self.stream.write(line + "\n")
+            self._next_step = (100 * done) // max(1, total) // 10 * 10 + 10
+        self.stream.flush()
+
+    def _line(self, done: int, total: int) -> str:
+        width = len(str(total))
+        elapsed = time.perf_counter() - self._started
+        rate = (done - (self._first or 0)) / elapsed if elapsed > 0 else 0.0
+        eta = f"  ETA {int((total - done) / rate)}s" if rate > 0 and done < total else ""
+        share = 100 * done // max(1, total)
+        return f"[{done:>{width}}/{total}] {share:3d}%  {rate:5.1f} img/s{eta}   "
+
+
+def run_batch(args: argparse.Namespace) -> int:
+    """Review the folder; on Ctrl+C, finish the summary and the report from the rows so far."""
+    from pathlib import Path
+
+    from engine.errors import ImageLoadError, OutputPathError
+    from engine.review import ReviewOptions, check_options, folder_images, review_folder
+    from engine.review.outdir import ReviewOutput, run_description
+
+    if Path(args.out).resolve() == Path(args.images).resolve():
+        raise OutputPathError("--out must be a folder of its own, not the images folder")
+    if not folder_images(args.images, exclude=args.out):
+        raise ImageLoadError(f"{args.images}: no images found")
+    session = open_session(args)
+    options = ReviewOptions(args.method, args.layer, args.batch_size, args.target, args.tolerance,
+                            args.threshold)
+    check_options(session, options)
+    output = ReviewOutput(args.out, run_description(session, options, args.images), args.resume,
+                          args.alpha, args.colormap)
+    progress = TextProgress(sys.stderr)
+    try:
+        result = review_folder(session, args.images, options=options, progress=progress, on_rows=output.on_rows,
+                               on_images=output.on_images, done=output.done, exclude=args.out)
+    except KeyboardInterrupt:
+        output.finish(None, "interrupted", total=progress.total)
+        output.close()
+        sys.stderr.write(f"\nconvscope: interrupted; {len(output.rows)} images written to {args.out} "
+                         "(continue with --resume)\n")
+        return 130
+    output.finish(result, "complete" if result.complete else "interrupted")
+    output.close()
+    _print_summary(result, len(result.rows) - len(output.done), args.out)
+    return 0 if result.complete else 130
+
+
+def _print_summary(result, new: int, out: str) -> None:
+    overall = result.overall
+    accuracy = "–" if overall.accuracy is None else f"{overall.accuracy:.1%}"
+    pointing = "–" if overall.pointing is None else f"{overall.pointing:.1%}"
+    energy = "–" if overall.energy_inside is None else f"{overall.energy_inside:.3f}"
+    earlier = f" (+{len(result.rows) - new} from the earlier run)" if len(result.rows) > new else ""
+    print(f"reviewed {new} images in {result.seconds:.1f}s{earlier}, {len(result.rows)} of {result.total} done: "
+          f"accuracy {accuracy}, pointing game {pointing}, energy in mask {energy} "
+          f"({overall.with_mask} with a mask)")
+    if overall.errors:
+        print(f"{overall.errors} image(s) could not be read: see results.csv")
+    print(f"wrote {out}/results.csv, summary.json, report.html, overlays/")

@@ -1,0 +1,32 @@
+"""Reviewing a folder of labelled images: batched prediction and explanation, ground-truth
+masks, localisation metrics, and the CSV / JSON / HTML outputs of `convscope batch`.
+
+For a GUI worker thread: :func:`review_folder` takes progress(done, total) and cancel()
+callbacks and returns a frozen :class:`ReviewResult`; :func:`load_mask` and
+:func:`image_metrics` score a single image.
+"""
+
+from __future__ import annotations
+
+from .masks import class_mask, find_mask, fit_mask, is_class_mask, load_mask, read_mask
+from .metrics import (
+    DEFAULT_THRESHOLD,
+    DEFAULT_TOLERANCE,
+    ImageMetrics,
+    energy_inside,
+    heatmap_peak,
+    image_metrics,
+    pointing_hit,
+    region_iou,
+)
+from .rows import COLUMNS, ReviewRow, read_rows
+from .runner import ReviewedImage, ReviewOptions, check_options, folder_images, review_folder
+from .stats import LabelStats, ReviewResult, summarise, worst_cases
+
+__all__ = [
+    "COLUMNS", "DEFAULT_THRESHOLD", "DEFAULT_TOLERANCE", "ImageMetrics", "LabelStats", "ReviewOptions",
+    "ReviewResult", "ReviewRow", "ReviewedImage", "check_options", "class_mask", "energy_inside",
+    "find_mask", "fit_mask", "folder_images", "heatmap_peak", "image_metrics", "is_class_mask",
+    "load_mask", "pointing_hit", "read_mask", "read_rows", "region_iou", "review_folder", "summarise",
+    "worst_cases",
+]

@@ -1,0 +1,223 @@
+"""Reviewing a folder: predict, explain and score every image, a batch at a time.
+
+A plain function for the CLI and the GUI worker thread: it reports progress(done, total),
+polls cancel() between and inside batches, hands each finished batch to callbacks (so a
+caller can append CSV rows or draw overlays as it goes), and returns frozen results.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from engine.errors import Cancelled, ConvScopeError, ImageLoadError, MethodError
+from engine.images import LoadedImage, label_from_path, list_images
+
+from .masks import class_mask, fit_mask, load_mask
+from .metrics import DEFAULT_THRESHOLD, DEFAULT_TOLERANCE, image_metrics
+from .rows import ReviewRow
+from .stats import ReviewResult, summarise
+
+if TYPE_CHECKING:  # engine.methods loads TensorFlow; this module must not
+    from engine.methods.base import CancelCheck, Progress
+
+TARGETS = ("predicted", "label")
+
+
+@dataclass(frozen=True)
+class ReviewOptions:
+    """How to explain and score: the method, its layer and parameters, and the metric settings."""
+
+    method: str = "gradcam"
+    layer: str | None = None
+    batch_size: int = 16
+    target: str = "predicted"  # explain the predicted class, or the folder label's class
+    tolerance: float = DEFAULT_TOLERANCE  # pointing game, pixels at the image's scale
+    threshold: float = DEFAULT_THRESHOLD  # emphasized region for IoU
+    params: dict[str, Any] = field(default_factory=dict)  # method parameters
+
+
+@dataclass(frozen=True)
+class ReviewedImage:
+    """One finished image with its arrays, for callers that draw or save it."""
+
+    row: ReviewRow
+    image: LoadedImage | None  # None when the image could not be read
+    heatmap: np.ndarray | None  # (H, W) float32 in [0, 1] at the image's resolution
+    region: np.ndarray | None  # the boolean mask region the metrics used, or None
+
+
+@dataclass
+class _Item:
+    path: Path
+    relative: str
+    label: str | None
+    image: LoadedImage | None = None
+    error: str = ""
+
+
+def check_options(session, options: ReviewOptions) -> None:
+    """Fail early, with a one-line ConvScopeError, on a bad method, layer, target or setting."""
+    worker = session.method(options.method)
+    worker.params(dict(options.params))
+    if worker.needs_layer:
+        session.layer(options.layer)
+    if options.target not in TARGETS:
+        raise MethodError(f"target must be one of {', '.join(TARGETS)}")
+    if options.batch_size < 1:
+        raise MethodError("the batch size must be at least 1")
+    if options.tolerance < 0 or not 0.0 <= options.threshold <= 1.0:
+        raise MethodError("the tolerance must be >= 0 and the threshold within 0..1")
+
+
+def folder_images(folder: str | os.PathLike, exclude: str | os.PathLike | None = None) -> list[Path]:
+    """Images under `folder` (see engine.images.list_images), leaving out those under `exclude`."""
+    paths = list_images(folder)
+    if exclude is None:
+        return paths
+    skip = Path(exclude).resolve()
+    return [p for p in paths if skip not in p.resolve().parents]
+
+
+def review_folder(session, folder: str | os.PathLike, method: str = "gradcam", layer: str | None = None,
+                  batch_size: int = 16, progress: Progress | None = None, cancel: CancelCheck | None = None,
+                  on_rows: Callable[[list[ReviewRow]], None] | None = None, *,
+                  options: ReviewOptions | None = None, done: Sequence[ReviewRow] = (),
+                  on_images: Callable[[list[ReviewedImage]], None] | None = None,
+                  exclude: str | os.PathLike | None = None) -> ReviewResult:
+    """Predict, explain and score every image under `folder` (labels from sub-folder names).
+
+    `options` overrides method / layer / batch_size when given. Rows in `done` (from an
+    earlier run) are kept and their images skipped. After each batch, `on_rows(rows)` and
+    `on_images(items)` receive the new results. A cancel (or Cancelled raised inside) ends
+    the review early: the result then holds the rows so far and `complete` is False.
+    """
+    options = options or ReviewOptions(method, layer, batch_size)
+    check_options(session, options)
+    root = Path(folder)
+    finished = {row.path for row in done}
+    pending = [_item(p, root) for p in folder_images(root, exclude)]
+    pending = [item for item in pending if item.relative not in finished]
+    rows, total, started = list(done), len(done) + len(pending), time.perf_counter()
+    complete = True
+    if progress is not None:
+        progress(len(rows), total)
+    try:
+        for batch in _loaded_batches(pending, options.batch_size, session):
+            if cancel is not None and cancel():
+                raise Cancelled()
+            reviewed = _review_batch(session, batch, root, options, cancel)
+            rows.extend(item.row for item in reviewed)
+            if on_rows is not None:
+                on_rows([item.row for item in reviewed])
+            if on_images is not None:
+                on_images(reviewed)
+            if progress is not None:
+                progress(len(rows), total)
+    except Cancelled:
+        complete = False
+    return summarise(rows, session.info.class_names, total, complete, time.perf_counter() - started)
+
+
+def _item(path: Path, root: Path) -> _Item:
+    return _Item(path, path.relative_to(root).as_posix(), label_from_path(path, root))
+
+
+def _load(item: _Item, session) -> _Item:
+    try:
+        item.image = session.load_image(item.path)
+    except ImageLoadError as exc:
+        item.error = str(exc)
+    return item
+
+
+def _loaded_batches(items: list[_Item], size: int, session) -> Iterator[list[_Item]]:
+    """Batches of items with their images read, the next batch read while this one runs."""
+    chunks = [items[i:i + size] for i in range(0, len(items), size)]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        def submit(chunk: list[_Item]):
+            return [pool.submit(_load, item, session) for item in chunk]
+
+        ahead = submit(chunks[0]) if chunks else []
+        for index in range(len(chunks)):
+            current = ahead
+            ahead = submit(chunks[index + 1]) if index + 1 < len(chunks) else []
+            yield [future.result() for future in current]
+
+
+def _size_groups(items: list[_Item], session) -> list[list[_Item]]:
+    """One group for a fixed-size model; groups of equal image size for a size-agnostic one."""
+    height, width = session.info.input_shape[:2]
+    if height is not None and width is not None:
+        return [items] if items else []
+    groups: dict[tuple[int, int], list[_Item]] = {}
+    for item in items:
+        groups.setdefault(item.image.pixels.shape[:2], []).append(item)
+    return list(groups.values())
+
+
+def _review_batch(session, batch: list[_Item], root: Path, options: ReviewOptions,
+                  cancel: CancelCheck | None) -> list[ReviewedImage]:
+    readable = [item for item in batch if item.image is not None]
+    done: dict[str, ReviewedImage] = {}
+    for group in _size_groups(readable, session):
+        for item, reviewed in zip(group, _explain_group(session, group, root, options, cancel), strict=True):
+            done[item.relative] = reviewed
+    return [done.get(item.relative) or _error_result(item) for item in batch]
+
+
+def _error_result(item: _Item) -> ReviewedImage:
+    row = ReviewRow(item.relative, item.label, None, error=item.error or "not reviewed")
+    return ReviewedImage(row, None, None, None)
+
+
+def _explain_group(session, group: list[_Item], root: Path, options: ReviewOptions,
+                   cancel: CancelCheck | None) -> list[ReviewedImage]:
+    names = session.info.class_names
+    labels = [names.index(item.label) if item.label in names else None for item in group]
+    images = [item.image for item in group]
+    classes = labels if options.target == "label" else None
+    explanations = session.explain_batch(images, options.method, options.layer, classes, cancel=cancel,
+                                         **options.params)
+    if options.target == "label":
+        predicted = [(p.best.index, p.best.probability) for p in session.predict(images, top=1)]
+    else:
+        predicted = [(e.class_index, e.probability) for e in explanations]
+    return [_score(session, item, label, guess, explanation, root, options)
+            for item, label, guess, explanation in zip(group, labels, predicted, explanations, strict=True)]
+
+
+def _score(session, item: _Item, label: int | None, guess: tuple[int, float], explanation,
+           root: Path, options: ReviewOptions) -> ReviewedImage:
+    image, heatmap = item.image, explanation.heatmap
+    mask, note = _mask_for(item.path, root, image)
+    count = len(session.info.class_names)
+    metrics = image_metrics(heatmap, mask, explanation.class_index, num_classes=count,
+                            tolerance=options.tolerance, threshold=options.threshold)
+    region = class_mask(mask, explanation.class_index, count)[0] if metrics.has_mask else None
+    row = ReviewRow(
+        path=item.relative, label=item.label, label_index=label, predicted=session.class_name(guess[0]),
+        predicted_index=guess[0], confidence=guess[1], correct=None if label is None else guess[0] == label,
+        explained=explanation.class_name, explained_index=explanation.class_index,
+        peak_x=metrics.peak_x, peak_y=metrics.peak_y, mask=metrics.mask_mode,
+        pointing_hit=metrics.pointing_hit, energy_inside=metrics.energy_inside, iou=metrics.iou,
+        width=image.width, height=image.height, empty_map=explanation.empty, note=note,
+    )
+    return ReviewedImage(row, image, heatmap, region)
+
+
+def _mask_for(path: Path, root: Path, image: LoadedImage) -> tuple[np.ndarray | None, str]:
+    try:
+        mask = load_mask(path, root)
+    except ConvScopeError as exc:
+        return None, f"mask ignored: {exc}"
+    if mask is None:
+        return None, ""
+    return fit_mask(mask, image.height, image.width), ""

@@ -1,0 +1,138 @@
+"""review_folder and the output folder: batches, masks, cancel, interruption and resume."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from engine.errors import OutputPathError
+from engine.review import ReviewOptions, read_rows, review_folder
+from engine.review.outdir import CSV_NAME, SUMMARY_NAME, ReviewOutput, run_description
+from engine.synthetic import CLASS_NAMES, make_sample
+
+DEMO_MODEL = Path(__file__).resolve().parents[2] / "resources" / "demo" / "defects.keras"
+
+
+def make_folder(root: Path, per_class: int = 2, size: tuple[int, int] = (96, 96), seed: int = 0) -> Path:
+    """Synthetic images in label sub-folders with class-index masks beside the defects."""
+    rng = np.random.default_rng(seed)
+    for label, name in enumerate(CLASS_NAMES):
+        for i in range(per_class):
+            sample = make_sample(rng, label, size)
+            folder = root / name
+            folder.mkdir(parents=True, exist_ok=True)
+            cv2.imwrite(str(folder / f"{name}_{i}.png"), sample.image[..., ::-1])
+            if label:
+                cv2.imwrite(str(folder / f"{name}_{i}_mask.png"), sample.mask)
+    return root
+
+
+@pytest.fixture(scope="module")
+def session():
+    from engine import Session
+
+    return Session.open(DEMO_MODEL)
+
+
+@pytest.fixture()
+def images(tmp_path) -> Path:
+    root = make_folder(tmp_path / "images")
+    (root / "spot" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\nnot really")
+    return root
+
+
+def _cancel_after(checks: int):
+    calls = {"n": 0}
+
+    def cancel() -> bool:
+        calls["n"] += 1
+        return calls["n"] > checks
+
+    return cancel
+
+
+def test_review_folder_scores_every_image(session, images):
+    seen, batches = [], []
+    result = review_folder(session, images, "gradcam", batch_size=4, progress=lambda d, t: seen.append((d, t)),
+                           on_rows=batches.append)
+    assert result.complete and result.total == 9 and len(result.rows) == 9
+    assert seen[0] == (0, 9) and seen[-1] == (9, 9)
+    assert sum(len(b) for b in batches) == 9 and max(len(b) for b in batches) == 4
+    broken = [r for r in result.rows if r.error]
+    assert [r.path for r in broken] == ["spot/broken.png"]
+    assert int(result.confusion.sum()) == 8
+    assert sum(r.has_mask for r in result.rows) == 6
+    assert all(r.peak_x is not None and 0 <= r.peak_x < 96 for r in result.rows if not r.error)
+    assert {s.label for s in result.per_label} == set(CLASS_NAMES)
+    scratch = next(r for r in result.rows if r.path == "scratch/scratch_0.png")
+    assert scratch.label_index == 1 and scratch.correct == (scratch.predicted_index == 1)
+
+
+def test_cancel_between_batches_returns_partial_result(session, images):
+    result = review_folder(session, images, "gradcam", batch_size=4, cancel=_cancel_after(2))
+    assert not result.complete and result.total == 9 and 0 < len(result.rows) < 9
+
+
+def test_cancel_inside_a_batch_is_caught(session, images):
+    result = review_folder(session, images, "gradcam", batch_size=4, cancel=_cancel_after(1))
+    assert not result.complete and len(result.rows) == 0
+
+
+def test_resume_skips_done_rows(session, images):
+    first = review_folder(session, images, "gradcam", batch_size=4, cancel=_cancel_after(1 + 1 + 1))
+    assert 0 < len(first.rows) < 9
+    new_rows = []
+    second = review_folder(session, images, "gradcam", batch_size=4, done=first.rows,
+                           on_rows=new_rows.extend)
+    assert second.complete and len(second.rows) == 9
+    assert len(new_rows) == 9 - len(first.rows)
+    assert not {r.path for r in new_rows} & {r.path for r in first.rows}
+
+
+def test_target_label_explains_the_folder_class(session, images):
+    result = review_folder(session, images, options=ReviewOptions(target="label", batch_size=16))
+    for row in result.rows:
+        if not row.error:
+            assert row.explained_index == row.label_index
+
+
+def _output(session, out: Path, images: Path, resume: bool = False, **changes) -> ReviewOutput:
+    options = ReviewOptions(batch_size=4, **changes)
+    return ReviewOutput(out, run_description(session, options, images), resume=resume)
+
+
+def test_interrupted_output_is_readable_and_resumable(session, images, tmp_path):
+    out = tmp_path / "out"
+    output = _output(session, out, images)
+    partial = review_folder(session, images, batch_size=4, cancel=_cancel_after(2), on_rows=output.on_rows,
+                            on_images=output.on_images)
+    output.finish(partial, "interrupted")
+    output.close()
+    rows = read_rows(out / CSV_NAME)
+    summary = json.loads((out / SUMMARY_NAME).read_text())
+    assert len(rows) == len(partial.rows) == summary["images_done"] and summary["status"] == "interrupted"
+    assert (out / "report.html").read_text().count("confusion-matrix") == 1
+    assert all((out / "overlays" / Path(r.path).with_suffix(".png")).is_file() for r in rows if not r.error)
+
+    with open(out / CSV_NAME, "a", encoding="utf-8") as handle:
+        handle.write("crack/crack_1.png,crack,3,scr")  # a line cut short by a kill
+    resumed = _output(session, out, images, resume=True)
+    assert len(resumed.done) == len(rows)
+    final = review_folder(session, images, batch_size=4, done=resumed.done, on_rows=resumed.on_rows)
+    resumed.finish(final, "complete")
+    resumed.close()
+    paths = [r.path for r in read_rows(out / CSV_NAME)]
+    assert len(paths) == 9 and len(set(paths)) == 9
+
+
+def test_fresh_run_refuses_old_results_and_resume_refuses_other_settings(session, images, tmp_path):
+    out = tmp_path / "out"
+    _output(session, out, images).close()
+    with pytest.raises(OutputPathError, match="--resume"):
+        _output(session, out, images)
+    with pytest.raises(OutputPathError, match="tolerance"):
+        _output(session, out, images, resume=True, tolerance=3)
