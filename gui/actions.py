@@ -1,0 +1,140 @@
+"""Menus, toolbar, shortcuts and recent-file lists of the main window."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.images import IMAGE_SUFFIXES
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QStyle, QToolBar
+
+from .compose import VIEW_MODES
+
+MODEL_FILTER = "Keras models (*.keras *.h5 *.hdf5);;All files (*)"
+ABOUT = ("<b>ConvScope</b><br>Look inside convolutional image classifiers: select an image, "
+         "read the prediction, and see where the evidence is.<br><br>"
+         "Right / Left: next / previous image · 1 / 2 / 3: overlay / heatmap / image · Esc: cancel")
+
+
+class Actions:
+    """Every QAction of the window, with its menus and toolbar."""
+
+    def __init__(self, window) -> None:
+        self.window = window
+        style = window.style()
+        icon = style.standardIcon
+        c = window.controller
+        self.open_model = self._action("Open &model…", "Ctrl+O", self._ask_model,
+                                       icon(QStyle.StandardPixmap.SP_DialogOpenButton))
+        self.open_folder = self._action("Open &folder…", "Ctrl+Shift+O", self._ask_folder,
+                                        icon(QStyle.StandardPixmap.SP_DirOpenIcon))
+        self.open_image = self._action("Open &image…", "Ctrl+I", self._ask_image,
+                                       icon(QStyle.StandardPixmap.SP_FileIcon))
+        self.export = self._action("&Export…", "Ctrl+E", window.export_dialog,
+                                   icon(QStyle.StandardPixmap.SP_DialogSaveButton))
+        self.quit = self._action("&Quit", QKeySequence.StandardKey.Quit, window.close)
+        self.next = self._action("&Next image", "Right", lambda: window.browser.step(1),
+                                 icon(QStyle.StandardPixmap.SP_ArrowDown), extra=("PgDown",))
+        self.previous = self._action("&Previous image", "Left", lambda: window.browser.step(-1),
+                                     icon(QStyle.StandardPixmap.SP_ArrowUp), extra=("PgUp",))
+        self.cancel = self._action("&Cancel", "Esc", c.cancel, icon(QStyle.StandardPixmap.SP_BrowserStop))
+        self.misclassified = self._action("&Misclassified only", "Ctrl+M",
+                                          lambda: window.browser.misclassified.toggle())
+        self.modes = [self._action(f"Show {mode}", str(k + 1), self._mode_setter(mode))
+                      for k, mode in enumerate(VIEW_MODES)]
+        self.about = self._action("&About ConvScope", None, self._about)
+        self.recent_models = QMenu("Recent &models", window)
+        self.recent_folders = QMenu("Recent &folders", window)
+        self._build_menus()
+        self._build_toolbar()
+        for kind in ("models", "folders"):
+            self._fill_recent(kind, window.settings.recent(kind))
+
+    def _action(self, text: str, shortcut, slot, icon=None, extra: tuple[str, ...] = ()) -> QAction:
+        action = QAction(text, self.window)
+        if icon is not None:
+            action.setIcon(icon)
+        if shortcut is not None:
+            keys = [QKeySequence(shortcut)] + [QKeySequence(k) for k in extra]
+            action.setShortcuts(keys)
+            action.setToolTip(f"{text.replace('&', '').rstrip('…')} ({keys[0].toString()})")
+        action.triggered.connect(lambda _checked=False: slot())
+        self.window.addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.window.menuBar()
+        file = bar.addMenu("&File")
+        for action in (self.open_model, self.open_folder, self.open_image):
+            file.addAction(action)
+        file.addSeparator()
+        file.addMenu(self.recent_models)
+        file.addMenu(self.recent_folders)
+        file.addSeparator()
+        file.addAction(self.export)
+        file.addSeparator()
+        file.addAction(self.quit)
+        view = bar.addMenu("&View")
+        for action in (self.next, self.previous, self.misclassified):
+            view.addAction(action)
+        view.addSeparator()
+        for action in self.modes:
+            view.addAction(action)
+        view.addSeparator()
+        view.addAction(self.cancel)
+        bar.addMenu("&Help").addAction(self.about)
+
+    def _build_toolbar(self) -> None:
+        toolbar = QToolBar("Main")
+        toolbar.setObjectName("main-toolbar")
+        toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        for action in (self.open_model, self.open_folder, self.open_image, None, self.previous, self.next,
+                       None, self.export):
+            toolbar.addSeparator() if action is None else toolbar.addAction(action)
+        self.window.addToolBar(toolbar)
+
+    def add_recent(self, kind: str, path: str) -> None:
+        """Put a path first in the recent models or folders menu."""
+        self._fill_recent(kind, self.window.settings.add_recent(kind, path))
+
+    def _fill_recent(self, kind: str, paths: list[str]) -> None:
+        menu = self.recent_models if kind == "models" else self.recent_folders
+        menu.clear()
+        for path in paths:
+            menu.addAction(Path(path).name or path, lambda p=path: self.window.open_path(p)).setToolTip(path)
+        menu.setEnabled(bool(paths))
+
+    def _mode_setter(self, mode: str):
+        return lambda: self.window.view_controls.set_mode(mode)
+
+    def _ask_model(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self.window, "Open a Keras model", self._start_dir("model"),
+                                              MODEL_FILTER)
+        if path:
+            self.window.controller.open_model(path)
+
+    def _ask_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self.window, "Open a folder of images", self._start_dir("folder"))
+        if folder:
+            self.window.controller.open_folder(folder)
+
+    def _ask_image(self) -> None:
+        patterns = " ".join(f"*{s}" for s in sorted(IMAGE_SUFFIXES))
+        path, _ = QFileDialog.getOpenFileName(self.window, "Open an image", self._start_dir("folder"),
+                                              f"Images ({patterns});;All files (*)")
+        if path:
+            self.window.controller.open_image(path)
+
+    def _start_dir(self, key: str) -> str:
+        value = self.window.settings.get(key)
+        return str(Path(value).parent if key == "model" else value) if value else ""
+
+    def _about(self) -> None:
+        QMessageBox.about(self.window, "About ConvScope", ABOUT)
+
+
+def build_actions(window) -> Actions:
+    """Create the window's actions, menus and toolbar."""
+    return Actions(window)

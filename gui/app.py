@@ -1,0 +1,120 @@
+"""Start the window: QApplication, settings, MainWindow, the engine worker, the event loop.
+
+Nothing here imports TensorFlow: the engine worker does so in its own thread, so the window
+shows at once with a status line saying the engine is loading.
+
+Debug hook for README screenshots (not part of the command line):
+    python -m gui.app --screenshot docs/shot.png [--tab compare|features] [--image NAME]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from .main_window import MainWindow
+from .settings import Settings, make_settings
+
+RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+DEMO_MODEL = RESOURCES / "demo" / "defects.keras"
+DEMO_IMAGES = RESOURCES / "demo" / "images"
+
+
+def application() -> QApplication:
+    """The QApplication (created once)."""
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("ConvScope")
+    app.setOrganizationName("ConvScope")
+    return app
+
+
+def initial_paths(args, settings: Settings) -> tuple[str, str]:
+    """Model and folder to open: the arguments, else the last ones, else the demo."""
+    model = getattr(args, "model", None) or settings.get("model")
+    if not model or not Path(model).exists():
+        model = str(DEMO_MODEL)
+    folder = getattr(args, "images", None) or settings.get("folder")
+    if not folder or not Path(folder).is_dir():
+        folder = str(DEMO_IMAGES) if DEMO_IMAGES.is_dir() else ""
+    return model, folder
+
+
+def create_window(args=None, settings: Settings | None = None) -> MainWindow:
+    """Build the window, start the worker, queue the first model and folder."""
+    settings = settings or Settings(make_settings())
+    window = MainWindow(settings)
+    geometry = settings.store.value("geometry")
+    if geometry is not None:
+        window.restoreGeometry(geometry)
+    window.show()
+    model, folder = initial_paths(args, settings)
+    window.controller.client.start()
+    window.controller.open_model(model, trust=bool(getattr(args, "trust_model", False)))
+    if folder:
+        window.controller.open_folder(folder, select=settings.get("image") or None)
+    return window
+
+
+def run_window(args) -> int:
+    """Open the window and run until it closes; the exit code of the event loop."""
+    app = application()
+    window = create_window(args)
+    shot = getattr(args, "screenshot", None)
+    if shot:
+        if getattr(args, "compare_mode", None):
+            window.compare.set_mode(args.compare_mode)
+        _arm_screenshot(window, shot, getattr(args, "tab", "heatmap"), getattr(args, "image", None))
+    code = app.exec()
+    return int(code)
+
+
+def _arm_screenshot(window: MainWindow, path: str, tab: str, image: str | None) -> None:
+    """Save window.grab() after the first explanation (and the requested tab) is ready, then quit."""
+    state = {"done": False}
+
+    def grab() -> None:
+        if not window.grab().save(str(path)):
+            print(f"could not save {path}", file=sys.stderr)
+        window.close()
+
+    def ready(_explanation=None) -> None:
+        if state["done"]:
+            return
+        if image and window.controller.path and Path(window.controller.path).name != image:
+            for candidate in window.browser.paths():
+                if Path(candidate).name == image:
+                    window.browser.select_path(candidate)
+                    return
+        state["done"] = True
+        if tab == "compare":
+            window.tabs.setCurrentWidget(window.compare)
+            window.controller.busyChanged.connect(lambda busy: busy or QTimer.singleShot(500, grab))
+        elif tab == "features":
+            window.tabs.setCurrentWidget(window.features)
+            window.controller.show_patterns(window.features.patterns_request())
+            window.controller.busyChanged.connect(lambda busy: busy or QTimer.singleShot(500, grab))
+        else:
+            QTimer.singleShot(800, grab)
+
+    window.controller.explanationShown.connect(ready)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m gui.app [--model M] [--images DIR] [--screenshot PATH --tab T --image NAME --compare-mode M]`."""
+    parser = argparse.ArgumentParser(prog="python -m gui.app")
+    parser.add_argument("--model")
+    parser.add_argument("--images")
+    parser.add_argument("--trust-model", action="store_true")
+    parser.add_argument("--screenshot")
+    parser.add_argument("--tab", default="heatmap", choices=("heatmap", "compare", "features"))
+    parser.add_argument("--image")
+    parser.add_argument("--compare-mode", choices=("methods", "layers", "classes"))
+    return run_window(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

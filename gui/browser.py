@@ -1,0 +1,165 @@
+"""The image browser: thumbnails, labels from sub-folders, predictions, sort and filter."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelectionModel, QSize, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .browser_model import SORT_KEYS, ImageFilterProxy, ImageTableModel
+from .thumbnails import THUMB_SIZE, ThumbnailLoader
+
+
+class ImageBrowser(QWidget):
+    """A sortable, filterable list of the folder's images; emits `imageSelected(path)`."""
+
+    imageSelected = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.loader = ThumbnailLoader(self)
+        self.model = ImageTableModel(self.loader, self)
+        self.proxy = ImageFilterProxy(self)
+        self.proxy.setSourceModel(self.model)
+        self.folder = ""
+        self.sort_box = QComboBox()
+        self.sort_box.addItems([f"Sort by {key}" for key in SORT_KEYS])
+        self.sort_box.currentIndexChanged.connect(self._sort)
+        self.misclassified = QCheckBox("Misclassified only")
+        self.misclassified.setToolTip("Show only images whose label (sub-folder) disagrees with the prediction")
+        self.misclassified.toggled.connect(self.proxy.set_misclassified_only)
+        self.misclassified.toggled.connect(lambda _on: self._update_count())
+        self.count = QLabel()
+        self.count.setStyleSheet("color: palette(mid);")
+        self.view = self._make_view()
+        top = QHBoxLayout()
+        top.addWidget(self.sort_box)
+        top.addWidget(self.misclassified)
+        top.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(top)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.count)
+        self.proxy.rowsInserted.connect(self._update_count)
+        self.proxy.rowsRemoved.connect(self._update_count)
+        self.proxy.modelReset.connect(self._update_count)
+
+    def _make_view(self) -> QTableView:
+        view = QTableView()
+        view.setModel(self.proxy)
+        view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        view.setIconSize(QSize(THUMB_SIZE, THUMB_SIZE))
+        view.verticalHeader().setDefaultSectionSize(THUMB_SIZE + 6)
+        view.verticalHeader().hide()
+        view.setShowGrid(False)
+        view.setAlternatingRowColors(True)
+        view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        view.setSortingEnabled(True)
+        view.setWordWrap(False)
+        view.setTextElideMode(Qt.TextElideMode.ElideRight)
+        header = view.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in (1, 2, 3):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setMinimumSectionSize(40)
+        view.hideColumn(1)  # the label is the second line of the first column; sorting still uses it
+        view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        view.selectionModel().currentRowChanged.connect(self._current_changed)
+        return view
+
+    # -- contents ---------------------------------------------------------------------------
+    def set_folder(self, folder: str, paths: list[str]) -> None:
+        """Show the images of a folder (labels from its sub-folders)."""
+        self.folder = folder
+        self.model.set_images(folder, paths)
+        self._update_count()
+
+    def set_class_names(self, names: tuple[str, ...]) -> None:
+        """The model's classes, to tell a real mismatch from a folder that is not a class."""
+        self.model.class_names = tuple(names)
+
+    def set_predictions(self, predictions) -> None:
+        """Fill in predicted classes and confidences."""
+        self.model.set_predictions(predictions)
+        self._update_count()
+
+    def paths(self) -> list[str]:
+        """Every image path of the folder, in folder order."""
+        return [row.path for row in self.model.rows]
+
+    def visible_paths(self) -> list[str]:
+        """Paths in the order shown (sorted and filtered)."""
+        return [self.proxy.index(r, 0).data(Qt.ItemDataRole.UserRole) for r in range(self.proxy.rowCount())]
+
+    # -- selection --------------------------------------------------------------------------
+    def current_path(self) -> str | None:
+        """The selected image."""
+        index = self.view.currentIndex()
+        return index.data(Qt.ItemDataRole.UserRole) if index.isValid() else None
+
+    def select_path(self, path: str) -> bool:
+        """Select an image by path; False if it is not shown."""
+        row = self.model.row_of(path)
+        if row is None:
+            return False
+        index = self.proxy.mapFromSource(self.model.index(row, 0))
+        if not index.isValid():
+            return False
+        self._select(index.row())
+        return True
+
+    def select_row(self, row: int) -> None:
+        """Select the shown row `row` (clamped)."""
+        if self.proxy.rowCount():
+            self._select(max(0, min(row, self.proxy.rowCount() - 1)))
+
+    def step(self, delta: int) -> None:
+        """Move the selection by `delta` shown rows (Next = +1, Previous = -1)."""
+        current = self.view.currentIndex()
+        self.select_row(current.row() + delta if current.isValid() else 0)
+
+    def _select(self, row: int) -> None:
+        index = self.proxy.index(row, 0)
+        flags = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+        self.view.selectionModel().setCurrentIndex(index, flags)
+        self.view.scrollTo(index)
+
+    def _current_changed(self, current, _previous) -> None:
+        if current.isValid():
+            self.imageSelected.emit(current.data(Qt.ItemDataRole.UserRole))
+
+    # -- sorting and filtering --------------------------------------------------------------
+    def set_sort(self, key: str) -> None:
+        """Sort by "name", "label", "predicted" or "confidence" (highest first)."""
+        if key in SORT_KEYS:
+            self.sort_box.setCurrentIndex(list(SORT_KEYS).index(key))
+            self._sort(list(SORT_KEYS).index(key))
+
+    def sort_key(self) -> str:
+        """The chosen sort key."""
+        return list(SORT_KEYS)[self.sort_box.currentIndex()]
+
+    def _sort(self, position: int) -> None:
+        column = list(SORT_KEYS.values())[position]
+        order = Qt.SortOrder.DescendingOrder if column == 3 else Qt.SortOrder.AscendingOrder
+        self.view.sortByColumn(column, order)
+
+    def _update_count(self, *_args) -> None:
+        total = len(self.model.rows)
+        known = sum(r.prediction is not None for r in self.model.rows)
+        wrong = sum(self.model.mismatch(r) for r in self.model.rows)
+        text = f"{total} images" if total else "No images: open a folder (Ctrl+Shift+O) or drop one here"
+        if total and known:
+            text += f" · {known} predicted · {wrong} disagree with their label"
+        self.count.setText(text)

@@ -1,0 +1,163 @@
+"""The browser's table model: one row per image with its label, prediction and thumbnail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.images import label_from_path
+from engine.results import Prediction
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+)
+from PySide6.QtGui import QBrush, QColor, QImage, QPixmap
+
+from .thumbnails import ThumbnailLoader
+
+COLUMNS = ("Image", "Label", "Predicted", "Conf.")
+SORT_KEYS = {"name": 0, "label": 1, "predicted": 2, "confidence": 3}
+MISMATCH = QColor(200, 40, 40)
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+Index = QModelIndex | QPersistentModelIndex
+
+
+@dataclass
+class Row:
+    """One image of the folder."""
+
+    path: str
+    name: str
+    label: str | None
+    prediction: Prediction | None = None
+    thumb: QPixmap | None = None
+
+
+class ImageTableModel(QAbstractTableModel):
+    """Images of a folder; thumbnails are requested only for rows that get painted."""
+
+    def __init__(self, loader: ThumbnailLoader, parent=None) -> None:
+        super().__init__(parent)
+        self.rows: list[Row] = []
+        self.class_names: tuple[str, ...] = ()
+        self._by_path: dict[str, int] = {}
+        self.loader = loader
+        loader.loaded.connect(self._thumbnail_loaded)
+
+    def set_images(self, root: str, paths: list[str]) -> None:
+        """Replace the rows with the images of a folder."""
+        self.beginResetModel()
+        self.loader.reset()
+        self.rows = [Row(p, Path(p).name, label_from_path(p, root)) for p in paths]
+        self._by_path = {row.path: i for i, row in enumerate(self.rows)}
+        self.endResetModel()
+
+    def set_predictions(self, predictions) -> None:
+        """Attach predictions (matched by path) and refresh their rows."""
+        for prediction in predictions:
+            i = self._by_path.get(prediction.path)
+            if i is not None:
+                self.rows[i].prediction = prediction
+                self.dataChanged.emit(self.index(i, 0), self.index(i, len(COLUMNS) - 1))
+
+    def clear_predictions(self) -> None:
+        """Forget predictions (a new model)."""
+        for row in self.rows:
+            row.prediction = None
+        if self.rows:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self.rows) - 1, len(COLUMNS) - 1))
+
+    def row_of(self, path: str) -> int | None:
+        """Source row of a path."""
+        return self._by_path.get(path)
+
+    def mismatch(self, row: Row) -> bool:
+        """The label names a model class and the prediction says another."""
+        return (row.prediction is not None and row.label in self.class_names
+                and row.prediction.best.name != row.label)
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt signature
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt signature
+        return len(COLUMNS)
+
+    def headerData(self, section: int, orientation, role: int = Qt.ItemDataRole.DisplayRole):
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        row, column = self.rows[index.row()], index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._text(row, column)
+        if role == SORT_ROLE:
+            return self._sort_value(row, column)
+        if role == Qt.ItemDataRole.DecorationRole and column == 0:
+            return self._thumbnail(row)
+        if role == Qt.ItemDataRole.ForegroundRole and column == 2 and self.mismatch(row):
+            return QBrush(MISMATCH)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(row)
+        if role == Qt.ItemDataRole.UserRole:
+            return row.path
+        return None
+
+    def _text(self, row: Row, column: int) -> str:
+        best = row.prediction.best if row.prediction else None
+        if column == 0:
+            return f"{row.name}\n{row.label or ''}".rstrip()
+        if column == 1:
+            return row.label or "—"
+        if column == 2:
+            return "…" if best is None else ("✗ " if self.mismatch(row) else "") + best.name
+        return "" if best is None else f"{best.probability:.0%}"
+
+    def _sort_value(self, row: Row, column: int):
+        if column == 3:
+            return row.prediction.best.probability if row.prediction else -1.0
+        return self._text(row, column).lstrip("✗ ").lower() + "\0" + row.name.lower()  # ties by name
+
+    def _thumbnail(self, row: Row) -> QPixmap | None:
+        if row.thumb is None:
+            self.loader.request(row.path)
+        return row.thumb
+
+    def _tooltip(self, row: Row) -> str:
+        lines = [row.path]
+        if row.prediction is not None:
+            lines += [f"{c.name}: {c.probability:.1%}" for c in row.prediction.top]
+        if self.mismatch(row):
+            lines.append(f"label '{row.label}' disagrees with the prediction")
+        return "\n".join(lines)
+
+    def _thumbnail_loaded(self, path: str, image: QImage) -> None:
+        i = self._by_path.get(path)
+        if i is not None:
+            self.rows[i].thumb = QPixmap.fromImage(image)
+            self.dataChanged.emit(self.index(i, 0), self.index(i, 0), [Qt.ItemDataRole.DecorationRole])
+
+
+class ImageFilterProxy(QSortFilterProxyModel):
+    """Sorting by any column and a filter that keeps only misclassified images."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.misclassified_only = False
+        self.setSortRole(SORT_ROLE)
+
+    def set_misclassified_only(self, on: bool) -> None:
+        """Show only images whose prediction disagrees with their label."""
+        self.misclassified_only = on
+        self.invalidateFilter()
+
+    def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
+        if not self.misclassified_only:
+            return True
+        model = self.sourceModel()
+        return model.mismatch(model.rows[source_row])

@@ -1,0 +1,124 @@
+"""The heatmap canvas: image with the engine's map over it, a colour bar, zoom, pan and a
+read-out of the pixel and heat value under the cursor (pyqtgraph, row-major images)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from engine.render import colormap_lut
+from PySide6.QtCore import QPointF, Signal
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from .compose import ViewSettings, compose, fit_map, method_title
+
+pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
+HINT = "Open a folder (Ctrl+Shift+O) and pick an image on the left"
+
+
+def make_colormap(name: str) -> pg.ColorMap:
+    """A pyqtgraph colour map with the engine's colours."""
+    lut = colormap_lut(name)
+    return pg.ColorMap(np.linspace(0.0, 1.0, len(lut)), lut)
+
+
+def image_view(layout: pg.GraphicsLayout, row: int = 0, col: int = 0) -> tuple[pg.ViewBox, pg.ImageItem]:
+    """A locked-aspect, y-down ViewBox holding one ImageItem."""
+    view = layout.addViewBox(row=row, col=col, lockAspect=True, invertY=True, enableMenu=False)
+    item = pg.ImageItem(axisOrder="row-major")
+    view.addItem(item)
+    return view, item
+
+
+class HeatmapCanvas(QWidget):
+    """One image and its explanation; `hovered(text)` describes the pixel under the cursor."""
+
+    hovered = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.title = QLabel(HINT)
+        self.title.setStyleSheet("font-weight: 600; padding: 2px 6px;")
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setBackground("#202124")
+        self.view, self.item = image_view(self.graphics.ci)
+        self.colorbar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=make_colormap("jet"), interactive=False,
+                                        width=16, label="heat")
+        self.graphics.ci.addItem(self.colorbar, row=0, col=1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.title)
+        layout.addWidget(self.graphics, 1)
+        self.image: np.ndarray | None = None
+        self.heatmap: np.ndarray | None = None
+        self.path: str | None = None
+        self.explanation = None
+        self.settings = ViewSettings()
+        self.picture: np.ndarray | None = None
+        self._mouse = pg.SignalProxy(self.graphics.scene().sigMouseMoved, rateLimit=30, slot=self._mouse_moved)
+
+    # -- contents ---------------------------------------------------------------------------
+    def set_image(self, path: str, image: np.ndarray) -> None:
+        """Show a new image without a map (the map follows when it is ready)."""
+        new_size = self.image is None or self.image.shape[:2] != image.shape[:2]
+        self.path, self.image, self.heatmap, self.explanation = path, image, None, None
+        self._redraw()
+        if new_size:
+            self.view.autoRange(padding=0.02)
+
+    def set_explanation(self, path: str, image: np.ndarray, explanation) -> None:
+        """Show the engine's map for an image; the canvas keeps `heatmap` as the engine gave it."""
+        if path != self.path or self.image is None or self.image.shape != image.shape:
+            self.set_image(path, image)
+        self.explanation = explanation
+        self.heatmap = fit_map(explanation.heatmap, *image.shape[:2])
+        self.title.setText(describe(explanation))
+        self._redraw()
+
+    def clear_map(self, message: str) -> None:
+        """Keep the image, drop the map, say why."""
+        self.heatmap, self.explanation = None, None
+        self.title.setText(message)
+        self._redraw()
+
+    def apply(self, settings: ViewSettings) -> None:
+        """Redraw with new opacity, threshold, colour map, outline or mode."""
+        self.settings = settings
+        self.colorbar.setColorMap(make_colormap(settings.colormap))
+        self._redraw()
+
+    def _redraw(self) -> None:
+        if self.image is None:
+            self.item.clear()
+            self.picture = None
+            return
+        self.picture = compose(self.image, self.heatmap, self.settings)
+        self.item.setImage(self.picture, autoLevels=False, levels=(0, 255))
+
+    # -- cursor read-out --------------------------------------------------------------------
+    def value_at(self, x: int, y: int) -> str:
+        """The pixel and heat value at image column x, row y."""
+        if self.image is None or not (0 <= y < self.image.shape[0] and 0 <= x < self.image.shape[1]):
+            return ""
+        r, g, b = (int(v) for v in self.image[y, x, :3])
+        text = f"x {x}, y {y}   RGB ({r}, {g}, {b})"
+        if self.heatmap is not None:
+            text += f"   heat {float(self.heatmap[y, x]):.3f}"
+        return text
+
+    def _mouse_moved(self, event) -> None:
+        position: QPointF = event[0]
+        if not self.view.sceneBoundingRect().contains(position):
+            return
+        point = self.view.mapSceneToView(position)
+        self.hovered.emit(self.value_at(int(np.floor(point.x())), int(np.floor(point.y()))))
+
+
+def describe(explanation) -> str:
+    """A one-line title for an explanation."""
+    layer = f" · layer {explanation.layer}" if explanation.layer else ""
+    text = (f"{method_title(explanation.method)} · class {explanation.class_name} ({explanation.probability:.1%})"
+            f"{layer} · {explanation.seconds:.2f} s")
+    if explanation.empty:
+        text += " · no positive evidence for this class"
+    return text

@@ -1,0 +1,144 @@
+"""The compare grid: several methods, layers or classes for the same image, side by side,
+zoom and pan in sync (linked ViewBoxes), each tile titled with what it shows and its time."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from .canvas import image_view
+from .compose import ViewSettings, compose, method_title, titled_grid
+
+COMPARE_MODES = {"methods": "every method", "layers": "CAM layers", "classes": "every class"}
+MAX_TILES = 12  # every engine method fits; a 4 x 3 grid stays legible
+
+
+class Tile:
+    """One cell of the grid."""
+
+    def __init__(self, label: str, title: pg.LabelItem, view: pg.ViewBox, item: pg.ImageItem) -> None:
+        self.label, self.title, self.view, self.item = label, title, view, item
+        self.image: np.ndarray | None = None
+        self.explanation = None
+
+    def caption(self) -> str:
+        """Method (or layer, or class) and seconds."""
+        if self.explanation is None:
+            return f"{self.label} · computing…"
+        e = self.explanation
+        if self.label == e.class_name:  # comparing classes: name the method instead
+            return f"{e.class_name} {e.probability:.0%} · {method_title(e.method)} · {e.seconds:.2f} s"
+        return f"{self.label} · {e.class_name} {e.probability:.0%} · {e.seconds:.2f} s"
+
+
+class CompareGrid(QWidget):
+    """Tiles for one image; `modeChanged(mode)` asks the window for new tiles."""
+
+    modeChanged = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.mode_box = QComboBox()
+        for key, text in COMPARE_MODES.items():
+            self.mode_box.addItem(f"Compare {text}", key)
+        self.mode_box.currentIndexChanged.connect(lambda _i: self.modeChanged.emit(self.mode()))
+        self.hint = QLabel("Tiles zoom and pan together; the view settings below apply to every tile.")
+        self.hint.setStyleSheet("color: palette(mid);")
+        top = QHBoxLayout()
+        top.addWidget(self.mode_box)
+        top.addWidget(self.hint, 1)
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setBackground("#202124")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.graphics, 1)
+        self.tiles: list[Tile] = []
+        self.settings = ViewSettings()
+        self.keys: list = []
+
+    def mode(self) -> str:
+        """"methods", "layers" or "classes"."""
+        return self.mode_box.currentData()
+
+    def set_mode(self, mode: str) -> None:
+        """Choose what the tiles vary."""
+        index = self.mode_box.findData(mode)
+        if index >= 0:
+            self.mode_box.setCurrentIndex(index)
+
+    def set_tiles(self, labels: list[str], keys: list) -> None:
+        """Lay out empty tiles; `keys` identify the requests whose results fill them."""
+        self.release()
+        self.tiles, self.keys = [], list(keys)
+        columns = max(1, math.ceil(math.sqrt(len(labels))))
+        first: pg.ViewBox | None = None
+        for k, label in enumerate(labels):
+            row, column = divmod(k, columns)
+            title = self.graphics.ci.addLabel(label, row=2 * row, col=column, color="#e8eaed", size="10pt")
+            view, item = image_view(self.graphics.ci, 2 * row + 1, column)
+            if first is None:
+                first = view
+            else:
+                view.setXLink(first)
+                view.setYLink(first)
+            self.tiles.append(Tile(label, title, view, item))
+            title.setText(self.tiles[-1].caption())
+
+    def release(self) -> None:
+        """Unlink and drop every tile.
+
+        Linked ViewBoxes left in place until interpreter exit crash PySide6 6.12 while it
+        garbage-collects them (seen with a 4-column grid), so links are undone explicitly.
+        """
+        for tile in self.tiles[1:]:
+            tile.view.setXLink(None)
+            tile.view.setYLink(None)
+        self.graphics.ci.clear()
+        self.tiles, self.keys = [], []
+
+    def set_result(self, key, image: np.ndarray, explanation) -> bool:
+        """Fill the tile of `key`; False if no tile waits for it."""
+        if key not in self.keys:
+            return False
+        tile = self.tiles[self.keys.index(key)]
+        first_image = all(t.image is None for t in self.tiles)
+        tile.image, tile.explanation = image, explanation
+        tile.title.setText(tile.caption())
+        self._draw(tile)
+        if first_image:
+            tile.view.autoRange(padding=0.02)
+        return True
+
+    def apply(self, settings: ViewSettings) -> None:
+        """Redraw every tile with new view settings."""
+        self.settings = settings
+        for tile in self.tiles:
+            self._draw(tile)
+
+    def _draw(self, tile: Tile) -> None:
+        if tile.image is not None:
+            heat = tile.explanation.heatmap if tile.explanation is not None else None
+            tile.item.setImage(compose(tile.image, heat, self.settings), autoLevels=False, levels=(0, 255))
+
+    def grid_image(self) -> np.ndarray | None:
+        """All finished tiles as one picture, titled, for export."""
+        done = [t for t in self.tiles if t.explanation is not None]
+        if not done:
+            return None
+        pictures = [compose(t.image, t.explanation.heatmap, self.settings) for t in done]
+        columns = max(1, math.ceil(math.sqrt(len(done))))
+        return titled_grid(pictures, [t.caption() for t in done], columns)
+
+
+def tile_label(mode: str, method: str, layer: str | None, class_name: str | None) -> str:
+    """What a tile varies, as its title."""
+    if mode == "layers":
+        return layer or "—"
+    if mode == "classes":
+        return class_name or "predicted"
+    return method_title(method)

@@ -1,0 +1,87 @@
+"""What the canvas shows, computed from the image and the engine's map (numpy and OpenCV only)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from engine.render import colorize, overlay
+
+VIEW_MODES = ("overlay", "heatmap", "image")
+OUTLINE_COLOUR = (255, 255, 255)
+DEFAULT_OUTLINE_LEVEL = 0.5
+METHOD_TITLES: dict[str, str] = {}  # filled when the engine reports its methods
+
+
+@dataclass(frozen=True)
+class ViewSettings:
+    """How a heatmap is drawn: the same for the single view, the compare grid and exports."""
+
+    opacity: float = 0.45
+    threshold: float = 0.0
+    colormap: str = "jet"
+    outline: bool = False
+    mode: str = "overlay"
+
+    @property
+    def outline_level(self) -> float:
+        """The contour level: the threshold, or 0.5 while the threshold is off."""
+        return self.threshold if self.threshold > 0 else DEFAULT_OUTLINE_LEVEL
+
+
+def fit_map(heatmap: np.ndarray, height: int, width: int) -> np.ndarray:
+    """The map at the image's size (engine maps already are; this guards odd cases)."""
+    if heatmap.shape[:2] == (height, width):
+        return heatmap.astype(np.float32, copy=False)
+    return cv2.resize(heatmap.astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+def outline_contours(heatmap: np.ndarray, level: float) -> list[np.ndarray]:
+    """Contours of the region where the map reaches `level` (cv2.findContours)."""
+    mask = (heatmap >= level).astype(np.uint8)
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    return list(contours)
+
+
+def compose(image: np.ndarray, heatmap: np.ndarray | None, view: ViewSettings) -> np.ndarray:
+    """The RGB picture for a view mode: overlay (engine.render.overlay), heatmap alone, or image."""
+    if heatmap is None or view.mode == "image":
+        picture = image.copy()
+    else:
+        heat = fit_map(heatmap, *image.shape[:2])
+        if view.mode == "heatmap":
+            picture = colorize(heat, view.colormap)
+            picture[heat < view.threshold] = 0
+        else:
+            picture = overlay(image, heat, view.opacity, view.colormap, view.threshold)
+    if view.outline and heatmap is not None:
+        heat = fit_map(heatmap, *image.shape[:2])
+        thickness = max(1, round(max(image.shape[:2]) / 256))
+        cv2.drawContours(picture, outline_contours(heat, view.outline_level), -1, OUTLINE_COLOUR, thickness,
+                         lineType=cv2.LINE_AA)
+    return picture
+
+
+def method_title(name: str) -> str:
+    """The display title of a method name ("gradcam" -> "Grad-CAM")."""
+    return METHOD_TITLES.get(name, name)
+
+
+def titled_grid(pictures: list[np.ndarray], titles: list[str], columns: int, margin: int = 6) -> np.ndarray:
+    """Pictures side by side, each under a title bar, resized to the first one's height."""
+    height = pictures[0].shape[0]
+    bar = max(22, height // 12)
+    tiles = []
+    for picture, title in zip(pictures, titles, strict=True):
+        scale = height / picture.shape[0]
+        picture = cv2.resize(picture, (round(picture.shape[1] * scale), height), interpolation=cv2.INTER_AREA)
+        tile = np.full((height + bar, picture.shape[1], 3), 32, np.uint8)
+        tile[bar:] = picture
+        cv2.putText(tile, title, (6, bar - 7), cv2.FONT_HERSHEY_SIMPLEX, bar / 40, (235, 235, 235), 1, cv2.LINE_AA)
+        tiles.append(tile)
+    width = max(t.shape[1] for t in tiles)
+    tiles = [np.pad(t, ((0, 0), (0, width - t.shape[1]), (0, 0))) for t in tiles]
+    from engine.grids import tile_grid
+
+    return tile_grid(np.stack(tiles), columns, margin)

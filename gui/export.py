@@ -1,0 +1,54 @@
+"""Export: overlay PNG, raw heatmap (16-bit PNG and .npy), and the compare, activations and
+filter grids, into a folder the user chooses."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+from engine.render import save_heatmap, write_png
+
+from .compose import ViewSettings, compose
+
+
+def safe_stem(text: str) -> str:
+    """A file-name-safe version of a label."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_") or "image"
+
+
+def export_explanation(folder: str | Path, image_path: str, image: np.ndarray, explanation,
+                       settings: ViewSettings) -> list[Path]:
+    """overlay PNG (as shown), heatmap 16-bit PNG and heatmap .npy for one explanation."""
+    folder = Path(folder)
+    stem = f"{safe_stem(Path(image_path).stem)}_{safe_stem(explanation.method)}_{safe_stem(explanation.class_name)}"
+    shown = ViewSettings(settings.opacity, settings.threshold, settings.colormap, settings.outline, "overlay")
+    return [
+        write_png(folder / f"{stem}_overlay.png", compose(image, explanation.heatmap, shown)),
+        save_heatmap(folder / f"{stem}_heatmap.png", explanation.heatmap),
+        save_heatmap(folder / f"{stem}_heatmap.npy", explanation.heatmap),
+    ]
+
+
+def export_picture(folder: str | Path, name: str, picture: np.ndarray | None) -> list[Path]:
+    """One grid picture as PNG (nothing when there is no picture)."""
+    if picture is None:
+        return []
+    return [write_png(Path(folder) / f"{safe_stem(name)}.png", picture)]
+
+
+def export_all(window, folder: str | Path) -> list[Path]:
+    """Everything the window currently shows that can be exported, into `folder`."""
+    written: list[Path] = []
+    canvas = window.canvas
+    if canvas.explanation is not None and canvas.image is not None:
+        written += export_explanation(folder, canvas.path or "image", canvas.image, canvas.explanation,
+                                      canvas.settings)
+    stem = safe_stem(Path(canvas.path or "image").stem)
+    written += export_picture(folder, f"{stem}_compare", window.compare.grid_image())
+    results = window.features.results
+    if "activations" in results:
+        written += export_picture(folder, f"{stem}_activations", results["activations"].image)
+    if "filters" in results:
+        written += export_picture(folder, "filter_patterns", results["filters"].image)
+    return written

@@ -1,0 +1,132 @@
+"""Requests the window sends to the engine worker, the method descriptions it gets back,
+and the cache of finished explanations. Plain frozen dataclasses: no Qt, no TensorFlow."""
+
+from __future__ import annotations
+
+import os
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class OpenModel:
+    """Load a model file; a failure leaves the previous model in place."""
+
+    path: str
+    trust: bool = False
+
+
+@dataclass(frozen=True)
+class PredictFolder:
+    """Predict every image, in batches, reporting each batch as it is done."""
+
+    paths: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Explain:
+    """Explain one image with one method, layer and class (None = the predicted class)."""
+
+    path: str
+    method: str
+    layer: str | None
+    class_index: int | None
+    params: tuple[tuple[str, Any], ...] = ()
+
+    def key(self, model: str) -> tuple:
+        """The cache key: the image file's identity and everything that changes the map."""
+        try:
+            mtime = os.stat(self.path).st_mtime_ns
+        except OSError:
+            mtime = -1
+        return (model, self.path, mtime, self.method, self.layer, self.class_index, self.params)
+
+
+@dataclass(frozen=True)
+class Compare:
+    """Several explanations of the same image, one per tile."""
+
+    items: tuple[Explain, ...]
+
+
+@dataclass(frozen=True)
+class Activations:
+    """The feature maps of a layer for an image, as a grid picture."""
+
+    path: str
+    layer: str
+
+
+@dataclass(frozen=True)
+class Patterns:
+    """Filter patterns of a layer by gradient ascent; partial grids arrive as it runs."""
+
+    layer: str
+    count: int = 16
+    size: int = 64
+    steps: int = 40
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """What the method panel needs to know about one engine method."""
+
+    name: str
+    title: str
+    needs_layer: bool
+    defaults: tuple[tuple[str, Any], ...] = ()
+    choices: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    @property
+    def default_dict(self) -> dict[str, Any]:
+        """The defaults as a dict."""
+        return dict(self.defaults)
+
+    @property
+    def choice_dict(self) -> dict[str, tuple[str, ...]]:
+        """Allowed values of string parameters, by parameter name."""
+        return dict(self.choices)
+
+
+@dataclass(frozen=True)
+class FeatureResult:
+    """A grid picture for the features tab."""
+
+    image: np.ndarray  # (H, W, 3) uint8
+    caption: str
+    final: bool = True
+    columns: int = 8
+    tiles: np.ndarray | None = field(default=None, compare=False)  # (N, h, w, 3) for export
+    kind: str = "activations"  # or "filters"
+
+
+class ResultCache:
+    """A small least-recently-used cache of (Explanation, display image) pairs."""
+
+    def __init__(self, limit: int = 96) -> None:
+        self.limit = limit
+        self._items: OrderedDict[tuple, tuple] = OrderedDict()
+
+    def get(self, key: tuple) -> tuple | None:
+        """The cached pair, or None."""
+        if key not in self._items:
+            return None
+        self._items.move_to_end(key)
+        return self._items[key]
+
+    def put(self, key: tuple, value: tuple) -> None:
+        """Store a pair, dropping the oldest beyond the limit."""
+        self._items[key] = value
+        self._items.move_to_end(key)
+        while len(self._items) > self.limit:
+            self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        """Forget everything (a new model was loaded)."""
+        self._items.clear()
+
+    def __len__(self) -> int:
+        return len(self._items)

@@ -1,0 +1,97 @@
+"""The layer tree, as model.summary() lists it, with nested models expandable."""
+
+from __future__ import annotations
+
+from engine.layers import LayerInfo
+from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import QHeaderView, QMenu, QTreeWidget, QTreeWidgetItem, QWidget
+
+PATH_ROLE = Qt.ItemDataRole.UserRole
+TARGET_MARK = "◎"
+DIM = QColor(128, 128, 128)
+
+
+class LayerTree(QTreeWidget):
+    """Name, type, output shape, parameters. CAM targets are marked; clicking one selects it."""
+
+    targetChosen = Signal(str)
+    activationsRequested = Signal(str)
+    patternsRequested = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setHeaderLabels(["Layer", "Type", "Output shape", "Params"])
+        self.setUniformRowHeights(True)
+        self.setAlternatingRowColors(True)
+        self.setRootIsDecorated(True)
+        header = self.header()
+        for column in range(4):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(False)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._context_menu)
+        self.itemClicked.connect(self._clicked)
+        self.items: dict[str, QTreeWidgetItem] = {}
+        self.layers: dict[str, LayerInfo] = {}
+        self.target: str | None = None
+
+    def set_layers(self, layers: tuple[LayerInfo, ...], target: str | None) -> None:
+        """Rebuild the tree from the engine's layer list."""
+        self.clear()
+        self.items, self.layers = {}, {info.path: info for info in layers}
+        for info in layers:
+            parent = self.items.get(info.parent) if info.parent else None
+            item = QTreeWidgetItem([info.name, info.type, info.shape_text, f"{info.params:,}"])
+            item.setData(0, PATH_ROLE, info.path)
+            item.setTextAlignment(3, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            item.setToolTip(0, self._tooltip(info))
+            if not info.is_cam_target:
+                for column in range(4):
+                    item.setForeground(column, QBrush(DIM))
+            (parent.addChild(item) if parent else self.addTopLevelItem(item))
+            self.items[info.path] = item
+        self.expandAll()
+        self.set_target(target)
+
+    def set_target(self, path: str | None) -> None:
+        """Mark the current CAM target layer."""
+        for key, item in self.items.items():
+            info = self.layers[key]
+            font = item.font(0)
+            font.setBold(key == path)
+            item.setFont(0, font)
+            mark = f"{TARGET_MARK} " if key == path else ("○ " if info.is_cam_target else "   ")
+            item.setText(0, mark + info.name)
+        self.target = path
+        if path in self.items:
+            self.setCurrentItem(self.items[path])
+            self.scrollToItem(self.items[path])
+
+    def _tooltip(self, info: LayerInfo) -> str:
+        if info.is_cam_target:
+            return f"{info.path}\nClick to make it the CAM target. Right-click for activations and filter patterns."
+        if info.is_model:
+            return f"{info.path}\nA nested model: expand it to pick one of its layers"
+        return f"{info.path}\nNot a CAM target (needs a spatial 4-D output)"
+
+    def _clicked(self, item: QTreeWidgetItem, _column: int) -> None:
+        path = item.data(0, PATH_ROLE)
+        if self.layers[path].is_cam_target and path != self.target:
+            self.targetChosen.emit(path)
+
+    def _context_menu(self, point: QPoint) -> None:
+        item = self.itemAt(point)
+        if item is None:
+            return
+        path = item.data(0, PATH_ROLE)
+        info = self.layers[path]
+        menu = QMenu(self)
+        spatial = len(info.output_shape) == 4 and info.type != "InputLayer"
+        target = menu.addAction("Use as CAM target", lambda: self.targetChosen.emit(path))
+        target.setEnabled(info.is_cam_target)
+        menu.addSeparator()
+        menu.addAction("Show activations", lambda: self.activationsRequested.emit(path)).setEnabled(spatial)
+        menu.addAction("Show filter patterns", lambda: self.patternsRequested.emit(path)).setEnabled(spatial)
+        menu.exec(self.viewport().mapToGlobal(point))
+

@@ -1,0 +1,307 @@
+"""The main window: browser, canvas, compare grid, feature views, layer tree, predictions,
+method panel, menus, toolbar, status bar with progress and Cancel, drag and drop."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.images import IMAGE_SUFFIXES
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .actions import build_actions
+from .browser import ImageBrowser
+from .canvas import HeatmapCanvas
+from .compare import CompareGrid
+from .compose import ViewSettings
+from .controller import Controller
+from .export import export_all
+from .features_view import FeaturesView
+from .layer_tree import LayerTree
+from .method_panel import MethodPanel
+from .predictions import PredictionsPanel
+from .settings import Settings
+from .view_controls import ViewControls
+
+MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
+
+
+class MainWindow(QMainWindow):
+    """ConvScope's one window."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__()
+        self.settings = settings
+        self.setWindowTitle("ConvScope")
+        self.setAcceptDrops(True)
+        self.resize(1560, 940)
+        self._build_views()
+        self._build_docks()
+        self._build_status_bar()
+        self.controller = Controller(self)
+        self.actions = build_actions(self)
+        self._connect()
+        self.last_export: list[Path] = []
+
+    # -- construction -----------------------------------------------------------------------
+    def _build_views(self) -> None:
+        s = self.settings
+        view = ViewSettings(s.get("opacity"), s.get("threshold"), s.get("colormap"), s.get("outline"),
+                            s.get("view_mode"))
+        self.browser = ImageBrowser()
+        self.browser.set_sort(s.get("sort"))
+        self.browser.misclassified.setChecked(s.get("misclassified_only"))
+        self.canvas = HeatmapCanvas()
+        self.compare = CompareGrid()
+        self.compare.set_mode(s.get("compare_mode"))
+        self.features = FeaturesView()
+        self.view_controls = ViewControls(view)
+        self.canvas.apply(view)
+        self.compare.apply(view)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.canvas, "Heatmap")
+        self.tabs.addTab(self.compare, "Compare")
+        self.tabs.addTab(self.features, "Activations && filters")
+        centre = QWidget()
+        layout = QVBoxLayout(centre)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.view_controls)
+        self.setCentralWidget(centre)
+
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(title)
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_docks(self) -> None:
+        self.layer_tree = LayerTree()
+        self.predictions = PredictionsPanel()
+        self.method_panel = MethodPanel()
+        self.browser_dock = self._dock("Images", self.browser, Qt.DockWidgetArea.LeftDockWidgetArea)
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.predictions)
+        right.addWidget(self.method_panel)
+        right.addWidget(self.layer_tree)
+        right.setSizes([215, 80, 525])
+        right.setChildrenCollapsible(False)
+        self.right_dock = self._dock("Prediction · method · layers", right, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.browser.setMinimumWidth(330)
+        right.setMinimumWidth(445)
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.message = QLabel("Loading the engine (TensorFlow)…")
+        self.job = QLabel()
+        self.job.setStyleSheet("color: palette(mid);")
+        self.hover = QLabel("Point at the image for pixel and heat values")
+        self.hover.setStyleSheet("color: palette(mid);")
+        self.hover.setMinimumWidth(330)
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(220)
+        self.progress.setRange(0, 0)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop the running computation (Esc)")
+        self.cancel_button.clicked.connect(lambda: self.controller.cancel())
+        bar.addWidget(self.message, 1)
+        bar.addPermanentWidget(self.hover)
+        bar.addPermanentWidget(self.job)
+        bar.addPermanentWidget(self.progress)
+        bar.addPermanentWidget(self.cancel_button)
+        self.show_busy("Loading the engine (TensorFlow)…", True)
+
+    def _connect(self) -> None:
+        c = self.controller
+        self.browser.imageSelected.connect(c.select_image)
+        self.predictions.classChosen.connect(c.select_class)
+        self.layer_tree.targetChosen.connect(c.select_layer)
+        self.layer_tree.activationsRequested.connect(self._activations_for)
+        self.layer_tree.patternsRequested.connect(self._patterns_for)
+        self.features.activationsRequested.connect(c.show_activations)
+        self.features.patternsRequested.connect(c.show_patterns)
+        self.method_panel.changed.connect(self._method_changed)
+        self.compare.modeChanged.connect(self._compare_mode_changed)
+        self.view_controls.changed.connect(self._view_changed)
+        self.canvas.hovered.connect(self.hover.setText)
+        self.tabs.currentChanged.connect(self._tab_changed)
+        self.browser.misclassified.toggled.connect(lambda on: self.remember("misclassified_only", on))
+        self.browser.sort_box.currentIndexChanged.connect(lambda _i: self.remember("sort", self.browser.sort_key()))
+
+    # -- slots ------------------------------------------------------------------------------
+    def _method_changed(self) -> None:
+        if self.method_panel.method():
+            self.remember("method", self.method_panel.method())
+        self.controller.refresh()
+
+    def _compare_mode_changed(self, mode: str) -> None:
+        self.remember("compare_mode", mode)
+        self.controller.refresh_compare()
+
+    def _view_changed(self, view: ViewSettings) -> None:
+        self.canvas.apply(view)
+        self.compare.apply(view)
+        for key in ("opacity", "threshold", "colormap", "outline"):
+            self.remember(key, getattr(view, key))
+        self.remember("view_mode", view.mode)
+
+    def _tab_changed(self, _index: int) -> None:
+        self.view_controls.setVisible(not self.features_visible())  # they do not apply to feature grids
+        if self.compare_visible():
+            self.controller.refresh_compare()
+
+    def _activations_for(self, layer: str) -> None:
+        self.tabs.setCurrentWidget(self.features)
+        self.controller.show_activations(layer)
+
+    def _patterns_for(self, layer: str) -> None:
+        self.tabs.setCurrentWidget(self.features)
+        self.features.set_layer(layer)
+        self.controller.show_patterns(self.features.patterns_request())
+
+    # -- called by the controller -----------------------------------------------------------
+    def compare_visible(self) -> bool:
+        """Whether the compare tab is showing."""
+        return self.tabs.currentWidget() is self.compare
+
+    def features_visible(self) -> bool:
+        """Whether the features tab is showing."""
+        return self.tabs.currentWidget() is self.features
+
+    def model_loaded(self, info, layer: str | None) -> None:
+        """Show a newly loaded model."""
+        self.layer_tree.set_layers(info.layers, layer)
+        self.features.set_layer(layer)
+        self.browser.set_class_names(info.class_names)
+        self.setWindowTitle(f"ConvScope · {info.name}")
+        self.settings.set("model", info.path)
+        self.actions.add_recent("models", info.path)
+        text = f"Model {info.name}: {len(info.class_names)} classes ({', '.join(info.class_names)})"
+        self.status(text + ("; " + "; ".join(info.warnings) if info.warnings else ""))
+
+    def model_failed(self, message: str, unsafe: bool, path: str | None) -> None:
+        """A model did not load; the previous one (if any) stays."""
+        keep = f" The previous model ({self.controller.info.name}) is still loaded." if self.controller.info else ""
+        self.status(f"Model not loaded: {message}")
+        box = QMessageBox(QMessageBox.Icon.Warning, "Model not loaded", message + keep, parent=self)
+        if unsafe and path:
+            box.setInformativeText("Load it anyway? Only do this for a model you trust: it can run code.")
+            box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+            box.accepted.connect(lambda: self.controller.open_model(path, trust=True))
+        box.open()
+
+    def show_prediction(self, prediction, path: str) -> None:
+        """Show the prediction of the selected image (None while unknown)."""
+        row = self.browser.model.row_of(path)
+        label = self.browser.model.rows[row].label if row is not None else None
+        info = self.controller.info
+        self.predictions.set_prediction(prediction, label, info.class_names if info else ())
+
+    def report_error(self, message: str) -> None:
+        """An engine error as a status line (never a crash)."""
+        self.status(f"⚠ {message}")
+
+    def status(self, text: str) -> None:
+        """Show a message in the status bar."""
+        self.message.setText(text)
+
+    def show_busy(self, text: str, busy: bool) -> None:
+        """Show or hide the job name, the progress bar and the Cancel button."""
+        for widget in (self.job, self.progress, self.cancel_button):
+            widget.setVisible(busy)
+        if busy:
+            if self.job.text() != text:
+                self.progress.setRange(0, 0)
+            self.job.setText(text)
+        elif self.message.text().endswith("…") or not self.message.text():
+            self.message.setText(self.ready_text())
+
+    def ready_text(self) -> str:
+        """The idle status line."""
+        info = self.controller.info
+        if info is None:
+            return "Ready · no model loaded"
+        return (f"Ready · {info.name} · {len(self.browser.paths())} images · "
+                "Right/Left: next/previous image · click a class to explain it")
+
+    def show_progress(self, text: str, done: int, total: int) -> None:
+        """Determinate progress."""
+        self.progress.setRange(0, max(1, total))
+        self.progress.setValue(done)
+        self.progress.setFormat(f"{done}/{total}")
+        self.job.setText(text)
+
+    def remember(self, key: str, value) -> None:
+        """Store a setting."""
+        self.settings.set(key, value)
+
+    def remember_folder(self, folder: str) -> None:
+        """Store the folder and put it in the recent list."""
+        self.settings.set("folder", folder)
+        self.actions.add_recent("folders", folder)
+
+    # -- files ------------------------------------------------------------------------------
+    def open_path(self, path: str) -> None:
+        """Open a model file, a folder of images or one image, by what `path` is."""
+        file = Path(path)
+        if file.suffix.lower() in MODEL_SUFFIXES or (file / "saved_model.pb").exists():
+            self.controller.open_model(str(file))
+        elif file.is_dir():
+            self.controller.open_folder(str(file))
+        elif file.suffix.lower() in IMAGE_SUFFIXES:
+            self.controller.open_image(str(file))
+        else:
+            self.report_error(f"{file.name}: not a model (.keras, .h5), a folder or an image")
+
+    def export_to(self, folder: str | Path) -> list[Path]:
+        """Write every exportable view into `folder`."""
+        try:
+            self.last_export = export_all(self, folder)
+        except Exception as exc:  # noqa: BLE001 - disk errors become a status line
+            self.report_error(str(exc))
+            return []
+        self.status(f"Exported {len(self.last_export)} files to {folder}" if self.last_export
+                    else "Nothing to export yet: select an image and wait for its map")
+        return self.last_export
+
+    def export_dialog(self) -> None:
+        """Ask for a folder, then export."""
+        folder = QFileDialog.getExistingDirectory(self, "Export into folder")
+        if folder:
+            self.export_to(folder)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        for url in event.mimeData().urls():
+            if url.isLocalFile():
+                self.open_path(url.toLocalFile())
+        event.acceptProposedAction()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.settings.set("geometry", self.saveGeometry())
+        self.settings.set("state", self.saveState())
+        self.settings.sync()
+        self.browser.loader.reset()
+        self.controller.client.stop()
+        self.browser.loader.wait(3000)
+        self.compare.release()
+        super().closeEvent(event)

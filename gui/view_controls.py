@@ -1,0 +1,88 @@
+"""Opacity, threshold, colour map, outline and view-mode controls shared by the views."""
+
+from __future__ import annotations
+
+from engine.render import COLORMAPS
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QSlider,
+    QToolButton,
+    QWidget,
+)
+
+from .compose import VIEW_MODES, ViewSettings
+
+
+def _slider(value: float, tip: str) -> QSlider:
+    slider = QSlider(Qt.Orientation.Horizontal)
+    slider.setRange(0, 100)
+    slider.setValue(round(value * 100))
+    slider.setFixedWidth(110)
+    slider.setToolTip(tip)
+    return slider
+
+
+class ViewControls(QWidget):
+    """A row of controls; emits `changed(ViewSettings)`."""
+
+    changed = Signal(object)
+
+    def __init__(self, settings: ViewSettings | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        settings = settings or ViewSettings()
+        self.opacity = _slider(settings.opacity, "Opacity of the heatmap over the image")
+        self.threshold = _slider(settings.threshold, "Hide heat below this value (0 = show all)")
+        self.opacity_text, self.threshold_text = QLabel(), QLabel()
+        for label in (self.opacity_text, self.threshold_text):
+            label.setMinimumWidth(32)
+        self.colormap = QComboBox()
+        self.colormap.addItems(list(COLORMAPS))
+        self.colormap.setCurrentText(settings.colormap)
+        self.colormap.setToolTip("Colour map of the heatmap")
+        self.outline = QCheckBox("Outline")
+        self.outline.setChecked(settings.outline)
+        self.outline.setToolTip("Draw the contour of the region above the threshold (0.5 when the threshold is 0)")
+        self.modes = QButtonGroup(self)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 2, 4, 2)
+        for number, mode in enumerate(VIEW_MODES):
+            button = QToolButton()
+            button.setText(mode.capitalize())
+            button.setCheckable(True)
+            button.setChecked(mode == settings.mode)
+            button.setToolTip(f"Show {'the image alone' if mode == 'image' else mode} (key {number + 1})")
+            self.modes.addButton(button, number)
+            layout.addWidget(button)
+        layout.addSpacing(12)
+        for widget in (QLabel("Opacity"), self.opacity, self.opacity_text, QLabel("Threshold"), self.threshold,
+                       self.threshold_text, self.colormap, self.outline):
+            layout.addWidget(widget)
+        layout.addStretch(1)
+        for signal in (self.opacity.valueChanged, self.threshold.valueChanged, self.colormap.currentTextChanged,
+                       self.outline.toggled):
+            signal.connect(self._emit)
+        self.modes.idToggled.connect(lambda _id, checked: checked and self._emit())
+        self._update_texts()
+
+    def settings(self) -> ViewSettings:
+        """The current choice."""
+        mode = VIEW_MODES[max(0, self.modes.checkedId())]
+        return ViewSettings(self.opacity.value() / 100, self.threshold.value() / 100, self.colormap.currentText(),
+                            self.outline.isChecked(), mode)
+
+    def set_mode(self, mode: str) -> None:
+        """Switch between overlay, heatmap and image."""
+        self.modes.button(VIEW_MODES.index(mode)).setChecked(True)
+
+    def _update_texts(self) -> None:
+        self.opacity_text.setText(f"{self.opacity.value()}%")
+        self.threshold_text.setText(f"{self.threshold.value() / 100:.2f}")
+
+    def _emit(self, *_args) -> None:
+        self._update_texts()
+        self.changed.emit(self.settings())

@@ -1,0 +1,284 @@
+"""The engine worker: one QObject in its own QThread owns the Session and runs every
+TensorFlow call. Requests and results travel by queued signals; only numpy arrays and
+frozen dataclasses cross. Every call into the engine lives in this module.
+
+Why not the QThread's event loop: PySide6 gives each queued slot call a fresh Python
+thread state, so thread-local data (TensorFlow keeps its graph-building state there) is lost
+between calls and tracing can crash. The thread therefore runs one long Python loop that
+takes requests from a queue; the GUI's `submitted` signal feeds that queue directly.
+
+Superseding: each channel ("model", "predict", "explain", "compare", "features") has a
+generation counter written by the GUI thread. A request whose generation is no longer the
+latest is skipped, and a running job's cancel check also returns True once it is stale,
+so a newer request stops an older one within one engine step.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from engine.errors import Cancelled, ConvScopeError, UnsafeModelError
+from PySide6.QtCore import QObject, Qt, QThread, Signal
+
+from .jobs import Activations, Compare, Explain, MethodSpec, OpenModel, Patterns, PredictFolder
+from .worker_tasks import activation_result, method_specs, pattern_result
+
+PREDICT_BATCH = 16
+STACK_BYTES = 64 * 1024 * 1024
+CHANNELS = ("model", "predict", "explain", "compare", "features")
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """A request with its channel and generation."""
+
+    channel: str
+    generation: int
+    request: Any
+
+
+class EngineWorker(QObject):
+    """Owns the Session; lives in the worker thread."""
+
+    ready = Signal(object)  # tuple[MethodSpec, ...], once TensorFlow is imported
+    modelOpened = Signal(object)  # ModelInfo
+    predicted = Signal(int, object)  # generation, tuple[Prediction, ...]
+    explained = Signal(str, int, object, object, object)  # channel, generation, Explain, Explanation, display
+    imageLoaded = Signal(int, str, object)  # generation, path, display (before the map is ready)
+    featuresReady = Signal(int, object)  # generation, FeatureResult
+    progress = Signal(str, int, int)  # channel, done, total
+    failed = Signal(str, str, bool)  # channel, message, unsafe-model refusal
+    cancelled = Signal(str)
+    finished = Signal(str, int)  # channel, generation
+
+    def __init__(self, latest: dict[str, int]) -> None:
+        super().__init__()
+        self._latest = latest
+        self._session = None
+        self._event = threading.Event()
+        self._pending: deque[str] = deque()
+        self._predict_generation = -1
+        self._total = 0
+        self.inbox: queue.Queue[Envelope | None] = queue.Queue()
+
+    # -- called from the GUI thread ---------------------------------------------------------
+    def cancel(self) -> None:
+        """Stop the running job at its next cancel check (thread-safe)."""
+        self._event.set()
+
+    def enqueue(self, envelope: Envelope | None) -> None:
+        """Queue a request (thread-safe; None stops the loop)."""
+        self.inbox.put(envelope)
+
+    # -- worker thread ----------------------------------------------------------------------
+    def loop(self) -> None:
+        """Import the engine, then serve requests until None arrives; folder predictions run
+        one batch at a time whenever no other request waits."""
+        self._start()
+        while True:
+            try:
+                envelope = self.inbox.get(block=not self._pending)
+            except queue.Empty:
+                self._predict_batch()
+                continue
+            if envelope is None:
+                return
+            self.handle(envelope)
+
+    def _start(self) -> None:
+        """Import the engine (and TensorFlow) here, never on the GUI thread."""
+        try:
+            from engine.methods import METHODS
+
+            self.ready.emit(method_specs(METHODS))
+        except Exception as exc:  # noqa: BLE001 - a broken install is reported, not raised
+            self.failed.emit("model", f"the engine could not start: {exc}", False)
+
+    def handle(self, envelope: Envelope) -> None:
+        """Run one request unless a newer one on its channel superseded it."""
+        if self._stale(envelope):
+            return
+        self._event = threading.Event()
+        channel = envelope.channel
+        try:
+            self._dispatch(envelope)
+        except Cancelled:
+            self.cancelled.emit(channel)
+        except UnsafeModelError as exc:
+            self.failed.emit(channel, str(exc), True)
+        except ConvScopeError as exc:
+            self.failed.emit(channel, str(exc), False)
+        except Exception as exc:  # noqa: BLE001 - never let a job take the window down
+            self.failed.emit(channel, f"{type(exc).__name__}: {exc}", False)
+        if channel != "predict":
+            self.finished.emit(channel, envelope.generation)
+
+    def _stale(self, envelope: Envelope) -> bool:
+        return self._latest.get(envelope.channel, 0) != envelope.generation
+
+    def _cancel_check(self, envelope: Envelope):
+        event = self._event
+        return lambda: event.is_set() or self._stale(envelope)
+
+    def _progress(self, channel: str):
+        return lambda done, total: self.progress.emit(channel, int(done), int(total))
+
+    def _dispatch(self, envelope: Envelope) -> None:
+        request = envelope.request
+        if isinstance(request, OpenModel):
+            self._open(request)
+        elif self._session is None:
+            raise ConvScopeError("no model is loaded yet")
+        elif isinstance(request, PredictFolder):
+            self._start_predict(envelope)
+        elif isinstance(request, Explain):
+            self._explain(envelope, request)
+        elif isinstance(request, Compare):
+            self._compare(envelope, request)
+        elif isinstance(request, Activations):
+            self.featuresReady.emit(envelope.generation, activation_result(self._session, request))
+        elif isinstance(request, Patterns):
+            self._patterns(envelope, request)
+
+    def _open(self, request: OpenModel) -> None:
+        from engine.session import Session
+
+        session = Session.open(request.path, trust=request.trust)  # a failure keeps the old one
+        self._session = session
+        self.modelOpened.emit(session.info)
+
+    def _explain_one(self, envelope: Envelope, request: Explain, progress=None, image=None):
+        image = image or self._session.load_image(request.path)
+        result = self._session.explain(
+            image, request.method, request.layer, request.class_index,
+            progress=progress, cancel=self._cancel_check(envelope), **dict(request.params))
+        return result, image.display
+
+    def _explain(self, envelope: Envelope, request: Explain) -> None:
+        image = self._session.load_image(request.path)
+        self.imageLoaded.emit(envelope.generation, request.path, image.display)
+        result, display = self._explain_one(envelope, request, self._progress(envelope.channel), image)
+        self.explained.emit(envelope.channel, envelope.generation, request, result, display)
+
+    def _compare(self, envelope: Envelope, request: Compare) -> None:
+        total = len(request.items)
+        for done, item in enumerate(request.items):
+            self.progress.emit(envelope.channel, done, total)
+            try:
+                result, display = self._explain_one(envelope, item)
+            except ConvScopeError as exc:  # one tile failing does not stop the others
+                self.failed.emit(envelope.channel, f"{item.method}: {exc}", False)
+                continue
+            self.explained.emit(envelope.channel, envelope.generation, item, result, display)
+        self.progress.emit(envelope.channel, total, total)
+
+    def _patterns(self, envelope: Envelope, request: Patterns) -> None:
+        def partial(result) -> None:
+            self.featuresReady.emit(envelope.generation, result)
+
+        result = pattern_result(self._session, request, self._progress(envelope.channel),
+                                self._cancel_check(envelope), partial)
+        self.featuresReady.emit(envelope.generation, result)
+
+    # -- folder predictions, one batch at a time so that other requests interleave ------------
+    def _start_predict(self, envelope: Envelope) -> None:
+        self._pending = deque(envelope.request.paths)
+        self._predict_generation = envelope.generation
+        self._total = len(self._pending)
+
+    def _predict_batch(self) -> None:
+        generation = self._predict_generation
+        if self._latest.get("predict", 0) != generation:
+            self._pending.clear()
+            return
+        images = []
+        while self._pending and len(images) < PREDICT_BATCH:
+            path = self._pending.popleft()
+            try:
+                images.append(self._session.load_image(path))
+            except ConvScopeError:
+                continue  # the browser shows the image as unreadable on its own
+        try:
+            predictions = self._predict(images)
+        except ConvScopeError as exc:
+            self.failed.emit("predict", str(exc), False)
+            predictions = ()
+        self.predicted.emit(generation, predictions)
+        self.progress.emit("predict", self._total - len(self._pending), self._total)
+        if not self._pending:
+            self.finished.emit("predict", generation)
+
+    def _predict(self, images: list) -> tuple:
+        if not images:
+            return ()
+        if None in tuple(self._session.info.input_shape[:2]):  # size-agnostic: one at a time
+            return tuple(p for image in images for p in self._session.predict([image], top=5))
+        return tuple(self._session.predict(images, top=5))
+
+
+class EngineThread(QThread):
+    """The worker thread: runs the worker's loop (one persistent Python thread state)."""
+
+    def __init__(self, worker: EngineWorker) -> None:
+        super().__init__()
+        self.worker = worker
+
+    def run(self) -> None:
+        self.worker.loop()
+
+
+class EngineClient(QObject):
+    """The GUI side: starts the thread, stamps requests with generations, stops cleanly."""
+
+    submitted = Signal(object)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.latest: dict[str, int] = dict.fromkeys(CHANNELS, 0)
+        self.worker = EngineWorker(self.latest)
+        self.thread = EngineThread(self.worker)
+        self.thread.setObjectName("convscope-engine")
+        self.thread.setStackSize(STACK_BYTES)  # TensorFlow tracing recurses deeply
+        self.worker.moveToThread(self.thread)
+        self.submitted.connect(self.worker.enqueue, Qt.ConnectionType.DirectConnection)
+        self.specs: tuple[MethodSpec, ...] = ()
+
+    def start(self) -> None:
+        """Start the worker thread (the engine imports there)."""
+        self.thread.start()
+
+    def submit(self, channel: str, request: Any) -> int:
+        """Queue a request; it supersedes any older one on the same channel."""
+        self.latest[channel] += 1
+        generation = self.latest[channel]
+        self.submitted.emit(Envelope(channel, generation, request))
+        return generation
+
+    def is_current(self, channel: str, generation: int) -> bool:
+        """Whether a result is for the latest request on its channel."""
+        return self.latest.get(channel, 0) == generation
+
+    def cancel(self) -> None:
+        """Stop the running job and drop every queued one (loading a model is never dropped)."""
+        for channel in CHANNELS:
+            if channel != "model":
+                self.latest[channel] += 1
+        self.worker.cancel()
+
+    def stop(self, timeout_ms: int = 10000) -> None:
+        """Cancel and stop the thread; waits for the running engine step to return."""
+        if not self.thread.isRunning():
+            return
+        self.cancel()
+        self.worker.enqueue(None)
+        self.thread.wait(timeout_ms)
+
+
+def as_params(values: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """Method parameters as a hashable, ordered tuple for requests and cache keys."""
+    return tuple(sorted((k, v.item() if isinstance(v, np.generic) else v) for k, v in values.items()))

@@ -1,0 +1,56 @@
+"""Engine calls the worker makes for the method list and the feature views (worker thread only)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+from .jobs import Activations, FeatureResult, MethodSpec, Patterns
+
+
+def method_specs(methods: dict) -> tuple[MethodSpec, ...]:
+    """Describe each registered method class for the method panel."""
+    specs = []
+    for name, cls in methods.items():
+        defaults = dict(getattr(cls, "defaults", {}) or {})
+        choices = dict(getattr(cls, "choices", {}) or {})
+        specs.append(MethodSpec(
+            name=name, title=str(getattr(cls, "title", name)), needs_layer=bool(getattr(cls, "needs_layer", True)),
+            defaults=tuple(defaults.items()),
+            choices=tuple((k, tuple(str(c) for c in v)) for k, v in choices.items())))
+    return tuple(specs)
+
+
+def activation_result(session, request: Activations) -> FeatureResult:
+    """The layer's feature maps for the image as a labelled grid."""
+    from engine.features import activation_grid, activations
+
+    image = session.load_image(request.path)
+    maps = activations(session, image, request.layer)
+    grid = activation_grid(maps)
+    caption = f"Activations of {request.layer}: {maps.shape[2]} channels, {maps.shape[0]}x{maps.shape[1]}"
+    return FeatureResult(grid.image, caption, True, grid.columns)
+
+
+def pattern_result(session, request: Patterns, progress: Callable, cancel: Callable,
+                   partial: Callable[[FeatureResult], None]) -> FeatureResult:
+    """Filter patterns by gradient ascent; `partial` receives the grid as it fills in."""
+    from engine.features import PatternSettings, feature_layer, filter_patterns, pattern_grid
+
+    info = feature_layer(session, request.layer)
+    channels = info.output_shape[-1] or request.count
+    filters = list(range(min(request.count, channels)))
+    columns = max(1, math.ceil(math.sqrt(len(filters))))
+    settings = PatternSettings(size=request.size, steps=request.steps)
+
+    def grid(patterns: np.ndarray, final: bool) -> FeatureResult:
+        caption = (f"Filter patterns of {info.path}: filters 0-{len(filters) - 1} of {channels}, "
+                   f"{request.size} px, {request.steps} steps")
+        return FeatureResult(pattern_grid(patterns, columns, 4, labels=filters), caption, final, columns,
+                             patterns, "filters")
+
+    patterns = filter_patterns(session, info.path, filters, settings, progress, cancel,
+                               lambda p: partial(grid(p, False)))
+    return grid(patterns, True)

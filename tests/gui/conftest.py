@@ -1,0 +1,85 @@
+"""GUI fixtures: a real window on the demo model, with settings in a temporary INI file."""
+
+from __future__ import annotations
+
+import time
+from argparse import Namespace
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO_MODEL = ROOT / "resources" / "demo" / "defects.keras"
+DEMO_IMAGES = ROOT / "resources" / "demo" / "images"
+WAIT_MS = 120_000  # generous: a cold TensorFlow import and first trace on a slow CI machine
+
+
+class SlowMethod:
+    """A stand-in for a slow method (Score-CAM-like): many small steps, each checking cancel."""
+
+    name = "slow-test"
+    title = "Slow (test)"
+    needs_layer = True
+    defaults = {"steps": 400}
+
+    def __init__(self, context) -> None:
+        self.context = context
+
+    def params(self, given):
+        return {**self.defaults, **given}
+
+    def run(self, job):
+        from engine.methods.gradcam import GradCam
+
+        for step in range(job.params["steps"]):
+            job.report(step, job.params["steps"])
+            time.sleep(0.01)
+        return GradCam(self.context).run(job)
+
+
+@pytest.fixture
+def slow_method(monkeypatch):
+    """Register SlowMethod in the engine's METHODS for the test's duration."""
+    from engine.methods import METHODS
+
+    monkeypatch.setitem(METHODS, SlowMethod.name, SlowMethod)
+    return SlowMethod.name
+
+
+@pytest.fixture
+def settings(tmp_path):
+    from gui.settings import Settings, make_settings
+
+    return Settings(make_settings(tmp_path / "convscope.ini"))
+
+
+def open_window(qtbot, settings, wait: bool = True):
+    """The real window on the demo model and images; waits for the first map."""
+    from gui.app import create_window
+
+    args = Namespace(model=str(DEMO_MODEL), images=str(DEMO_IMAGES), trust_model=False)
+    if not wait:
+        return create_window(args, settings)
+    window = create_window(args, settings)
+    qtbot.waitUntil(lambda: window.canvas.explanation is not None, timeout=WAIT_MS)
+    return window
+
+
+@pytest.fixture
+def window(qtbot, settings):
+    win = open_window(qtbot, settings)
+    yield win
+    win.close()
+
+
+@pytest.fixture
+def session():
+    """The demo model in the test thread, to compare the window's maps with the engine's."""
+    from engine.session import Session
+
+    return Session.open(DEMO_MODEL)
+
+
+def wait_idle(qtbot, window, timeout: int = WAIT_MS) -> None:
+    """Until no job is running."""
+    qtbot.waitUntil(lambda: not window.controller.busy, timeout=timeout)

@@ -1,0 +1,63 @@
+"""Compare grid (linked tiles) and export of every view."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from .conftest import WAIT_MS
+
+
+def _fill_compare(qtbot, window, mode: str) -> None:
+    window.compare.set_mode(mode)
+    window.tabs.setCurrentWidget(window.compare)
+    qtbot.waitUntil(lambda: window.compare.tiles and all(t.explanation for t in window.compare.tiles),
+                    timeout=WAIT_MS)
+
+
+def test_compare_classes_tiles_are_linked(qtbot, window, session):
+    _fill_compare(qtbot, window, "classes")
+    tiles = window.compare.tiles
+    assert [t.explanation.class_index for t in tiles] == [0, 1, 2, 3]
+    assert "s" in tiles[0].caption() and tiles[0].caption().startswith("ok")
+    tiles[0].view.setRange(xRange=(10, 60), yRange=(10, 60), padding=0)
+    first, last = tiles[0].view.viewRange(), tiles[3].view.viewRange()
+    np.testing.assert_allclose(first[1], last[1], atol=1e-6)  # zoom and pan in sync
+    assert abs(sum(first[0]) - sum(last[0])) < 1e-6  # same centre (the aspect lock sets the width)
+    assert last[0][1] - last[0][0] < 100  # zoomed in from the full 256 px
+    expected = session.explain(session.load_image(window.controller.path), "gradcam", "last_conv", 2)
+    np.testing.assert_allclose(tiles[2].explanation.heatmap, expected.heatmap, atol=1e-4)
+
+
+def test_compare_layers_and_methods(qtbot, window):
+    _fill_compare(qtbot, window, "layers")
+    assert [t.explanation.layer for t in window.compare.tiles] == [
+        info.path for info in window.controller.info.cam_layers][-len(window.compare.tiles):]
+    _fill_compare(qtbot, window, "methods")
+    assert {t.explanation.method for t in window.compare.tiles} == {s.name for s in window.controller.specs}
+
+
+def test_export_everything(qtbot, window, tmp_path):
+    _fill_compare(qtbot, window, "classes")
+    window.controller.show_activations("last_conv")
+    qtbot.waitUntil(lambda: "activations" in window.features.results, timeout=WAIT_MS)
+    written = window.export_to(tmp_path)
+    names = sorted(p.name for p in written)
+    assert any(n.endswith("_overlay.png") for n in names)
+    assert any(n.endswith("_compare.png") for n in names)
+    assert any(n.endswith("_activations.png") for n in names)
+    heat = window.canvas.heatmap
+    npy = next(p for p in written if p.suffix == ".npy")
+    np.testing.assert_array_equal(np.load(npy), heat.astype(np.float32))
+    png16 = cv2.imread(str(next(p for p in written if p.name.endswith("_heatmap.png"))), cv2.IMREAD_UNCHANGED)
+    assert png16.dtype == np.uint16
+    np.testing.assert_allclose(png16 / 65535.0, heat, atol=1 / 65535)
+    overlay = cv2.imread(str(next(p for p in written if p.name.endswith("_overlay.png"))))[..., ::-1]
+    assert overlay.shape == window.canvas.image.shape
+    assert "Exported" in window.message.text()
+
+
+def test_export_before_anything_is_shown(qtbot, tmp_path):
+    from gui.export import export_picture
+
+    assert export_picture(tmp_path, "none", None) == []
