@@ -35,27 +35,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_gui(args: argparse.Namespace) -> int:
-    """Open the window, or until it exists, explain a demo image."""
-    try:
-        from gui.app import run_window
-    except ImportError:
-        return _demo_without_window()
+    """Open the window (TensorFlow loads in its worker thread, after the window shows)."""
+    from gui.app import run_window
+
     return run_window(args)
-
-
-def _demo_without_window() -> int:
-    import tempfile
-    from pathlib import Path
-
-    from .common import DEMO_IMAGES, DEMO_MODEL
-    from .explain_cmd import run_explain
-
-    image = sorted((DEMO_IMAGES / "scratch").glob("*[0-9].png"))[0]
-    out = Path(tempfile.mkdtemp(prefix="convscope-")) / "overlay.png"
-    args = argparse.Namespace(model=str(DEMO_MODEL), preprocessing=None, trust_model=False, image=str(image),
-                              method="gradcam", layer=None, class_=None, output=0, out=str(out),
-                              save_heatmap=None, alpha=0.4, colormap="jet", json=False)
-    return run_explain(args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

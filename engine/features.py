@@ -57,7 +57,7 @@ class PatternSettings:
 
     size: int = 64  # pattern side in pixels
     steps: int = 40
-    step_size: float = 1.0  # in preprocessed model-input units, per RMS-normalised gradient
+    step_size: float = 1.0  # in pixel levels (0..255), per RMS-normalised gradient, as in the seed
     seed: int = 0
     jitter: int = 0  # roll the image by up to this many pixels before each step (0: off)
     blur_every: int = 0  # Gaussian blur every N steps (0: off)
@@ -121,6 +121,12 @@ def starting_noise(filters: Sequence[int], size: int, channels: int, mode: str, 
         for f in filters
     ]) * np.float32(_NOISE_RANGE) + np.float32(_NOISE_BASE)
     return preprocess(pixels, mode)
+
+
+def pixel_scale(mode: str, channels: int) -> np.ndarray:
+    """d(model input)/d(pixel) per channel for an affine preprocessing mode: (channels,) float32."""
+    ones, zeros = np.ones((1, channels), np.float32), np.zeros((1, channels), np.float32)
+    return (preprocess(ones * 255.0, mode) - preprocess(zeros, mode))[0].astype(np.float32) / 255.0
 
 
 def _linear_target(session, path: str):
@@ -196,8 +202,9 @@ def _ascent_step(session, path: str, size: int, pre_activation: bool = False):
 
         @tf.function(input_signature=[
             tf.TensorSpec((None, size, size, channels), tf.float32), tf.TensorSpec((None,), tf.int32),
-            tf.TensorSpec((), tf.float32), tf.TensorSpec((2,), tf.int32), tf.TensorSpec((), tf.float32)])
-        def step(x, filters, step_size, shift, tv):
+            tf.TensorSpec((), tf.float32), tf.TensorSpec((2,), tf.int32), tf.TensorSpec((), tf.float32),
+            tf.TensorSpec((channels,), tf.float32)])
+        def step(x, filters, step_size, shift, tv, scale):
             with tf.GradientTape() as tape:
                 tape.watch(x)
                 features = tf.cast(extractor(tf.roll(x, shift, axis=[1, 2]), training=False), tf.float32)
@@ -205,9 +212,11 @@ def _ascent_step(session, path: str, size: int, pre_activation: bool = False):
                 variation = (tf.reduce_mean(tf.abs(x[:, 1:] - x[:, :-1]), axis=[1, 2, 3])
                              + tf.reduce_mean(tf.abs(x[:, :, 1:] - x[:, :, :-1]), axis=[1, 2, 3]))
                 objective = tf.reduce_sum(means - tv * variation)
-            grads = tape.gradient(objective, x)
-            rms = tf.sqrt(tf.reduce_mean(tf.square(grads), axis=[1, 2, 3], keepdims=True)) + _EPS
-            return x + grads / rms * step_size, means
+            # The seed steps in pixel units; x = scale * pixels + offset, so the pixel-space
+            # gradient is scale * grads and a pixel step moves x by scale times as much.
+            pixel_grads = tape.gradient(objective, x) * scale
+            rms = tf.sqrt(tf.reduce_mean(tf.square(pixel_grads), axis=[1, 2, 3], keepdims=True)) + _EPS
+            return x + scale * pixel_grads / rms * step_size, means
 
         return step
 
@@ -257,13 +266,14 @@ def ascend(session, layer: str, filters: Sequence[int], settings: PatternSetting
     chunks = range(0, len(chosen), settings.batch)
     total, done = settings.steps * len(chunks), 0
     step_size, tv = tf.constant(settings.step_size, tf.float32), tf.constant(settings.tv, tf.float32)
+    scale = tf.constant(pixel_scale(mode, channels))
     for start in chunks:
         part = slice(start, start + settings.batch)
         x, which = tf.constant(current[part]), tf.constant(chosen[part])
         for k in range(settings.steps):
             if cancel is not None and cancel():
                 raise Cancelled()
-            x, _ = step(x, which, step_size, tf.constant(_jitter_shift(settings, k)), tv)
+            x, _ = step(x, which, step_size, tf.constant(_jitter_shift(settings, k)), tv, scale)
             if settings.blur_every and (k + 1) % settings.blur_every == 0:
                 x = tf.constant(_blur(x.numpy(), settings.blur_sigma))
             done += 1
