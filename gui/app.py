@@ -4,7 +4,7 @@ Nothing here imports TensorFlow: the engine worker does so in its own thread, so
 shows at once with a status line saying the engine is loading.
 
 Debug hook for README screenshots (not part of the command line):
-    python -m gui.app --screenshot docs/shot.png [--tab compare|features] [--image NAME]
+    python -m gui.app --screenshot docs/shot.png [--tab compare|features|review] [--image NAME]
 """
 
 from __future__ import annotations
@@ -93,6 +93,10 @@ def _arm_screenshot(window: MainWindow, path: str, tab: str, image: str | None) 
         if tab == "compare":
             window.tabs.setCurrentWidget(window.compare)
             window.controller.busyChanged.connect(lambda busy: busy or QTimer.singleShot(500, grab))
+        elif tab == "review":
+            window.tabs.setCurrentWidget(window.review)
+            window.review_controller.run()
+            window.controller.busyChanged.connect(lambda busy: busy or QTimer.singleShot(800, grab))
         elif tab == "features":
             window.tabs.setCurrentWidget(window.features)
             window.controller.show_patterns(window.features.patterns_request())
@@ -110,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--images")
     parser.add_argument("--trust-model", action="store_true")
     parser.add_argument("--screenshot")
-    parser.add_argument("--tab", default="heatmap", choices=("heatmap", "compare", "features"))
+    parser.add_argument("--tab", default="heatmap", choices=("heatmap", "compare", "features", "review"))
     parser.add_argument("--image")
     parser.add_argument("--compare-mode", choices=("methods", "layers", "classes"))
     return run_window(parser.parse_args(argv))

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QPushButton,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -23,6 +24,7 @@ class ImageBrowser(QWidget):
     """A sortable, filterable list of the folder's images; emits `imageSelected(path)`."""
 
     imageSelected = Signal(str)
+    restricted = Signal(bool)  # a confusion-matrix cell limits the list (False: every image again)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -40,6 +42,11 @@ class ImageBrowser(QWidget):
         self.misclassified.toggled.connect(lambda _on: self._update_count())
         self.count = QLabel()
         self.count.setStyleSheet("color: palette(mid);")
+        self.restriction = QLabel()
+        self.restriction.setWordWrap(True)
+        self.show_all = QPushButton("Show all")
+        self.show_all.setToolTip("Show every image of the folder again")
+        self.show_all.clicked.connect(lambda: self.restrict(None))
         self.view = self._make_view()
         top = QHBoxLayout()
         top.addWidget(self.sort_box)
@@ -48,11 +55,16 @@ class ImageBrowser(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)
+        restricted = QHBoxLayout()
+        restricted.addWidget(self.restriction, 1)
+        restricted.addWidget(self.show_all)
+        layout.addLayout(restricted)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.count)
         self.proxy.rowsInserted.connect(self._update_count)
         self.proxy.rowsRemoved.connect(self._update_count)
         self.proxy.modelReset.connect(self._update_count)
+        self.restrict(None)
 
     def _make_view(self) -> QTableView:
         view = QTableView()
@@ -82,6 +94,7 @@ class ImageBrowser(QWidget):
     def set_folder(self, folder: str, paths: list[str]) -> None:
         """Show the images of a folder (labels from its sub-folders)."""
         self.folder = folder
+        self.restrict(None)
         self.model.set_images(folder, paths)
         self._update_count()
 
@@ -140,6 +153,17 @@ class ImageBrowser(QWidget):
             self.imageSelected.emit(current.data(Qt.ItemDataRole.UserRole))
 
     # -- sorting and filtering --------------------------------------------------------------
+    def restrict(self, paths: set[str] | None, description: str = "") -> None:
+        """Show only `paths` (a confusion-matrix cell), with a note and a Show all button; None undoes it."""
+        self.proxy.set_only(paths)
+        self.restriction.setText(f"Showing {description}" if paths is not None else "")
+        for widget in (self.restriction, self.show_all):
+            widget.setVisible(paths is not None)
+        self._update_count()
+        self.restricted.emit(paths is not None)
+        if paths is not None and self.proxy.rowCount() and not self.view.currentIndex().isValid():
+            self.select_row(0)
+
     def set_sort(self, key: str) -> None:
         """Sort by "name", "label", "predicted" or "confidence" (highest first)."""
         if key in SORT_KEYS:
@@ -162,4 +186,6 @@ class ImageBrowser(QWidget):
         text = f"{total} images" if total else "No images: open a folder (Ctrl+Shift+O) or drop one here"
         if total and known:
             text += f" · {known} predicted · {wrong} disagree with their label"
+        if total and self.proxy.rowCount() != total:
+            text += f" · {self.proxy.rowCount()} shown"
         self.count.setText(text)

@@ -34,6 +34,7 @@ class Row:
     label: str | None
     prediction: Prediction | None = None
     thumb: QPixmap | None = None
+    error: str = ""  # the image could not be read
 
 
 class ImageTableModel(QAbstractTableModel):
@@ -46,6 +47,7 @@ class ImageTableModel(QAbstractTableModel):
         self._by_path: dict[str, int] = {}
         self.loader = loader
         loader.loaded.connect(self._thumbnail_loaded)
+        loader.failed.connect(self._thumbnail_failed)
 
     def set_images(self, root: str, paths: list[str]) -> None:
         """Replace the rows with the images of a folder."""
@@ -100,7 +102,7 @@ class ImageTableModel(QAbstractTableModel):
             return self._sort_value(row, column)
         if role == Qt.ItemDataRole.DecorationRole and column == 0:
             return self._thumbnail(row)
-        if role == Qt.ItemDataRole.ForegroundRole and column == 2 and self.mismatch(row):
+        if role == Qt.ItemDataRole.ForegroundRole and column == 2 and (self.mismatch(row) or row.error):
             return QBrush(MISMATCH)
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(row)
@@ -114,6 +116,8 @@ class ImageTableModel(QAbstractTableModel):
             return f"{row.name}\n{row.label or ''}".rstrip()
         if column == 1:
             return row.label or "—"
+        if column == 2 and best is None and row.error:
+            return "⚠ unreadable"
         if column == 2:
             return "…" if best is None else ("✗ " if self.mismatch(row) else "") + best.name
         return "" if best is None else f"{best.probability:.0%}"
@@ -129,7 +133,7 @@ class ImageTableModel(QAbstractTableModel):
         return row.thumb
 
     def _tooltip(self, row: Row) -> str:
-        lines = [row.path]
+        lines = [row.path] + ([row.error] if row.error else [])
         if row.prediction is not None:
             lines += [f"{c.name}: {c.probability:.1%}" for c in row.prediction.top]
         if self.mismatch(row):
@@ -143,12 +147,20 @@ class ImageTableModel(QAbstractTableModel):
             self.dataChanged.emit(self.index(i, 0), self.index(i, 0), [Qt.ItemDataRole.DecorationRole])
 
 
+    def _thumbnail_failed(self, path: str, message: str) -> None:
+        i = self._by_path.get(path)
+        if i is not None:
+            self.rows[i].error = message
+            self.dataChanged.emit(self.index(i, 0), self.index(i, len(COLUMNS) - 1))
+
+
 class ImageFilterProxy(QSortFilterProxyModel):
     """Sorting by any column and a filter that keeps only misclassified images."""
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.misclassified_only = False
+        self.only: set[str] | None = None  # a set of paths (a confusion-matrix cell), None = all
         self.setSortRole(SORT_ROLE)
 
     def set_misclassified_only(self, on: bool) -> None:
@@ -156,8 +168,14 @@ class ImageFilterProxy(QSortFilterProxyModel):
         self.misclassified_only = on
         self.invalidateFilter()
 
+    def set_only(self, paths: set[str] | None) -> None:
+        """Show only these paths (None: every path)."""
+        self.only = None if paths is None else set(paths)
+        self.invalidateFilter()
+
     def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
-        if not self.misclassified_only:
-            return True
         model = self.sourceModel()
-        return model.mismatch(model.rows[source_row])
+        row = model.rows[source_row]
+        if self.only is not None and row.path not in self.only:
+            return False
+        return not self.misclassified_only or model.mismatch(row)

@@ -81,6 +81,12 @@ class HeatmapCanvas(QWidget):
         self.title.setText(message)
         self._redraw()
 
+    def show_error(self, path: str, message: str) -> None:
+        """An image that could not be read: an empty canvas and the reason."""
+        self.path, self.image, self.heatmap, self.explanation = path, None, None, None
+        self.title.setText(message)
+        self._redraw()
+
     def apply(self, settings: ViewSettings) -> None:
         """Redraw with new opacity, threshold, colour map, outline or mode."""
         self.settings = settings

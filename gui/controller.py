@@ -14,7 +14,8 @@ from .jobs import Activations, Compare, Explain, OpenModel, Patterns, PredictFol
 from .worker import EngineClient, as_params
 
 BUSY_TEXT = {"model": "Loading the model…", "predict": "Predicting the folder…", "explain": "Explaining…",
-             "compare": "Computing the compare grid…", "features": "Computing feature views…"}
+             "compare": "Computing the compare grid…", "features": "Computing feature views…",
+             "review": "Reviewing the folder…"}
 
 
 class Controller(QObject):
@@ -23,6 +24,7 @@ class Controller(QObject):
     modelChanged = Signal(object)  # ModelInfo
     explanationShown = Signal(object)  # Explanation on the canvas
     busyChanged = Signal(bool)
+    canvasChanged = Signal()  # the canvas shows another image, map or error
 
     def __init__(self, window, client: EngineClient | None = None) -> None:
         super().__init__(window)
@@ -228,6 +230,7 @@ class Controller(QObject):
             if self.window.canvas.path != path:
                 self.window.canvas.set_image(path, display)
                 self.window.canvas.title.setText(f"{Path(path).name} · explaining…")
+                self.canvasChanged.emit()
 
     def _explained(self, channel: str, generation: int, request: Explain, explanation, display) -> None:
         key = request.key(self.info.path) if self.info else None
@@ -243,6 +246,7 @@ class Controller(QObject):
         self.window.predictions.mark_explained(explanation.class_index)
         for note in explanation.notes:
             self.window.status(note)
+        self.canvasChanged.emit()
         self.explanationShown.emit(explanation)
 
     def _features_ready(self, generation: int, result) -> None:
@@ -262,7 +266,17 @@ class Controller(QObject):
         else:
             self.window.report_error(message)
             if channel == "explain":
-                self.window.canvas.clear_map(message)
+                self._explain_failed(message)
+
+    def _explain_failed(self, message: str) -> None:
+        canvas = self.window.canvas
+        if self.path and canvas.path != self.path:  # the image itself could not be read
+            canvas.show_error(self.path, f"{Path(self.path).name}: cannot be shown")
+            self.window.predictions.set_prediction(None)
+            self.window.predictions.summary.setText(f"⚠ {message}")
+        else:
+            canvas.clear_map(message)
+        self.canvasChanged.emit()
 
     def _cancelled(self, channel: str) -> None:
         self.window.status("Cancelled")

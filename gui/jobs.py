@@ -71,6 +71,17 @@ class Patterns:
 
 
 @dataclass(frozen=True)
+class ReviewFolder:
+    """Review a folder like `convscope batch`: predict, explain and score every image."""
+
+    folder: str
+    method: str = "gradcam"
+    layer: str | None = None
+    params: tuple[tuple[str, Any], ...] = ()
+    batch_size: int = 16
+
+
+@dataclass(frozen=True)
 class MethodSpec:
     """What the method panel needs to know about one engine method."""
 

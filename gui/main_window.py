@@ -33,6 +33,7 @@ from .features_view import FeaturesView
 from .layer_tree import LayerTree
 from .method_panel import MethodPanel
 from .predictions import PredictionsPanel
+from .review_tab import install_review
 from .settings import Settings
 from .view_controls import ViewControls
 
@@ -54,6 +55,7 @@ class MainWindow(QMainWindow):
         self.controller = Controller(self)
         self.actions = build_actions(self)
         self._connect()
+        self.review_controller = install_review(self)
         self.last_export: list[Path] = []
 
     # -- construction -----------------------------------------------------------------------
@@ -162,7 +164,7 @@ class MainWindow(QMainWindow):
         self.remember("view_mode", view.mode)
 
     def _tab_changed(self, _index: int) -> None:
-        self.view_controls.setVisible(not self.features_visible())  # they do not apply to feature grids
+        self.view_controls.setVisible(self.tabs.currentWidget() in (self.canvas, self.compare))  # maps only
         if self.compare_visible():
             self.controller.refresh_compare()
 
@@ -199,12 +201,14 @@ class MainWindow(QMainWindow):
         """A model did not load; the previous one (if any) stays."""
         keep = f" The previous model ({self.controller.info.name}) is still loaded." if self.controller.info else ""
         self.status(f"Model not loaded: {message}")
-        box = QMessageBox(QMessageBox.Icon.Warning, "Model not loaded", message + keep, parent=self)
         if unsafe and path:
-            box.setInformativeText("Load it anyway? Only do this for a model you trust: it can run code.")
-            box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
-            box.accepted.connect(lambda: self.controller.open_model(path, trust=True))
-        box.open()
+            yes, no = QMessageBox.StandardButton.Yes, QMessageBox.StandardButton.No
+            answer = QMessageBox.question(self, "Trust this model?", f"{message}{keep}\n\nLoad it anyway? "
+                                          "Only do this for a model you trust: it can run code.", yes | no, no)
+            if answer == yes:
+                self.controller.open_model(path, trust=True)
+            return
+        QMessageBox(QMessageBox.Icon.Warning, "Model not loaded", message + keep, parent=self).open()
 
     def show_prediction(self, prediction, path: str) -> None:
         """Show the prediction of the selected image (None while unknown)."""

@@ -30,6 +30,7 @@ DEFAULTS: dict[str, Any] = {
     "compare_mode": "methods",
     "misclassified_only": False,
     "sort": "name",
+    "mask_outline": True,
 }
 
 

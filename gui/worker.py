@@ -7,10 +7,13 @@ thread state, so thread-local data (TensorFlow keeps its graph-building state th
 between calls and tracing can crash. The thread therefore runs one long Python loop that
 takes requests from a queue; the GUI's `submitted` signal feeds that queue directly.
 
-Superseding: each channel ("model", "predict", "explain", "compare", "features") has a
+Superseding: each channel ("model", "predict", "explain", "compare", "features", "review") has a
 generation counter written by the GUI thread. A request whose generation is no longer the
 latest is skipped, and a running job's cancel check also returns True once it is stale,
 so a newer request stops an older one within one engine step.
+
+A folder review is one long engine call; between its batches the worker serves queued
+explain / compare / features requests, so the window stays usable while a lot is reviewed.
 """
 
 from __future__ import annotations
@@ -25,12 +28,22 @@ import numpy as np
 from engine.errors import Cancelled, ConvScopeError, UnsafeModelError
 from PySide6.QtCore import QObject, Qt, QThread, Signal
 
-from .jobs import Activations, Compare, Explain, MethodSpec, OpenModel, Patterns, PredictFolder
-from .worker_tasks import activation_result, method_specs, pattern_result
+from .jobs import (
+    Activations,
+    Compare,
+    Explain,
+    MethodSpec,
+    OpenModel,
+    Patterns,
+    PredictFolder,
+    ReviewFolder,
+)
+from .worker_tasks import activation_result, method_specs, pattern_result, review_result
 
 PREDICT_BATCH = 16
 STACK_BYTES = 64 * 1024 * 1024
-CHANNELS = ("model", "predict", "explain", "compare", "features")
+CHANNELS = ("model", "predict", "explain", "compare", "features", "review")
+NOT_DURING_REVIEW = ("model", "review")  # wait for the review to end (or be cancelled)
 
 
 @dataclass(frozen=True)
@@ -51,6 +64,8 @@ class EngineWorker(QObject):
     explained = Signal(str, int, object, object, object)  # channel, generation, Explain, Explanation, display
     imageLoaded = Signal(int, str, object)  # generation, path, display (before the map is ready)
     featuresReady = Signal(int, object)  # generation, FeatureResult
+    reviewRows = Signal(int, object)  # generation, list[ReviewRow] of one finished batch
+    reviewed = Signal(int, object)  # generation, ReviewResult (complete=False when cancelled)
     progress = Signal(str, int, int)  # channel, done, total
     failed = Signal(str, str, bool)  # channel, message, unsafe-model refusal
     cancelled = Signal(str)
@@ -144,6 +159,8 @@ class EngineWorker(QObject):
             self.featuresReady.emit(envelope.generation, activation_result(self._session, request))
         elif isinstance(request, Patterns):
             self._patterns(envelope, request)
+        elif isinstance(request, ReviewFolder):
+            self._review(envelope, request)
 
     def _open(self, request: OpenModel) -> None:
         from engine.session import Session
@@ -184,6 +201,30 @@ class EngineWorker(QObject):
         result = pattern_result(self._session, request, self._progress(envelope.channel),
                                 self._cancel_check(envelope), partial)
         self.featuresReady.emit(envelope.generation, result)
+
+    def _review(self, envelope: Envelope, request: ReviewFolder) -> None:
+        def on_rows(rows) -> None:
+            self.reviewRows.emit(envelope.generation, list(rows))
+            self._serve_waiting()
+
+        result = review_result(self._session, request, self._progress(envelope.channel),
+                               self._cancel_check(envelope), on_rows)
+        self.reviewed.emit(envelope.generation, result)
+
+    def _serve_waiting(self) -> None:
+        """Handle queued quick requests now (called between the batches of a review)."""
+        deferred = []
+        while True:
+            try:
+                envelope = self.inbox.get_nowait()
+            except queue.Empty:
+                break
+            if envelope is None or envelope.channel in NOT_DURING_REVIEW:
+                deferred.append(envelope)
+            else:
+                self.handle(envelope)
+        for envelope in deferred:
+            self.inbox.put(envelope)
 
     # -- folder predictions, one batch at a time so that other requests interleave ------------
     def _start_predict(self, envelope: Envelope) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .jobs import Activations, FeatureResult, MethodSpec, Patterns
+from .jobs import Activations, FeatureResult, MethodSpec, Patterns, ReviewFolder
 
 
 def method_specs(methods: dict) -> tuple[MethodSpec, ...]:
@@ -54,3 +54,14 @@ def pattern_result(session, request: Patterns, progress: Callable, cancel: Calla
     patterns = filter_patterns(session, info.path, filters, settings, progress, cancel,
                                lambda p: partial(grid(p, False)))
     return grid(patterns, True)
+
+
+def review_result(session, request: ReviewFolder, progress: Callable, cancel: Callable,
+                  on_rows: Callable[[list], None]):
+    """Review the folder exactly as `convscope batch` does (same defaults: predicted class,
+    tolerance and threshold); a cancel returns the rows so far with `complete` False."""
+    from engine.review import ReviewOptions, review_folder
+
+    options = ReviewOptions(request.method, request.layer, request.batch_size, params=dict(request.params))
+    return review_folder(session, request.folder, options=options, progress=progress, cancel=cancel,
+                         on_rows=on_rows)

@@ -1,0 +1,120 @@
+"""A clickable confusion matrix: rows = true label (sub-folder), columns = predicted class."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
+
+RIGHT = (46, 160, 67)
+WRONG = (215, 58, 73)
+
+
+def cell_colour(count: int, highest: int, diagonal: bool) -> QColor:
+    """A light-to-strong tint by count: green on the diagonal, red off it, none for zero."""
+    if count <= 0 or highest <= 0:
+        return QColor(0, 0, 0, 0)
+    strength = 0.2 + 0.8 * count / highest
+    r, g, b = RIGHT if diagonal else WRONG
+    return QColor(r, g, b, round(255 * strength))
+
+
+class ConfusionMatrix(QTableWidget):
+    """Counts per (true, predicted) class; clicking a cell emits `cellChosen(true, predicted)`,
+    clicking the chosen cell again emits `cellChosen(-1, -1)` (no cell)."""
+
+    cellChosen = Signal(int, int)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(0, 0, parent)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setToolTip("Rows: true label (sub-folder) · columns: predicted class.\n"
+                        "Click a cell to show only those images; click it again to show all.")
+        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.matrix = np.zeros((0, 0), np.int64)
+        self.chosen: tuple[int, int] | None = None
+        self.cellClicked.connect(self._clicked)
+
+    def set_matrix(self, class_names, matrix: np.ndarray) -> None:
+        """Show a matrix (K x K counts)."""
+        self.matrix = np.asarray(matrix)
+        count = len(class_names)
+        self.clear()
+        self.setRowCount(count)
+        self.setColumnCount(count)
+        self.setHorizontalHeaderLabels([f"→ {name}" for name in class_names])
+        self.setVerticalHeaderLabels(list(class_names))
+        highest = int(self.matrix.max(initial=0))
+        for i in range(count):
+            for j in range(count):
+                value = int(self.matrix[i, j])
+                item = QTableWidgetItem(str(value))
+                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+                item.setBackground(QBrush(cell_colour(value, highest, i == j)))
+                item.setToolTip(f"label {class_names[i]}, predicted {class_names[j]}: {value} image(s)")
+                self.setItem(i, j, item)
+        self.chosen = None
+
+    def choose(self, cell: tuple[int, int] | None) -> None:
+        """Mark a cell as chosen (None: none) without emitting."""
+        self.chosen = cell
+        if cell is None:
+            self.clearSelection()
+        else:
+            self.setCurrentCell(*cell)
+
+    def _clicked(self, row: int, column: int) -> None:
+        if self.chosen == (row, column):
+            self.choose(None)
+            self.cellChosen.emit(-1, -1)
+        else:
+            self.chosen = (row, column)
+            self.cellChosen.emit(row, column)
+
+
+STATS_COLUMNS = ("Label", "Images", "Accuracy", "Pointing", "Energy", "IoU")
+
+
+def _share(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1%}"
+
+
+def _score(value: float | None) -> str:
+    return "–" if value is None else f"{value:.3f}"
+
+
+class LabelStatsTable(QTableWidget):
+    """Accuracy and localisation per label (sub-folder), and over all images (the last row)."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(0, len(STATS_COLUMNS), parent)
+        self.setHorizontalHeaderLabels(STATS_COLUMNS)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.verticalHeader().hide()
+        self.verticalHeader().setDefaultSectionSize(22)
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        self.setToolTip("Pointing: share of maps whose peak lies on the mask; energy: mean share of the "
+                        "map inside the mask; IoU: mean overlap of the map's region >= 0.5 with the mask")
+
+    def set_stats(self, per_label, overall) -> None:
+        """Show LabelStats rows (None clears)."""
+        rows = [*per_label, overall] if overall is not None else []
+        self.setRowCount(len(rows))
+        for i, stats in enumerate(rows):
+            cells = (stats.label, f"{stats.images}" + (f" ({stats.errors} unreadable)" if stats.errors else ""),
+                     _share(stats.accuracy), _share(stats.pointing), _score(stats.energy_inside), _score(stats.iou))
+            for j, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if j:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                if stats is overall:
+                    font = item.font()
+                    font.setBold(True)
+                    item.setFont(font)
+                self.setItem(i, j, item)

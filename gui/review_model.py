@@ -1,0 +1,167 @@
+"""The review tab's table: one row per reviewed image, the columns of `convscope batch`'s
+results.csv, with a sort/filter proxy (misclassified only, one label, one confusion cell)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.review import ReviewResult, ReviewRow
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+)
+from PySide6.QtGui import QBrush, QColor
+
+COLUMNS = ("Image", "Label", "Predicted", "Conf.", "Correct", "Pointing", "Energy in mask", "IoU")
+TIPS = ("Path relative to the reviewed folder", "Sub-folder name", "Predicted (and explained) class",
+        "Probability of the predicted class", "Prediction equals the label (– when the label is not a class)",
+        "The map's peak lies on the mask (within 15 px); – without a mask",
+        "Share of the map's energy inside the mask (0..1)", "IoU of the map's region >= 0.5 with the mask")
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+PATH_ROLE = Qt.ItemDataRole.UserRole
+WRONG = QColor(200, 40, 40)
+Index = QModelIndex | QPersistentModelIndex
+
+
+def _percent(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1%}"
+
+
+def _number(value: float | None, digits: int = 3) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def _flag(value: bool | None, yes: str, no: str) -> str:
+    return "–" if value is None else (yes if value else no)
+
+
+def summary_text(result: ReviewResult | None, done: int = 0, total: int = 0) -> str:
+    """The one-line summary: accuracy, pointing game and energy in the mask, as the CLI prints them."""
+    if result is None:
+        return f"Reviewing… {done} of {total} images" if total else "Not reviewed yet"
+    overall = result.overall
+    text = (f"{len(result.rows)} of {result.total} images · accuracy {_percent(overall.accuracy)}"
+            f" ({overall.correct}/{overall.labelled} labelled) · pointing game {_percent(overall.pointing)}"
+            f" · energy in mask {_number(overall.energy_inside)} · IoU {_number(overall.iou)}"
+            f" ({overall.with_mask} with a mask) · {result.seconds:.1f} s")
+    if overall.errors:
+        text += f" · {overall.errors} unreadable"
+    if not result.complete:
+        text += " · cancelled: partial results"
+    return text
+
+
+class ReviewTableModel(QAbstractTableModel):
+    """The rows of a review, filled a batch at a time."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.rows: list[ReviewRow] = []
+        self.root = ""
+
+    def reset(self, root: str, rows: list[ReviewRow] | tuple = ()) -> None:
+        """Start over for a folder (with the given rows)."""
+        self.beginResetModel()
+        self.root, self.rows = root, list(rows)
+        self.endResetModel()
+
+    def add_rows(self, rows: list[ReviewRow]) -> None:
+        """Append a finished batch."""
+        if rows:
+            self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(rows) - 1)
+            self.rows.extend(rows)
+            self.endInsertRows()
+
+    def absolute(self, row: ReviewRow) -> str:
+        """The image's path as the browser lists it."""
+        return str(Path(self.root) / row.path)
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt signature
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt signature
+        return len(COLUMNS)
+
+    def headerData(self, section: int, orientation, role: int = Qt.ItemDataRole.DisplayRole):
+        if orientation != Qt.Orientation.Horizontal:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return TIPS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        row, column = self.rows[index.row()], index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.text(row, column)
+        if role == SORT_ROLE:
+            return self.sort_value(row, column)
+        if role == PATH_ROLE:
+            return self.absolute(row)
+        if role == Qt.ItemDataRole.ForegroundRole and (row.correct is False or row.error) and column in (2, 4):
+            return QBrush(WRONG)
+        if role == Qt.ItemDataRole.TextAlignmentRole and column >= 3:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return "\n".join(t for t in (row.path, row.error, row.note,
+                                         "no positive evidence" if row.empty_map else "") if t)
+        return None
+
+    @staticmethod
+    def text(row: ReviewRow, column: int) -> str:
+        """A cell as shown."""
+        if column == 0:
+            return row.path
+        if column == 1:
+            return row.label or "—"
+        if row.error:
+            return "unreadable" if column == 2 else ""
+        values = (row.predicted, _percent(row.confidence), _flag(row.correct, "✓", "✗"),
+                  _flag(row.pointing_hit, "hit", "miss"), _number(row.energy_inside), _number(row.iou))
+        return values[column - 2]
+
+    @staticmethod
+    def sort_value(row: ReviewRow, column: int):
+        """Numbers sort as numbers; missing values first in ascending order."""
+        if column <= 2:
+            return ReviewTableModel.text(row, column).lower() + "\0" + row.path.lower()
+        value = (row.confidence, row.correct, row.pointing_hit, row.energy_inside, row.iou)[column - 3]
+        return -1.0 if value is None else float(value)
+
+
+class ReviewFilterProxy(QSortFilterProxyModel):
+    """Sorting by any column; filters: misclassified only, one label, one confusion-matrix cell."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setSortRole(SORT_ROLE)
+        self.misclassified_only = False
+        self.label: str | None = None
+        self.cell: tuple[int, int] | None = None  # (true class index, predicted class index)
+
+    def set_filters(self, misclassified_only: bool, label: str | None, cell: tuple[int, int] | None) -> None:
+        """Apply the filters (None: no filter)."""
+        self.misclassified_only, self.label, self.cell = misclassified_only, label, cell
+        self.invalidateFilter()
+
+    def accepts(self, row: ReviewRow) -> bool:
+        """Whether a row passes the filters."""
+        if self.misclassified_only and row.correct is not False:
+            return False
+        if self.label is not None and (row.label or "") != self.label:
+            return False
+        return self.cell is None or (row.label_index, row.predicted_index) == self.cell
+
+    def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
+        return self.accepts(self.sourceModel().rows[source_row])
+
+    def visible_rows(self) -> list[ReviewRow]:
+        """The rows shown, in order."""
+        model = self.sourceModel()
+        return [model.rows[self.mapToSource(self.index(r, 0)).row()] for r in range(self.rowCount())]
