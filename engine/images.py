@@ -10,16 +10,24 @@ import os
 import pathlib
 import re
 import struct
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
+from engine import memory
 from engine.errors import ImageLoadError
 
 MAX_PIXELS: int = 120_000_000
 # A file this large cannot hold an image within MAX_PIXELS in any sane encoding.
 MAX_FILE_BYTES: int = MAX_PIXELS * 16
+# Peak bytes per pixel while decoding: the decoded array (up to 4 x float32), its float
+# copy, the RGB float copy and the 8-bit display copy. Refused when above what is free.
+DECODE_BYTES_PER_PIXEL: int = 48
 
 IMAGE_SUFFIXES: frozenset[str] = frozenset(
     {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm", ".pbm", ".jp2"}
@@ -167,6 +175,16 @@ def _check_size(name: str, width: int, height: int) -> None:
         )
 
 
+def _check_memory(name: str, width: int, height: int) -> None:
+    """Before decoding: refuse an image whose decoding would need more memory than is free."""
+    needed, available = width * height * DECODE_BYTES_PER_PIXEL, memory.available_bytes()
+    if available is not None and needed > available:
+        raise ImageLoadError(
+            f"{name}: image is {width} x {height} pixels; decoding it needs about"
+            f" {needed / 2**30:.1f} GiB but only {available / 2**30:.1f} GiB of memory is available"
+        )
+
+
 # ---------------------------------------------------------------- pixel conversion
 
 
@@ -221,6 +239,63 @@ def _from_decoded(raw: np.ndarray, name: str) -> LoadedImage:
 
 # ---------------------------------------------------------------- public API
 
+_quiet_lock = threading.Lock()
+_quiet_depth = 0
+_quiet_saved: tuple[int | None, int | None] = (None, None)
+
+
+def _silence() -> tuple[int | None, int | None]:
+    """Mute OpenCV's log and native stderr (fd 2); return what restores them."""
+    log = getattr(getattr(cv2, "utils", None), "logging", None)
+    level = None
+    if log is not None:
+        level = log.getLogLevel()
+        log.setLogLevel(log.LOG_LEVEL_SILENT)
+    saved = None
+    try:
+        sys.stderr.flush()
+    except (AttributeError, OSError, ValueError):
+        pass
+    try:
+        saved = os.dup(2)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+    except OSError:  # no stderr at all (a windowed app): nothing to mute
+        if saved is not None:
+            os.close(saved)
+        saved = None
+    return level, saved
+
+
+def _restore(level: int | None, saved: int | None) -> None:
+    if saved is not None:
+        os.dup2(saved, 2)
+        os.close(saved)
+    if level is not None:
+        cv2.utils.logging.setLogLevel(level)
+
+
+@contextmanager
+def _decoder_quiet() -> Iterator[None]:
+    """While decoding, mute what codecs print themselves (OpenCV's log, libtiff warnings,
+    "libpng error: ...", libjpeg's "Corrupt JPEG data"): a bad file is reported once, as
+    the ImageLoadError's line. Reference-counted, so concurrent decodes are safe; other
+    threads' native stderr is muted for the same short time."""
+    global _quiet_depth, _quiet_saved
+    with _quiet_lock:
+        if _quiet_depth == 0:
+            _quiet_saved = _silence()
+        _quiet_depth += 1
+    try:
+        yield
+    finally:
+        with _quiet_lock:
+            _quiet_depth -= 1
+            if _quiet_depth == 0:
+                _restore(*_quiet_saved)
+                _quiet_saved = (None, None)
+
 
 def _decode(data: bytes, name: str) -> LoadedImage:
     if len(data) == 0:
@@ -231,12 +306,14 @@ def _decode(data: bytes, name: str) -> LoadedImage:
         raise ImageLoadError(f"{name}: truncated or corrupt image header") from None
     if size is not None:
         _check_size(name, *size)
+        _check_memory(name, *size)
     if fmt == "JPEG" and data.find(b"\xff\xd9", max(_jpeg_scan(data)[1], 0)) < 0:
         raise ImageLoadError(f"{name}: truncated JPEG (no end-of-image marker)")
     # JPEG: ANYDEPTH|ANYCOLOR applies EXIF orientation and converts CMYK to BGR.
     # Others: UNCHANGED keeps alpha, 16-bit and float (cv2 ignores orientation there).
     flags = cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR if fmt == "JPEG" else cv2.IMREAD_UNCHANGED
-    raw = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), flags)
+    with _decoder_quiet():
+        raw = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), flags)
     if raw is None or raw.size == 0:
         what = f"corrupt or truncated {fmt} data" if fmt else "not a readable image"
         raise ImageLoadError(f"{name}: {what}")

@@ -20,8 +20,10 @@ def normalise(raw: np.ndarray) -> tuple[np.ndarray, bool]:
 
 
 def resize_map(values: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Bilinear resize of a 2-D map (or H x W x C) to (height, width), float32."""
+    """Bilinear resize of a 2-D map (or H x W x C) to (height, width), float32; area averaging
+    when shrinking both ways (an image smaller than the map: a 1x1 image gets the mean)."""
     values = np.asarray(values, dtype=np.float32)
     if values.shape[:2] == (height, width):
         return values
-    return cv2.resize(values, (width, height), interpolation=cv2.INTER_LINEAR)
+    shrinking = height <= values.shape[0] and width <= values.shape[1]
+    return cv2.resize(values, (width, height), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)

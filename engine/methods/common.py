@@ -8,12 +8,12 @@ from collections.abc import Callable
 
 import numpy as np
 
+from engine import memory
 from engine._keras import tf
 from engine.context import ModelContext
 
 from .base import Job
 
-MEMORY_BUDGET = 256 * 2**20  # bytes a chunk of model inputs (and their activations) may use
 MAX_CHUNK = 64  # rows per chunk, whatever the budget says
 CHUNK_SECONDS = 0.5  # a chunk slower than this halves the next ones: cancel stays prompt
 
@@ -104,13 +104,16 @@ def _largest_activation(context: ModelContext) -> int:
     return largest
 
 
-def chunk_size(context: ModelContext, sample_shape: tuple, budget: int = MEMORY_BUDGET,
+def chunk_size(context: ModelContext, sample_shape: tuple, budget: int | None = None,
                backward: bool = False) -> int:
     """Rows per chunk so that the inputs and the largest activations stay within `budget`.
 
-    Per row: the input, plus the largest layer output twice (its input and output live
-    together), doubled again when gradients are taken. At least 1, at most MAX_CHUNK.
+    `budget` in bytes defaults to engine.memory.budget_bytes() (a share of the memory
+    available now, or CONVSCOPE_MEMORY_BUDGET_MB). Per row: the input, plus the largest
+    layer output twice (its input and output live together), doubled again when gradients
+    are taken. At least 1, at most MAX_CHUNK.
     """
+    budget = memory.budget_bytes() if budget is None else budget
     inputs = math.prod(sample_shape)
     largest = context.cached("largest-activation", lambda: _largest_activation(context)) or 32 * inputs
     per_row = 4 * (inputs + 2 * largest * (2 if backward else 1))
