@@ -99,9 +99,12 @@ def test_model_without_4d_layer_cam_says_why_gradients_work(qtbot, window, tmp_p
     window.controller.client.worker.failed.connect(lambda channel, message, _u: failures.append((channel, message)))
     open_model(qtbot, window, path, fails=False)
     assert window.controller.layer is None
+    # `failures` fills on the worker thread as the error is emitted; the canvas shows it
+    # once the GUI thread has handled the queued signal, so wait for both.
     qtbot.waitUntil(lambda: any(c == "explain" for c, _m in failures), timeout=WAIT_MS)
     reason = next(m for c, m in failures if c == "explain")
-    assert window.canvas.explanation is None and window.canvas.title.text() == reason
+    qtbot.waitUntil(lambda: window.canvas.title.text() == reason, timeout=WAIT_MS)
+    assert window.canvas.explanation is None
     assert reason in window.message.text() and "\n" not in reason
     with qtbot.waitSignal(window.controller.explanationShown, timeout=WAIT_MS) as signal:
         window.method_panel.select("saliency")
