@@ -1,0 +1,36 @@
+"""bench imports, and its seed-000 Grad-CAM computes the same map as ours (no timing asserts)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tests.models import image, session
+
+
+def _model():
+    from engine._keras import keras
+
+    keras.utils.set_random_seed(3)
+    inputs = keras.Input((32, 32, 3))
+    x = keras.layers.Conv2D(8, 3, padding="same", activation="relu")(inputs)
+    x = keras.layers.MaxPooling2D()(x)
+    x = keras.layers.Conv2D(16, 3, padding="same", activation="relu", name="last")(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    outputs = keras.layers.Dense(3, activation="softmax")(x)
+    return keras.Model(inputs, outputs)
+
+
+def test_reference_gradcam_matches_ours():
+    import bench
+    from bench.reference import linear_copy, make_gradcam_heatmap
+
+    assert callable(bench.run_all) and callable(bench.measure)
+    model = _model()
+    ours_session = session(model)
+    picture = image(32, 32, seed=4)
+    ours = ours_session.explain(picture, "gradcam", "last").raw
+    reference = make_gradcam_heatmap(ours_session.batch([picture]), linear_copy(model), "last")
+    assert ours.shape == reference.shape == (16, 16)
+    assert np.ptp(ours) > 0
+    correlation = np.corrcoef(ours.ravel(), reference.ravel())[0, 1]
+    assert correlation > 0.99, correlation
