@@ -33,12 +33,21 @@ def cam_gradients(context, layer: str, output: int):
     return run
 
 
-class GradCam(Method):
-    """Gradient-weighted class activation map."""
+def gradcam_map(activations, grads):
+    """Grad-CAM: channel weights are the spatial means of the gradients."""
+    weights = tf.reduce_mean(grads, axis=(1, 2), keepdims=True)
+    return tf.nn.relu(tf.reduce_sum(weights * activations, axis=-1))
 
-    name = "gradcam"
-    title = "Grad-CAM"
+
+class GradientCam(Method):
+    """A CAM computed from (A, dy/dA) by `combine`, compiled once per (layer, output)."""
+
     needs_layer = True
+
+    @staticmethod
+    def combine(activations, grads):
+        """The map from activations and gradients (subclasses)."""
+        raise NotImplementedError
 
     def _function(self, job: Job):
         def build():
@@ -47,16 +56,23 @@ class GradCam(Method):
             @tf.function(input_signature=[self.context.input_spec(), tf.TensorSpec((None,), tf.int32)])
             def run(x, classes):
                 activations, grads, logits, chosen = gradients(x, classes)
-                weights = tf.reduce_mean(grads, axis=(1, 2), keepdims=True)
-                cam = tf.nn.relu(tf.reduce_sum(weights * activations, axis=-1))
-                return cam, logits, chosen
+                return self.combine(activations, grads), logits, chosen
 
             return run
 
-        return self.context.cached(("gradcam", job.layer, job.output), build)
+        return self.context.cached((self.name, job.layer, job.output), build)
 
     def run(self, job: Job) -> RawMaps:
-        """Grad-CAM maps at the layer's resolution."""
+        """Maps at the layer's resolution."""
+        job.report(0, 1)
         cam, logits, chosen = self._function(job)(tf.constant(job.inputs), tf.constant(job.classes))
         job.report(1, 1)
         return RawMaps(cam.numpy().astype(np.float32), logits.numpy(), chosen.numpy())
+
+
+class GradCam(GradientCam):
+    """Gradient-weighted class activation map."""
+
+    name = "gradcam"
+    title = "Grad-CAM"
+    combine = staticmethod(gradcam_map)

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from engine._keras import tf
 
-from .base import Job, Method, RawMaps
-from .gradcam import cam_gradients
+from .gradcam import GradientCam
 
 
 def gradcam_plus_plus_map(activations, grads):
@@ -36,38 +33,7 @@ def layercam_map(activations, grads):
     return tf.nn.relu(tf.reduce_sum(tf.nn.relu(grads) * activations, axis=-1))
 
 
-class _GradientCam(Method):
-    """A CAM computed from (A, dy/dA) by `combine`, compiled once per (layer, output)."""
-
-    needs_layer = True
-
-    @staticmethod
-    def combine(activations, grads):
-        """The map from activations and gradients (subclasses)."""
-        raise NotImplementedError
-
-    def _function(self, job: Job):
-        def build():
-            gradients = cam_gradients(self.context, job.layer, job.output)
-
-            @tf.function(input_signature=[self.context.input_spec(), tf.TensorSpec((None,), tf.int32)])
-            def run(x, classes):
-                activations, grads, logits, chosen = gradients(x, classes)
-                return self.combine(activations, grads), logits, chosen
-
-            return run
-
-        return self.context.cached((self.name, job.layer, job.output), build)
-
-    def run(self, job: Job) -> RawMaps:
-        """Maps at the layer's resolution."""
-        job.report(0, 1)
-        cam, logits, chosen = self._function(job)(tf.constant(job.inputs), tf.constant(job.classes))
-        job.report(1, 1)
-        return RawMaps(cam.numpy().astype(np.float32), logits.numpy(), chosen.numpy())
-
-
-class GradCamPlusPlus(_GradientCam):
+class GradCamPlusPlus(GradientCam):
     """Grad-CAM++: pixel-wise weighted positive gradients."""
 
     name = "gradcam++"
@@ -75,7 +41,7 @@ class GradCamPlusPlus(_GradientCam):
     combine = staticmethod(gradcam_plus_plus_map)
 
 
-class LayerCam(_GradientCam):
+class LayerCam(GradientCam):
     """LayerCAM: positive gradients weight each position; works on shallow layers too."""
 
     name = "layercam"
