@@ -44,6 +44,21 @@ def test_load_predict_explain_offline(tmp_path, offline, kind):
     assert offline == []
 
 
+def test_every_method_and_feature_view_offline(tmp_path, offline):
+    from engine.features import PatternSettings, activations, filter_patterns
+    from engine.methods import METHODS
+
+    sess = Session.open(save_model(nested_functional(), tmp_path, "model.keras"))
+    picture = image(40, 30, seed=3)
+    for name in METHODS:
+        assert np.isfinite(sess.explain(picture, name).heatmap).all()
+    layer = sess.info.default_layer
+    assert activations(sess, picture, layer).ndim == 3
+    patterns = filter_patterns(sess, layer, [0, 1], PatternSettings(size=32, steps=3))
+    assert patterns.shape == (2, 32, 32, 3)
+    assert offline == []
+
+
 def test_remote_model_refused_offline(offline):
     for url in ("http://example.com/m.keras", "gs://bucket/m.h5", "hf://org/model"):
         with pytest.raises(ModelLoadError, match="remote"):
