@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from .canvas import image_view
 from .jobs import FeatureResult, Patterns
@@ -40,9 +48,13 @@ class FeaturesView(QWidget):
         self.count = _spin(1, 1024, 16, "How many filters (from filter 0)")
         self.size = _spin(16, 256, 64, "Pattern size in pixels")
         self.steps = _spin(1, 500, 40, "Gradient-ascent steps")
+        self.regularised = QCheckBox("Regularised")
+        self.regularised.setChecked(True)
+        self.regularised.setToolTip("Jitter, blur and pre-activation objective: readable patterns. "
+                                    "Off: seed 002's plain gradient ascent, as `main.py filters` does by default.")
         controls = QHBoxLayout()
         for widget in (self.layer_label, self.activations_button, self.patterns_button, QLabel("Filters"),
-                       self.count, QLabel("Size"), self.size, QLabel("Steps"), self.steps):
+                       self.count, QLabel("Size"), self.size, QLabel("Steps"), self.steps, self.regularised):
             controls.addWidget(widget)
         controls.addStretch(1)
         self.caption = QLabel(HINT)
@@ -70,7 +82,8 @@ class FeaturesView(QWidget):
         """The filter-pattern request the controls describe."""
         if self.layer is None:
             return None
-        return Patterns(self.layer, self.count.value(), self.size.value(), self.steps.value())
+        return Patterns(self.layer, self.count.value(), self.size.value(), self.steps.value(),
+                        self.regularised.isChecked())
 
     def show_result(self, result: FeatureResult) -> None:
         """Show a grid (partial results replace each other as the ascent runs)."""

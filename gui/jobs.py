@@ -68,6 +68,7 @@ class Patterns:
     count: int = 16
     size: int = 64
     steps: int = 40
+    regularised: bool = True  # jitter, blur and pre-activation; False = seed 002's plain ascent
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,11 @@ def activation_result(session, request: Activations) -> FeatureResult:
     return FeatureResult(grid.image, caption, True, grid.columns)
 
 
+# Standard feature-visualisation regularisation: without it, filters that are silent on the
+# grey start stay noise and deep layers draw high-frequency speckle.
+REGULARISED = {"pre_activation": True, "jitter": 4, "blur_every": 4, "step_size": 4.0}
+
+
 def pattern_result(session, request: Patterns, progress: Callable, cancel: Callable,
                    partial: Callable[[FeatureResult], None]) -> FeatureResult:
     """Filter patterns by gradient ascent; `partial` receives the grid as it fills in."""
@@ -43,11 +48,13 @@ def pattern_result(session, request: Patterns, progress: Callable, cancel: Calla
     channels = info.output_shape[-1] or request.count
     filters = list(range(min(request.count, channels)))
     columns = max(1, math.ceil(math.sqrt(len(filters))))
-    settings = PatternSettings(size=request.size, steps=request.steps)
+    settings = (PatternSettings(size=request.size, steps=request.steps, **REGULARISED) if request.regularised
+                else PatternSettings(size=request.size, steps=request.steps))
 
     def grid(patterns: np.ndarray, final: bool) -> FeatureResult:
         caption = (f"Filter patterns of {info.path}: filters 0-{len(filters) - 1} of {channels}, "
-                   f"{request.size} px, {request.steps} steps")
+                   f"{request.size} px, {request.steps} steps"
+                   + (", regularised" if request.regularised else ", plain ascent (seed 002)"))
         return FeatureResult(pattern_grid(patterns, columns, 4, labels=filters), caption, final, columns,
                              patterns, "filters")
 
