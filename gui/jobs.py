@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from engine.review.metrics import DEFAULT_THRESHOLD, DEFAULT_TOLERANCE
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,11 @@ class ReviewFolder:
     layer: str | None = None
     params: tuple[tuple[str, Any], ...] = ()
     batch_size: int = 16
+    target: str = "predicted"  # explain the predicted class, or the class of the folder label
+    tolerance: float = DEFAULT_TOLERANCE  # pointing game, pixels at the image's scale
+    threshold: float = DEFAULT_THRESHOLD  # emphasized region for IoU
+    report_folder: str = ""  # also write results.csv, summary.json, report.html and overlays here
+    resume: bool = False  # continue the review already in report_folder
 
 
 @dataclass(frozen=True)

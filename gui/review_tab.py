@@ -5,17 +5,23 @@ the browser to one cell) and the summary line; a double-click opens the image.""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, Signal
+from engine.review.metrics import DEFAULT_THRESHOLD, DEFAULT_TOLERANCE
+from PySide6.QtCore import QObject, Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMessageBox,
     QPushButton,
     QSplitter,
     QTableView,
@@ -33,6 +39,89 @@ from .worker import as_params
 ALL_LABELS = "All labels"
 START_HINT = ("Review every image of the open folder: predict, explain and score it against its mask, "
               "as `convscope batch` does. Press “Review folder”.")
+
+
+class ReviewOptionsRow(QWidget):
+    """What `convscope batch` takes beyond method and layer: the class to explain, the metric
+    settings, and an optional report folder that receives results.csv, summary.json,
+    report.html and the overlays, as `--out` does."""
+
+    folderChanged = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.target = QComboBox()
+        self.target.addItem("predicted class", "predicted")
+        self.target.addItem("folder label's class", "label")
+        self.target.setToolTip("Explain each image's predicted class (`--target predicted`) or the class "
+                               "named by its sub-folder (`--target label`; images without one use the prediction)")
+        self.tolerance = QDoubleSpinBox()
+        self.tolerance.setRange(0.0, 500.0)
+        self.tolerance.setDecimals(0)
+        self.tolerance.setSuffix(" px")
+        self.tolerance.setValue(DEFAULT_TOLERANCE)
+        self.tolerance.setToolTip("Pointing game: the heatmap's peak counts as a hit within this many pixels "
+                                  "of the mask (`--tolerance`)")
+        self.threshold = QDoubleSpinBox()
+        self.threshold.setRange(0.05, 0.95)
+        self.threshold.setSingleStep(0.05)
+        self.threshold.setValue(DEFAULT_THRESHOLD)
+        self.threshold.setToolTip("IoU: the emphasized region is where the map is at least this (`--threshold`)")
+        self.write_report = QCheckBox("Write report to")
+        self.write_report.setToolTip("Also write results.csv, summary.json, report.html and the overlays "
+                                     "into a folder of your choice, as `convscope batch --out` does")
+        self.folder_button = QPushButton("Choose folder…")
+        self.folder_button.clicked.connect(self.choose_folder)
+        self.open_report = QPushButton("Open report")
+        self.open_report.setToolTip("Open report.html in the web browser")
+        self.open_report.clicked.connect(self._open_report)
+        self.open_report.setEnabled(False)
+        self.report_folder = ""
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        for label, widget in (("Explain", self.target), ("Pointing within", self.tolerance),
+                              ("IoU region ≥", self.threshold)):
+            layout.addWidget(QLabel(label))
+            layout.addWidget(widget)
+            layout.addSpacing(8)
+        layout.addStretch(1)
+        layout.addWidget(self.write_report)
+        layout.addWidget(self.folder_button)
+        layout.addWidget(self.open_report)
+        self.write_report.toggled.connect(self._report_toggled)
+
+    def set_report_folder(self, folder: str) -> None:
+        """Where the report goes (an empty folder turns writing off)."""
+        self.report_folder = folder
+        self.folder_button.setText(Path(folder).name + "/" if folder else "Choose folder…")
+        self.folder_button.setToolTip(folder or "Choose the folder for the report")
+        self.write_report.setChecked(bool(folder))
+        self.refresh()
+        self.folderChanged.emit(folder)
+
+    def refresh(self) -> None:
+        """Enable Open report once the folder holds one."""
+        folder = self.report_folder
+        self.open_report.setEnabled(bool(folder) and (Path(folder) / "report.html").is_file())
+
+    def choose_folder(self) -> None:
+        """Ask for the report folder."""
+        folder = QFileDialog.getExistingDirectory(self, "Folder for the review report", self.report_folder)
+        if folder:
+            self.set_report_folder(folder)
+
+    def _report_toggled(self, on: bool) -> None:
+        if on and not self.report_folder:
+            self.choose_folder()
+            if not self.report_folder:
+                self.write_report.setChecked(False)
+
+    def report_destination(self) -> str:
+        """The report folder if writing is on, else ""."""
+        return self.report_folder if self.write_report.isChecked() else ""
+
+    def _open_report(self) -> None:
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(self.report_folder) / "report.html")))
 
 
 class ReviewTab(QWidget):
@@ -55,6 +144,7 @@ class ReviewTab(QWidget):
         self.run_button.clicked.connect(self.runRequested)
         self.setup = QLabel()
         self.setup.setStyleSheet("color: palette(mid);")
+        self.options = ReviewOptionsRow()
         self.misclassified = QCheckBox("Misclassified only")
         self.misclassified.toggled.connect(self._filter)
         self.label_box = QComboBox()
@@ -131,6 +221,7 @@ class ReviewTab(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(top)
+        layout.addWidget(self.options)
         layout.addWidget(self.summary)
         layout.addWidget(split, 1)
 
@@ -233,6 +324,7 @@ class ReviewController(QObject):
         worker = self.controller.client.worker
         worker.reviewRows.connect(self._rows)
         worker.reviewed.connect(self._reviewed)
+        worker.failed.connect(self._failed)
         tab.runRequested.connect(self.run)
         tab.imageRequested.connect(self.open_image)
         tab.cellChosen.connect(self._cell_chosen)
@@ -250,7 +342,10 @@ class ReviewController(QObject):
         if c.info is None or spec is None or not folder:
             return None
         layer = c.layer if spec.needs_layer else None
-        return ReviewFolder(folder, spec.name, layer, as_params(self.window.method_panel.params()))
+        options = self.tab.options
+        return ReviewFolder(folder, spec.name, layer, as_params(self.window.method_panel.params()),
+                            target=options.target.currentData(), tolerance=options.tolerance.value(),
+                            threshold=options.threshold.value(), report_folder=options.report_destination())
 
     def describe(self, *_args) -> None:
         """Show what the button would run."""
@@ -270,9 +365,21 @@ class ReviewController(QObject):
         if request is None:
             self.window.report_error("Open a model and a folder of images first")
             return
+        if request.report_folder and (Path(request.report_folder) / "results.csv").exists():
+            if not self.confirm_resume(request.report_folder):
+                return
+            request = replace(request, resume=True)
         self.folder = request.folder
         self.tab.start(request.folder, self.controller.info.class_names, len(self.window.browser.paths()))
         self.generation = self.controller.submit("review", request)
+
+    def confirm_resume(self, folder: str) -> bool:
+        """Ask before adding to the review already in the report folder."""
+        answer = QMessageBox.question(
+            self.window, "Continue the earlier review?",
+            f"{folder} already holds a review (results.csv).\n\nContinue it? Images it already holds "
+            "are kept and skipped; the settings must be the same. Choose No to pick another folder.")
+        return answer == QMessageBox.StandardButton.Yes
 
     def open_image(self, path: str) -> None:
         """Select the image in the browser (showing every image if a filter hid it) and show its map."""
@@ -293,8 +400,15 @@ class ReviewController(QObject):
         if generation != self.generation:
             return
         self.tab.set_result(result)
+        report = self.tab.options.report_destination()
+        written = f" · report in {report}" if report else ""
+        self.tab.options.refresh()
         self.window.status(("Review finished: " if result.complete else "Review cancelled: ")
-                           + summary_text(result))
+                           + summary_text(result) + written)
+
+    def _failed(self, channel: str, message: str, _unsafe: bool) -> None:
+        if channel == "review":
+            self.tab.summary.setText(f"The review could not run: {message}")
 
     def _cell_chosen(self, cell) -> None:
         browser = self.window.browser
@@ -335,5 +449,23 @@ def install_review(window) -> ReviewController:
     window.controller.canvasChanged.connect(window.mask_overlay.update)
     window.mask_overlay.toggle.toggled.connect(lambda on: window.remember("mask_outline", on))
     window.review = ReviewTab()
+    remember_review_options(window, window.review.options)
     window.tabs.addTab(window.review, "Review")
     return ReviewController(window, window.review)
+
+
+def remember_review_options(window, options: ReviewOptionsRow) -> None:
+    """Restore the review settings from the window's settings and keep them up to date."""
+    settings = window.settings
+    options.target.setCurrentIndex(max(0, options.target.findData(settings.get("review_target"))))
+    options.tolerance.setValue(settings.get("review_tolerance"))
+    options.threshold.setValue(settings.get("review_threshold"))
+    folder = settings.get("review_report_folder")
+    if folder and Path(folder).is_dir():
+        options.set_report_folder(folder)
+        options.write_report.setChecked(False)  # writing is chosen anew each session
+    options.target.currentIndexChanged.connect(
+        lambda _i: window.remember("review_target", options.target.currentData()))
+    options.tolerance.valueChanged.connect(lambda value: window.remember("review_tolerance", value))
+    options.threshold.valueChanged.connect(lambda value: window.remember("review_threshold", value))
+    options.folderChanged.connect(lambda folder: window.remember("review_report_folder", folder))

@@ -31,6 +31,10 @@ DEFAULTS: dict[str, Any] = {
     "misclassified_only": False,
     "sort": "name",
     "mask_outline": True,
+    "review_target": "predicted",
+    "review_tolerance": 15.0,
+    "review_threshold": 0.5,
+    "review_report_folder": "",
 }
 
 

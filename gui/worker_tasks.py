@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable
 
 import numpy as np
@@ -65,10 +66,40 @@ def pattern_result(session, request: Patterns, progress: Callable, cancel: Calla
 
 def review_result(session, request: ReviewFolder, progress: Callable, cancel: Callable,
                   on_rows: Callable[[list], None]):
-    """Review the folder exactly as `convscope batch` does (same defaults: predicted class,
-    tolerance and threshold); a cancel returns the rows so far with `complete` False."""
+    """Review the folder exactly as `convscope batch` does, with the request's target, tolerance
+    and threshold; with a report folder, write what `batch --out` writes there as it goes.
+    A cancel returns the rows so far with `complete` False (and leaves a readable report)."""
     from engine.review import ReviewOptions, review_folder
 
-    options = ReviewOptions(request.method, request.layer, request.batch_size, params=dict(request.params))
-    return review_folder(session, request.folder, options=options, progress=progress, cancel=cancel,
-                         on_rows=on_rows)
+    options = ReviewOptions(request.method, request.layer, request.batch_size, request.target,
+                            request.tolerance, request.threshold, params=dict(request.params))
+    if not request.report_folder:
+        return review_folder(session, request.folder, options=options, progress=progress, cancel=cancel,
+                             on_rows=on_rows)
+    return _review_with_report(session, request, options, progress, cancel, on_rows)
+
+
+def _review_with_report(session, request: ReviewFolder, options, progress: Callable, cancel: Callable,
+                        on_rows: Callable[[list], None]):
+    from engine.errors import OutputPathError
+    from engine.review import check_options, review_folder
+    from engine.review.outdir import ReviewOutput, run_description
+
+    if os.path.realpath(request.report_folder) == os.path.realpath(request.folder):
+        raise OutputPathError("the report folder must be a folder of its own, not the images folder")
+    check_options(session, options)
+    output = ReviewOutput(request.report_folder, run_description(session, options, request.folder),
+                          resume=request.resume)
+
+    def rows_written(rows: list) -> None:
+        output.on_rows(rows)
+        on_rows(rows)
+
+    try:
+        result = review_folder(session, request.folder, options=options, progress=progress, cancel=cancel,
+                               on_rows=rows_written, on_images=output.on_images, done=output.done,
+                               exclude=request.report_folder)
+        output.finish(result, "complete" if result.complete else "interrupted")
+    finally:
+        output.close()
+    return result

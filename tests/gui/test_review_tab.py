@@ -155,3 +155,49 @@ def test_cancel_keeps_partial_results_and_window_stays_usable(qtbot, slow_method
     assert not result.complete and 0 < len(result.rows) < result.total
     assert "cancelled" in window.review.summary.text()
     wait_idle(qtbot, window)
+
+
+def test_review_options_and_report_folder_write_what_batch_out_writes(qtbot, settings, small_lot, tmp_path,
+                                                                      monkeypatch):
+    from engine.review import read_rows
+    from gui.app import create_window
+    from gui.review_tab import ReviewController
+
+    report = tmp_path / "report"
+    report.mkdir()
+    window = create_window(Namespace(model=str(DEMO_MODEL), images=str(small_lot), trust_model=False), settings)
+    try:
+        qtbot.waitUntil(lambda: window.canvas.explanation is not None, timeout=WAIT_MS)
+        options = window.review.options
+        options.target.setCurrentIndex(options.target.findData("label"))
+        options.tolerance.setValue(3)
+        options.threshold.setValue(0.7)
+        options.set_report_folder(str(report))
+        assert not options.open_report.isEnabled()
+        first = run_review(qtbot, window)
+        assert first.complete and len(first.rows) == 15
+        assert options.open_report.isEnabled() and str(report) in window.message.text()
+        summary = json.loads((report / "summary.json").read_text())
+        assert summary["status"] == "complete"
+        assert (summary["run"]["target"], summary["run"]["tolerance"], summary["run"]["threshold"]) == \
+            ("label", 3, 0.7)
+        assert len(read_rows(report / "results.csv")) == 15
+        assert len(list((report / "overlays").rglob("*.png"))) == 15
+        assert "<table" in (report / "report.html").read_text(encoding="utf-8")
+        # labelled images are explained for their label's class, even where the model disagrees
+        assert all(r.explained == r.label for r in first.rows if r.label in first.class_names)
+        assert window.settings.get("review_target") == "label"
+        assert window.settings.get("review_report_folder") == str(report)
+
+        asked = []
+        monkeypatch.setattr(ReviewController, "confirm_resume", lambda _self, folder: asked.append(folder) or True)
+        again = run_review(qtbot, window)  # continues the review in the folder: nothing left to do
+        assert asked == [str(report)] and again.complete and len(again.rows) == 15
+        assert len(read_rows(report / "results.csv")) == 15
+
+        options.set_report_folder(str(small_lot))  # the images folder itself: refused, window fine
+        window.review.run_button.click()
+        qtbot.waitUntil(lambda: "could not run" in window.review.summary.text(), timeout=WAIT_MS)
+        assert "folder of its own" in window.review.summary.text()
+    finally:
+        window.close()
