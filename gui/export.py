@@ -6,10 +6,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import cv2
 import numpy as np
 from engine.render import save_heatmap, write_png
 
 from .compose import ViewSettings, compose
+from .mask_overlay import OUTLINE_PEN
 
 
 def safe_stem(text: str) -> str:
@@ -17,14 +19,26 @@ def safe_stem(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_") or "image"
 
 
+def draw_mask_outline(picture: np.ndarray, region: np.ndarray | None) -> np.ndarray:
+    """The ground-truth mask's contour drawn on an RGB picture of the same size, as on the canvas."""
+    if region is None or region.shape[:2] != picture.shape[:2]:
+        return picture
+    contours, _ = cv2.findContours(region.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    picture = np.ascontiguousarray(picture)
+    cv2.drawContours(picture, contours, -1, OUTLINE_PEN, max(1, min(picture.shape[:2]) // 256), cv2.LINE_8)
+    return picture
+
+
 def export_explanation(folder: str | Path, image_path: str, image: np.ndarray, explanation,
-                       settings: ViewSettings) -> list[Path]:
-    """overlay PNG (as shown), heatmap 16-bit PNG and heatmap .npy for one explanation."""
+                       settings: ViewSettings, mask_region: np.ndarray | None = None) -> list[Path]:
+    """overlay PNG (as shown, with the mask outline when one is drawn), heatmap 16-bit PNG and
+    heatmap .npy for one explanation."""
     folder = Path(folder)
     stem = f"{safe_stem(Path(image_path).stem)}_{safe_stem(explanation.method)}_{safe_stem(explanation.class_name)}"
     shown = ViewSettings(settings.opacity, settings.threshold, settings.colormap, settings.outline, "overlay")
+    picture = draw_mask_outline(compose(image, explanation.heatmap, shown), mask_region)
     return [
-        write_png(folder / f"{stem}_overlay.png", compose(image, explanation.heatmap, shown)),
+        write_png(folder / f"{stem}_overlay.png", picture),
         save_heatmap(folder / f"{stem}_heatmap.png", explanation.heatmap),
         save_heatmap(folder / f"{stem}_heatmap.npy", explanation.heatmap),
     ]
@@ -42,8 +56,9 @@ def export_all(window, folder: str | Path) -> list[Path]:
     written: list[Path] = []
     canvas = window.canvas
     if canvas.explanation is not None and canvas.image is not None:
+        mask = getattr(window, "mask_overlay", None)
         written += export_explanation(folder, canvas.path or "image", canvas.image, canvas.explanation,
-                                      canvas.settings)
+                                      canvas.settings, mask.shown_region if mask is not None else None)
     stem = safe_stem(Path(canvas.path or "image").stem)
     written += export_picture(folder, f"{stem}_compare", window.compare.grid_image())
     results = window.features.results

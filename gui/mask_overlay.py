@@ -75,6 +75,7 @@ class MaskOverlay(QObject):
         self.curve.setZValue(10)
         canvas.view.addItem(self.curve)
         self.metrics = None
+        self.shown_region: np.ndarray | None = None  # the outlined mask region (image resolution)
         self._cache: OrderedDict[tuple, tuple[np.ndarray | None, str]] = OrderedDict()
         self.row.hide()
 
@@ -97,6 +98,7 @@ class MaskOverlay(QObject):
         """Recompute for what the canvas shows now."""
         canvas = self.canvas
         self.metrics = None
+        self.shown_region = None
         self.curve.setData([], [])
         mask, error = self.mask(canvas.path) if canvas.path and canvas.image is not None else (None, "")
         if mask is None:
@@ -117,5 +119,6 @@ class MaskOverlay(QObject):
             display = fit_mask(mask, *canvas.image.shape[:2])
             region = class_mask(display, explanation.class_index, len(names) or None)[0]
         if self.toggle.isChecked() and region.any():
+            self.shown_region = region
             x, y, connect = mask_outline(region)
             self.curve.setData(x, y, connect=connect)

@@ -57,6 +57,30 @@ def test_export_everything(qtbot, window, tmp_path):
     assert "Exported" in window.message.text()
 
 
+def test_exported_overlay_carries_the_mask_outline_when_drawn(qtbot, window, tmp_path):
+    from gui.compose import compose
+    from gui.mask_overlay import OUTLINE_PEN
+
+    masked = next(p for p in window.browser.paths() if "crack_01" in p)
+    if window.controller.path != masked:
+        with qtbot.waitSignal(window.controller.explanationShown, timeout=WAIT_MS):
+            window.browser.select_path(masked)
+    window.mask_overlay.toggle.setChecked(True)
+    region = window.mask_overlay.shown_region
+    assert region is not None and region.shape == window.canvas.image.shape[:2]
+    canvas = window.canvas
+    plain = compose(canvas.image, canvas.explanation.heatmap, canvas.settings)
+    written = window.export_to(tmp_path / "with")
+    overlay = cv2.imread(str(next(p for p in written if p.name.endswith("_overlay.png"))))[..., ::-1]
+    changed = np.any(overlay != plain, axis=-1)
+    assert changed.any() and np.all(overlay[changed] == OUTLINE_PEN)  # only outline pixels differ
+    window.mask_overlay.toggle.setChecked(False)
+    assert window.mask_overlay.shown_region is None
+    written = window.export_to(tmp_path / "without")
+    overlay = cv2.imread(str(next(p for p in written if p.name.endswith("_overlay.png"))))[..., ::-1]
+    np.testing.assert_array_equal(overlay, plain)
+
+
 def test_export_before_anything_is_shown(qtbot, tmp_path):
     from gui.export import export_picture
 
