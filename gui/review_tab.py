@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMessageBox,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QTableView,
     QVBoxLayout,
@@ -41,14 +42,15 @@ START_HINT = ("Review every image of the open folder: predict, explain and score
               "as `convscope batch` does. Press “Review folder”.")
 
 
-class ReviewOptionsRow(QWidget):
+class ReviewOptions(QObject):
     """What `convscope batch` takes beyond method and layer: the class to explain, the metric
     settings, and an optional report folder that receives results.csv, summary.json,
-    report.html and the overlays, as `--out` does."""
+    report.html and the overlays, as `--out` does. Two rows of widgets: `settings_row` and
+    `report_row`."""
 
     folderChanged = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.target = QComboBox()
         self.target.addItem("predicted class", "predicted")
@@ -77,17 +79,21 @@ class ReviewOptionsRow(QWidget):
         self.open_report.clicked.connect(self._open_report)
         self.open_report.setEnabled(False)
         self.report_folder = ""
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        self.settings_row = QWidget()
+        row = QHBoxLayout(self.settings_row)
+        row.setContentsMargins(0, 0, 0, 0)
         for label, widget in (("Explain", self.target), ("Pointing within", self.tolerance),
                               ("IoU region ≥", self.threshold)):
-            layout.addWidget(QLabel(label))
-            layout.addWidget(widget)
-            layout.addSpacing(8)
-        layout.addStretch(1)
-        layout.addWidget(self.write_report)
-        layout.addWidget(self.folder_button)
-        layout.addWidget(self.open_report)
+            row.addWidget(QLabel(label))
+            row.addWidget(widget)
+            row.addSpacing(8)
+        row.addStretch(1)
+        self.report_row = QWidget()
+        row = QHBoxLayout(self.report_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.write_report)
+        row.addWidget(self.folder_button)
+        row.addWidget(self.open_report)
         self.write_report.toggled.connect(self._report_toggled)
 
     def set_report_folder(self, folder: str) -> None:
@@ -106,7 +112,7 @@ class ReviewOptionsRow(QWidget):
 
     def choose_folder(self) -> None:
         """Ask for the report folder."""
-        folder = QFileDialog.getExistingDirectory(self, "Folder for the review report", self.report_folder)
+        folder = QFileDialog.getExistingDirectory(self.report_row, "Folder for the review report", self.report_folder)
         if folder:
             self.set_report_folder(folder)
 
@@ -144,7 +150,8 @@ class ReviewTab(QWidget):
         self.run_button.clicked.connect(self.runRequested)
         self.setup = QLabel()
         self.setup.setStyleSheet("color: palette(mid);")
-        self.options = ReviewOptionsRow()
+        self.options = ReviewOptions(self)
+        self.setup.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.misclassified = QCheckBox("Misclassified only")
         self.misclassified.toggled.connect(self._filter)
         self.label_box = QComboBox()
@@ -191,8 +198,7 @@ class ReviewTab(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.run_button)
         top.addWidget(self.setup, 1)
-        top.addWidget(self.misclassified)
-        top.addWidget(self.label_box)
+        top.addWidget(self.options.report_row)
         left = QVBoxLayout()
         left.addWidget(QLabel("<b>Confusion matrix</b> · rows: label · columns: predicted"))
         left.addWidget(self.matrix, 1)
@@ -215,15 +221,28 @@ class ReviewTab(QWidget):
         row.addLayout(right, 1)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(overview)
-        split.addWidget(self.table)
+        split.addWidget(self._table_panel())
         split.setSizes([250, 450])
         split.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(top)
-        layout.addWidget(self.options)
+        layout.addWidget(self.options.settings_row)
         layout.addWidget(self.summary)
         layout.addWidget(split, 1)
+
+    def _table_panel(self) -> QWidget:
+        panel = QWidget()
+        column = QVBoxLayout(panel)
+        column.setContentsMargins(0, 0, 0, 0)
+        filters = QHBoxLayout()
+        filters.addWidget(QLabel("<b>Images</b>"))
+        filters.addStretch(1)
+        filters.addWidget(self.misclassified)
+        filters.addWidget(self.label_box)
+        column.addLayout(filters)
+        column.addWidget(self.table, 1)
+        return panel
 
     # -- contents ---------------------------------------------------------------------------
     def describe_setup(self, text: str) -> None:
@@ -355,7 +374,7 @@ class ReviewController(QObject):
             self.tab.run_button.setEnabled(False)
             return
         layer = f" · layer {request.layer}" if request.layer else ""
-        self.tab.describe_setup(f"{method_title(request.method)}{layer} · {request.folder}")
+        self.tab.describe_setup(f"{method_title(request.method)}{layer} · folder {Path(request.folder).name}")
         self.tab.setup.setToolTip(request.folder)
         self.tab.run_button.setEnabled(True)
 
@@ -454,7 +473,7 @@ def install_review(window) -> ReviewController:
     return ReviewController(window, window.review)
 
 
-def remember_review_options(window, options: ReviewOptionsRow) -> None:
+def remember_review_options(window, options: ReviewOptions) -> None:
     """Restore the review settings from the window's settings and keep them up to date."""
     settings = window.settings
     options.target.setCurrentIndex(max(0, options.target.findData(settings.get("review_target"))))
