@@ -7,22 +7,15 @@ from pathlib import Path
 
 from engine.images import label_from_path
 from engine.results import Prediction
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QPersistentModelIndex,
-    QSortFilterProxyModel,
-    Qt,
-)
+from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtGui import QBrush, QColor, QImage, QPixmap
 
+from .row_table import SORT_ROLE, Index, RowTableModel
 from .thumbnails import ThumbnailLoader
 
 COLUMNS = ("Image", "Label", "Predicted", "Conf.")
 SORT_KEYS = {"name": 0, "label": 1, "predicted": 2, "confidence": 3}
 MISMATCH = QColor(200, 40, 40)
-SORT_ROLE = Qt.ItemDataRole.UserRole + 1
-Index = QModelIndex | QPersistentModelIndex
 
 
 @dataclass
@@ -37,8 +30,10 @@ class Row:
     error: str = ""  # the image could not be read
 
 
-class ImageTableModel(QAbstractTableModel):
+class ImageTableModel(RowTableModel):
     """Images of a folder; thumbnails are requested only for rows that get painted."""
+
+    columns = COLUMNS
 
     def __init__(self, loader: ThumbnailLoader, parent=None) -> None:
         super().__init__(parent)
@@ -81,25 +76,8 @@ class ImageTableModel(QAbstractTableModel):
         return (row.prediction is not None and row.label in self.class_names
                 and row.prediction.best.name != row.label)
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt signature
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt signature
-        return len(COLUMNS)
-
-    def headerData(self, section: int, orientation, role: int = Qt.ItemDataRole.DisplayRole):
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return COLUMNS[section]
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole):
-        if not index.isValid():
-            return None
-        row, column = self.rows[index.row()], index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._text(row, column)
-        if role == SORT_ROLE:
-            return self._sort_value(row, column)
+    def role_data(self, row: Row, column: int, role: int):
+        """Thumbnail, mismatch colour, tool tip and path."""
         if role == Qt.ItemDataRole.DecorationRole and column == 0:
             return self._thumbnail(row)
         if role == Qt.ItemDataRole.ForegroundRole and column == 2 and (self.mismatch(row) or row.error):
@@ -110,7 +88,8 @@ class ImageTableModel(QAbstractTableModel):
             return row.path
         return None
 
-    def _text(self, row: Row, column: int) -> str:
+    def text(self, row: Row, column: int) -> str:
+        """A cell as shown."""
         best = row.prediction.best if row.prediction else None
         if column == 0:
             return f"{row.name}\n{row.label or ''}".rstrip()
@@ -122,10 +101,11 @@ class ImageTableModel(QAbstractTableModel):
             return "…" if best is None else ("✗ " if self.mismatch(row) else "") + best.name
         return "" if best is None else f"{best.probability:.0%}"
 
-    def _sort_value(self, row: Row, column: int):
+    def sort_value(self, row: Row, column: int):
+        """Confidence as a number; the rest as text, ties broken by name."""
         if column == 3:
             return row.prediction.best.probability if row.prediction else -1.0
-        return self._text(row, column).lstrip("✗ ").lower() + "\0" + row.name.lower()  # ties by name
+        return self.text(row, column).lstrip("✗ ").lower() + "\0" + row.name.lower()  # ties by name
 
     def _thumbnail(self, row: Row) -> QPixmap | None:
         if row.thumb is None:

@@ -6,24 +6,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from engine.review import ReviewResult, ReviewRow
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QPersistentModelIndex,
-    QSortFilterProxyModel,
-    Qt,
-)
+from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QBrush, QColor
+
+from .row_table import SORT_ROLE, Index, RowTableModel
 
 COLUMNS = ("Image", "Label", "Predicted", "Conf.", "Correct", "Pointing", "Energy in mask", "IoU")
 TIPS = ("Path relative to the reviewed folder", "Sub-folder name", "Predicted (and explained) class",
         "Probability of the predicted class", "Prediction equals the label (– when the label is not a class)",
         "The map's peak lies on the mask (within 15 px); – without a mask",
         "Share of the map's energy inside the mask (0..1)", "IoU of the map's region >= 0.5 with the mask")
-SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 PATH_ROLE = Qt.ItemDataRole.UserRole
 WRONG = QColor(200, 40, 40)
-Index = QModelIndex | QPersistentModelIndex
 
 
 def _percent(value: float | None) -> str:
@@ -54,8 +48,11 @@ def summary_text(result: ReviewResult | None, done: int = 0, total: int = 0) -> 
     return text
 
 
-class ReviewTableModel(QAbstractTableModel):
+class ReviewTableModel(RowTableModel):
     """The rows of a review, filled a batch at a time."""
+
+    columns = COLUMNS
+    tips = TIPS
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -79,29 +76,8 @@ class ReviewTableModel(QAbstractTableModel):
         """The image's path as the browser lists it."""
         return str(Path(self.root) / row.path)
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt signature
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt signature
-        return len(COLUMNS)
-
-    def headerData(self, section: int, orientation, role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation != Qt.Orientation.Horizontal:
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return TIPS[section]
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole):
-        if not index.isValid():
-            return None
-        row, column = self.rows[index.row()], index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self.text(row, column)
-        if role == SORT_ROLE:
-            return self.sort_value(row, column)
+    def role_data(self, row: ReviewRow, column: int, role: int):
+        """Absolute path, wrong-prediction colour, alignment and tool tip."""
         if role == PATH_ROLE:
             return self.absolute(row)
         if role == Qt.ItemDataRole.ForegroundRole and (row.correct is False or row.error) and column in (2, 4):
@@ -113,8 +89,7 @@ class ReviewTableModel(QAbstractTableModel):
                                          "no positive evidence" if row.empty_map else "") if t)
         return None
 
-    @staticmethod
-    def text(row: ReviewRow, column: int) -> str:
+    def text(self, row: ReviewRow, column: int) -> str:
         """A cell as shown."""
         if column == 0:
             return row.path
@@ -126,11 +101,10 @@ class ReviewTableModel(QAbstractTableModel):
                   _flag(row.pointing_hit, "hit", "miss"), _number(row.energy_inside), _number(row.iou))
         return values[column - 2]
 
-    @staticmethod
-    def sort_value(row: ReviewRow, column: int):
+    def sort_value(self, row: ReviewRow, column: int):
         """Numbers sort as numbers; missing values first in ascending order."""
         if column <= 2:
-            return ReviewTableModel.text(row, column).lower() + "\0" + row.path.lower()
+            return self.text(row, column).lower() + "\0" + row.path.lower()
         value = (row.confidence, row.correct, row.pointing_hit, row.energy_inside, row.iou)[column - 3]
         return -1.0 if value is None else float(value)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from bench.reference import make_gradcam_heatmap as keras_io_gradcam  # seed 000, line for line
 from engine._keras import keras, tf
 from engine.errors import LayerError, MethodError
 from engine.images import LoadedImage
@@ -19,25 +20,6 @@ from tests.models import (
     sigmoid_model,
     tiny_cnn,
 )
-
-
-def keras_io_gradcam(img_array, model, last_conv_layer_name, pred_index=None):
-    """make_gradcam_heatmap from the keras.io example quoted in seed 000, unchanged in substance."""
-    grad_model = keras.models.Model(
-        model.inputs, [model.get_layer(last_conv_layer_name).output, model.output]
-    )
-    with tf.GradientTape() as tape:
-        last_conv_layer_output, preds = grad_model(img_array)
-        if pred_index is None:
-            pred_index = tf.argmax(preds[0])
-        class_channel = preds[:, pred_index]
-    grads = tape.gradient(class_channel, last_conv_layer_output)
-    pooled_grads = tf.reduce_mean(grads, axis=(0, 1, 2))
-    last_conv_layer_output = last_conv_layer_output[0]
-    heatmap = last_conv_layer_output @ pooled_grads[..., tf.newaxis]
-    heatmap = tf.squeeze(heatmap)
-    heatmap = tf.maximum(heatmap, 0) / tf.math.reduce_max(heatmap)
-    return heatmap.numpy()
 
 
 def _corr(a, b) -> float:
