@@ -9,7 +9,7 @@ from engine.render import colormap_lut
 from PySide6.QtCore import QPointF, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from .compose import ViewSettings, compose, fit_map, method_title
+from .compose import ViewSettings, compose, duration_text, fit_map, method_title
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
 HINT = "Open a folder (Ctrl+Shift+O) and pick an image on the left"
@@ -124,7 +124,7 @@ def describe(explanation) -> str:
     """A one-line title for an explanation."""
     layer = f" · layer {explanation.layer}" if explanation.layer else ""
     text = (f"{method_title(explanation.method)} · class {explanation.class_name} ({explanation.probability:.1%})"
-            f"{layer} · {explanation.seconds:.2f} s")
+            f"{layer} · {duration_text(explanation.seconds)}")
     if explanation.empty:
         text += " · no positive evidence for this class"
     return text

@@ -11,7 +11,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from .canvas import image_view
-from .compose import ViewSettings, compose, method_title, titled_grid
+from .compose import ViewSettings, compose, duration_text, method_title, titled_grid
 
 COMPARE_MODES = {"methods": "every method", "layers": "CAM layers", "classes": "every class"}
 MAX_TILES = 12  # every engine method fits; a 4 x 3 grid stays legible
@@ -31,8 +31,12 @@ class Tile:
             return f"{self.label} · computing…"
         e = self.explanation
         if self.label == e.class_name:  # comparing classes: name the method instead
-            return f"{e.class_name} {e.probability:.0%} · {method_title(e.method)} · {e.seconds:.2f} s"
-        return f"{self.label} · {e.class_name} {e.probability:.0%} · {e.seconds:.2f} s"
+            return f"{e.class_name} {e.probability:.0%} · {method_title(e.method)} · {duration_text(e.seconds)}"
+        return f"{self.label} · {e.class_name} {e.probability:.0%} · {duration_text(e.seconds)}"
+
+    def two_line_caption(self) -> str:
+        """The caption broken after its first part, so long method names fit a narrow tile."""
+        return self.caption().replace(" · ", "<br>", 1)
 
 
 class CompareGrid(QWidget):
@@ -87,7 +91,7 @@ class CompareGrid(QWidget):
                 view.setXLink(first)
                 view.setYLink(first)
             self.tiles.append(Tile(label, title, view, item))
-            title.setText(self.tiles[-1].caption())
+            title.setText(self.tiles[-1].two_line_caption())
 
     def release(self) -> None:
         """Unlink and drop every tile.
@@ -108,7 +112,7 @@ class CompareGrid(QWidget):
         tile = self.tiles[self.keys.index(key)]
         first_image = all(t.image is None for t in self.tiles)
         tile.image, tile.explanation = image, explanation
-        tile.title.setText(tile.caption())
+        tile.title.setText(tile.two_line_caption())
         self._draw(tile)
         if first_image:
             tile.view.autoRange(padding=0.02)

@@ -63,6 +63,11 @@ def compose(image: np.ndarray, heatmap: np.ndarray | None, view: ViewSettings) -
     return picture
 
 
+def duration_text(seconds: float) -> str:
+    """A compute time as people read it: "3 ms" under a second, "1.25 s" above."""
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
 def method_title(name: str) -> str:
     """The display title of a method name ("gradcam" -> "Grad-CAM")."""
     return METHOD_TITLES.get(name, name)

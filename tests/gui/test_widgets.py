@@ -99,3 +99,11 @@ def test_settings_round_trip(tmp_path):
     assert again.get("opacity") == 0.7 and again.get("outline") is True
     assert again.recent("models") == ["/a.keras", "/b.keras"]
     assert again.get("method") == "gradcam"
+
+
+def test_duration_text_reads_as_people_read_times():
+    from gui.compose import duration_text
+
+    assert duration_text(0.0027) == "3 ms"
+    assert duration_text(0.4) == "400 ms"
+    assert duration_text(1.234) == "1.23 s"
