@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from engine import images
 from engine.errors import ImageLoadError
+from engine.image_headers import header_size
 from engine.images import (
     IMAGE_SUFFIXES,
     LoadedImage,
@@ -256,12 +257,12 @@ def test_too_large_jpeg_sof_is_refused() -> None:
 )  # fmt: skip
 def test_header_size_matches_encoded_size(ext: str, params: list[int]) -> None:
     data = _encode(ext, np.zeros((37, 53, 3), np.uint8), params)
-    assert images._header_size(data)[1] == (53, 37)
+    assert header_size(data)[1] == (53, 37)
 
 
 def test_header_size_of_big_tiff_and_gif_like_headers() -> None:
-    assert images._header_size(_tiff(np.zeros((5, 300), np.uint16), bigtiff=True))[1] == (300, 5)
-    assert images._header_size(b"GIF89a" + struct.pack("<HH", 640, 480))[1] == (640, 480)
+    assert header_size(_tiff(np.zeros((5, 300), np.uint16), bigtiff=True))[1] == (300, 5)
+    assert header_size(b"GIF89a" + struct.pack("<HH", 640, 480))[1] == (640, 480)
 
 
 def test_non_ascii_path_with_space(tmp_path: Path) -> None:
