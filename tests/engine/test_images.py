@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import struct
 import time
 import zlib
@@ -11,7 +10,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-import tifffile
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -26,20 +24,9 @@ from engine.images import (
     list_images,
     load_image,
 )
+from tests.image_bytes import encode, tiff_bytes
 
 RNG = np.random.default_rng(1234)
-
-
-def _encode(ext: str, array: np.ndarray, params: list[int] | None = None) -> bytes:
-    ok, buf = cv2.imencode(ext, array, params or [])
-    assert ok
-    return buf.tobytes()
-
-
-def _tiff(array: np.ndarray, **kwargs) -> bytes:
-    out = io.BytesIO()
-    tifffile.imwrite(out, array, **kwargs)
-    return out.getvalue()
 
 
 def _write(path: Path, data: bytes) -> Path:
@@ -106,7 +93,7 @@ def _check(image: LoadedImage, shape: tuple[int, int]) -> None:
 @pytest.mark.parametrize("ext", [".png", ".bmp", ".ppm", ".tif"])
 def test_lossless_rgb_round_trip(tmp_path: Path, ext: str) -> None:
     rgb = RNG.integers(0, 256, (9, 13, 3), dtype=np.uint8)
-    image = load_image(_write(tmp_path / f"a{ext}", _encode(ext, rgb[..., ::-1])))
+    image = load_image(_write(tmp_path / f"a{ext}", encode(ext, rgb[..., ::-1])))
     _check(image, (9, 13))
     np.testing.assert_array_equal(image.display, rgb)
     np.testing.assert_array_equal(image.pixels, rgb.astype(np.float32))
@@ -115,7 +102,7 @@ def test_lossless_rgb_round_trip(tmp_path: Path, ext: str) -> None:
 
 def test_webp_lossless_round_trip() -> None:
     rgb = RNG.integers(0, 256, (7, 5, 3), dtype=np.uint8)
-    image = decode_image(_encode(".webp", rgb[..., ::-1], [cv2.IMWRITE_WEBP_QUALITY, 101]))
+    image = decode_image(encode(".webp", rgb[..., ::-1], [cv2.IMWRITE_WEBP_QUALITY, 101]))
     np.testing.assert_array_equal(image.display, rgb)
     assert image.path == "<bytes>"
 
@@ -123,7 +110,7 @@ def test_webp_lossless_round_trip() -> None:
 @pytest.mark.parametrize("ext", [".png", ".pgm", ".tif"])
 def test_gray_8bit_is_replicated(ext: str) -> None:
     gray = RNG.integers(0, 256, (6, 4), dtype=np.uint8)
-    image = decode_image(_encode(ext, gray))
+    image = decode_image(encode(ext, gray))
     _check(image, (6, 4))
     assert image.gray_source
     for c in range(3):
@@ -133,7 +120,7 @@ def test_gray_8bit_is_replicated(ext: str) -> None:
 @pytest.mark.parametrize("kind", ["png", "tiff"])
 def test_gray_16bit_keeps_precision(kind: str) -> None:
     gray = np.array([[0, 1000, 4096], [30000, 65535, 7]], dtype=np.uint16)
-    data = _encode(".png", gray) if kind == "png" else _tiff(gray)
+    data = encode(".png", gray) if kind == "png" else tiff_bytes(gray)
     image = decode_image(data)
     assert (image.source_dtype, image.significant_bits, image.gray_source) == ("uint16", 16, True)
     np.testing.assert_allclose(image.pixels[..., 1], gray * (255.0 / 65535.0), rtol=1e-6)
@@ -142,7 +129,7 @@ def test_gray_16bit_keeps_precision(kind: str) -> None:
 
 def test_12bit_data_in_16bit_file() -> None:
     gray = np.array([[0, 1, 2048, 4095]], dtype=np.uint16)
-    image = decode_image(_encode(".png", gray))
+    image = decode_image(encode(".png", gray))
     assert image.significant_bits == 12
     np.testing.assert_allclose(image.pixels[0, :, 0], gray[0] * (255.0 / 4095.0), rtol=1e-6)
     assert image.display[0, 3, 0] == 255
@@ -151,21 +138,21 @@ def test_12bit_data_in_16bit_file() -> None:
 def test_16bit_rgb_tiff_channel_order() -> None:
     rgb = np.zeros((3, 4, 3), dtype=np.uint16)
     rgb[..., 0] = 65535  # pure red
-    image = decode_image(_tiff(rgb, photometric="rgb"))
+    image = decode_image(tiff_bytes(rgb, photometric="rgb"))
     np.testing.assert_array_equal(image.display[0, 0], [255, 0, 0])
     assert not image.gray_source
 
 
 def test_float_tiff_unit_range_times_255() -> None:
     values = np.array([[0.0, 0.25], [0.5, 1.0]], dtype=np.float32)
-    image = decode_image(_tiff(values))
+    image = decode_image(tiff_bytes(values))
     assert (image.source_dtype, image.significant_bits) == ("float32", 32)
     np.testing.assert_allclose(image.pixels[..., 0], values * 255.0, rtol=1e-6)
 
 
 def test_float_tiff_wide_range_is_stretched_and_nonfinite_zeroed() -> None:
     values = np.array([[-1.0, 1.0, 3.0], [np.nan, np.inf, -np.inf]], dtype=np.float32)
-    image = decode_image(_tiff(values))
+    image = decode_image(tiff_bytes(values))
     np.testing.assert_allclose(image.pixels[0, :, 0], [0.0, 127.5, 255.0], rtol=1e-6)
     np.testing.assert_array_equal(image.pixels[1, :, 0], [0.0, 0.0, 0.0])
     assert np.isfinite(image.pixels).all()
@@ -173,7 +160,7 @@ def test_float_tiff_wide_range_is_stretched_and_nonfinite_zeroed() -> None:
 
 def test_int32_tiff_is_stretched() -> None:
     values = np.array([[-100, 0, 900]], dtype=np.int32)
-    image = decode_image(_tiff(values))
+    image = decode_image(tiff_bytes(values))
     assert image.source_dtype == "int32"
     np.testing.assert_allclose(image.pixels[0, :, 0], [0.0, 25.5, 255.0], rtol=1e-6)
 
@@ -182,7 +169,7 @@ def test_rgba_png_is_composited_on_white() -> None:
     bgra = np.zeros((1, 3, 4), dtype=np.uint8)
     bgra[0, :, 2] = 200  # red 200 in every pixel
     bgra[0, :, 3] = [255, 0, 51]
-    image = decode_image(_encode(".png", bgra))
+    image = decode_image(encode(".png", bgra))
     np.testing.assert_allclose(image.pixels[0, 0], [200, 0, 0])
     np.testing.assert_allclose(image.pixels[0, 1], [255, 255, 255])
     np.testing.assert_allclose(image.pixels[0, 2], [0.2 * 200 + 0.8 * 255, 204, 204], rtol=1e-5)
@@ -198,14 +185,14 @@ def test_gray_alpha_two_channels() -> None:
 def test_jpeg_exif_orientation_6_is_applied() -> None:
     rgb = np.zeros((8, 16, 3), dtype=np.uint8)
     rgb[:, :8] = 255  # left half white
-    jpeg = _exif_jpeg(_encode(".jpg", rgb, [cv2.IMWRITE_JPEG_QUALITY, 100]), 6)
+    jpeg = _exif_jpeg(encode(".jpg", rgb, [cv2.IMWRITE_JPEG_QUALITY, 100]), 6)
     image = decode_image(jpeg)
     _check(image, (16, 8))  # rotated 90 degrees clockwise: 8 wide, 16 high
     assert image.display[:8].mean() > 200 and image.display[8:].mean() < 50
 
 
 def test_small_exif_jpeg_4x2_loads_as_2x4() -> None:
-    jpeg = _exif_jpeg(_encode(".jpg", np.zeros((2, 4, 3), np.uint8)), 6)
+    jpeg = _exif_jpeg(encode(".jpg", np.zeros((2, 4, 3), np.uint8)), 6)
     assert (decode_image(jpeg).width, decode_image(jpeg).height) == (2, 4)
 
 
@@ -219,9 +206,9 @@ def test_cmyk_jpeg_is_converted_to_rgb() -> None:
 
 
 def test_one_pixel_and_very_wide_images() -> None:
-    one = decode_image(_encode(".png", np.full((1, 1, 3), 7, np.uint8)))
+    one = decode_image(encode(".png", np.full((1, 1, 3), 7, np.uint8)))
     _check(one, (1, 1))
-    wide = decode_image(_encode(".png", np.zeros((8, 20000), np.uint8)))
+    wide = decode_image(encode(".png", np.zeros((8, 20000), np.uint8)))
     _check(wide, (8, 20000))
 
 
@@ -243,7 +230,7 @@ def test_too_large_png_header_is_refused_quickly(tmp_path: Path) -> None:
 
 
 def test_too_large_jpeg_sof_is_refused() -> None:
-    jpeg = bytearray(_encode(".jpg", np.zeros((8, 8, 3), np.uint8)))
+    jpeg = bytearray(encode(".jpg", np.zeros((8, 8, 3), np.uint8)))
     sof = jpeg.find(b"\xff\xc0")
     jpeg[sof + 5 : sof + 9] = struct.pack(">HH", 60000, 60000)
     with pytest.raises(ImageLoadError, match="megapixel"):
@@ -256,18 +243,18 @@ def test_too_large_jpeg_sof_is_refused() -> None:
      (".webp", [cv2.IMWRITE_WEBP_QUALITY, 90]), (".webp", [cv2.IMWRITE_WEBP_QUALITY, 101])],
 )  # fmt: skip
 def test_header_size_matches_encoded_size(ext: str, params: list[int]) -> None:
-    data = _encode(ext, np.zeros((37, 53, 3), np.uint8), params)
+    data = encode(ext, np.zeros((37, 53, 3), np.uint8), params)
     assert header_size(data)[1] == (53, 37)
 
 
 def test_header_size_of_big_tiff_and_gif_like_headers() -> None:
-    assert header_size(_tiff(np.zeros((5, 300), np.uint16), bigtiff=True))[1] == (300, 5)
+    assert header_size(tiff_bytes(np.zeros((5, 300), np.uint16), bigtiff=True))[1] == (300, 5)
     assert header_size(b"GIF89a" + struct.pack("<HH", 640, 480))[1] == (640, 480)
 
 
 def test_non_ascii_path_with_space(tmp_path: Path) -> None:
     rgb = RNG.integers(0, 256, (3, 5, 3), dtype=np.uint8)
-    path = _write(tmp_path / "données" / "défaut_画像 1.png", _encode(".png", rgb[..., ::-1]))
+    path = _write(tmp_path / "données" / "défaut_画像 1.png", encode(".png", rgb[..., ::-1]))
     image = load_image(path)
     np.testing.assert_array_equal(image.display, rgb)
     assert image.path == str(path)
@@ -279,10 +266,10 @@ def test_non_ascii_path_with_space(tmp_path: Path) -> None:
         ("empty.png", b"", "empty"),
         ("text.png", b"this is not an image\n" * 10, "not a readable image"),
         ("random.jpg", RNG.integers(0, 256, 4096, dtype=np.uint8).tobytes(), None),
-        ("truncated.png", _encode(".png", RNG.integers(0, 256, (40, 40, 3), np.uint8))[:500], None),
+        ("truncated.png", encode(".png", RNG.integers(0, 256, (40, 40, 3), np.uint8))[:500], None),
         (
             "cut.jpg",
-            _encode(".jpg", RNG.integers(0, 256, (40, 40, 3), np.uint8))[:-300],
+            encode(".jpg", RNG.integers(0, 256, (40, 40, 3), np.uint8))[:-300],
             "truncated JPEG",
         ),
         ("header.png", _png_header_only(10, 10), None),
@@ -343,10 +330,10 @@ def test_label_from_path(tmp_path: Path) -> None:
 # ------------------------------------------------------------------ fuzzing
 
 _SEEDS = [
-    _encode(".png", RNG.integers(0, 256, (6, 5, 3), np.uint8)),
-    _encode(".png", RNG.integers(0, 65536, (4, 4), np.uint16)),
-    _encode(".jpg", RNG.integers(0, 256, (8, 8, 3), np.uint8)),
-    _exif_jpeg(_encode(".jpg", RNG.integers(0, 256, (4, 6), np.uint8)), 6),
+    encode(".png", RNG.integers(0, 256, (6, 5, 3), np.uint8)),
+    encode(".png", RNG.integers(0, 65536, (4, 4), np.uint16)),
+    encode(".jpg", RNG.integers(0, 256, (8, 8, 3), np.uint8)),
+    _exif_jpeg(encode(".jpg", RNG.integers(0, 256, (4, 6), np.uint8)), 6),
 ]
 
 

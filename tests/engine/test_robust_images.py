@@ -8,7 +8,6 @@ The files are built here; `VALID` and `BAD` are shared with tests/cli/test_robus
 
 from __future__ import annotations
 
-import io
 import os
 import struct
 from pathlib import Path
@@ -16,13 +15,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-import tifffile
 
 from engine import images, memory
 from engine.errors import ImageLoadError
 from engine.images import load_image
 from engine.session import Session
 from tests.engine.test_images import _cmyk_jpeg, _exif_jpeg, _png_header_only
+from tests.image_bytes import encode, tiff_bytes
 from tests.models import save_model, tiny_cnn
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,18 +29,6 @@ DEMO_MODEL = ROOT / "resources" / "demo" / "defects.keras"
 GRAY_SHAPE = (24, 40, 1)  # the grayscale non-square model's input: 24 rows, 40 columns
 VALID_FOLDER = "données d'essai"  # non-ASCII and a space in every path
 BAD_FOLDER = "fichiers abîmés"
-
-
-def _encode(ext: str, array: np.ndarray, params: list[int] | None = None) -> bytes:
-    ok, buf = cv2.imencode(ext, array, params or [])
-    assert ok
-    return buf.tobytes()
-
-
-def _tiff(array: np.ndarray, **kwargs) -> bytes:
-    out = io.BytesIO()
-    tifffile.imwrite(out, array, **kwargs)
-    return out.getvalue()
 
 
 def ramp(shape: tuple[int, int], top: float, dtype) -> np.ndarray:
@@ -75,13 +62,13 @@ def _webp_header_only(width: int, height: int) -> bytes:
 
 
 def _bmp_header_claiming(width: int, height: int) -> bytes:
-    data = bytearray(_encode(".bmp", np.zeros((4, 4, 3), np.uint8)))
+    data = bytearray(encode(".bmp", np.zeros((4, 4, 3), np.uint8)))
     struct.pack_into("<ii", data, 18, width, height)
     return bytes(data)
 
 
 def _jpeg_sof_claiming(width: int, height: int) -> bytes:
-    data = bytearray(_encode(".jpg", np.zeros((8, 8, 3), np.uint8)))
+    data = bytearray(encode(".jpg", np.zeros((8, 8, 3), np.uint8)))
     sof = data.find(b"\xff\xc0")
     data[sof + 5 : sof + 9] = struct.pack(">HH", height, width)
     return bytes(data)
@@ -89,7 +76,7 @@ def _jpeg_sof_claiming(width: int, height: int) -> bytes:
 
 def _png_with_bad_crc() -> bytes:
     """A complete PNG whose compressed pixel data is damaged: libpng reports it on stderr."""
-    data = bytearray(_encode(".png", _rng(3).integers(0, 256, (32, 32, 3), np.uint8)))
+    data = bytearray(encode(".png", _rng(3).integers(0, 256, (32, 32, 3), np.uint8)))
     idat = data.find(b"IDAT")
     for offset in range(idat + 20, idat + 60, 3):
         data[offset] ^= 0x5A
@@ -105,39 +92,39 @@ def valid_files() -> dict[str, tuple[bytes, tuple[int, int]]]:
     exif_source = np.zeros((8, 16, 3), np.uint8)
     exif_source[:, :8] = 255
     return {
-        "gray 8-bit.png": (_encode(".png", rgb[..., 0]), (20, 30)),
-        "gray 16-bit.png": (_encode(".png", ramp((24, 40), 30000, np.uint16)), (24, 40)),
-        "gray 8-bit.tif": (_tiff(rgb[..., 1]), (20, 30)),
-        "gray 16-bit.tif": (_tiff(ramp((24, 40), 30000, np.uint16)), (24, 40)),
-        "12-bit in 16.png": (_encode(".png", ramp((24, 40), 3000, np.uint16)), (24, 40)),
-        "12-bit in 16.tif": (_tiff(ramp((24, 40), 3000, np.uint16)), (24, 40)),
-        "rgb 16-bit.tif": (_tiff(ramp((18, 22), 65535, np.uint16)[..., None].repeat(3, 2),
+        "gray 8-bit.png": (encode(".png", rgb[..., 0]), (20, 30)),
+        "gray 16-bit.png": (encode(".png", ramp((24, 40), 30000, np.uint16)), (24, 40)),
+        "gray 8-bit.tif": (tiff_bytes(rgb[..., 1]), (20, 30)),
+        "gray 16-bit.tif": (tiff_bytes(ramp((24, 40), 30000, np.uint16)), (24, 40)),
+        "12-bit in 16.png": (encode(".png", ramp((24, 40), 3000, np.uint16)), (24, 40)),
+        "12-bit in 16.tif": (tiff_bytes(ramp((24, 40), 3000, np.uint16)), (24, 40)),
+        "rgb 16-bit.tif": (tiff_bytes(ramp((18, 22), 65535, np.uint16)[..., None].repeat(3, 2),
                                  photometric="rgb"), (18, 22)),
-        "float unit.tif": (_tiff(ramp((24, 40), 0.8, np.float32)), (24, 40)),
-        "float wide.tif": (_tiff(ramp((24, 40), 1000.0, np.float32) - 200.0), (24, 40)),
-        "rgba.png": (_encode(".png", _rng(1).integers(0, 256, (20, 30, 4), np.uint8)), (20, 30)),
-        "rgba 16-bit.png": (_encode(".png", _rng(2).integers(0, 65536, (12, 9, 4), np.uint16)), (12, 9)),
+        "float unit.tif": (tiff_bytes(ramp((24, 40), 0.8, np.float32)), (24, 40)),
+        "float wide.tif": (tiff_bytes(ramp((24, 40), 1000.0, np.float32) - 200.0), (24, 40)),
+        "rgba.png": (encode(".png", _rng(1).integers(0, 256, (20, 30, 4), np.uint8)), (20, 30)),
+        "rgba 16-bit.png": (encode(".png", _rng(2).integers(0, 65536, (12, 9, 4), np.uint16)), (12, 9)),
         "cmyk.jpg": (_cmyk_jpeg((240, 16, 240, 250)), (8, 8)),
-        "exif rotated.jpg": (_exif_jpeg(_encode(".jpg", exif_source, [cv2.IMWRITE_JPEG_QUALITY, 100]), 6),
+        "exif rotated.jpg": (_exif_jpeg(encode(".jpg", exif_source, [cv2.IMWRITE_JPEG_QUALITY, 100]), 6),
                              (16, 8)),
-        "plain.jpeg": (_encode(".jpg", rgb), (20, 30)),
-        "plain.bmp": (_encode(".bmp", rgb), (20, 30)),
-        "lossy.webp": (_encode(".webp", rgb, [cv2.IMWRITE_WEBP_QUALITY, 80]), (20, 30)),
-        "lossless.webp": (_encode(".webp", rgb, [cv2.IMWRITE_WEBP_QUALITY, 101]), (20, 30)),
-        "one pixel.png": (_encode(".png", np.full((1, 1, 3), 77, np.uint8)), (1, 1)),
-        "very wide.png": (_encode(".png", _rng(4).integers(0, 256, (16, 4000, 3), np.uint8)), (16, 4000)),
-        "very tall.png": (_encode(".png", _rng(5).integers(0, 256, (4000, 16), np.uint8)), (4000, 16)),
-        "défaut 画像 1.png": (_encode(".png", rgb), (20, 30)),
+        "plain.jpeg": (encode(".jpg", rgb), (20, 30)),
+        "plain.bmp": (encode(".bmp", rgb), (20, 30)),
+        "lossy.webp": (encode(".webp", rgb, [cv2.IMWRITE_WEBP_QUALITY, 80]), (20, 30)),
+        "lossless.webp": (encode(".webp", rgb, [cv2.IMWRITE_WEBP_QUALITY, 101]), (20, 30)),
+        "one pixel.png": (encode(".png", np.full((1, 1, 3), 77, np.uint8)), (1, 1)),
+        "very wide.png": (encode(".png", _rng(4).integers(0, 256, (16, 4000, 3), np.uint8)), (16, 4000)),
+        "very tall.png": (encode(".png", _rng(5).integers(0, 256, (4000, 16), np.uint8)), (4000, 16)),
+        "défaut 画像 1.png": (encode(".png", rgb), (20, 30)),
     }
 
 
 # name -> (bytes, fragment of the reason)
 def bad_files() -> dict[str, tuple[bytes, str]]:
     """Every invalid kind of file of issue 7, with a word the one-line reason must contain."""
-    png = _encode(".png", _rng(6).integers(0, 256, (40, 40, 3), np.uint8))
-    jpeg = _encode(".jpg", _rng(7).integers(0, 256, (40, 40, 3), np.uint8))
-    tiff = _tiff(_rng(8).integers(0, 65536, (40, 40), np.uint16))
-    webp = _encode(".webp", _rng(9).integers(0, 256, (40, 40, 3), np.uint8))
+    png = encode(".png", _rng(6).integers(0, 256, (40, 40, 3), np.uint8))
+    jpeg = encode(".jpg", _rng(7).integers(0, 256, (40, 40, 3), np.uint8))
+    tiff = tiff_bytes(_rng(8).integers(0, 65536, (40, 40), np.uint16))
+    webp = encode(".webp", _rng(9).integers(0, 256, (40, 40, 3), np.uint8))
     return {
         "empty.png": (b"", "empty"),
         "empty.jpg": (b"", "empty"),
@@ -145,7 +132,7 @@ def bad_files() -> dict[str, tuple[bytes, str]]:
         "truncated.jpg": (jpeg[:-300], "truncated"),
         "truncated.tif": (tiff[:200], "TIFF"),
         "truncated.webp": (webp[:40], "WebP"),
-        "truncated.bmp": (_encode(".bmp", np.zeros((20, 20, 3), np.uint8))[:100], "BMP"),
+        "truncated.bmp": (encode(".bmp", np.zeros((20, 20, 3), np.uint8))[:100], "BMP"),
         "header only.png": (_png_header_only(10, 10), "PNG"),
         "bad checksum.png": (_png_with_bad_crc(), "PNG"),
         "random bytes.png": (_rng(10).integers(0, 256, 4096, np.uint8).tobytes(), "not a readable image"),
@@ -251,7 +238,7 @@ def test_16bit_ramp_reaches_the_model_unsaturated(files, gray, name):
 
 def test_16bit_ramp_on_the_rgb_demo_model(demo):
     """A 128 x 128 16-bit ramp (the demo's own size): every channel keeps the levels."""
-    image = images.decode_image(_encode(".png", ramp((128, 128), 40000, np.uint16)), "ramp.png")
+    image = images.decode_image(encode(".png", ramp((128, 128), 40000, np.uint16)), "ramp.png")
     x = demo.model_input(image)
     assert x.shape == (128, 128, 3)
     assert x.max() == pytest.approx(40000 / 65535, rel=1e-6)
@@ -326,7 +313,7 @@ def test_decoding_leaves_opencv_logging_and_stderr_as_they_were(capfd):
     level = cv2.utils.logging.getLogLevel()
     with pytest.raises(ImageLoadError):
         images.decode_image(_png_with_bad_crc(), "damaged.png")
-    damaged_jpeg = bytearray(_encode(".jpg", _rng(11).integers(0, 256, (64, 64, 3), np.uint8)))
+    damaged_jpeg = bytearray(encode(".jpg", _rng(11).integers(0, 256, (64, 64, 3), np.uint8)))
     scan = damaged_jpeg.find(b"\xff\xda")
     for offset in range(scan + 40, len(damaged_jpeg) - 10, 50):
         damaged_jpeg[offset] = 0xFF  # libjpeg: "Corrupt JPEG data: premature end of data segment"
