@@ -177,10 +177,22 @@ class Session:
         index = int(raw.classes[i])
         probabilities = head.probabilities(raw.logits[i][None])[0]
         class_logits = head.class_logits(raw.logits[i][None])[0]
-        notes = raw.notes + (("no positive evidence for this class: the map is all zero",) if empty else ())
+        notes = raw.notes + ((_empty_note(raw.maps[i]),) if empty else ())
         return Explanation(method, job.layer, index, self.class_name(index), float(probabilities[index]),
                            float(class_logits[index]), heatmap, raw.maps[i] if attributions is None else attributions,
                            seconds, {**job.params, **options}, empty, notes)
+
+
+def _empty_note(raw_map: np.ndarray) -> str:
+    """Why a map came out blank: no positive values, or values too small to tell apart (a score
+    that does not depend on the input: an untrained, saturated or wrongly loaded model)."""
+    from .maps import normalise
+
+    peak = float(np.nan_to_num(np.max(raw_map, initial=0.0)))
+    if peak <= 0.0 or not normalise(raw_map)[1]:
+        return "no positive evidence for this class: the map is all zero"
+    return (f"the map is flat (largest value {peak:.1e}): the class score barely depends on the input; "
+            "an untrained, saturated or wrongly loaded model?")
 
 
 def _compiled_forward(probe, context: ModelContext):

@@ -126,5 +126,7 @@ def describe(explanation) -> str:
     text = (f"{method_title(explanation.method)} · class {explanation.class_name} ({explanation.probability:.1%})"
             f"{layer} · {duration_text(explanation.seconds)}")
     if explanation.empty:
-        text += " · no positive evidence for this class"
+        flat = any(note.startswith("the map is flat") for note in explanation.notes)
+        text += " · flat map: the score barely depends on the input" if flat else \
+            " · no positive evidence for this class"
     return text

@@ -224,3 +224,14 @@ def test_constant_image_gives_finite_maps(softmax_session):
     img = LoadedImage("flat", flat, flat.astype(np.float32), False, "uint8", 8)
     result = softmax_session.explain(img, "gradcam", "conv2")
     assert np.isfinite(result.heatmap).all() and np.isfinite(result.raw).all()
+
+
+def test_a_score_that_ignores_the_input_is_called_flat_not_missing_evidence():
+    model = tiny_cnn(seed=5)
+    dense = model.get_layer("predictions")
+    kernel, bias = dense.get_weights()
+    dense.set_weights([np.abs(kernel) * 1e-12, bias])  # positive but vanishing evidence for every class
+    explanation = session(model).explain(image(32, 32, seed=3), "gradcam", "conv2", 0)
+    assert explanation.empty and 0 < explanation.raw.max() < 1e-6
+    assert np.isfinite(explanation.heatmap).all() and not explanation.heatmap.any()
+    assert any("flat" in note and "barely depends on the input" in note for note in explanation.notes)
