@@ -34,3 +34,13 @@ def test_reference_gradcam_matches_ours():
     assert np.ptp(ours) > 0
     correlation = np.corrcoef(ours.ravel(), reference.ravel())[0, 1]
     assert correlation > 0.99, correlation
+
+
+def test_demo_times_cover_every_method(capsys):
+    from bench.demo_times import main
+    from engine.methods import METHODS
+
+    assert main(["--repeats", "1"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == list(METHODS)
+    assert all(float(line.split()[1]) > 0 and line.endswith(" ms") for line in lines)
