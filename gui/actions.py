@@ -14,7 +14,8 @@ from .compose import VIEW_MODES
 MODEL_FILTER = "Keras models (*.keras *.h5 *.hdf5);;All files (*)"
 ABOUT = ("<b>ConvScope</b><br>Look inside convolutional image classifiers: select an image, "
          "read the prediction, and see where the evidence is.<br><br>"
-         "Right / Left: next / previous image · 1 / 2 / 3: overlay / heatmap / image · Esc: cancel")
+         "Right / Left: next / previous image · 1 / 2 / 3: overlay / heatmap / image · Esc: cancel · "
+         "F1: getting started")
 
 
 class Actions:
@@ -43,7 +44,9 @@ class Actions:
                                           lambda: window.browser.misclassified.toggle())
         self.modes = [self._action(f"Show {mode}", str(k + 1), self._mode_setter(mode))
                       for k, mode in enumerate(VIEW_MODES)]
+        self.guide = self._action("&Getting started", "F1", self._guide)
         self.about = self._action("&About ConvScope", None, self._about)
+        self._guide_dialog = None
         self.recent_models = QMenu("Recent &models", window)
         self.recent_folders = QMenu("Recent &folders", window)
         self._build_menus()
@@ -83,7 +86,9 @@ class Actions:
             view.addAction(action)
         view.addSeparator()
         view.addAction(self.cancel)
-        bar.addMenu("&Help").addAction(self.about)
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self.guide)
+        help_menu.addAction(self.about)
 
     def _build_toolbar(self) -> None:
         toolbar = QToolBar("Main")
@@ -133,6 +138,14 @@ class Actions:
 
     def _about(self) -> None:
         QMessageBox.about(self.window, "About ConvScope", ABOUT)
+
+    def _guide(self) -> None:
+        from .guide import GuideDialog
+
+        if self._guide_dialog is None:
+            self._guide_dialog = GuideDialog(self.window)
+        self._guide_dialog.show()
+        self._guide_dialog.raise_()
 
 
 def build_actions(window) -> Actions:

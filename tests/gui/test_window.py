@@ -230,3 +230,18 @@ def test_unreadable_image_is_a_status_line(qtbot, window, tmp_path):
     qtbot.waitUntil(lambda: "broken.png" in window.message.text(), timeout=WAIT_MS)
     assert window.isVisible()
     assert Path(window.browser.paths()[0]).name == "broken.png"
+
+
+def test_getting_started_guide_opens_from_help_and_f1(qtbot, window):
+    from engine.preprocessing import PREPROCESSING_MODES
+
+    window.actions.guide.trigger()
+    dialog = window.actions._guide_dialog
+    qtbot.waitUntil(dialog.isVisible)
+    text = dialog.text.toPlainText()
+    assert ".convscope.json" in text and "class_names" in text
+    assert all(mode in text for mode in PREPROCESSING_MODES)  # the guide names every preprocessing mode
+    assert window.actions.guide.shortcut().toString() == "F1"
+    dialog.close()
+    window.actions.guide.trigger()  # the same dialog comes back
+    assert window.actions._guide_dialog is dialog and dialog.isVisible()
