@@ -7,7 +7,7 @@ import sys
 import time
 from typing import TextIO
 
-from .common import add_model_options, open_session
+from .common import add_model_options, fraction, open_session
 
 
 def add_commands(commands) -> None:
@@ -30,7 +30,7 @@ def add_commands(commands) -> None:
                        help=f"pointing-game tolerance in image pixels (default {DEFAULT_TOLERANCE})")
     batch.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD,
                        help=f"heatmap level of the emphasized region for IoU (default {DEFAULT_THRESHOLD})")
-    batch.add_argument("--alpha", type=float, default=0.4, help="overlay opacity (default 0.4)")
+    batch.add_argument("--alpha", type=fraction, default=0.4, help="overlay opacity (default 0.4)")
     batch.add_argument("--colormap", default="jet", choices=sorted(COLORMAPS))
     batch.set_defaults(run=run_batch)
 

@@ -28,7 +28,12 @@ def open_session(args: argparse.Namespace):
     """Load the model named by the options; safe-mode refusals say how to override."""
     from engine import Session
 
-    return Session.open(args.model, trust=args.trust_model, preprocessing=args.preprocessing)
+    session = Session.open(args.model, trust=args.trust_model, preprocessing=args.preprocessing)
+    if getattr(args, "command", None) != "info":  # info lists every warning itself
+        for warning in session.info.warnings:
+            if "sidecar" in warning or "safe mode" in warning:
+                print(f"convscope: warning: {warning}", file=sys.stderr)
+    return session
 
 
 def print_json(data: dict[str, Any]) -> None:
@@ -52,3 +57,48 @@ def table(rows: list[tuple], headers: tuple[str, ...]) -> str:
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def fraction(text: str) -> float:
+    """argparse type: a number from 0 to 1 (opacity)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 <= value <= 1.0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 1")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is less than 1")
+    return value
+
+
+def check_outputs(outputs: dict[str, tuple[str | None, tuple[str, ...]]], inputs: list[str | None]) -> None:
+    """Refuse, before any work, output files that would overwrite an input or each other, have
+    the wrong extension, or cannot be created. `outputs` maps an option to (path, suffixes)."""
+    from engine.errors import OutputPathError
+
+    taken = {Path(p).resolve(): "an input" for p in inputs if p}
+    for option, (path, suffixes) in outputs.items():
+        if not path:
+            continue
+        target = Path(path)
+        if target.suffix.lower() not in suffixes:
+            raise OutputPathError(f"{option} {path}: the file name must end in {' or '.join(suffixes)}")
+        if target.is_dir():
+            raise OutputPathError(f"{option} {path}: is a folder, give a file name")
+        resolved = target.resolve()
+        if resolved in taken:
+            raise OutputPathError(f"{option} {path}: is {taken[resolved]}; choose another file name")
+        taken[resolved] = f"also the file of {option}"
+        parent = next(p for p in (resolved, *resolved.parents) if p.exists() or p == p.parent)
+        if parent != resolved and not parent.is_dir():
+            raise OutputPathError(f"{option} {path}: cannot create it, {parent} is a file")

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from .common import add_model_options, open_session, print_json
+from .common import add_model_options, check_outputs, fraction, open_session, print_json
 
 # Method parameters: option destination -> engine parameter name (passed only when given).
 METHOD_OPTIONS = ("top_n", "samples", "noise", "steps", "baselines")
@@ -26,10 +26,10 @@ def add_commands(commands) -> None:
     explain.add_argument("--method", default="gradcam", choices=sorted(METHODS))
     explain.add_argument("--layer", help="target layer (path or unique name); default: the last 4-D layer")
     explain.add_argument("--class", dest="class_", help="class index or name; default: the predicted class")
-    explain.add_argument("--output", type=int, default=0, help="model output to explain (multi-output models)")
+    explain.add_argument("--output", default="0", help="model output to explain, by index or name (multi-output models)")
     explain.add_argument("--out", help="overlay PNG to write")
     explain.add_argument("--save-heatmap", help="raw full-resolution map: .npy (float32) or .png (16-bit)")
-    explain.add_argument("--alpha", type=float, default=0.4, help="overlay opacity (default 0.4)")
+    explain.add_argument("--alpha", type=fraction, default=0.4, help="overlay opacity (default 0.4)")
     explain.add_argument("--colormap", default="jet", choices=sorted(COLORMAPS))
     explain.add_argument("--json", action="store_true", help="print one JSON object")
     _add_method_options(explain.add_argument_group("method parameters"))
@@ -74,6 +74,8 @@ def run_explain(args: argparse.Namespace) -> int:
     """Compute the map and write what was asked for."""
     from engine.render import overlay, save_heatmap, write_png
 
+    check_outputs({"--out": (args.out, (".png",)), "--save-heatmap": (args.save_heatmap, (".npy", ".png"))},
+                  [args.model, args.image])
     session = open_session(args)
     image = session.load_image(args.image)
     result = session.explain(image, method=args.method, layer=args.layer, class_index=args.class_,

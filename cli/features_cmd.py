@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .common import add_model_options, open_session, print_json
+from .common import add_model_options, check_outputs, open_session, positive_int, print_json
 
 
 def add_commands(commands) -> None:
@@ -19,9 +19,9 @@ def add_commands(commands) -> None:
                       help="one colour scale for all channels, or one per tile (default shared)")
     acts.add_argument("--sort", choices=("index", "mean"), default="index",
                       help="tile order: channel index, or highest mean activation first")
-    acts.add_argument("--columns", type=_positive, help="tiles per row (default: square grid)")
-    acts.add_argument("--tile", type=_positive, help="tile size in pixels (default: at least 64)")
-    acts.add_argument("--output", type=int, default=0, help="model output (multi-output models)")
+    acts.add_argument("--columns", type=positive_int, help="tiles per row (default: square grid)")
+    acts.add_argument("--tile", type=positive_int, help="tile size in pixels (default: at least 64)")
+    acts.add_argument("--output", default="0", help="model output, by index or name (multi-output models)")
     acts.add_argument("--json", action="store_true", help="print one JSON object")
     acts.set_defaults(run=run_activations)
 
@@ -29,13 +29,13 @@ def add_commands(commands) -> None:
     add_model_options(filters)
     filters.add_argument("--layer", required=True, help="layer with a 4-D output (path or unique name)")
     filters.add_argument("--out", required=True, help="grid PNG to write")
-    filters.add_argument("--count", type=_positive, default=64, help="how many filters (default 64)")
+    filters.add_argument("--count", type=positive_int, default=64, help="how many filters (default 64)")
     filters.add_argument("--first", type=int, default=0, help="first filter index (default 0)")
-    filters.add_argument("--size", type=_positive, default=64, help="pattern size in pixels (default 64)")
+    filters.add_argument("--size", type=positive_int, default=64, help="pattern size in pixels (default 64)")
     filters.add_argument("--steps", type=int, default=40, help="gradient ascent steps (default 40)")
     filters.add_argument("--step-size", type=float, default=1.0, help="step per normalised gradient (default 1)")
     filters.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
-    filters.add_argument("--columns", type=_positive, default=8, help="tiles per row (default 8)")
+    filters.add_argument("--columns", type=positive_int, default=8, help="tiles per row (default 8)")
     filters.add_argument("--jitter", type=int, default=0, help="random shift of up to PX pixels per step")
     filters.add_argument("--blur-every", type=int, default=0, help="Gaussian blur every N steps")
     filters.add_argument("--tv", type=float, default=0.0, help="total-variation penalty weight")
@@ -47,18 +47,12 @@ def add_commands(commands) -> None:
     filters.set_defaults(run=run_filters)
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
 def run_activations(args: argparse.Namespace) -> int:
     """Write the feature-map grid of one layer for one image."""
     from engine.features import activation_grid, activations, feature_layer
     from engine.render import write_png
 
+    check_outputs({"--out": (args.out, (".png",))}, [args.model, args.image])
     session = open_session(args)
     image = session.load_image(args.image)
     layer = feature_layer(session, args.layer).path
@@ -83,6 +77,7 @@ def run_filters(args: argparse.Namespace) -> int:
     from engine.features import PatternSettings, feature_layer, filter_patterns, pattern_grid
     from engine.render import write_png
 
+    check_outputs({"--out": (args.out, (".png",))}, [args.model])
     session = open_session(args)
     info = feature_layer(session, args.layer)
     channels = info.output_shape[-1]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .common import add_model_options, open_session, print_json, table
+from .common import add_model_options, open_session, positive_int, print_json, table
 
 
 def add_commands(commands) -> None:
@@ -17,8 +17,8 @@ def add_commands(commands) -> None:
     predict = commands.add_parser("predict", help="top-k classes for images")
     add_model_options(predict)
     predict.add_argument("images", nargs="+", metavar="IMAGE")
-    predict.add_argument("--top", type=int, default=5, help="how many classes to list (default 5)")
-    predict.add_argument("--output", type=int, default=0, help="model output to read (multi-output models)")
+    predict.add_argument("--top", type=positive_int, default=5, help="how many classes to list (default 5)")
+    predict.add_argument("--output", default="0", help="model output to read, by index or name (multi-output models)")
     predict.add_argument("--json", action="store_true", help="print one JSON object")
     predict.set_defaults(run=run_predict)
 

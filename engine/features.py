@@ -35,7 +35,7 @@ import numpy as np
 from .errors import Cancelled, LayerError, MethodError
 from .grids import ActivationGrid, activation_grid, deprocess, pattern_grid, to_pixels
 from .images import LoadedImage
-from .layers import LayerInfo, resolve_layer
+from .layers import LayerInfo, not_a_target, resolve_layer
 from .preprocessing import preprocess
 
 __all__ = ["ActivationGrid", "PatternSettings", "activation_grid", "activations", "ascend",
@@ -85,13 +85,13 @@ def feature_layer(session, layer: str) -> LayerInfo:
     """The named layer (path or unique name) if it has a 4-D output; LayerError otherwise."""
     info = resolve_layer(session.info.layers, layer)
     if len(info.output_shape) != 4 or info.type == "InputLayer":
-        raise LayerError(f"layer '{info.path}' has output {info.shape_text}; feature views need a "
-                         "4-D (batch, height, width, channels) layer output")
+        raise LayerError(not_a_target(info, "feature views"))
     return info
 
 
 def activations(session, image: LoadedImage, layer: str, output: int = 0) -> np.ndarray:
     """The layer's feature maps for the image: (h, w, C) float32."""
+    output = session.check_output(output)
     path = feature_layer(session, layer).path
     context = session.context
 

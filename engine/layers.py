@@ -46,6 +46,18 @@ class LayerInfo:
         return "(" + ", ".join("None" if d is None else str(d) for d in self.output_shape) + ")"
 
 
+def not_a_target(info: LayerInfo, purpose: str) -> str:
+    """Why a layer cannot serve `purpose` ("a CAM", "feature views"): the input, a nested model
+    (whose inner layers can), or an output that is not spatial."""
+    if info.type == "InputLayer":
+        return f"'{info.path}' is the model's input, not a layer; {purpose} needs a layer after it"
+    if info.is_model:
+        return (f"'{info.path}' is a nested model; {purpose} needs one of its layers, "
+                f"e.g. '{info.path}/<layer name>' (see `info`)")
+    return (f"layer '{info.path}' has output {info.shape_text}; {purpose} needs a 4-D "
+            "(batch, height, width, channels) output with a spatial size above 1x1")
+
+
 def _output_shape(layer) -> tuple:
     try:
         output = layer.output

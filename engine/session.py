@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -15,10 +16,10 @@ import numpy as np
 from .context import ModelContext
 from .errors import LayerError, MethodError
 from .images import LoadedImage, load_image
-from .layers import LayerInfo, default_target_layer, list_layers, resolve_layer
+from .layers import LayerInfo, default_target_layer, list_layers, not_a_target, resolve_layer
 from .methods import METHODS, Job, Method, RawMaps
 from .methods.base import CancelCheck, Progress
-from .modelio import load_keras_model, read_model_config
+from .modelio import executable_layers, load_keras_model, read_model_config
 from .preprocessing import PREPROCESSING_MODES, guess_preprocessing, to_model_input
 from .probe import check_image_model, output_heads, output_names
 from .results import ClassScore, Explanation, ModelInfo, Prediction
@@ -40,8 +41,13 @@ class Session:
     def open(cls, path: str | Path, trust: bool = False, preprocessing: str | None = None) -> Session:
         """Load a model file (safe mode unless `trust`) with its sidecar."""
         model = load_keras_model(path, trust=trust)
-        config_text = json.dumps(read_model_config(Path(path)))
-        return cls(model, str(path), read_sidecar(path), preprocessing, config_text)
+        config = read_model_config(Path(path))
+        session = cls(model, str(path), read_sidecar(path), preprocessing, json.dumps(config))
+        unsafe = executable_layers(config)
+        if unsafe:  # loaded only because the caller trusted it: keep saying why safe mode refused it
+            note = f"loaded on trust: safe mode refuses layer {', '.join(unsafe)}, which runs Python code when loaded"
+            session.info = replace(session.info, warnings=(note, *session.info.warnings))
+        return session
 
     # -- inputs -------------------------------------------------------------------------
     def load_image(self, path: str | Path) -> LoadedImage:
@@ -63,8 +69,22 @@ class Session:
         return np.stack([self.model_input(image) for image in images])
 
     # -- predictions --------------------------------------------------------------------
+    def check_output(self, output: int | str) -> int:
+        """The index of an output given by index or name; a MethodError naming the outputs if
+        the model has no such output."""
+        names = self.info.output_names
+        if isinstance(output, str):
+            output = names.index(output) if output in names else (
+                int(output) if output.lstrip("-").isdigit() else output)
+        if isinstance(output, bool) or not isinstance(output, (int, np.integer)) or not 0 <= output < len(names):
+            listing = ", ".join(f"{i} ({name})" for i, name in enumerate(names))
+            raise MethodError(f"output {output!r} is out of range: the model has {len(names)} "
+                              f"output{'s' if len(names) != 1 else ''}: {listing}")
+        return int(output)
+
     def logits(self, inputs: np.ndarray, output: int = 0, batch_size: int = 32) -> np.ndarray:
         """Raw pre-activation outputs for a batch of model inputs."""
+        output = self.check_output(output)
         probe = self.context.probe((), output)
         run = self.context.cached(("logits", output), lambda: _compiled_forward(probe, self.context))
         parts = [run(inputs[i:i + batch_size]).numpy() for i in range(0, len(inputs), batch_size)]
@@ -72,6 +92,7 @@ class Session:
 
     def predict(self, images: Sequence[LoadedImage], top: int = 5, output: int = 0) -> list[Prediction]:
         """Top-k classes with probabilities for each image."""
+        output = self.check_output(output)
         logits = self.logits(self.batch(images), output)
         return [self._prediction(image.path, row, top, output) for image, row in zip(images, logits, strict=True)]
 
@@ -115,8 +136,7 @@ class Session:
             name = self.info.default_layer
         info = resolve_layer(self.info.layers, name)
         if not info.is_cam_target:
-            raise LayerError(f"layer '{info.path}' has output {info.shape_text}; a CAM needs a 4-D "
-                             "(batch, height, width, channels) output with a spatial size above 1x1")
+            raise LayerError(not_a_target(info, "a CAM"))
         return info
 
     def method(self, name: str) -> Method:
@@ -146,6 +166,7 @@ class Session:
         """
         from . import combine
 
+        output = self.check_output(output)
         started = time.perf_counter()
         worker = self.method(method)
         method_params, options = combine.split_options(params)

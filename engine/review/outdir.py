@@ -28,7 +28,7 @@ from .stats import ReviewResult
 
 CSV_NAME, SUMMARY_NAME, REPORT_NAME, OVERLAYS = "results.csv", "summary.json", "report.html", "overlays"
 # Settings that must match for --resume to continue an earlier run.
-_RUN_KEYS = ("model_sha256", "method", "layer", "params", "target", "tolerance", "threshold")
+_RUN_KEYS = ("images", "model_sha256", "method", "layer", "params", "target", "tolerance", "threshold")
 
 
 def convscope_version() -> str:
@@ -65,7 +65,7 @@ def run_description(session, options: ReviewOptions, images: str | os.PathLike) 
         "convscope_version": convscope_version(),
         "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
         "model": session.info.path, "model_sha256": file_sha256(session.info.path),
-        "images": str(images), "method": options.method,
+        "images": str(Path(images).resolve()), "method": options.method,
         "layer": session.layer(options.layer).path if worker.needs_layer else None,
         "params": worker.params(dict(options.params)), "target": options.target,
         "tolerance": options.tolerance, "threshold": options.threshold, "batch_size": options.batch_size,
@@ -138,7 +138,7 @@ class ReviewOutput:
             raise OutputPathError(f"cannot resume from {csv_path}: {exc}") from None
         changed = [k for k in _RUN_KEYS if k in earlier and earlier[k] != self.run.get(k)]
         if changed:
-            raise OutputPathError(f"cannot resume: {', '.join(changed)} differ from the run in {self.folder}; "
+            raise OutputPathError(f"cannot resume: {', '.join(changed)} {'differs' if len(changed) == 1 else 'differ'} from the run in {self.folder}; "
                                   "use the same settings or another output folder")
         return rows
 

@@ -78,12 +78,16 @@ def check_options(session, options: ReviewOptions) -> None:
 
 
 def folder_images(folder: str | os.PathLike, exclude: str | os.PathLike | None = None) -> list[Path]:
-    """Images under `folder` (see engine.images.list_images), leaving out those under `exclude`."""
-    paths = list_images(folder)
-    if exclude is None:
+    """Images under `folder` (see engine.images.list_images), leaving out those under `exclude`
+    and the overlays of earlier reviews written inside `folder` (folders holding a review's
+    results.csv and summary.json)."""
+    root = Path(folder)
+    paths = list_images(root)
+    skip = {Path(exclude).resolve()} if exclude is not None else set()
+    skip |= {csv.parent.resolve() for csv in root.rglob("results.csv") if (csv.parent / "summary.json").is_file()}
+    if not skip:
         return paths
-    skip = Path(exclude).resolve()
-    return [p for p in paths if skip not in p.resolve().parents]
+    return [p for p in paths if not skip.intersection(p.resolve().parents)]
 
 
 def review_folder(session, folder: str | os.PathLike, method: str = "gradcam", layer: str | None = None,
