@@ -151,7 +151,7 @@ def finish(raw: np.ndarray, attributions: np.ndarray | None, display: np.ndarray
     """A method's raw map -> (heatmap in [0, 1] at the display image's size, empty).
 
     Order: polarity (signed attributions) -> percentile clipping or (min, max) normalisation
-    -> resize -> clean-up -> x edges -> x guided backprop -> emphasis -> outline. Products
+    -> resize (and normalisation again, at full resolution) -> clean-up -> x edges -> x guided backprop -> emphasis -> outline. Products
     are renormalised; a map left with no positive value is empty (all zero), never NaN.
     """
     source = raw
@@ -164,6 +164,8 @@ def finish(raw: np.ndarray, attributions: np.ndarray | None, display: np.ndarray
         heatmap, empty = normalise(source)
     height, width = display.shape[:2]
     heatmap = resize_map(heatmap, height, width)
+    if not empty:  # interpolation moves the extremes off the pixel grid: back to a peak of 1
+        heatmap, empty = (heatmap / heatmap.max(), False) if _clipping(options) else normalise(heatmap)
     steps = [(options["cleanup"], morphological_cleanup),
              (options["edges"], lambda m: m * sobel_edges(display)),
              (guided is not None, lambda m: m * resize_map(normalise(guided)[0], height, width))]

@@ -107,3 +107,16 @@ def test_options_are_split_from_method_parameters_and_checked():
         combine.check_options(options, "gradcam", is_cam=True)
     with pytest.raises(MethodError):
         combine.check_options({**options, "guided": True, "polarity": None}, "saliency", is_cam=False)
+
+
+@pytest.mark.parametrize("method", ["gradcam", "saliency", "integrated-gradients"])
+def test_full_resolution_map_spans_zero_to_one(method):
+    from tests.models import image, session, tiny_cnn
+
+    explanation = session(tiny_cnn(seed=1)).explain(image(75, 101, seed=6), method, **(
+        {"layer": "conv2"} if method == "gradcam" else {}))
+    assert explanation.heatmap.shape == (75, 101) and explanation.heatmap.max() == pytest.approx(1.0, abs=1e-5)
+    if method == "gradcam":  # (min, max) normalised; gradient maps are scaled linearly, keeping their floor
+        assert explanation.heatmap.min() == 0.0
+    else:
+        assert explanation.heatmap.min() >= 0.0
