@@ -84,14 +84,15 @@ def _check_memory(name: str, width: int, height: int) -> None:
 # ---------------------------------------------------------------- pixel conversion
 
 
-def _scale_to_255(raw: np.ndarray) -> tuple[np.ndarray, int]:
-    """Float32 copy on a 0..255 scale, and the number of significant bits of the source."""
+def _scale_to_255(raw: np.ndarray, bit_depth: int | None = None) -> tuple[np.ndarray, int]:
+    """Float32 copy on a 0..255 scale, and the number of significant bits of the source.
+    16-bit data: `bit_depth` (1..16) when given, else 12 when the maximum is <= 4095."""
     if raw.dtype == np.uint8:
         return raw.astype(np.float32), 8
     if raw.dtype == np.bool_:
         return raw.astype(np.float32) * 255.0, 1
     if raw.dtype == np.uint16:
-        bits = 12 if int(raw.max()) <= 4095 else 16
+        bits = bit_depth or (12 if int(raw.max()) <= 4095 else 16)
         return raw.astype(np.float32) * np.float32(255.0 / (2**bits - 1)), bits
     values = raw.astype(np.float64 if raw.dtype.itemsize > 4 else np.float32)
     finite = np.isfinite(values)
@@ -119,11 +120,11 @@ def _to_rgb(scaled: np.ndarray) -> tuple[np.ndarray, bool]:
     return np.ascontiguousarray(color[..., ::-1]), False
 
 
-def _from_decoded(raw: np.ndarray, name: str) -> LoadedImage:
+def _from_decoded(raw: np.ndarray, name: str, bit_depth: int | None = None) -> LoadedImage:
     if raw.ndim == 2:
         raw = raw[:, :, None]
     _check_size(name, raw.shape[1], raw.shape[0])
-    scaled, bits = _scale_to_255(raw)
+    scaled, bits = _scale_to_255(raw, bit_depth)
     try:
         pixels, gray = _to_rgb(scaled)
     except ImageLoadError as exc:
@@ -193,7 +194,7 @@ def _decoder_quiet() -> Iterator[None]:
                 _quiet_saved = (None, None)
 
 
-def _decode(data: bytes, name: str) -> LoadedImage:
+def _decode(data: bytes, name: str, bit_depth: int | None = None) -> LoadedImage:
     if len(data) == 0:
         raise ImageLoadError(f"{name}: file is empty")
     try:
@@ -213,20 +214,21 @@ def _decode(data: bytes, name: str) -> LoadedImage:
     if raw is None or raw.size == 0:
         what = f"corrupt or truncated {fmt} data" if fmt else "not a readable image"
         raise ImageLoadError(f"{name}: {what}")
-    return _from_decoded(raw, name)
+    return _from_decoded(raw, name, bit_depth)
 
 
-def decode_image(data: bytes, name: str = "<bytes>") -> LoadedImage:
+def decode_image(data: bytes, name: str = "<bytes>", bit_depth: int | None = None) -> LoadedImage:
     """Decode encoded image bytes (any format cv2 reads) into a :class:`LoadedImage`.
 
-    ``pixels`` keeps full precision: 8-bit data as is, 16-bit scaled by 65535 (by 4095
-    when the maximum is <= 4095, reported as 12 significant bits), float data in 0..1
+    ``pixels`` keeps full precision: 8-bit data as is, 16-bit scaled by 2**bit_depth - 1
+    (without ``bit_depth``: by 4095 when the maximum is <= 4095, reported as 12 significant
+    bits, else by 65535), float data in 0..1
     times 255, float or signed data already within 0..255 as is, anything else stretched
     from its finite min..max to 0..255 (NaN and inf become 0). Alpha is composited on
     white. EXIF orientation is applied to JPEG. Only :class:`ImageLoadError` is raised.
     """
     try:
-        return _decode(bytes(data), name)
+        return _decode(bytes(data), name, bit_depth)
     except ImageLoadError:
         raise
     except MemoryError:
@@ -236,7 +238,7 @@ def decode_image(data: bytes, name: str = "<bytes>") -> LoadedImage:
         raise ImageLoadError(f"{name}: cannot decode image ({reason})") from None
 
 
-def load_image(path: str | os.PathLike) -> LoadedImage:
+def load_image(path: str | os.PathLike, bit_depth: int | None = None) -> LoadedImage:
     """Read and decode an image file; every failure is an ImageLoadError naming the file.
 
     The file is read as bytes in Python (so non-ASCII and space paths work on every OS)
@@ -254,7 +256,7 @@ def load_image(path: str | os.PathLike) -> LoadedImage:
         data = file.read_bytes()
     except OSError as exc:
         raise ImageLoadError(f"{name}: cannot read file ({exc.strerror or exc})") from None
-    return decode_image(data, name)
+    return decode_image(data, name, bit_depth)
 
 
 def _is_mask(relative: pathlib.PurePath) -> bool:

@@ -35,6 +35,7 @@ class Session:
         self.model = model
         self.context = ModelContext(model, output_heads(model))
         self._methods: dict[str, Method] = {}
+        self.bit_depth = sidecar.bit_depth
         self.info = _model_info(model, path, sidecar, preprocessing, config_text, self.context)
 
     @classmethod
@@ -52,7 +53,7 @@ class Session:
     # -- inputs -------------------------------------------------------------------------
     def load_image(self, path: str | Path) -> LoadedImage:
         """Read an image file (see engine.images)."""
-        return load_image(path)
+        return load_image(path, self.bit_depth)
 
     def model_input(self, image: LoadedImage) -> np.ndarray:
         """The image resized, converted and preprocessed for this model: (H, W, C) float32."""

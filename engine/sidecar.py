@@ -19,6 +19,7 @@ class Sidecar:
     class_names: tuple[str, ...] | None = None
     preprocessing: str | None = None
     target_layer: str | None = None
+    bit_depth: int | None = None  # significant bits of 16-bit images (e.g. 12); None: guess per image
 
 
 def sidecar_path(model_path: str | Path) -> Path:
@@ -52,7 +53,11 @@ def _parse(data: dict, name: str) -> Sidecar:
     layer = data.get("target_layer")
     if layer is not None and not isinstance(layer, str):
         raise ModelLoadError(f"{name}: target_layer must be a layer name")
-    return Sidecar(tuple(names) if names else None, mode, layer)
+    bits = data.get("bit_depth")
+    if bits is not None and (isinstance(bits, bool) or not isinstance(bits, int) or not 1 <= bits <= 16):
+        raise ModelLoadError(f"{name}: bit_depth must be a whole number from 1 to 16 (significant bits "
+                             "of 16-bit images)")
+    return Sidecar(tuple(names) if names else None, mode, layer, bits)
 
 
 def write_sidecar(model_path: str | Path, sidecar: Sidecar) -> Path:

@@ -357,3 +357,35 @@ def test_decode_only_returns_image_or_image_load_error(data: bytes) -> None:
         assert isinstance(result, LoadedImage)
         assert result.display.dtype == np.uint8 and result.pixels.dtype == np.float32
         assert result.pixels.shape[2] == 3 and np.isfinite(result.pixels).all()
+
+
+def test_bit_depth_of_16_bit_data_is_guessed_or_given(tmp_path) -> None:
+    dark = np.full((6, 8), 1000, np.uint16)  # a dark 16-bit image: could be 12-bit data
+    data = encode(".png", dark)
+    assert decode_image(data).significant_bits == 12
+    assert decode_image(data).pixels.max() == pytest.approx(1000 * 255 / 4095, rel=1e-5)
+    given = decode_image(data, bit_depth=16)
+    assert given.significant_bits == 16 and given.pixels.max() == pytest.approx(1000 * 255 / 65535, rel=1e-5)
+    assert decode_image(encode(".png", np.full((6, 8), 200, np.uint8)), bit_depth=16).significant_bits == 8  # 8-bit untouched
+
+
+def test_sidecar_bit_depth_reaches_the_session(tmp_path) -> None:
+    import json
+
+    from engine.errors import ModelLoadError
+    from engine.sidecar import read_sidecar
+    from tests.models import save_model, session, tiny_cnn
+
+    model = save_model(tiny_cnn(), tmp_path, "m.keras")
+    sidecar = tmp_path / "m.convscope.json"
+    sidecar.write_text(json.dumps({"bit_depth": 16}))
+    assert read_sidecar(model).bit_depth == 16
+    picture = tmp_path / "dark.png"
+    picture.write_bytes(encode(".png", np.full((32, 32), 1000, np.uint16)))
+    from engine.session import Session
+
+    assert Session.open(model).load_image(picture).significant_bits == 16
+    assert session(tiny_cnn()).load_image(picture).significant_bits == 12  # no sidecar: guessed
+    sidecar.write_text(json.dumps({"bit_depth": 20}))
+    with pytest.raises(ModelLoadError, match="bit_depth"):
+        read_sidecar(model)
