@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -102,3 +103,16 @@ def check_outputs(outputs: dict[str, tuple[str | None, tuple[str, ...]]], inputs
         parent = next(p for p in (resolved, *resolved.parents) if p.exists() or p == p.parent)
         if parent != resolved and not parent.is_dir():
             raise OutputPathError(f"{option} {path}: cannot create it, {parent} is a file")
+        _check_writable(option, path, parent if parent != resolved else resolved.parent)
+
+
+def _check_writable(option: str, path: str, folder: Path) -> None:
+    """Create and drop an unnamed temporary file in the folder: the one test that also holds for
+    root and for read-only or virtual file systems."""
+    from engine.errors import OutputPathError
+
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise OutputPathError(f"{option} {path}: cannot write there ({exc.strerror or exc})") from None

@@ -47,6 +47,9 @@ def _parse(data: dict, name: str) -> Sidecar:
     names = data.get("class_names")
     if names is not None and not (isinstance(names, list) and all(isinstance(n, str) for n in names)):
         raise ModelLoadError(f"{name}: class_names must be a list of strings")
+    if names and len(set(names)) != len(names):
+        twice = sorted({n for n in names if names.count(n) > 1})
+        raise ModelLoadError(f"{name}: class_names lists {', '.join(repr(n) for n in twice)} more than once")
     mode = data.get("preprocessing")
     if mode is not None and mode not in PREPROCESSING_MODES:
         raise ModelLoadError(f"{name}: preprocessing must be one of {', '.join(PREPROCESSING_MODES)}")

@@ -110,3 +110,23 @@ def test_resume_refuses_another_images_folder_and_skips_earlier_reports(capfd, t
     assert json.loads((second / "summary.json").read_text())["images_total"] == reviewed  # overlays not re-read
     err = refused(capfd, "batch", "--model", DEMO_MODEL, "--images", images / "crack", "--out", second, "--resume")
     assert "images differs" in err
+
+
+def test_unwritable_output_is_refused_before_any_work(capfd, tmp_path):
+    import os
+
+    if os.geteuid() == 0:
+        target = "/proc/convscope-test.png"  # not writable even for root
+    else:
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o500)
+        target = locked / "x.png"
+    assert "cannot write there" in refused(capfd, "filters", "--model", DEMO_MODEL, "--layer", "block1_conv",
+                                      "--out", target, "--count", "1", "--steps", "1")
+
+
+def test_duplicate_class_names_in_the_sidecar_are_refused(capfd, tmp_path):
+    model = tmp_path / "m.keras"
+    shutil.copy(DEMO_MODEL, model)
+    (tmp_path / "m.convscope.json").write_text(json.dumps({"class_names": ["a", "b", "a", "c"]}))
+    assert "'a' more than once" in refused(capfd, "info", "--model", model)
