@@ -202,6 +202,10 @@ def _score(session, item: _Item, label: int | None, guess: tuple[int, float], ex
            root: Path, options: ReviewOptions) -> ReviewedImage:
     image, heatmap = item.image, explanation.heatmap
     mask, note = _mask_for(item.path, root, image)
+    if options.target == "label" and label is None:
+        fallback = (f"label {item.label!r} is not a class" if item.label else "no label") + \
+            ": the predicted class is explained"
+        note = "; ".join(n for n in (fallback, note) if n)
     count = len(session.info.class_names)
     metrics = image_metrics(heatmap, mask, explanation.class_index, num_classes=count,
                             tolerance=options.tolerance, threshold=options.threshold)
