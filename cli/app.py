@@ -36,6 +36,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_gui(args: argparse.Namespace) -> int:
     """Open the window (TensorFlow loads in its worker thread, after the window shows)."""
+    from .display import display_problem
+
+    problem = display_problem()
+    if problem:
+        sys.stderr.write(f"convscope: error: {problem}\n")
+        return EXIT_BAD_INPUT
     from gui.app import run_window
 
     return run_window(args)

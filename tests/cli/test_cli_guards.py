@@ -130,3 +130,17 @@ def test_duplicate_class_names_in_the_sidecar_are_refused(capfd, tmp_path):
     shutil.copy(DEMO_MODEL, model)
     (tmp_path / "m.convscope.json").write_text(json.dumps({"class_names": ["a", "b", "a", "c"]}))
     assert "'a' more than once" in refused(capfd, "info", "--model", model)
+
+
+def test_no_display_is_one_line_not_a_qt_abort(capfd, monkeypatch):
+    import sys
+
+    from cli.display import display_problem
+
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the check is for Linux sessions")
+    assert "no display" in refused(capfd, "gui")
+    assert display_problem({"QT_QPA_PLATFORM": "offscreen"}) is None
+    assert display_problem({"WAYLAND_DISPLAY": "wayland-0"}) is None
