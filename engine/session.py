@@ -115,13 +115,14 @@ class Session:
         return names[index] if 0 <= index < len(names) else f"class {index}"
 
     def class_index(self, value: int | str, output: int = 0) -> int:
-        """A class given by index ("3") or by name ("scratch")."""
+        """A class given by name ("scratch") or by index ("3"); a name wins when a class is
+        named by digits (names "1", "0": "1" is the class named "1")."""
         count = self.context.heads[output].class_count
         text = str(value).strip()
-        if text.lstrip("-").isdigit():
-            index = int(text)
-        elif text in self.info.class_names:
+        if isinstance(value, str) and text in self.info.class_names:
             index = self.info.class_names.index(text)
+        elif text.lstrip("-").isdigit():
+            index = int(text)
         else:
             raise MethodError(f"unknown class '{text}'; classes: {', '.join(self.info.class_names)}")
         if not 0 <= index < count:

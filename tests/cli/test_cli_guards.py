@@ -144,3 +144,16 @@ def test_no_display_is_one_line_not_a_qt_abort(capfd, monkeypatch):
     assert "no display" in refused(capfd, "gui")
     assert display_problem({"QT_QPA_PLATFORM": "offscreen"}) is None
     assert display_problem({"WAYLAND_DISPLAY": "wayland-0"}) is None
+
+
+def test_class_named_by_digits_is_taken_by_name(capfd, tmp_path):
+    from tests.models import tiny_cnn
+
+    model = save_model(tiny_cnn(classes=2), tmp_path, "digits.keras")
+    (tmp_path / "digits.convscope.json").write_text(json.dumps({"class_names": ["1", "0"]}))
+    image = tmp_path / "i.png"
+    shutil.copy(IMAGE, image)
+    code, out, err = run(capfd, "explain", "--model", model, "--image", image, "--class", "1", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert (data["class_index"], data["class_name"]) == (0, "1")
