@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from .canvas import image_view
@@ -64,6 +64,7 @@ class CompareGrid(QWidget):
         self.tiles: list[Tile] = []
         self.settings = ViewSettings()
         self.keys: list = []
+        self.user_moved = False  # the user zoomed or panned: stop fitting the tiles
 
     def mode(self) -> str:
         """"methods", "layers" or "classes"."""
@@ -79,12 +80,14 @@ class CompareGrid(QWidget):
         """Lay out empty tiles; `keys` identify the requests whose results fill them."""
         self.release()
         self.tiles, self.keys = [], list(keys)
+        self.user_moved = False
         columns = max(1, math.ceil(math.sqrt(len(labels))))
         first: pg.ViewBox | None = None
         for k, label in enumerate(labels):
             row, column = divmod(k, columns)
             title = self.graphics.ci.addLabel(label, row=2 * row, col=column, color="#e8eaed", size="10pt")
             view, item = image_view(self.graphics.ci, 2 * row + 1, column)
+            view.sigRangeChangedManually.connect(self._moved_by_user)
             if first is None:
                 first = view
             else:
@@ -114,9 +117,23 @@ class CompareGrid(QWidget):
         tile.image, tile.explanation = image, explanation
         tile.title.setText(tile.two_line_caption())
         self._draw(tile)
-        if first_image:
+        if first_image or not self.user_moved:
+            # Tiles keep resizing while results and two-line titles arrive, and linked views with a
+            # locked aspect drift wider each time: fit again after the layout settles, until the
+            # user zooms or pans.
             tile.view.autoRange(padding=0.02)
+            QTimer.singleShot(0, self._fit)
         return True
+
+    def _fit(self) -> None:
+        if self.user_moved:
+            return
+        shown = next((t for t in self.tiles if t.image is not None), None)
+        if shown is not None:
+            shown.view.autoRange(padding=0.02)
+
+    def _moved_by_user(self, *_args) -> None:
+        self.user_moved = True
 
     def apply(self, settings: ViewSettings) -> None:
         """Redraw every tile with new view settings."""
@@ -128,6 +145,10 @@ class CompareGrid(QWidget):
         if tile.image is not None:
             heat = tile.explanation.heatmap if tile.explanation is not None else None
             tile.item.setImage(compose(tile.image, heat, self.settings), autoLevels=False, levels=(0, 255))
+
+    def image_path(self) -> str | None:
+        """The image the tiles explain (their requests' path), None without tiles."""
+        return self.keys[0][1] if self.keys else None
 
     def grid_image(self) -> np.ndarray | None:
         """All finished tiles as one picture, titled, for export."""

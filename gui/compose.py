@@ -74,19 +74,32 @@ def method_title(name: str) -> str:
 
 
 def titled_grid(pictures: list[np.ndarray], titles: list[str], columns: int, margin: int = 6) -> np.ndarray:
-    """Pictures side by side, each under a title bar, resized to the first one's height."""
+    """Pictures side by side, each under a two-line title bar, resized to the first one's height."""
     height = pictures[0].shape[0]
     bar = max(22, height // 12)
     tiles = []
     for picture, title in zip(pictures, titles, strict=True):
         scale = height / picture.shape[0]
         picture = cv2.resize(picture, (round(picture.shape[1] * scale), height), interpolation=cv2.INTER_AREA)
-        tile = np.full((height + bar, picture.shape[1], 3), 32, np.uint8)
-        tile[bar:] = picture
-        cv2.putText(tile, title, (6, bar - 7), cv2.FONT_HERSHEY_SIMPLEX, bar / 40, (235, 235, 235), 1, cv2.LINE_AA)
+        tile = np.full((height + 2 * bar, picture.shape[1], 3), 32, np.uint8)
+        tile[2 * bar:] = picture
+        _put_title(tile, title, bar)
         tiles.append(tile)
     width = max(t.shape[1] for t in tiles)
     tiles = [np.pad(t, ((0, 0), (0, width - t.shape[1]), (0, 0))) for t in tiles]
     from engine.grids import tile_grid
 
     return tile_grid(np.stack(tiles), columns, margin)
+
+
+def _put_title(tile: np.ndarray, title: str, bar: int) -> None:
+    """The title in the tile's top 2 x `bar` rows: on one line if it fits, else broken after its
+    first part; the font shrinks until every line fits the tile's width."""
+    font, width = cv2.FONT_HERSHEY_SIMPLEX, tile.shape[1] - 12
+    title = title.replace("·", "-")  # OpenCV's Hershey fonts draw ASCII only
+    lines = [title] if cv2.getTextSize(title, font, bar / 40, 1)[0][0] <= width else title.split(" - ", 1)
+    scale = bar / 40
+    while scale > 0.25 and max(cv2.getTextSize(line, font, scale, 1)[0][0] for line in lines) > width:
+        scale *= 0.9
+    for k, line in enumerate(lines):
+        cv2.putText(tile, line, (6, (k + 1) * bar - 7), font, scale, (235, 235, 235), 1, cv2.LINE_AA)

@@ -244,6 +244,7 @@ class Controller(QObject):
     def _show(self, request: Explain, explanation, display) -> None:
         self.window.canvas.set_explanation(request.path, display, explanation)
         self.window.predictions.mark_explained(explanation.class_index)
+        self.window.clear_error()
         for note in explanation.notes:
             self.window.status(note)
         self.canvasChanged.emit()
@@ -279,7 +280,7 @@ class Controller(QObject):
         self.canvasChanged.emit()
 
     def _cancelled(self, channel: str) -> None:
-        self.window.status("Cancelled")
+        pass  # a superseded job ends this way too; a user's Cancel says so in cancel()
 
     def _finished(self, channel: str, generation: int) -> None:
         if self.busy.get(channel) == generation:

@@ -60,9 +60,10 @@ def export_all(window, folder: str | Path) -> list[Path]:
         written += export_explanation(folder, canvas.path or "image", canvas.image, canvas.explanation,
                                       canvas.settings, mask.shown_region if mask is not None else None)
     stem = safe_stem(Path(canvas.path or "image").stem)
-    written += export_picture(folder, f"{stem}_compare", window.compare.grid_image())
+    if window.compare.image_path() == canvas.path:  # a grid of another image is not this image's
+        written += export_picture(folder, f"{stem}_compare", window.compare.grid_image())
     results = window.features.results
-    if "activations" in results:
+    if "activations" in results and results["activations"].path == canvas.path:
         written += export_picture(folder, f"{stem}_activations", results["activations"].image)
     if "filters" in results:
         written += export_picture(folder, "filter_patterns", results["filters"].image)

@@ -119,6 +119,7 @@ class FeatureResult:
     columns: int = 8
     tiles: np.ndarray | None = field(default=None, compare=False)  # (N, h, w, 3) for export
     kind: str = "activations"  # or "filters"
+    path: str = ""  # the image the activations belong to ("" for filter patterns)
 
 
 class ResultCache:

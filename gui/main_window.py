@@ -167,6 +167,9 @@ class MainWindow(QMainWindow):
         self.view_controls.setVisible(self.tabs.currentWidget() in (self.canvas, self.compare))  # maps only
         if self.compare_visible():
             self.controller.refresh_compare()
+        shown = self.features.results.get("activations")
+        if self.features_visible() and shown is not None and shown.path != self.controller.path:
+            self.controller.show_activations(self.features.layer or self.controller.layer)  # another image now
 
     def _activations_for(self, layer: str) -> None:
         self.tabs.setCurrentWidget(self.features)
@@ -224,6 +227,11 @@ class MainWindow(QMainWindow):
     def status(self, text: str) -> None:
         """Show a message in the status bar."""
         self.message.setText(text)
+
+    def clear_error(self) -> None:
+        """Drop an error message once something succeeds again (it no longer applies)."""
+        if self.message.text().startswith(("⚠", "Model not loaded")):
+            self.message.setText("")
 
     def show_busy(self, text: str, busy: bool) -> None:
         """Show or hide the job name, the progress bar and the Cancel button."""

@@ -31,8 +31,9 @@ def activation_result(session, request: Activations) -> FeatureResult:
     image = session.load_image(request.path)
     maps = activations(session, image, request.layer)
     grid = activation_grid(maps)
-    caption = f"Activations of {request.layer}: {maps.shape[2]} channels, {maps.shape[0]}x{maps.shape[1]}"
-    return FeatureResult(grid.image, caption, True, grid.columns)
+    caption = (f"Activations of {request.layer} for {os.path.basename(request.path)}: {maps.shape[2]} channels, "
+               f"{maps.shape[0]}x{maps.shape[1]}")
+    return FeatureResult(grid.image, caption, True, grid.columns, path=request.path)
 
 
 # Standard feature-visualisation regularisation: without it, filters that are silent on the

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 
@@ -85,3 +87,45 @@ def test_export_before_anything_is_shown(qtbot, tmp_path):
     from gui.export import export_picture
 
     assert export_picture(tmp_path, "none", None) == []
+
+
+def test_views_of_another_image_are_refreshed_or_not_exported(qtbot, window, tmp_path):
+    first, second = window.browser.paths()[:2]
+    if window.controller.path != first:
+        with qtbot.waitSignal(window.controller.explanationShown, timeout=WAIT_MS):
+            window.browser.select_path(first)
+    window.tabs.setCurrentWidget(window.features)
+    window.controller.show_activations("block2_conv")
+    qtbot.waitUntil(lambda: "activations" in window.features.results, timeout=WAIT_MS)
+    assert window.features.results["activations"].path == first
+    assert Path(first).name in window.features.result.caption
+    window.tabs.setCurrentWidget(window.canvas)
+    with qtbot.waitSignal(window.controller.explanationShown, timeout=WAIT_MS):
+        window.browser.select_path(second)
+    names = [p.name for p in window.export_to(tmp_path / "out")]
+    assert not any(n.endswith(("_activations.png", "_compare.png")) for n in names)  # they show `first`
+    window.tabs.setCurrentWidget(window.features)  # coming back shows the current image's maps
+    qtbot.waitUntil(lambda: window.features.results["activations"].path == second, timeout=WAIT_MS)
+
+
+def test_exported_titles_fit_their_tiles():
+    from gui.compose import titled_grid
+
+    picture = np.zeros((256, 256, 3), np.uint8)  # the demo's size
+    grid = titled_grid([picture, picture], ["Guided Backpropagation · crack 100% · 234 ms", "Grad-CAM · 3 ms"], 2)
+    assert grid.shape[0] > 256
+    title_rows = grid[: grid.shape[0] - 256]
+    left_tile = title_rows[:, :256]
+    assert left_tile[:, -3:].max() <= 32  # no text runs into the tile's right edge
+    assert left_tile.max() > 200  # but the title is there
+
+
+def test_compare_tiles_fit_their_image_until_the_user_zooms(qtbot, window):
+    _fill_compare(qtbot, window, "layers")
+    qtbot.wait(50)  # the fit after the layout settles
+    tile = window.compare.tiles[0]
+    (x0, x1), (y0, y1) = tile.view.viewRange()
+    height, width = tile.image.shape[:2]
+    assert max(x1 - x0 - width, y1 - y0 - height) < 0.15 * max(width, height)  # the image fills its tile
+    tile.view.sigRangeChangedManually.emit(None)
+    assert window.compare.user_moved

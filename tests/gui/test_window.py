@@ -245,3 +245,15 @@ def test_getting_started_guide_opens_from_help_and_f1(qtbot, window):
     dialog.close()
     window.actions.guide.trigger()  # the same dialog comes back
     assert window.actions._guide_dialog is dialog and dialog.isVisible()
+
+
+def test_an_error_line_goes_once_an_explanation_succeeds(qtbot, window):
+    window.report_error("top_n must be a whole number of at least 1, not 0")
+    assert window.message.text().startswith("⚠")
+    other = window.browser.paths()[3]
+    with qtbot.waitSignal(window.controller.explanationShown, timeout=WAIT_MS):
+        window.browser.select_path(other)
+    assert not window.message.text().startswith("⚠")
+    window.status("Engine ready")
+    window.clear_error()
+    assert window.message.text() == "Engine ready"  # ordinary messages stay
