@@ -60,7 +60,9 @@ def _signal(widget: QWidget):
     if isinstance(widget, QCheckBox):
         return widget.toggled
     if isinstance(widget, (QSpinBox, QDoubleSpinBox)):
-        return widget.editingFinished
+        # Arrows and the wheel apply at once; typed digits on Enter or leaving the box.
+        widget.setKeyboardTracking(False)
+        return widget.valueChanged
     if isinstance(widget, QComboBox):
         return widget.currentTextChanged
     return widget.editingFinished

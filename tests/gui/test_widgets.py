@@ -57,6 +57,10 @@ def test_method_panel_reports_changed_params(qtbot):
     panel.widgets["abs"].setChecked(False)
     assert panel.params() == {"samples": 10, "abs": False}
     assert "not used" in panel.note.text()
+    with qtbot.waitSignal(panel.changed, timeout=1000):  # an arrow click applies at once
+        panel.widgets["samples"].stepUp()
+    assert panel.params()["samples"] == 11
+    assert not panel.widgets["samples"].keyboardTracking()  # typed digits wait for Enter
 
 
 def test_layer_tree_nested_models(qtbot):
