@@ -125,6 +125,11 @@ def load_keras_model(path: str | Path, trust: bool = False):
 
     Returns a `keras.Model`. Raises ModelLoadError (UnsafeModelError for refused content).
     """
+    return open_model(path, trust)[0]
+
+
+def open_model(path: str | Path, trust: bool = False) -> tuple[Any, dict[str, Any]]:
+    """`load_keras_model`, also returning the architecture config read on the way (read once)."""
     local = check_local_path(path)
     if local.is_file() and local.suffix.lower() not in MODEL_SUFFIXES:
         raise ModelLoadError(f"{local.name}: unknown model format; expected .keras, .h5 or .hdf5")
@@ -138,8 +143,8 @@ def load_keras_model(path: str | Path, trust: bool = False):
     if local.is_file() and local.suffix.lower() in (".h5", ".hdf5"):
         legacy = keras2_compatible_config(config)
         if legacy != config:
-            return _keras_load(local, trust, legacy)
-    return _keras_load(local, trust)
+            return _keras_load(local, trust, legacy), config
+    return _keras_load(local, trust), config
 
 
 def keras2_compatible_config(config: Any) -> Any:

@@ -19,7 +19,7 @@ from .images import LoadedImage, load_image
 from .layers import LayerInfo, default_target_layer, list_layers, not_a_target, resolve_layer
 from .methods import METHODS, Job, Method, RawMaps
 from .methods.base import CancelCheck, Progress
-from .modelio import executable_layers, load_keras_model, read_model_config
+from .modelio import executable_layers, open_model
 from .preprocessing import PREPROCESSING_MODES, guess_preprocessing, to_model_input
 from .probe import check_image_model, output_heads, output_names
 from .results import ClassScore, Explanation, ModelInfo, Prediction
@@ -41,8 +41,7 @@ class Session:
     @classmethod
     def open(cls, path: str | Path, trust: bool = False, preprocessing: str | None = None) -> Session:
         """Load a model file (safe mode unless `trust`) with its sidecar."""
-        model = load_keras_model(path, trust=trust)
-        config = read_model_config(Path(path))
+        model, config = open_model(path, trust=trust)
         session = cls(model, str(path), read_sidecar(path), preprocessing, json.dumps(config))
         unsafe = executable_layers(config)
         if unsafe:  # loaded only because the caller trusted it: keep saying why safe mode refused it

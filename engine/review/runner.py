@@ -81,13 +81,21 @@ def folder_images(folder: str | os.PathLike, exclude: str | os.PathLike | None =
     """Images under `folder` (see engine.images.list_images), leaving out those under `exclude`
     and the overlays of earlier reviews written inside `folder` (folders holding a review's
     results.csv and summary.json)."""
-    root = Path(folder)
-    paths = list_images(root)
-    skip = {Path(exclude).resolve()} if exclude is not None else set()
-    skip |= {csv.parent.resolve() for csv in root.rglob("results.csv") if (csv.parent / "summary.json").is_file()}
-    if not skip:
-        return paths
-    return [p for p in paths if not skip.intersection(p.resolve().parents)]
+    root = Path(folder).resolve()
+    skip = Path(exclude).resolve() if exclude is not None else None
+    reports: dict[Path, bool] = {}  # folder -> holds a review's output; each folder checked once
+
+    def is_report(directory: Path) -> bool:
+        if directory not in reports:
+            reports[directory] = directory == skip or all(
+                (directory / name).is_file() for name in ("results.csv", "summary.json"))
+        return reports[directory]
+
+    def keep(path: Path) -> bool:
+        parents = path.resolve().parents
+        return not any(is_report(d) for d in parents[:len(parents) - len(root.parents) - 1])
+
+    return [p for p in list_images(folder) if keep(p)]
 
 
 def review_folder(session, folder: str | os.PathLike, method: str = "gradcam", layer: str | None = None,
