@@ -128,8 +128,9 @@ def load_keras_model(path: str | Path, trust: bool = False):
     return open_model(path, trust)[0]
 
 
-def open_model(path: str | Path, trust: bool = False) -> tuple[Any, dict[str, Any]]:
-    """`load_keras_model`, also returning the architecture config read on the way (read once)."""
+def open_model(path: str | Path, trust: bool = False) -> tuple[Any, dict[str, Any], list[str]]:
+    """`load_keras_model`, also returning the architecture config read on the way (read once)
+    and the executable layers it holds (loaded only when trusted)."""
     local = check_local_path(path)
     if local.is_file() and local.suffix.lower() not in MODEL_SUFFIXES:
         raise ModelLoadError(f"{local.name}: unknown model format; expected .keras, .h5 or .hdf5")
@@ -143,8 +144,8 @@ def open_model(path: str | Path, trust: bool = False) -> tuple[Any, dict[str, An
     if local.is_file() and local.suffix.lower() in (".h5", ".hdf5"):
         legacy = keras2_compatible_config(config)
         if legacy != config:
-            return _keras_load(local, trust, legacy), config
-    return _keras_load(local, trust), config
+            return _keras_load(local, trust, legacy), config, unsafe
+    return _keras_load(local, trust), config, unsafe
 
 
 def keras2_compatible_config(config: Any) -> Any:

@@ -19,7 +19,7 @@ from .images import LoadedImage, load_image
 from .layers import LayerInfo, default_target_layer, list_layers, not_a_target, resolve_layer
 from .methods import METHODS, Job, Method, RawMaps
 from .methods.base import CancelCheck, Progress
-from .modelio import executable_layers, open_model
+from .modelio import open_model
 from .preprocessing import PREPROCESSING_MODES, guess_preprocessing, to_model_input
 from .probe import check_image_model, output_heads, output_names
 from .results import ClassScore, Explanation, ModelInfo, Prediction
@@ -41,9 +41,8 @@ class Session:
     @classmethod
     def open(cls, path: str | Path, trust: bool = False, preprocessing: str | None = None) -> Session:
         """Load a model file (safe mode unless `trust`) with its sidecar."""
-        model, config = open_model(path, trust=trust)
+        model, config, unsafe = open_model(path, trust=trust)
         session = cls(model, str(path), read_sidecar(path), preprocessing, json.dumps(config))
-        unsafe = executable_layers(config)
         if unsafe:  # loaded only because the caller trusted it: keep saying why safe mode refused it
             note = f"loaded on trust: safe mode refuses layer {', '.join(unsafe)}, which runs Python code when loaded"
             session.info = replace(session.info, warnings=(note, *session.info.warnings))
@@ -176,23 +175,21 @@ class Session:
         target = self.layer(layer).path if worker.needs_layer else None
         wanted = np.array([-1 if c is None else self.class_index(c, output) for c in (classes or [None] * len(images))],
                           dtype=np.int32)
-        job = Job(self.batch(images), wanted, target, output, chosen,
-                  np.stack([self.model_pixels(i) for i in images]), progress, cancel, self.info.preprocessing)
+        job = Job(self.batch(images), wanted, target, output, chosen, progress, cancel, self.info.preprocessing)
         raw = worker.run(job)
         guided = None
         if options["guided"]:
-            guided = self.method("guided-backprop").run(Job(job.inputs, raw.classes, None, output, {}, job.pixels,
-                                                            progress, cancel, job.preprocessing))
+            guided = self.method("guided-backprop").run(Job(job.inputs, raw.classes, None, output, {}, progress, cancel,
+                                                            job.preprocessing))
             raw = RawMaps(raw.maps, raw.logits, raw.classes, raw.notes + guided.notes, raw.attributions)
         seconds = (time.perf_counter() - started) / max(1, len(images))
         return [self._explanation(image, raw, i, job, method, seconds, options,
                                   None if guided is None else guided.maps[i]) for i, image in enumerate(images)]
 
     def _explanation(self, image: LoadedImage, raw: RawMaps, i: int, job: Job, method: str,
-                     seconds: float, options: dict | None = None, guided: np.ndarray | None = None) -> Explanation:
+                     seconds: float, options: dict, guided: np.ndarray | None) -> Explanation:
         from . import combine
 
-        options = options if options is not None else combine.split_options({})[1]
         attributions = None if raw.attributions is None else raw.attributions[i]
         heatmap, empty = combine.finish(raw.maps[i], attributions, image.display, options, guided)
         head = self.context.heads[job.output]

@@ -24,7 +24,6 @@ class Job:
     layer: str | None  # layer path for CAMs, None for input-gradient methods
     output: int = 0
     params: dict[str, Any] = field(default_factory=dict)
-    pixels: np.ndarray | None = None  # (B, H, W, 3) float32 0..255 at model size, for image-based combinations
     progress: Progress | None = None
     cancel: CancelCheck | None = None
     preprocessing: str = "none"  # the model's pixel scaling, for baselines built in pixel space
@@ -73,9 +72,3 @@ class Method:
     def run(self, job: Job) -> RawMaps:
         """Compute raw maps for the job's batch."""
         raise NotImplementedError
-
-
-def resolve_classes(head_logits: np.ndarray, classes: np.ndarray) -> np.ndarray:
-    """Replace -1 entries by the top class of each image."""
-    top = np.argmax(head_logits, axis=-1)
-    return np.where(classes < 0, top, classes).astype(np.int32)

@@ -62,18 +62,13 @@ class _GuidedFused:
     """Calls a linear twin of a layer with a fused activation, then the guided activation."""
 
     def __init__(self, layer, activation) -> None:
-        self.layer = layer
+        from engine.probe import _Linear
+
+        self.linear = _Linear(layer)
         self.activation = GuidedActivation(activation, name=f"{layer.name}_guided")
-        self.twin = None
 
     def __call__(self, *args, **kwargs):
-        if self.twin is None:
-            self.twin = type(self.layer).from_config({**self.layer.get_config(), "activation": "linear"})
-            linear = self.twin(*args, **kwargs)
-            self.twin.set_weights(self.layer.get_weights())
-        else:
-            linear = self.twin(*args, **kwargs)
-        return self.activation(linear)
+        return self.activation(self.linear(*args, **kwargs))
 
 
 class GuidedSubstitute:
