@@ -73,8 +73,8 @@ def run_batch(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from engine.errors import ImageLoadError, OutputPathError
-    from engine.review import ReviewOptions, check_options, folder_images, review_folder
-    from engine.review.outdir import ReviewOutput, run_description
+    from engine.review import ReviewOptions, folder_images
+    from engine.review.outdir import open_review_output
 
     if Path(args.out).resolve() == Path(args.images).resolve():
         raise OutputPathError("--out must be a folder of its own, not the images folder")
@@ -83,20 +83,16 @@ def run_batch(args: argparse.Namespace) -> int:
     session = open_session(args)
     options = ReviewOptions(args.method, args.layer, args.batch_size, args.target, args.tolerance,
                             args.threshold)
-    check_options(session, options)
-    output = ReviewOutput(args.out, run_description(session, options, args.images), args.resume,
-                          args.alpha, args.colormap)
+    output = open_review_output(session, args.images, args.out, options, args.resume, args.alpha, args.colormap)
     progress = TextProgress(sys.stderr)
     try:
-        result = review_folder(session, args.images, options=options, progress=progress, on_rows=output.on_rows,
-                               on_images=output.on_images, done=output.done, exclude=args.out)
+        result = output.review(session, args.images, options, progress)
     except KeyboardInterrupt:
         output.finish(None, "interrupted", total=progress.total)
         output.close()
         sys.stderr.write(f"\nconvscope: interrupted; {len(output.rows)} images written to {args.out} "
                          "(continue with --resume)\n")
         return 130
-    output.finish(result, "complete" if result.complete else "interrupted")
     output.close()
     _print_summary(result, len(result.rows) - len(output.done), args.out)
     return 0 if result.complete else 130

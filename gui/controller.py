@@ -49,7 +49,6 @@ class Controller(QObject):
         worker.featuresReady.connect(self._features_ready)
         worker.progress.connect(self._progress)
         worker.failed.connect(self._failed)
-        worker.cancelled.connect(self._cancelled)
         worker.finished.connect(self._finished)
 
     # -- requests ---------------------------------------------------------------------------
@@ -113,7 +112,7 @@ class Controller(QObject):
             return
         cached = self.cache.get(request.key(self.info.path))
         if cached is not None:
-            self.client.latest["explain"] += 1  # supersede a running, now stale, request
+            self.client.supersede("explain")  # a running request is stale now
             self.busy.pop("explain", None)
             self._update_busy()
             self._show(request, *cached)
@@ -121,7 +120,13 @@ class Controller(QObject):
             self.submit("explain", request)
         if self.window.compare_visible():
             self.refresh_compare()
-        if self.window.features_visible() and self.window.features.results.get("activations"):
+        self.sync_activations()
+
+    def sync_activations(self) -> None:
+        """Recompute the shown activations when they belong to another image (they depend on the
+        image and the layer only, not on the method or class)."""
+        shown = self.window.features.results.get("activations")
+        if self.window.features_visible() and shown is not None and shown.path != self.path:
             self.show_activations(self.window.features.layer or self.layer)
 
     def refresh_compare(self) -> None:
@@ -198,7 +203,6 @@ class Controller(QObject):
     # -- answers ----------------------------------------------------------------------------
     def _engine_ready(self, specs) -> None:
         self.specs = tuple(specs)
-        self.client.specs = self.specs
         METHOD_TITLES.update({s.name: s.title for s in specs})
         self.window.method_panel.set_methods(self.specs, self.window.settings.get("method"))
         if "model" not in self.busy:
@@ -278,9 +282,6 @@ class Controller(QObject):
         else:
             canvas.clear_map(message)
         self.canvasChanged.emit()
-
-    def _cancelled(self, channel: str) -> None:
-        pass  # a superseded job ends this way too; a user's Cancel says so in cancel()
 
     def _finished(self, channel: str, generation: int) -> None:
         if self.busy.get(channel) == generation:

@@ -167,9 +167,7 @@ class MainWindow(QMainWindow):
         self.view_controls.setVisible(self.tabs.currentWidget() in (self.canvas, self.compare))  # maps only
         if self.compare_visible():
             self.controller.refresh_compare()
-        shown = self.features.results.get("activations")
-        if self.features_visible() and shown is not None and shown.path != self.controller.path:
-            self.controller.show_activations(self.features.layer or self.controller.layer)  # another image now
+        self.controller.sync_activations()
 
     def _activations_for(self, layer: str) -> None:
         self.tabs.setCurrentWidget(self.features)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from engine.review.metrics import DEFAULT_THRESHOLD, DEFAULT_TOLERANCE
 from PySide6.QtCore import QSettings
 
 ORGANISATION = "ConvScope"
@@ -32,8 +33,8 @@ DEFAULTS: dict[str, Any] = {
     "sort": "name",
     "mask_outline": True,
     "review_target": "predicted",
-    "review_tolerance": 15.0,
-    "review_threshold": 0.5,
+    "review_tolerance": float(DEFAULT_TOLERANCE),
+    "review_threshold": DEFAULT_THRESHOLD,
     "review_report_folder": "",
 }
 

@@ -32,7 +32,6 @@ from .jobs import (
     Activations,
     Compare,
     Explain,
-    MethodSpec,
     OpenModel,
     Patterns,
     PredictFolder,
@@ -184,10 +183,13 @@ class EngineWorker(QObject):
 
     def _compare(self, envelope: Envelope, request: Compare) -> None:
         total = len(request.items)
+        loaded: dict[str, object] = {}  # the tiles explain one image: read it once
         for done, item in enumerate(request.items):
             self.progress.emit(envelope.channel, done, total)
             try:
-                result, display = self._explain_one(envelope, item)
+                if item.path not in loaded:
+                    loaded[item.path] = self._session.load_image(item.path)
+                result, display = self._explain_one(envelope, item, image=loaded[item.path])
             except ConvScopeError as exc:  # one tile failing does not stop the others
                 self.failed.emit(envelope.channel, f"{item.method}: {exc}", False)
                 continue
@@ -287,7 +289,6 @@ class EngineClient(QObject):
         self.thread.setStackSize(STACK_BYTES)  # TensorFlow tracing recurses deeply
         self.worker.moveToThread(self.thread)
         self.submitted.connect(self.worker.enqueue, Qt.ConnectionType.DirectConnection)
-        self.specs: tuple[MethodSpec, ...] = ()
 
     def start(self) -> None:
         """Start the worker thread (the engine imports there)."""
@@ -304,11 +305,15 @@ class EngineClient(QObject):
         """Whether a result is for the latest request on its channel."""
         return self.latest.get(channel, 0) == generation
 
+    def supersede(self, channel: str) -> None:
+        """Make the running or queued request of a channel stale (the worker drops it)."""
+        self.latest[channel] += 1
+
     def cancel(self) -> None:
         """Stop the running job and drop every queued one (loading a model is never dropped)."""
         for channel in CHANNELS:
             if channel != "model":
-                self.latest[channel] += 1
+                self.supersede(channel)
         self.worker.cancel()
 
     def stop(self, timeout_ms: int = 10000) -> None:

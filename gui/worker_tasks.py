@@ -82,25 +82,10 @@ def review_result(session, request: ReviewFolder, progress: Callable, cancel: Ca
 
 def _review_with_report(session, request: ReviewFolder, options, progress: Callable, cancel: Callable,
                         on_rows: Callable[[list], None]):
-    from engine.errors import OutputPathError
-    from engine.review import check_options, review_folder
-    from engine.review.outdir import ReviewOutput, run_description
+    from engine.review.outdir import open_review_output
 
-    if os.path.realpath(request.report_folder) == os.path.realpath(request.folder):
-        raise OutputPathError("the report folder must be a folder of its own, not the images folder")
-    check_options(session, options)
-    output = ReviewOutput(request.report_folder, run_description(session, options, request.folder),
-                          resume=request.resume)
-
-    def rows_written(rows: list) -> None:
-        output.on_rows(rows)
-        on_rows(rows)
-
+    output = open_review_output(session, request.folder, request.report_folder, options, request.resume)
     try:
-        result = review_folder(session, request.folder, options=options, progress=progress, cancel=cancel,
-                               on_rows=rows_written, on_images=output.on_images, done=output.done,
-                               exclude=request.report_folder)
-        output.finish(result, "complete" if result.complete else "interrupted")
+        return output.review(session, request.folder, options, progress, cancel, on_rows)
     finally:
         output.close()
-    return result

@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -23,7 +24,7 @@ from engine.render import overlay, write_png
 
 from .report import render_report
 from .rows import CsvAppender, ReviewRow, read_rows
-from .runner import ReviewedImage, ReviewOptions
+from .runner import ReviewedImage, ReviewOptions, check_options, review_folder
 from .stats import ReviewResult
 
 CSV_NAME, SUMMARY_NAME, REPORT_NAME, OVERLAYS = "results.csv", "summary.json", "report.html", "overlays"
@@ -165,6 +166,20 @@ class ReviewOutput:
         _write_text(self.folder / SUMMARY_NAME, json.dumps(summary, indent=2, default=_json_default) + "\n")
         _write_text(self.folder / REPORT_NAME, render_report(result, self.run, status, self._overlay_link))
 
+    def review(self, session, images: str | os.PathLike, options: ReviewOptions, progress=None, cancel=None,
+               on_rows: Callable[[list[ReviewRow]], None] | None = None) -> ReviewResult:
+        """Review `images` into this folder (skipping the rows it already holds), then write the
+        summary and the report. An exception (Ctrl+C) leaves the rows so far for the caller to finish."""
+        def rows_written(rows: list[ReviewRow]) -> None:
+            self.on_rows(rows)
+            if on_rows is not None:
+                on_rows(rows)
+
+        result = review_folder(session, images, options=options, progress=progress, cancel=cancel,
+                               on_rows=rows_written, on_images=self.on_images, done=self.done, exclude=self.folder)
+        self.finish(result, "complete" if result.complete else "interrupted")
+        return result
+
     def _overlay_link(self, row: ReviewRow) -> str | None:
         name = overlay_name(row)
         return name if (self.folder / name).is_file() else None
@@ -172,6 +187,15 @@ class ReviewOutput:
     def close(self) -> None:
         """Close the CSV file."""
         self._csv.close()
+
+
+def open_review_output(session, images: str | os.PathLike, out: str | os.PathLike, options: ReviewOptions,
+                       resume: bool = False, alpha: float = 0.4, colormap: str = "jet") -> ReviewOutput:
+    """Check the settings and prepare OUT for a review of IMAGES (a folder of its own)."""
+    if Path(out).resolve() == Path(images).resolve():
+        raise OutputPathError("the output folder must be a folder of its own, not the images folder")
+    check_options(session, options)
+    return ReviewOutput(out, run_description(session, options, images), resume, alpha, colormap)
 
 
 def _json_default(value: Any) -> Any:
