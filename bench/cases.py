@@ -166,11 +166,7 @@ class Bench:
         return cls(label, session, reference, layer, image, x, class_index, tkv)
 
     def ours(self, method: str, **params) -> Callable[[], object]:
-        return lambda: self.session.explain(self.image, method, self.layer if method not in _INPUT_METHODS else None,
-                                            **params)
-
-
-_INPUT_METHODS = ("saliency", "smoothgrad", "integrated-gradients", "guided-backprop")
+        return lambda: self.session.explain(self.image, method, self.layer, **params)  # ignored without a CAM
 
 
 def vgg16_bench(workdir: Path) -> Bench:
@@ -442,7 +438,7 @@ def lot_review(bench: Bench, settings: Settings, workdir: Path) -> list[Result]:
     t = measure({"ours": ours, "seed": seed_loop}, settings.heavy_repeats if not settings.quick else 1, warmup=0)
     per_ours = t["ours"] / settings.review_images
     per_seed = t["seed"] / len(subset)
-    reviewed = len(result.rows) if result is not None and hasattr(result, "rows") else settings.review_images
+    reviewed = len(result.rows)
     return [Result(f"lot review: {settings.review_images} demo images (256 px) with Grad-CAM, per image",
                    per_ours, per_seed, None,
                    f"review_folder: {t['ours']:.1f} s for {reviewed} images ({1 / per_ours:.0f} images/s, with "
@@ -456,7 +452,6 @@ def run_all(settings: Settings, only: str | None = None, log=print) -> tuple[dic
     info = machine()
     with tempfile.TemporaryDirectory(prefix="convscope-bench-") as tmp:
         workdir = Path(tmp)
-        groups: list[tuple[str, Callable[[], list[Result]]]] = []
         benches: dict[str, Bench] = {}
 
         def get(name: str) -> Bench:

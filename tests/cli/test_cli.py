@@ -12,8 +12,8 @@ import cv2
 import numpy as np
 import pytest
 
-from cli.app import main
 from engine.sidecar import Sidecar, write_sidecar
+from tests.cli_run import run
 from tests.models import dense_only_model, lambda_model, save_model, tiny_cnn
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,11 +41,6 @@ def files(tmp_path_factory) -> dict[str, Path]:
         "folder": folder,
     }
 
-
-def run(capsys, *argv) -> tuple[int, str, str]:
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 # -- info -----------------------------------------------------------------------------------

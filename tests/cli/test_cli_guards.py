@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cli.app import main
+from tests.cli_run import refused, run
 from tests.models import lambda_model, multi_output_model, save_model
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -18,18 +18,6 @@ DEMO_MODEL = ROOT / "resources" / "demo" / "defects.keras"
 DEMO_IMAGES = ROOT / "resources" / "demo" / "images"
 IMAGE = DEMO_IMAGES / "crack" / "crack_01.png"
 
-
-def run(capfd, *argv) -> tuple[int, str, str]:
-    code = main([str(a) for a in argv])
-    out, err = capfd.readouterr()
-    return code, out, err
-
-
-def refused(capfd, *argv) -> str:
-    """Run a command that must fail cleanly; its one stderr line."""
-    code, _out, err = run(capfd, *argv)
-    assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
-    return err
 
 
 @pytest.mark.parametrize("command", ["predict", "explain", "activations"])

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cli.app import main
+from tests.cli_run import run
 from tests.engine.test_robust_images import BAD, DEMO_MODEL, VALID, gray_model_file, write_files
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,11 +24,6 @@ def files(tmp_path_factory) -> dict[str, object]:
     valid, bad = write_files(folder)
     return {"valid": valid, "bad": bad, "gray": gray_model_file(folder), "folder": folder}
 
-
-def run(capfd, *argv) -> tuple[int, str, str]:
-    code = main([str(a) for a in argv])
-    out, err = capfd.readouterr()
-    return code, out, err
 
 
 @pytest.mark.parametrize("model", ["demo", "gray"])

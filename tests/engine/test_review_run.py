@@ -142,19 +142,16 @@ def test_fresh_run_refuses_old_results_and_resume_refuses_other_settings(session
         _output(session, out, images, resume=True, tolerance=3)
 
 
-def test_target_label_says_when_a_label_is_not_a_class(tmp_path):
+def test_target_label_says_when_a_label_is_not_a_class(session, tmp_path):
     import shutil
 
-    from engine.session import Session
-
-    root = Path(__file__).resolve().parents[2] / "resources" / "demo"
+    root = DEMO_MODEL.parent
     folder = tmp_path / "lot" / "mixed"
     folder.mkdir(parents=True)
     sources = [p for p in sorted((root / "images" / "mixed").glob("*.png")) if not p.stem.endswith("_mask")]
     for source in sources[:2]:
         shutil.copy(source, folder / source.name)
-    demo = Session.open(root / "defects.keras")
-    result = review_folder(demo, tmp_path / "lot", options=ReviewOptions(target="label"))
+    result = review_folder(session, tmp_path / "lot", options=ReviewOptions(target="label"))
     assert len(result.rows) == 2
     for row in result.rows:
         assert row.label == "mixed" and row.label_index is None

@@ -72,7 +72,7 @@ def window(qtbot, settings):
     win.close()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def session():
     """The demo model in the test thread, to compare the window's maps with the engine's."""
     from engine.session import Session
