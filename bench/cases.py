@@ -103,7 +103,7 @@ def measure(contestants: dict[str, Callable[[], object]], repeats: int, warmup: 
 
 def machine() -> dict:
     """CPU model, cores, library versions and the load at the start (the machine is shared)."""
-    from engine._keras import keras, tf
+    from engine.model.backend import keras, tf
 
     cpu = platform.processor() or "unknown"
     try:
@@ -131,8 +131,8 @@ def _image(path: Path, size: int, seed: int = 0):
     """A synthetic defect image of `size` px written to `path` and loaded as ConvScope would."""
     import cv2
 
-    from engine.images import load_image
-    from engine.synthetic import make_sample
+    from engine.images.decoding import load_image
+    from resources.demo.synthetic import make_sample
 
     sample = make_sample(np.random.default_rng(seed), 1, (size, size))
     cv2.imwrite(str(path), cv2.cvtColor(sample.image, cv2.COLOR_RGB2BGR))
@@ -155,8 +155,8 @@ class Bench:
     @classmethod
     def build(cls, label: str, model, preprocessing: str, layer: str, image, class_names=None) -> Bench:
         from bench.reference import have_tf_keras_vis, linear_copy, tf_keras_vis_methods
+        from engine.model.sidecar import Sidecar
         from engine.session import Session
-        from engine.sidecar import Sidecar
 
         session = Session(model, label, Sidecar(class_names=class_names), preprocessing)
         reference = linear_copy(model)
@@ -170,7 +170,7 @@ class Bench:
 
 
 def vgg16_bench(workdir: Path) -> Bench:
-    from engine._keras import keras
+    from engine.model.backend import keras
 
     keras.utils.set_random_seed(0)
     model = keras.applications.VGG16(weights=None)
@@ -179,8 +179,8 @@ def vgg16_bench(workdir: Path) -> Bench:
 
 
 def demo_bench(workdir: Path) -> Bench:
-    from engine.modelio import load_keras_model
-    from engine.sidecar import read_sidecar
+    from engine.model.loading import load_keras_model
+    from engine.model.sidecar import read_sidecar
 
     path = Path(__file__).resolve().parent.parent / "resources" / "demo" / "defects.keras"
     sidecar = read_sidecar(path)
@@ -194,7 +194,7 @@ def demo_bench(workdir: Path) -> Bench:
 def gradient_cams(bench: Bench, settings: Settings) -> list[Result]:
     """Grad-CAM, Grad-CAM++, LayerCAM (ours, seed 000, tf-keras-vis) and a compiled forward pass."""
     from bench.reference import make_gradcam_heatmap
-    from engine._keras import tf
+    from engine.model.backend import tf
 
     model, x = bench.session.model, bench.x
     forward = tf.function(lambda t: model(t, training=False),
@@ -259,7 +259,7 @@ def score_cams(bench: Bench, settings: Settings, full: bool = False) -> list[Res
 def input_gradients(bench: Bench, settings: Settings, steps: int) -> list[Result]:
     """Saliency (ours vs tf-keras-vis) and Integrated Gradients (ours vs seed 004)."""
     from bench.reference import get_integrated_gradients
-    from engine.preprocessing import preprocess
+    from engine.images.preprocessing import preprocess
 
     rows = []
     if "saliency" in bench.tkv:
@@ -297,7 +297,7 @@ def _conv_flops(model, size: int, layer: str) -> float:
 def _flop_rate(seconds: float = 3.0) -> float:
     """The machine's measured float32 rate on a compiled 3x3 convolution (FLOP/s), the kernel
     that dominates the filter-pattern steps (block2-sized: 32x32x128 -> 128)."""
-    from engine._keras import tf
+    from engine.model.backend import tf
 
     x = tf.random.normal((16, 32, 32, 128))
     w = tf.random.normal((3, 3, 128, 128))
@@ -314,8 +314,8 @@ def _flop_rate(seconds: float = 3.0) -> float:
 def filter_grid(bench: Bench, settings: Settings) -> list[Result]:
     """The block3_conv1 filter grid at 64 px: ours (one batched compiled step) vs seed 002's loop."""
     from bench.reference import pattern_grid
-    from engine._keras import keras
-    from engine.features import PatternSettings, filter_patterns
+    from engine.features.patterns import PatternSettings, filter_patterns
+    from engine.model.backend import keras
 
     side, steps, size = settings.grid_side, settings.grid_steps, 64
     # Seed 002's model takes any size; the same VGG16 convolutions on a free-size input.
@@ -330,7 +330,7 @@ def filter_grid(bench: Bench, settings: Settings) -> list[Result]:
                       "seed": lambda: pattern_grid(free, GRID_LAYER, 1, 1, size, 1)})
     # The floor: one compiled forward pass of the same layers on the whole batch, times two
     # (the input-gradient pass costs about as much), per step.
-    from engine._keras import tf
+    from engine.model.backend import tf
 
     extractor = keras.Model(free.inputs, free.get_layer(GRID_LAYER).output)
     forward_pass = tf.function(lambda a: extractor(a, training=False))
@@ -356,7 +356,7 @@ def filter_grid(bench: Bench, settings: Settings) -> list[Result]:
 
 def batched_folder(bench: Bench, settings: Settings, workdir: Path) -> list[Result]:
     """Grad-CAM over a folder of images, 32 at a time, against plain model.predict on them."""
-    from engine.images import load_image
+    from engine.images.decoding import load_image
 
     count = settings.batch_images
     folder = workdir / "batch"
@@ -389,7 +389,7 @@ def _demo_folder(folder: Path, count: int) -> None:
     """`count` demo-size (256 px) synthetic images in label folders, each with its mask."""
     import cv2
 
-    from engine.synthetic import CLASS_NAMES, make_sample
+    from resources.demo.synthetic import CLASS_NAMES, make_sample
 
     rng = np.random.default_rng(2024)
     for i in range(count):
@@ -407,8 +407,8 @@ def lot_review(bench: Bench, settings: Settings, workdir: Path) -> list[Result]:
     import cv2
 
     from bench.reference import make_gradcam_heatmap
-    from engine.images import list_images
-    from engine.preprocessing import preprocess
+    from engine.images.decoding import list_images
+    from engine.images.preprocessing import preprocess
     from engine.review import review_folder
 
     folder, warm = workdir / "lot", workdir / "lot-warm"

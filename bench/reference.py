@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine._keras import keras, tf
+from engine.model.backend import keras, tf
 
 
 # -- set-up ---------------------------------------------------------------------------------

@@ -12,8 +12,8 @@ from .common import add_model_options, fraction, open_session
 
 def add_commands(commands) -> None:
     """Register `batch`."""
+    from engine.maps.render import COLORMAPS
     from engine.methods import METHODS
-    from engine.render import COLORMAPS
     from engine.review import DEFAULT_THRESHOLD, DEFAULT_TOLERANCE
 
     batch = commands.add_parser("batch", help="predict, explain and score every image of a folder")

@@ -16,7 +16,7 @@ DEMO_IMAGES = RESOURCES / "demo" / "images"
 
 def add_model_options(parser: argparse.ArgumentParser, required: bool = True) -> None:
     """--model, --preprocessing and --trust-model, accepted by every model-taking command."""
-    from engine.preprocessing import PREPROCESSING_MODES
+    from engine.images.preprocessing import PREPROCESSING_MODES
 
     parser.add_argument("--model", required=required, help="Keras model file (.keras or .h5)")
     parser.add_argument("--preprocessing", choices=PREPROCESSING_MODES,

@@ -10,15 +10,15 @@ from .common import add_model_options, check_outputs, fraction, open_session, pr
 
 # Method parameters: option destination -> engine parameter name (passed only when given).
 METHOD_OPTIONS = ("top_n", "samples", "noise", "steps", "baselines")
-# Combination flags and values (engine.combine), always passed so --json shows them.
+# Combination flags and values (engine.maps.combine), always passed so --json shows them.
 COMBINATION_FLAGS = ("guided", "edges", "emphasize", "outline", "cleanup")
 COMBINATION_VALUES = ("emphasize_threshold", "outline_level", "polarity", "clip_percentile", "clip_below")
 
 
 def add_commands(commands) -> None:
     """Register `explain`."""
+    from engine.maps.render import COLORMAPS
     from engine.methods import METHODS
-    from engine.render import COLORMAPS
 
     explain = commands.add_parser("explain", help="explain why the model chose a class for an image")
     add_model_options(explain)
@@ -72,7 +72,7 @@ def explain_params(args: argparse.Namespace) -> dict[str, Any]:
 
 def run_explain(args: argparse.Namespace) -> int:
     """Compute the map and write what was asked for."""
-    from engine.render import overlay, save_heatmap, write_png
+    from engine.maps.render import overlay, save_heatmap, write_png
 
     check_outputs({"--out": (args.out, (".png",)), "--save-heatmap": (args.save_heatmap, (".npy", ".png"))},
                   [args.model, args.image])

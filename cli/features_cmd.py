@@ -49,8 +49,9 @@ def add_commands(commands) -> None:
 
 def run_activations(args: argparse.Namespace) -> int:
     """Write the feature-map grid of one layer for one image."""
-    from engine.features import activation_grid, activations, feature_layer
-    from engine.render import write_png
+    from engine.features.activations import activations, feature_layer
+    from engine.maps.grids import activation_grid
+    from engine.maps.render import write_png
 
     check_outputs({"--out": (args.out, (".png",))}, [args.model, args.image])
     session = open_session(args)
@@ -74,8 +75,9 @@ def run_filters(args: argparse.Namespace) -> int:
     import time
 
     from engine.errors import MethodError
-    from engine.features import PatternSettings, feature_layer, filter_patterns, pattern_grid
-    from engine.render import write_png
+    from engine.features.activations import feature_layer
+    from engine.features.patterns import PatternSettings, filter_patterns, pattern_grid
+    from engine.maps.render import write_png
 
     check_outputs({"--out": (args.out, (".png",))}, [args.model])
     session = open_session(args)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .errors import (
+from engine.errors import (
     Cancelled,
     ConvScopeError,
     ImageLoadError,
@@ -17,7 +17,7 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
-    from .session import Session
+    from engine.session import Session
 
 __all__ = ["Cancelled", "ConvScopeError", "ImageLoadError", "LayerError", "MethodError",
            "ModelLoadError", "Session"]
@@ -25,7 +25,7 @@ __all__ = ["Cancelled", "ConvScopeError", "ImageLoadError", "LayerError", "Metho
 
 def __getattr__(name: str) -> Any:
     if name == "Session":
-        from .session import Session
+        from engine.session import Session
 
         return Session
     raise AttributeError(name)

@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from .heads import Head
-from .layers import LayerInfo
+from engine.model.heads import Head
+from engine.model.layers import LayerInfo
 
 
 @dataclass(frozen=True)

@@ -13,17 +13,23 @@ from pathlib import Path
 
 import numpy as np
 
-from .context import ModelContext
-from .errors import LayerError, MethodError
-from .images import LoadedImage, load_image
-from .layers import LayerInfo, default_target_layer, list_layers, not_a_target, resolve_layer
-from .methods import METHODS, Job, Method, RawMaps
-from .methods.base import CancelCheck, Progress
-from .modelio import open_model
-from .preprocessing import PREPROCESSING_MODES, guess_preprocessing, to_model_input
-from .probe import check_image_model, output_heads, output_names
-from .results import ClassScore, Explanation, ModelInfo, Prediction
-from .sidecar import Sidecar, read_sidecar
+from engine.errors import LayerError, MethodError
+from engine.images.decoding import LoadedImage, load_image
+from engine.images.preprocessing import PREPROCESSING_MODES, guess_preprocessing, to_model_input
+from engine.methods import METHODS, Job, Method, RawMaps
+from engine.methods.base import CancelCheck, Progress
+from engine.model.context import ModelContext
+from engine.model.layers import (
+    LayerInfo,
+    default_target_layer,
+    list_layers,
+    not_a_target,
+    resolve_layer,
+)
+from engine.model.loading import open_model
+from engine.model.probe import check_image_model, output_heads, output_names
+from engine.model.sidecar import Sidecar, read_sidecar
+from engine.results import ClassScore, Explanation, ModelInfo, Prediction
 
 
 class Session:
@@ -50,7 +56,7 @@ class Session:
 
     # -- inputs -------------------------------------------------------------------------
     def load_image(self, path: str | Path) -> LoadedImage:
-        """Read an image file (see engine.images)."""
+        """Read an image file (see engine.images.decoding)."""
         return load_image(path, self.bit_depth)
 
     def model_input(self, image: LoadedImage) -> np.ndarray:
@@ -161,10 +167,10 @@ class Session:
                       **params) -> list[Explanation]:
         """Explain a batch of images in one pass of the method's compiled function.
 
-        `params` holds the method's parameters and the combinations of engine.combine
+        `params` holds the method's parameters and the combinations of engine.maps.combine
         (guided, edges, emphasize, outline, cleanup, polarity, clip_percentile, ...).
         """
-        from . import combine
+        from engine.maps import combine
 
         output = self.check_output(output)
         started = time.perf_counter()
@@ -188,7 +194,7 @@ class Session:
 
     def _explanation(self, image: LoadedImage, raw: RawMaps, i: int, job: Job, method: str,
                      seconds: float, options: dict, guided: np.ndarray | None) -> Explanation:
-        from . import combine
+        from engine.maps import combine
 
         attributions = None if raw.attributions is None else raw.attributions[i]
         heatmap, empty = combine.finish(raw.maps[i], attributions, image.display, options, guided)
@@ -205,7 +211,7 @@ class Session:
 def _empty_note(raw_map: np.ndarray) -> str:
     """Why a map came out blank: no positive values, or values too small to tell apart (a score
     that does not depend on the input: an untrained, saturated or wrongly loaded model)."""
-    from .maps import normalise
+    from engine.maps.normalise import normalise
 
     peak = float(np.nan_to_num(np.max(raw_map, initial=0.0)))
     if peak <= 0.0 or not normalise(raw_map)[1]:
@@ -215,7 +221,7 @@ def _empty_note(raw_map: np.ndarray) -> str:
 
 
 def _compiled_forward(probe, context: ModelContext):
-    from ._keras import tf
+    from engine.model.backend import tf
 
     @tf.function(input_signature=[context.input_spec()])
     def run(x):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from engine.render import colorize, overlay
+from engine.maps.render import colorize, overlay
 
 VIEW_MODES = ("overlay", "heatmap", "image")
 OUTLINE_COLOUR = (255, 255, 255)
@@ -45,7 +45,7 @@ def outline_contours(heatmap: np.ndarray, level: float) -> list[np.ndarray]:
 
 
 def compose(image: np.ndarray, heatmap: np.ndarray | None, view: ViewSettings) -> np.ndarray:
-    """The RGB picture for a view mode: overlay (engine.render.overlay), heatmap alone, or image."""
+    """The RGB picture for a view mode: overlay (engine.maps.render.overlay), heatmap alone, or image."""
     if heatmap is None or view.mode == "image":
         picture = image.copy()
     else:
@@ -87,7 +87,7 @@ def titled_grid(pictures: list[np.ndarray], titles: list[str], columns: int, mar
         tiles.append(tile)
     width = max(t.shape[1] for t in tiles)
     tiles = [np.pad(t, ((0, 0), (0, width - t.shape[1]), (0, 0))) for t in tiles]
-    from engine.grids import tile_grid
+    from engine.maps.grids import tile_grid
 
     return tile_grid(np.stack(tiles), columns, margin)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from engine.errors import ImageLoadError
-from engine.images import list_images
+from engine.images.decoding import list_images
 from PySide6.QtCore import QObject, Signal
 
 from .compare import MAX_TILES, tile_label

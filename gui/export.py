@@ -8,7 +8,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from engine.render import save_heatmap, write_png
+from engine.maps.render import save_heatmap, write_png
 
 from .compose import ViewSettings, compose
 from .mask_overlay import OUTLINE_PEN

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.layers import LayerInfo
+from engine.model.layers import LayerInfo
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QHeaderView, QMenu, QTreeWidget, QTreeWidgetItem, QWidget

@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 from engine.errors import ConvScopeError
-from engine.images import load_image
+from engine.images.decoding import load_image
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from PySide6.QtGui import QImage
 

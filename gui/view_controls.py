@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.render import COLORMAPS
+from engine.maps.render import COLORMAPS
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,

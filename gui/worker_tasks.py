@@ -26,7 +26,8 @@ def method_specs(methods: dict) -> tuple[MethodSpec, ...]:
 
 def activation_result(session, request: Activations) -> FeatureResult:
     """The layer's feature maps for the image as a labelled grid."""
-    from engine.features import activation_grid, activations
+    from engine.features.activations import activations
+    from engine.maps.grids import activation_grid
 
     image = session.load_image(request.path)
     maps = activations(session, image, request.layer)
@@ -44,7 +45,8 @@ REGULARISED = {"pre_activation": True, "jitter": 4, "blur_every": 4, "step_size"
 def pattern_result(session, request: Patterns, progress: Callable, cancel: Callable,
                    partial: Callable[[FeatureResult], None]) -> FeatureResult:
     """Filter patterns by gradient ascent; `partial` receives the grid as it fills in."""
-    from engine.features import PatternSettings, feature_layer, filter_patterns, pattern_grid
+    from engine.features.activations import feature_layer
+    from engine.features.patterns import PatternSettings, filter_patterns, pattern_grid
 
     info = feature_layer(session, request.layer)
     channels = info.output_shape[-1] or request.count

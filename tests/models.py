@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine._keras import keras
+from engine.model.backend import keras
 
 layers = keras.layers
 
@@ -207,10 +207,10 @@ def keras2_h5(path: str | Path, input_shape: tuple = (32, 32, 3), classes: int =
 
 
 def image(height: int = 48, width: int = 48, channels: int = 3, seed: int = 0, path: str = "<test>"):
-    """A random `engine.images.LoadedImage` (RGB, or gray when `channels` is 1) of the given size."""
+    """A random `engine.images.decoding.LoadedImage` (RGB, or gray when `channels` is 1) of the given size."""
     import numpy as np
 
-    from engine.images import LoadedImage
+    from engine.images.decoding import LoadedImage
 
     rng = np.random.default_rng(seed)
     display = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
@@ -221,8 +221,8 @@ def image(height: int = 48, width: int = 48, channels: int = 3, seed: int = 0, p
 
 def session(model, name: str = "model.keras", preprocessing: str | None = "unit", class_names=None):
     """An `engine.session.Session` on an in-memory model (no file), preprocessing "unit" by default."""
+    from engine.model.sidecar import Sidecar
     from engine.session import Session
-    from engine.sidecar import Sidecar
 
     names = tuple(class_names) if class_names else None
     return Session(model, name, Sidecar(class_names=names), preprocessing)

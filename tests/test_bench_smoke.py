@@ -8,7 +8,7 @@ from tests.models import image, session
 
 
 def _model():
-    from engine._keras import keras
+    from engine.model.backend import keras
 
     keras.utils.set_random_seed(3)
     inputs = keras.Input((32, 32, 3))

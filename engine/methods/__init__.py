@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from .base import Job, Method, RawMaps
-from .gradcam import GradCam
-from .gradient_cams import GradCamPlusPlus, LayerCam
-from .guided import GuidedBackprop
-from .integrated import IntegratedGradients
-from .saliency import Saliency, SmoothGrad
-from .scorecam import FasterScoreCam, ScoreCam
+from engine.methods.base import Job, Method, RawMaps
+from engine.methods.gradcam import GradCam
+from engine.methods.gradient_cams import GradCamPlusPlus, LayerCam
+from engine.methods.guided import GuidedBackprop
+from engine.methods.integrated import IntegratedGradients
+from engine.methods.saliency import Saliency, SmoothGrad
+from engine.methods.scorecam import FasterScoreCam, ScoreCam
 
 METHODS: dict[str, type[Method]] = {
     cls.name: cls

@@ -8,8 +8,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from engine.context import ModelContext
 from engine.errors import Cancelled
+from engine.model.context import ModelContext
 
 Progress = Callable[[int, int], None]
 CancelCheck = Callable[[], bool]

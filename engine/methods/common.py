@@ -9,10 +9,9 @@ from collections.abc import Callable
 import numpy as np
 
 from engine import memory
-from engine._keras import tf
-from engine.context import ModelContext
-
-from .base import Job
+from engine.methods.base import Job
+from engine.model.backend import tf
+from engine.model.context import ModelContext
 
 MAX_CHUNK = 64  # rows per chunk, whatever the budget says
 CHUNK_SECONDS = 0.5  # a chunk slower than this halves the next ones: cancel stays prompt
@@ -94,7 +93,7 @@ def accumulate(target: np.ndarray, rows: np.ndarray, values: np.ndarray) -> None
 
 def _largest_activation(context: ModelContext) -> int:
     """Elements of the largest single-layer output per sample (0 when unknown)."""
-    from engine.layers import iter_layers
+    from engine.model.layers import iter_layers
 
     largest = 0
     for info, _ in iter_layers(context.model):

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine._keras import tf
-
-from .base import Job, Method, RawMaps
+from engine.methods.base import Job, Method, RawMaps
+from engine.model.backend import tf
 
 
 def cam_gradients(context, layer: str, output: int):

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from engine._keras import tf
-
-from .gradcam import GradientCam
+from engine.methods.gradcam import GradientCam
+from engine.model.backend import tf
 
 
 def gradcam_plus_plus_map(activations, grads):

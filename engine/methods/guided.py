@@ -17,12 +17,11 @@ signed 3-channel gradient is kept as the attributions (Explanation.raw).
 
 from __future__ import annotations
 
-from engine._keras import keras, tf
-from engine.heads import activation_name
-
-from .base import Job, Method, RawMaps
-from .common import input_gradients
-from .saliency import magnitude
+from engine.methods.base import Job, Method, RawMaps
+from engine.methods.common import input_gradients
+from engine.methods.saliency import magnitude
+from engine.model.backend import keras, tf
+from engine.model.heads import activation_name
 
 RELU_FAMILY = ("relu", "relu6", "leaky_relu", "elu", "selu")
 _RECTIFIER_LAYERS = ("ReLU", "LeakyReLU", "ELU")
@@ -62,9 +61,9 @@ class _GuidedFused:
     """Calls a linear twin of a layer with a fused activation, then the guided activation."""
 
     def __init__(self, layer, activation) -> None:
-        from engine.probe import _Linear
+        from engine.model.probe import LinearActivation
 
-        self.linear = _Linear(layer)
+        self.linear = LinearActivation(layer)
         self.activation = GuidedActivation(activation, name=f"{layer.name}_guided")
 
     def __call__(self, *args, **kwargs):

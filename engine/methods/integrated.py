@@ -9,12 +9,11 @@ from typing import Any
 
 import numpy as np
 
-from engine._keras import tf
-from engine.preprocessing import preprocess
-
-from .base import Job, Method, RawMaps
-from .common import chunk_size, input_gradients, run_chunks
-from .saliency import check_number
+from engine.images.preprocessing import preprocess
+from engine.methods.base import Job, Method, RawMaps
+from engine.methods.common import chunk_size, input_gradients, run_chunks
+from engine.methods.saliency import check_number
+from engine.model.backend import tf
 
 BASELINE_SEED = 0  # random baselines are reproducible
 COMPLETENESS_TOLERANCE = 0.05

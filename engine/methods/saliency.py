@@ -6,11 +6,10 @@ from typing import Any
 
 import numpy as np
 
-from engine._keras import tf
 from engine.errors import MethodError
-
-from .base import Job, Method, RawMaps
-from .common import accumulate, chunk_size, input_gradients, run_chunks
+from engine.methods.base import Job, Method, RawMaps
+from engine.methods.common import accumulate, chunk_size, input_gradients, run_chunks
+from engine.model.backend import tf
 
 NOISE_SEED = 0  # SmoothGrad's noise is reproducible: the same image gives the same map
 

@@ -13,11 +13,16 @@ from typing import Any
 
 import numpy as np
 
-from engine._keras import tf
 from engine.errors import MethodError
-
-from .base import Job, Method, RawMaps
-from .common import chunk_size, class_probabilities, layer_forward, resolve, run_chunks
+from engine.methods.base import Job, Method, RawMaps
+from engine.methods.common import (
+    chunk_size,
+    class_probabilities,
+    layer_forward,
+    resolve,
+    run_chunks,
+)
+from engine.model.backend import tf
 
 
 def masked_scores(context, output: int):

@@ -8,8 +8,8 @@ callbacks and returns a frozen :class:`ReviewResult`; :func:`load_mask` and
 
 from __future__ import annotations
 
-from .masks import class_mask, find_mask, fit_mask, is_class_mask, load_mask, read_mask
-from .metrics import (
+from engine.review.masks import class_mask, find_mask, fit_mask, is_class_mask, load_mask, read_mask
+from engine.review.metrics import (
     DEFAULT_THRESHOLD,
     DEFAULT_TOLERANCE,
     ImageMetrics,
@@ -19,9 +19,15 @@ from .metrics import (
     pointing_hit,
     region_iou,
 )
-from .rows import COLUMNS, ReviewRow, read_rows
-from .runner import ReviewedImage, ReviewOptions, check_options, folder_images, review_folder
-from .stats import LabelStats, ReviewResult, summarise, worst_cases
+from engine.review.rows import COLUMNS, ReviewRow, read_rows
+from engine.review.runner import (
+    ReviewedImage,
+    ReviewOptions,
+    check_options,
+    folder_images,
+    review_folder,
+)
+from engine.review.stats import LabelStats, ReviewResult, summarise, worst_cases
 
 __all__ = [
     "COLUMNS", "DEFAULT_THRESHOLD", "DEFAULT_TOLERANCE", "ImageMetrics", "LabelStats", "ReviewOptions",

@@ -90,7 +90,7 @@ def image_metrics(heatmap: np.ndarray, mask: np.ndarray | None, class_index: int
     The mask is reduced to a boolean mask for `class_index` by
     :func:`engine.review.masks.class_mask`; an empty result gives peak only.
     """
-    from .masks import class_mask
+    from engine.review.masks import class_mask
 
     peak = heatmap_peak(heatmap)
     px, py = peak if peak is not None else (None, None)

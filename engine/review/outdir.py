@@ -20,12 +20,11 @@ import cv2
 import numpy as np
 
 from engine.errors import OutputPathError
-from engine.render import overlay, write_png
-
-from .report import render_report
-from .rows import CsvAppender, ReviewRow, read_rows
-from .runner import ReviewedImage, ReviewOptions, check_options, review_folder
-from .stats import ReviewResult
+from engine.maps.render import overlay, write_png
+from engine.review.report import render_report
+from engine.review.rows import CsvAppender, ReviewRow, read_rows
+from engine.review.runner import ReviewedImage, ReviewOptions, check_options, review_folder
+from engine.review.stats import ReviewResult
 
 CSV_NAME, SUMMARY_NAME, REPORT_NAME, OVERLAYS = "results.csv", "summary.json", "report.html", "overlays"
 # Settings that must match for --resume to continue an earlier run.
@@ -156,7 +155,7 @@ class ReviewOutput:
 
     def finish(self, result: ReviewResult | None, status: str, total: int | None = None) -> None:
         """(Re)write summary.json and report.html from `result`, or from the rows so far."""
-        from .stats import summarise
+        from engine.review.stats import summarise
 
         if result is None:
             result = summarise(self.rows, self.run.get("class_names", ()), total or len(self.rows),

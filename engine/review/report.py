@@ -7,8 +7,8 @@ from collections.abc import Callable
 from html import escape
 from typing import Any
 
-from .rows import ReviewRow
-from .stats import LabelStats, ReviewResult, worst_cases
+from engine.review.rows import ReviewRow
+from engine.review.stats import LabelStats, ReviewResult, worst_cases
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px;color:#222;max-width:1200px}

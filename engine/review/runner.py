@@ -18,12 +18,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from engine.errors import Cancelled, ConvScopeError, ImageLoadError, MethodError
-from engine.images import LoadedImage, label_from_path, list_images
-
-from .masks import class_mask, fit_mask, load_mask
-from .metrics import DEFAULT_THRESHOLD, DEFAULT_TOLERANCE, image_metrics
-from .rows import ReviewRow
-from .stats import ReviewResult, summarise
+from engine.images.decoding import LoadedImage, label_from_path, list_images
+from engine.review.masks import class_mask, fit_mask, load_mask
+from engine.review.metrics import DEFAULT_THRESHOLD, DEFAULT_TOLERANCE, image_metrics
+from engine.review.rows import ReviewRow
+from engine.review.stats import ReviewResult, summarise
 
 if TYPE_CHECKING:  # engine.methods loads TensorFlow; this module must not
     from engine.methods.base import CancelCheck, Progress
@@ -78,7 +77,7 @@ def check_options(session, options: ReviewOptions) -> None:
 
 
 def folder_images(folder: str | os.PathLike, exclude: str | os.PathLike | None = None) -> list[Path]:
-    """Images under `folder` (see engine.images.list_images), leaving out those under `exclude`
+    """Images under `folder` (see engine.images.decoding.list_images), leaving out those under `exclude`
     and the overlays of earlier reviews written inside `folder` (folders holding a review's
     results.csv and summary.json)."""
     root = Path(folder).resolve()

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .rows import ReviewRow
+from engine.review.rows import ReviewRow
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 Run from the repository root:  .venv/bin/python resources/demo/train_demo.py --images
 
-Data come from engine.synthetic: generated at 256x256 and downscaled to the 128x128 model
+Data come from resources.demo.synthetic: generated at 256x256 and downscaled to the 128x128 model
 input, exactly as the app feeds a 256 px demo image to the model. Inputs are pixel/255
 outside the model ("unit" preprocessing in the sidecar). Prints held-out accuracy, per-class
 accuracy and a Grad-CAM hit rate (the Grad-CAM peak lies inside the defect mask).
@@ -28,7 +28,7 @@ import tensorflow as tf  # noqa: E402
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
 
-from engine.synthetic import CLASS_NAMES, TEXTURES, make_dataset, make_sample  # noqa: E402
+from resources.demo.synthetic import CLASS_NAMES, TEXTURES, make_dataset, make_sample  # noqa: E402
 
 TRAIN_SEED = 1234
 HELDOUT_SEED = 98765  # never used for training; the tests use yet another seed

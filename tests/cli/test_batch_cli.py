@@ -12,7 +12,7 @@ import pytest
 
 from cli.app import main
 from cli.common import DEMO_MODEL
-from engine.synthetic import CLASS_NAMES, make_sample
+from resources.demo.synthetic import CLASS_NAMES, make_sample
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
-from engine.sidecar import Sidecar, write_sidecar
+from engine.model.sidecar import Sidecar, write_sidecar
 from tests.cli_run import run
 from tests.models import dense_only_model, lambda_model, save_model, tiny_cnn
 

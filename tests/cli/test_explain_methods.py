@@ -29,7 +29,7 @@ def _image(folder: Path) -> Path:
     found = sorted(DEMO_IMAGES.glob("scratch/*[0-9].png")) or sorted(DEMO_IMAGES.glob("*/*[0-9].png"))
     if found:
         return found[0]
-    from engine.synthetic import make_sample
+    from resources.demo.synthetic import make_sample
 
     sample = make_sample(np.random.default_rng(3), 1, (160, 200))
     path = folder / "scratch.png"
@@ -39,7 +39,7 @@ def _image(folder: Path) -> Path:
 
 def _nested_model(folder: Path) -> Path:
     """A base network used as one layer, then pooling and a dense softmax head."""
-    from engine._keras import keras
+    from engine.model.backend import keras
 
     keras.utils.set_random_seed(0)
     base_in = keras.Input((64, 64, 3))

@@ -22,7 +22,7 @@ def image_path(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory):
-    from engine._keras import keras
+    from engine.model.backend import keras
 
     keras.utils.set_random_seed(0)
     inputs = keras.Input((32, 32, 3))

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.images import decode_image
-from engine.synthetic import make_sample
+from engine.images.decoding import decode_image
+from resources.demo.synthetic import make_sample
 
 DEMO_MODEL = Path(__file__).resolve().parents[2] / "resources" / "demo" / "defects.keras"
 SEED = 4242  # not used for training (1234), validation (98765), tests (31337) or the demo images (2007)

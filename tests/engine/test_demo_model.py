@@ -12,7 +12,7 @@ import pytest
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from engine.synthetic import CLASS_NAMES, make_dataset  # noqa: E402
+from resources.demo.synthetic import CLASS_NAMES, make_dataset  # noqa: E402
 
 DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo"
 TEST_SEED = 31337  # not the training (1234), held-out (98765) or demo-image (2007) seed

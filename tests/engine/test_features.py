@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from engine import Cancelled, LayerError, MethodError, Session
-from engine import features as F
-from engine.images import decode_image
-from engine.preprocessing import PREPROCESSING_MODES, preprocess
+from engine.features import patterns as F
+from engine.features.activations import activations
+from engine.images.decoding import decode_image
+from engine.images.preprocessing import PREPROCESSING_MODES, preprocess
 
 FAST = F.PatternSettings(size=24, steps=12)
 
@@ -21,7 +22,7 @@ def _save(model, path) -> Session:
 @pytest.fixture(scope="module")
 def plain(tmp_path_factory) -> Session:
     """32x32 RGB input, fixed size; conv2 is linear so every filter can be driven up."""
-    from engine._keras import keras
+    from engine.model.backend import keras
 
     keras.utils.set_random_seed(1)
     inputs = keras.Input((32, 32, 3))
@@ -37,7 +38,7 @@ def plain(tmp_path_factory) -> Session:
 @pytest.fixture(scope="module")
 def nested(tmp_path_factory) -> Session:
     """Transfer-learning shape: Sequential([functional base, pooling, dense])."""
-    from engine._keras import keras
+    from engine.model.backend import keras
 
     keras.utils.set_random_seed(2)
     inputs = keras.Input((32, 32, 3))
@@ -52,7 +53,7 @@ def nested(tmp_path_factory) -> Session:
 @pytest.fixture(scope="module")
 def reshaping(tmp_path_factory) -> Session:
     """A Reshape before the convolutions pins the input size: the resize fallback."""
-    from engine._keras import keras
+    from engine.model.backend import keras
 
     keras.utils.set_random_seed(3)
     inputs = keras.Input((32, 32, 3))
@@ -72,17 +73,17 @@ def _image(height: int = 40, width: int = 50):
 
 # -- activations ----------------------------------------------------------------------------
 def test_activations_of_a_layer_and_of_a_nested_layer(plain, nested):
-    assert F.activations(plain, _image(), "conv1").shape == (32, 32, 8)
-    maps = F.activations(nested, _image(), "base/b_conv2")
+    assert activations(plain, _image(), "conv1").shape == (32, 32, 8)
+    maps = activations(nested, _image(), "base/b_conv2")
     assert maps.shape == (16, 16, 10) and maps.dtype == np.float32
-    assert F.activations(nested, _image(), "b_conv1").shape == (32, 32, 8)
+    assert activations(nested, _image(), "b_conv1").shape == (32, 32, 8)
 
 
 def test_only_4d_layers_are_feature_layers(plain):
     with pytest.raises(LayerError, match="4-D"):
-        F.activations(plain, _image(), "head")
+        activations(plain, _image(), "head")
     with pytest.raises(LayerError):
-        F.activations(plain, _image(), "no_such_layer")
+        activations(plain, _image(), "no_such_layer")
 
 
 def test_activation_grid_size_order_and_lookup():
@@ -208,7 +209,7 @@ def test_bad_requests_are_one_line_errors(plain):
 
 
 def test_too_small_a_pattern_for_a_valid_convolution(tmp_path):
-    from engine._keras import keras
+    from engine.model.backend import keras
 
     inputs = keras.Input((None, None, 3))
     x = keras.layers.Conv2D(4, 5, name="c1")(inputs)

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from bench.reference import make_gradcam_heatmap as keras_io_gradcam  # seed 000, line for line
-from engine._keras import keras, tf
 from engine.errors import LayerError, MethodError
-from engine.images import LoadedImage
+from engine.images.decoding import LoadedImage
+from engine.model.backend import keras, tf
 from tests.models import (
     dense_only_model,
     image,

@@ -1,4 +1,4 @@
-"""Tests for engine.images: decoding every supported kind of file and refusing bad ones."""
+"""Tests for engine.images.decoding: decoding every supported kind of file and refusing bad ones."""
 
 from __future__ import annotations
 
@@ -13,10 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine import images
 from engine.errors import ImageLoadError
-from engine.image_headers import header_size
-from engine.images import (
+from engine.images import decoding as images
+from engine.images.decoding import (
     IMAGE_SUFFIXES,
     LoadedImage,
     decode_image,
@@ -24,6 +23,7 @@ from engine.images import (
     list_images,
     load_image,
 )
+from engine.images.headers import header_size
 from tests.image_bytes import encode, tiff_bytes
 
 RNG = np.random.default_rng(1234)
@@ -373,7 +373,7 @@ def test_sidecar_bit_depth_reaches_the_session(tmp_path) -> None:
     import json
 
     from engine.errors import ModelLoadError
-    from engine.sidecar import read_sidecar
+    from engine.model.sidecar import read_sidecar
     from tests.models import save_model, session, tiny_cnn
 
     model = save_model(tiny_cnn(), tmp_path, "m.keras")

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from engine._keras import keras
 from engine.errors import LayerError
-from engine.layers import default_target_layer, list_layers, resolve_layer
+from engine.model.backend import keras
+from engine.model.layers import default_target_layer, list_layers, resolve_layer
 from tests.models import (
     dense_only_model,
     nested_functional,

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from engine import memory
-from engine._keras import keras
 from engine.methods import common
 from engine.methods.integrated import COMPLETENESS_TOLERANCE
 from engine.methods.scorecam import masked_scores
+from engine.model.backend import keras
 from tests.models import image, session, tiny_cnn
 
 MiB = 2**20

@@ -1,12 +1,12 @@
-"""engine.combine: the image-space combinations, checked on hand-made maps."""
+"""engine.maps.combine: the image-space combinations, checked on hand-made maps."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from engine import combine
 from engine.errors import MethodError
+from engine.maps import combine
 
 
 def _seed_threshold(values: np.ndarray, percentage: float) -> float:

@@ -9,12 +9,12 @@ import cv2
 import numpy as np
 import pytest
 
-from engine._keras import keras, tf
 from engine.errors import Cancelled, MethodError
-from engine.images import LoadedImage
+from engine.images.decoding import LoadedImage
 from engine.methods import METHODS, common
+from engine.model.backend import keras, tf
+from engine.model.sidecar import Sidecar
 from engine.session import Session
-from engine.sidecar import Sidecar
 
 SIZE = 24
 

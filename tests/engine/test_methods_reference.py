@@ -13,10 +13,10 @@ import pytest
 
 pytest.importorskip("tf_keras_vis")
 
-from engine._keras import keras  # noqa: E402
-from engine.images import LoadedImage  # noqa: E402
+from engine.images.decoding import LoadedImage  # noqa: E402
+from engine.model.backend import keras  # noqa: E402
+from engine.model.sidecar import Sidecar  # noqa: E402
 from engine.session import Session  # noqa: E402
-from engine.sidecar import Sidecar  # noqa: E402
 
 SIZE = 32
 LAYER = "last"

@@ -13,9 +13,9 @@ import cv2
 import numpy as np
 import pytest
 
-from engine._keras import keras
 from engine.errors import ModelLoadError, UnsafeModelError
-from engine.modelio import keras2_compatible_config, load_keras_model
+from engine.model.backend import keras
+from engine.model.loading import keras2_compatible_config, load_keras_model
 from engine.session import Session
 from tests.models import image, keras2_h5, lambda_model, save_model, tiny_cnn
 
@@ -138,7 +138,7 @@ def test_unknown_custom_layer_named(tmp_path):
         model.save(tmp_path / f"custom{suffix}")
     # A fresh interpreter has never seen the class: exactly what a user without the code gets.
     script = (
-        "import sys\nfrom engine.modelio import load_keras_model\nfrom engine.errors import ModelLoadError\n"
+        "import sys\nfrom engine.model.loading import load_keras_model\nfrom engine.errors import ModelLoadError\n"
         "for name in sys.argv[1:]:\n"
         "    try:\n        load_keras_model(name)\n        print('LOADED')\n"
         "    except ModelLoadError as exc:\n        print(exc)\n"

@@ -1,12 +1,12 @@
-"""Tests for engine.preprocessing: exact arithmetic of every mode and model-input shaping."""
+"""Tests for engine.images.preprocessing: exact arithmetic of every mode and model-input shaping."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from engine.images import LoadedImage
-from engine.preprocessing import (
+from engine.images.decoding import LoadedImage
+from engine.images.preprocessing import (
     PREPROCESSING_MODES,
     guess_preprocessing,
     preprocess,

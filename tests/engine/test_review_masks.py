@@ -7,7 +7,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from engine.images import list_images
+from engine.images.decoding import list_images
 from engine.review import class_mask, find_mask, fit_mask, is_class_mask, load_mask
 
 

@@ -12,7 +12,7 @@ import pytest
 from engine.errors import OutputPathError
 from engine.review import ReviewOptions, read_rows, review_folder
 from engine.review.outdir import CSV_NAME, SUMMARY_NAME, ReviewOutput, run_description
-from engine.synthetic import CLASS_NAMES, make_sample
+from resources.demo.synthetic import CLASS_NAMES, make_sample
 
 DEMO_MODEL = Path(__file__).resolve().parents[2] / "resources" / "demo" / "defects.keras"
 

@@ -16,9 +16,10 @@ import cv2
 import numpy as np
 import pytest
 
-from engine import images, memory
+from engine import memory
 from engine.errors import ImageLoadError
-from engine.images import load_image
+from engine.images import decoding as images
+from engine.images.decoding import load_image
 from engine.session import Session
 from tests.engine.test_images import _cmyk_jpeg, _exif_jpeg, _png_header_only
 from tests.image_bytes import encode, tiff_bytes

@@ -8,8 +8,8 @@ import socket
 import numpy as np
 import pytest
 
-from engine._keras import keras
 from engine.errors import ModelLoadError, UnsafeModelError
+from engine.model.backend import keras
 from engine.session import Session
 from tests.models import image, keras2_h5, lambda_model, nested_functional, save_model
 
@@ -45,7 +45,8 @@ def test_load_predict_explain_offline(tmp_path, offline, kind):
 
 
 def test_every_method_and_feature_view_offline(tmp_path, offline):
-    from engine.features import PatternSettings, activations, filter_patterns
+    from engine.features.activations import activations
+    from engine.features.patterns import PatternSettings, filter_patterns
     from engine.methods import METHODS
 
     sess = Session.open(save_model(nested_functional(), tmp_path, "model.keras"))

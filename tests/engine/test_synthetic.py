@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.synthetic import CLASS_NAMES, TEXTURES, Sample, make_dataset, make_sample
+from resources.demo.synthetic import CLASS_NAMES, TEXTURES, Sample, make_dataset, make_sample
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -99,7 +99,7 @@ def test_dataset_shapes_balance_and_determinism() -> None:
 
 def test_generator_imports_no_qt_or_tensorflow() -> None:
     code = (
-        "import engine.synthetic, sys; "
+        "import resources.demo.synthetic, sys; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'tensorflow', 'keras')))"
     )
     out = subprocess.run(

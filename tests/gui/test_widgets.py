@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from engine.layers import LayerInfo
-from engine.render import overlay
+from engine.maps.render import overlay
+from engine.model.layers import LayerInfo
 from gui.compose import ViewSettings, compose, outline_contours
 from gui.jobs import MethodSpec
 from gui.method_panel import MethodPanel, parameter_widget, widget_value

@@ -149,7 +149,7 @@ def test_revisit_is_instant_from_the_cache(qtbot, window):
 
 
 def test_view_settings_and_modes(qtbot, window):
-    from engine.render import overlay
+    from engine.maps.render import overlay
 
     controls = window.view_controls
     controls.opacity.setValue(70)
@@ -233,7 +233,7 @@ def test_unreadable_image_is_a_status_line(qtbot, window, tmp_path):
 
 
 def test_getting_started_guide_opens_from_help_and_f1(qtbot, window):
-    from engine.preprocessing import PREPROCESSING_MODES
+    from engine.images.preprocessing import PREPROCESSING_MODES
 
     window.actions.guide.trigger()
     dialog = window.actions._guide_dialog

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ._keras import keras
-from .errors import LayerError, ModelLoadError
-from .heads import SQUASHING, Head, activation_name
-from .layers import PATH_SEPARATOR
+from engine.errors import LayerError, ModelLoadError
+from engine.model.backend import keras
+from engine.model.heads import SQUASHING, Head, activation_name
+from engine.model.layers import PATH_SEPARATOR
 
 # A substitute returns a callable to use instead of calling `layer`, or None to keep it.
 Substitute = Callable[[object], Callable | None]
@@ -52,7 +52,7 @@ def check_image_model(model, name: str) -> None:
         raise ModelLoadError(f"{name}: an output is not a (batch, classes) vector; ConvScope explains classifiers")
 
 
-class _Linear:
+class LinearActivation:
     """Calls a layer's twin with a linear activation (weights copied once), or passes through."""
 
     def __init__(self, layer) -> None:
@@ -81,7 +81,7 @@ class _Replay:
         squashing = [
             _output_layer(model, i) for i in range(len(model.outputs))
         ]
-        self.linear = {id(layer): _Linear(layer) for layer in squashing if activation_name(layer) in SQUASHING}
+        self.linear = {id(layer): LinearActivation(layer) for layer in squashing if activation_name(layer) in SQUASHING}
 
     def run(self, model, inputs, prefix: str = ""):
         """Outputs of `model` called on `inputs`, with captures, substitutes and linear heads."""

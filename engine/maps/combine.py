@@ -14,8 +14,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from .errors import MethodError
-from .maps import normalise, resize_map
+from engine.errors import MethodError
+from engine.maps.normalise import normalise, resize_map
 
 OPTION_DEFAULTS: dict[str, Any] = {
     "guided": False, "edges": False, "emphasize": False, "emphasize_threshold": 0.5,

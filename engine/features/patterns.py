@@ -1,4 +1,4 @@
-"""Feature views: a layer's activations for an image, and filter patterns by gradient ascent.
+"""Filter patterns by gradient ascent.
 
 Filter patterns follow seed 002 (Chollet): start from grey noise (128 + 20 * U[0, 1) per
 pixel), preprocess it as the model expects, then `steps` times add `step_size` times the
@@ -32,15 +32,14 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .errors import Cancelled, LayerError, MethodError
-from .grids import ActivationGrid, activation_grid, deprocess, pattern_grid, to_pixels
-from .images import LoadedImage
-from .layers import LayerInfo, not_a_target, resolve_layer
-from .preprocessing import preprocess
+from engine.errors import Cancelled, MethodError
+from engine.features.activations import feature_layer
+from engine.images.preprocessing import preprocess
+from engine.maps.grids import ActivationGrid, activation_grid, deprocess, pattern_grid, to_pixels
+from engine.model.layers import LayerInfo
 
-__all__ = ["ActivationGrid", "PatternSettings", "activation_grid", "activations", "ascend",
-           "deprocess", "feature_layer", "filter_means", "filter_patterns", "pattern_grid",
-           "starting_noise", "to_pixels"]
+__all__ = ["ActivationGrid", "PatternSettings", "activation_grid", "ascend", "deprocess",
+           "filter_means", "filter_patterns", "pattern_grid", "starting_noise", "to_pixels"]
 
 Progress = Callable[[int, int], None]
 CancelCheck = Callable[[], bool]
@@ -81,35 +80,6 @@ class PatternSettings:
                 raise MethodError(message)
 
 
-def feature_layer(session, layer: str) -> LayerInfo:
-    """The named layer (path or unique name) if it has a 4-D output; LayerError otherwise."""
-    info = resolve_layer(session.info.layers, layer)
-    if len(info.output_shape) != 4 or info.type == "InputLayer":
-        raise LayerError(not_a_target(info, "feature views"))
-    return info
-
-
-def activations(session, image: LoadedImage, layer: str, output: int = 0) -> np.ndarray:
-    """The layer's feature maps for the image: (h, w, C) float32."""
-    output = session.check_output(output)
-    path = feature_layer(session, layer).path
-    context = session.context
-
-    def build():
-        from ._keras import tf
-
-        probe = context.probe((path,), output)
-
-        @tf.function(input_signature=[context.input_spec()])
-        def run(x):
-            return tf.cast(probe(x, training=False)[0], tf.float32)
-
-        return run
-
-    run = context.cached(("features/activations", path, output), build)
-    return run(session.model_input(image)[None]).numpy()[0]
-
-
 # -- filter patterns ----------------------------------------------------------------------
 def starting_noise(filters: Sequence[int], size: int, channels: int, mode: str, seed: int = 0) -> np.ndarray:
     """Grey noisy start images, preprocessed: (N, size, size, channels) float32.
@@ -131,17 +101,17 @@ def pixel_scale(mode: str, channels: int) -> np.ndarray:
 
 def _linear_target(session, path: str):
     """A probe substitute giving the target layer a linear twin (its fused activation removed)."""
-    from .layers import iter_layers
-    from .probe import _Linear
+    from engine.model.layers import iter_layers
+    from engine.model.probe import LinearActivation
 
     target = next(layer for info, layer in iter_layers(session.model) if info.path == path)
-    twin = _Linear(target)
+    twin = LinearActivation(target)
     return lambda layer: twin if layer is target else None
 
 
 def _extractors(session, path: str, pre_activation: bool = False) -> tuple:
     """(size-agnostic copy or None, the probe cut at the layer), built once per layer and variant."""
-    from ._keras import keras
+    from engine.model.backend import keras
 
     def build():
         if pre_activation:
@@ -162,7 +132,7 @@ def _extractors(session, path: str, pre_activation: bool = False) -> tuple:
 def _extractor(session, path: str, size: int, pre_activation: bool = False):
     """images (N, size, size, C) -> the layer's output: the size-agnostic copy when it runs at
     `size`, else the fixed model on the images resized to its input size."""
-    from ._keras import tf
+    from engine.model.backend import tf
 
     agnostic, truncated = _extractors(session, path, pre_activation)
     if agnostic is not None and _output_shape(agnostic, size, session) is not None:
@@ -183,7 +153,7 @@ def _extractor(session, path: str, size: int, pre_activation: bool = False):
 
 def _output_shape(extractor, size: int, session) -> tuple | None:
     """The extractor's output shape on one zero image of `size`; None if it fails or is empty."""
-    from ._keras import tf
+    from engine.model.backend import tf
 
     try:
         shape = tuple(extractor(tf.zeros((1, size, size, session.context.input_shape[-1])), training=False).shape)
@@ -194,7 +164,7 @@ def _output_shape(extractor, size: int, session) -> tuple | None:
 
 def _ascent_step(session, path: str, size: int, pre_activation: bool = False):
     """The compiled batched step for (layer, size): (x, filters, step, shift, tv) -> (x', means)."""
-    from ._keras import tf
+    from engine.model.backend import tf
 
     def build():
         extractor = _extractor(session, path, size, pre_activation)
@@ -255,7 +225,7 @@ def ascend(session, layer: str, filters: Sequence[int], settings: PatternSetting
     `cancel()` is checked before every step (True raises Cancelled), and `on_partial`
     receives all N current images every `settings.partial_every` steps.
     """
-    from ._keras import tf
+    from engine.model.backend import tf
 
     info = feature_layer(session, layer)
     chosen = _check_filters(session, info, filters)
@@ -305,7 +275,7 @@ def filter_patterns(session, layer: str, filters: Sequence[int], settings: Patte
 def filter_means(session, layer: str, images: np.ndarray, filters: Sequence[int],
                  pre_activation: bool = False) -> np.ndarray:
     """Mean activation of filter filters[i] on preprocessed image i, (N,) float32."""
-    from ._keras import tf
+    from engine.model.backend import tf
 
     info = feature_layer(session, layer)
     chosen = _check_filters(session, info, filters)

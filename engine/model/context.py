@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from .heads import Head
-from .probe import Substitute, build_probe
+from engine.model.heads import Head
+from engine.model.probe import Substitute, build_probe
 
 
 class ModelContext:
@@ -36,6 +36,6 @@ class ModelContext:
 
     def input_spec(self):
         """The tf.TensorSpec of a batch of model inputs (batch size left open)."""
-        from ._keras import tf
+        from engine.model.backend import tf
 
         return tf.TensorSpec((None, *self.input_shape), tf.float32)

@@ -20,7 +20,7 @@ import numpy as np
 
 from engine import memory
 from engine.errors import ImageLoadError
-from engine.image_headers import header_size, jpeg_scan
+from engine.images.headers import header_size, jpeg_scan
 
 MAX_PIXELS: int = 120_000_000
 # A file this large cannot hold an image within MAX_PIXELS in any sane encoding.

@@ -8,7 +8,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from .errors import ModelLoadError, UnsafeModelError
+from engine.errors import ModelLoadError, UnsafeModelError
 
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
 # Layers whose config carries Python code that would run on load or call.
@@ -242,7 +242,7 @@ def _legacy_h5_load(path: Path, config: dict[str, Any], trust: bool):
 
 
 def _keras_load(path: Path, trust: bool, legacy_config: dict[str, Any] | None = None):
-    from ._keras import keras
+    from engine.model.backend import keras
 
     try:
         if legacy_config is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .errors import LayerError
+from engine.errors import LayerError
 
 PATH_SEPARATOR = "/"
 # Layers that only re-sample or copy a feature map: a poor CAM target when a richer one precedes them.

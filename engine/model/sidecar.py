@@ -6,8 +6,8 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .errors import ModelLoadError
-from .preprocessing import PREPROCESSING_MODES
+from engine.errors import ModelLoadError
+from engine.images.preprocessing import PREPROCESSING_MODES
 
 SIDECAR_SUFFIX = ".convscope.json"
 

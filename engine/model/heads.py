@@ -32,7 +32,7 @@ class Head:
             return logits
         if isinstance(logits, np.ndarray):
             return np.concatenate([-logits, logits], axis=-1)
-        from ._keras import tf
+        from engine.model.backend import tf
 
         return tf.concat([-logits, logits], axis=-1)
 

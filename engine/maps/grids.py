@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .preprocessing import _CAFFE_BGR_MEAN, _TORCH_MEAN, _TORCH_STD
-from .render import colorize
+from engine.images.preprocessing import CAFFE_BGR_MEAN, TORCH_MEAN, TORCH_STD
+from engine.maps.render import colorize
 
 SCALES = ("shared", "tile")
 ORDERS = ("index", "mean")
@@ -162,11 +162,11 @@ def to_pixels(x: np.ndarray, mode: str) -> np.ndarray:
     if mode == "symmetric":
         return (x + np.float32(1.0)) * np.float32(127.5)
     if mode == "caffe":
-        mean = _CAFFE_BGR_MEAN.mean(keepdims=True) if gray else _CAFFE_BGR_MEAN
+        mean = CAFFE_BGR_MEAN.mean(keepdims=True) if gray else CAFFE_BGR_MEAN
         return x + mean if gray else (x + mean)[..., ::-1]
     if mode == "torch":
-        mean = _TORCH_MEAN.mean(keepdims=True) if gray else _TORCH_MEAN
-        std = _TORCH_STD.mean(keepdims=True) if gray else _TORCH_STD
+        mean = TORCH_MEAN.mean(keepdims=True) if gray else TORCH_MEAN
+        std = TORCH_STD.mean(keepdims=True) if gray else TORCH_STD
         return (x * std + mean) * np.float32(255.0)
     return x.copy()
 

@@ -7,13 +7,13 @@ import re
 import cv2
 import numpy as np
 
-from engine.images import LoadedImage
+from engine.images.decoding import LoadedImage
 
 PREPROCESSING_MODES: tuple[str, ...] = ("unit", "symmetric", "caffe", "torch", "none")
 
-_CAFFE_BGR_MEAN = np.array([103.939, 116.779, 123.68], dtype=np.float32)
-_TORCH_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
-_TORCH_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
+CAFFE_BGR_MEAN = np.array([103.939, 116.779, 123.68], dtype=np.float32)
+TORCH_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
+TORCH_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
 _LUMA_601 = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 _NORMALIZING_LAYER = re.compile(r'"class_name"\s*:\s*"(?:[\w.>]*>)?(Rescaling|Normalization)"')
 
@@ -42,11 +42,11 @@ def preprocess(pixels: np.ndarray, mode: str) -> np.ndarray:
     if mode == "symmetric":
         return x / np.float32(127.5) - np.float32(1.0)
     if mode == "caffe":
-        mean = _CAFFE_BGR_MEAN.mean(keepdims=True) if gray else _CAFFE_BGR_MEAN
+        mean = CAFFE_BGR_MEAN.mean(keepdims=True) if gray else CAFFE_BGR_MEAN
         return (x if gray else x[..., ::-1]) - mean
     if mode == "torch":
-        mean = _TORCH_MEAN.mean(keepdims=True) if gray else _TORCH_MEAN
-        std = _TORCH_STD.mean(keepdims=True) if gray else _TORCH_STD
+        mean = TORCH_MEAN.mean(keepdims=True) if gray else TORCH_MEAN
+        std = TORCH_STD.mean(keepdims=True) if gray else TORCH_STD
         return (x / np.float32(255.0) - mean) / std
     return x
 
