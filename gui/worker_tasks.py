@@ -15,7 +15,7 @@ def method_specs(methods: dict) -> tuple[MethodSpec, ...]:
     """Describe each registered method class for the method panel."""
     specs = []
     for name, cls in methods.items():
-        defaults = dict(getattr(cls, "defaults", {}) or {})
+        defaults = {p.name: p.default for p in cls.parameters}
         choices = dict(getattr(cls, "choices", {}) or {})
         specs.append(MethodSpec(
             name=name, title=str(getattr(cls, "title", name)), needs_layer=bool(getattr(cls, "needs_layer", True)),

@@ -10,6 +10,7 @@ import numpy as np
 
 from engine.errors import Cancelled
 from engine.model.context import ModelContext
+from engine.params import Param, check_params
 
 Progress = Callable[[int, int], None]
 CancelCheck = Callable[[], bool]
@@ -55,19 +56,14 @@ class Method:
     name: ClassVar[str]
     title: ClassVar[str]
     needs_layer: ClassVar[bool]  # CAMs need a 4-D layer; input-gradient methods do not
-    defaults: ClassVar[dict[str, Any]] = {}
+    parameters: ClassVar[tuple[Param, ...]] = ()  # declared once: CLI, GUI, README come from it
 
     def __init__(self, context: ModelContext) -> None:
         self.context = context
 
     def params(self, given: dict[str, Any]) -> dict[str, Any]:
-        """The defaults updated with the given values (unknown names refused)."""
-        from engine.errors import MethodError
-
-        unknown = set(given) - set(self.defaults)
-        if unknown:
-            raise MethodError(f"{self.name} has no parameter {', '.join(sorted(unknown))}")
-        return {**self.defaults, **given}
+        """Every declared parameter's value (the given ones checked, the rest defaults)."""
+        return check_params(self.parameters, given, self.name)
 
     def run(self, job: Job) -> RawMaps:
         """Compute raw maps for the job's batch."""

@@ -17,6 +17,8 @@ signed 3-channel gradient is kept as the attributions (Explanation.raw).
 
 from __future__ import annotations
 
+import functools
+
 from engine.methods.base import Job, Method, RawMaps
 from engine.methods.common import input_gradients
 from engine.methods.saliency import magnitude
@@ -45,16 +47,27 @@ def guided(fn, x):
     return apply(x)
 
 
-class GuidedActivation(keras.layers.Layer):
-    """A weightless layer applying `fn` with guided gradients."""
+@functools.cache
+def _guided_layer_class() -> type:
+    """The Keras layer class, defined on first use so that importing this module is cheap."""
 
-    def __init__(self, fn, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.fn = fn
+    class GuidedActivation(keras.layers.Layer):
+        """A weightless layer applying `fn` with guided gradients."""
 
-    def call(self, x):
-        """fn(x), guided on the way back."""
-        return guided(self.fn, x)
+        def __init__(self, fn, **kwargs) -> None:
+            super().__init__(**kwargs)
+            self.fn = fn
+
+        def call(self, x):
+            """fn(x), guided on the way back."""
+            return guided(self.fn, x)
+
+    return GuidedActivation
+
+
+def guided_activation(fn, name: str):
+    """A weightless Keras layer applying the element-wise `fn` with guided gradients."""
+    return _guided_layer_class()(fn, name=name)
 
 
 class _GuidedFused:
@@ -64,7 +77,7 @@ class _GuidedFused:
         from engine.model.probe import LinearActivation
 
         self.linear = LinearActivation(layer)
-        self.activation = GuidedActivation(activation, name=f"{layer.name}_guided")
+        self.activation = guided_activation(activation, f"{layer.name}_guided")
 
     def __call__(self, *args, **kwargs):
         return self.activation(self.linear(*args, **kwargs))
@@ -82,7 +95,7 @@ class GuidedSubstitute:
         kind, name = type(layer).__name__, activation_name(layer)
         if kind in _RECTIFIER_LAYERS:
             self.replaced.append(layer.name)
-            return lambda x, *args, **kwargs: GuidedActivation(layer, name=f"{layer.name}_guided")(x)
+            return lambda x, *args, **kwargs: guided_activation(layer, f"{layer.name}_guided")(x)
         if kind == "PReLU":
             self.skipped.append(f"{layer.name} (PReLU)")
             return None
@@ -93,7 +106,7 @@ class GuidedSubstitute:
             return None
         self.replaced.append(layer.name)
         if kind == "Activation":
-            return lambda x, *args, **kwargs: GuidedActivation(layer.activation, name=f"{layer.name}_guided")(x)
+            return lambda x, *args, **kwargs: guided_activation(layer.activation, f"{layer.name}_guided")(x)
         return _GuidedFused(layer, layer.activation)
 
     def notes(self) -> tuple[str, ...]:

@@ -5,15 +5,13 @@ pre-activation logit, so the attributions of an image sum to about F(x) - F(base
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from engine.images.preprocessing import preprocess
 from engine.methods.base import Job, Method, RawMaps
 from engine.methods.common import chunk_size, input_gradients, run_chunks
-from engine.methods.saliency import check_number
 from engine.model.backend import tf
+from engine.params import Param
 
 BASELINE_SEED = 0  # random baselines are reproducible
 COMPLETENESS_TOLERANCE = 0.05
@@ -40,13 +38,9 @@ class IntegratedGradients(Method):
     name = "integrated-gradients"
     title = "Integrated Gradients"
     needs_layer = False
-    defaults = {"steps": 50, "baselines": 0}
-
-    def params(self, given: dict[str, Any]) -> dict[str, Any]:
-        """steps >= 1; baselines 0 (black) or K >= 1 random baselines."""
-        chosen = super().params(given)
-        return {"steps": check_number("steps", chosen["steps"], 1, integer=True, high=10000),
-                "baselines": check_number("baselines", chosen["baselines"], 0, integer=True, high=1000)}
+    parameters = (Param("steps", int, 50, "path steps (trapezoidal rule)", low=1, high=10000),
+                  Param("baselines", int, 0, "0 = a black baseline, K = the mean over K random ones",
+                        low=0, high=1000))
 
     def run(self, job: Job) -> RawMaps:
         """Gradients along every (image, baseline) path in memory-bounded chunks."""

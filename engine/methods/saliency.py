@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
-from engine.errors import MethodError
 from engine.methods.base import Job, Method, RawMaps
 from engine.methods.common import accumulate, chunk_size, input_gradients, run_chunks
 from engine.model.backend import tf
+from engine.params import Param
 
 NOISE_SEED = 0  # SmoothGrad's noise is reproducible: the same image gives the same map
 
@@ -36,16 +34,6 @@ class Saliency(Method):
         return RawMaps(magnitude(grads), logits.numpy(), chosen.numpy(), attributions=grads)
 
 
-def check_number(name: str, value: Any, low: float, integer: bool = False, high: float | None = None):
-    """A parameter value, refused with a one-line reason when of the wrong type or range."""
-    kinds = (int, np.integer) if integer else (int, float, np.integer, np.floating)
-    if isinstance(value, bool) or not isinstance(value, kinds) or value < low or (high is not None and value > high):
-        bound = f"between {low} and {high}" if high is not None else f"at least {low}"
-        kind = "a whole number" if integer else "a number"
-        raise MethodError(f"{name} must be {kind} {bound}, not {value!r}")
-    return int(value) if integer else float(value)
-
-
 class SmoothGrad(Method):
     """Mean saliency over noisy copies (Smilkov et al. 2017); noise sigma = `noise` times the
     image's value range. The signed mean gradient is kept for polarity views."""
@@ -53,13 +41,9 @@ class SmoothGrad(Method):
     name = "smoothgrad"
     title = "SmoothGrad"
     needs_layer = False
-    defaults = {"samples": 25, "noise": 0.15}
-
-    def params(self, given: dict[str, Any]) -> dict[str, Any]:
-        """samples >= 1 (whole), noise >= 0 (fraction of the value range)."""
-        chosen = super().params(given)
-        return {"samples": check_number("samples", chosen["samples"], 1, integer=True),
-                "noise": check_number("noise", chosen["noise"], 0.0)}
+    parameters = (Param("samples", int, 25, "noisy copies averaged", low=1, high=10000),
+                  Param("noise", float, 0.15, "noise sigma as a fraction of the image's value range",
+                        low=0.0, high=10.0))
 
     def run(self, job: Job) -> RawMaps:
         """Noisy copies in memory-bounded chunks, each image's class fixed on the clean input."""

@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 
-from engine.errors import MethodError
 from engine.methods.base import Job, Method, RawMaps
 from engine.methods.common import (
     chunk_size,
@@ -23,6 +22,7 @@ from engine.methods.common import (
     run_chunks,
 )
 from engine.model.backend import tf
+from engine.params import Param
 
 
 def masked_scores(context, output: int):
@@ -104,15 +104,7 @@ class FasterScoreCam(ScoreCam):
 
     name = "faster-scorecam"
     title = "Faster Score-CAM"
-    defaults = {"top_n": 10}
-
-    def params(self, given: dict[str, Any]) -> dict[str, Any]:
-        """top_n must be a whole number >= 1."""
-        chosen = super().params(given)
-        top_n = chosen["top_n"]
-        if isinstance(top_n, bool) or not isinstance(top_n, (int, np.integer)) or top_n < 1:
-            raise MethodError(f"top_n must be a whole number of at least 1, not {top_n!r}")
-        return {**chosen, "top_n": int(top_n)}
+    parameters = (Param("top_n", int, 10, "channels with the largest activation std", low=1, high=4096),)
 
     def _count(self, params: dict[str, Any]) -> int | None:
         return int(params["top_n"])

@@ -246,5 +246,5 @@ def test_every_method_reports_its_parameters_and_time(session):
         data = result.to_json()
         assert data["method"] == name and data["seconds"] >= 0
         assert {"guided", "edges", "emphasize", "outline", "polarity"} <= set(data["params"])
-        assert set(cls.defaults) <= set(data["params"])
+        assert {p.name for p in cls.parameters} <= set(data["params"])
         assert np.isfinite(result.heatmap).all() and result.heatmap.shape == (SIZE, SIZE)

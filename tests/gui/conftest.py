@@ -7,6 +7,7 @@ from argparse import Namespace
 from pathlib import Path
 
 import pytest
+from engine.params import Param, check_params
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_MODEL = ROOT / "resources" / "demo" / "defects.keras"
@@ -20,13 +21,13 @@ class SlowMethod:
     name = "slow-test"
     title = "Slow (test)"
     needs_layer = True
-    defaults = {"steps": 400}
+    parameters = (Param("steps", int, 400, "sleeps of 10 ms", low=1),)
 
     def __init__(self, context) -> None:
         self.context = context
 
     def params(self, given):
-        return {**self.defaults, **given}
+        return check_params(self.parameters, given, self.name)
 
     def run(self, job):
         from engine.methods.gradcam import GradCam
