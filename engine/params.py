@@ -1,8 +1,9 @@
 """Parameters declared as data: one declaration gives validation, command-line options, the
 window's controls, the `params` written to outputs and the README's table.
 
-A method (or the set of map combinations) lists its parameters as `Param` values beside its
-code; nothing else restates a name, a default or a range.
+A method (or the set of map combinations, engine.maps.combine.COMBINATIONS) lists its
+parameters as `Param` values beside its code; nothing else restates a name, a default or a
+range. Imports numpy and engine.errors only.
 """
 
 from __future__ import annotations
@@ -14,6 +15,10 @@ from typing import Any
 import numpy as np
 
 from engine.errors import MethodError
+
+# Which methods a parameter (a map combination) applies to: "cam" = methods on a layer
+# (needs_layer), "gradient" = methods on the input image, "any" = every method.
+APPLIES_TO = {"any": "every method", "cam": "CAMs", "gradient": "methods on the input (not CAMs)"}
 
 
 @dataclass(frozen=True)
@@ -27,11 +32,35 @@ class Param:
     low: float | None = None
     high: float | None = None
     choices: tuple[str, ...] = ()  # for kind=str; default None means "off" when allowed
+    applies_to: str = "any"  # see APPLIES_TO
+
+    def __post_init__(self) -> None:
+        if self.applies_to not in APPLIES_TO:
+            raise ValueError(f"{self.name}: applies_to must be one of {', '.join(APPLIES_TO)}")
+        if self.default is not None:
+            self.check(self.default, "declaration")
 
     @property
     def option(self) -> str:
         """The command-line option: `--top-n` for `top_n`."""
         return "--" + self.name.replace("_", "-")
+
+    @property
+    def label(self) -> str:
+        """The name in words, for the window: `top n` for `top_n`."""
+        return self.name.replace("_", " ")
+
+    def applies(self, is_cam: bool) -> bool:
+        """Whether the parameter applies to a CAM (is_cam) or to a method on the input."""
+        return self.applies_to == "any" or (self.applies_to == "cam") == is_cam
+
+    def default_text(self) -> str:
+        """The default in words: `off` for False or None."""
+        if self.default is None or self.default is False:
+            return "off"
+        if self.default is True:
+            return "on"
+        return _plain(self.default) if isinstance(self.default, (int, float)) else str(self.default)
 
     def allowed(self) -> str:
         """The allowed values in words, for help texts and error messages."""
@@ -39,6 +68,8 @@ class Param:
             return "true or false"
         if self.choices:
             return "one of " + ", ".join(self.choices)
+        if self.kind is str:
+            return "text"
         kind = "a whole number" if self.kind is int else "a number"
         if self.low is not None and self.high is not None:
             return f"{kind} between {_plain(self.low)} and {_plain(self.high)}"
@@ -54,14 +85,14 @@ class Param:
             if isinstance(value, (bool, np.bool_)):
                 return bool(value)
             return self._refuse(value, owner)
-        if self.choices:
-            if value is None and self.default is None:
-                return None
-            if value in self.choices:
-                return str(value)
+        if value is None and self.default is None and self.kind is str:
+            return None
+        if self.kind is str:
+            if isinstance(value, str) and (not self.choices or value in self.choices):
+                return value
             return self._refuse(value, owner)
         kinds: tuple[type, ...] = (int, np.integer) if self.kind is int else (int, float, np.integer, np.floating)
-        if isinstance(value, bool) or not isinstance(value, kinds) or not np.isfinite(value):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, kinds) or not np.isfinite(value):
             return self._refuse(value, owner)
         if (self.low is not None and value < self.low) or (self.high is not None and value > self.high):
             return self._refuse(value, owner)
@@ -82,10 +113,16 @@ def check_params(declared: Iterable[Param], given: Mapping[str, Any], owner: str
     unknown = sorted(set(given) - set(by_name))
     if unknown:
         names = ", ".join(p.option[2:] for p in by_name.values()) or "none"
-        raise MethodError(f"{owner} has no parameter {', '.join(unknown)} (its parameters: {names})")
+        raise MethodError(f"{owner} has no parameter {', '.join(u.replace('_', '-') for u in unknown)} "
+                          f"(its parameters: {names})")
     return {name: p.check(given.get(name, p.default), owner) for name, p in by_name.items()}
 
 
 def defaults(declared: Iterable[Param]) -> dict[str, Any]:
     """{name: default} of the declared parameters."""
     return {p.name: p.default for p in declared}
+
+
+def changed(declared: Iterable[Param], values: Mapping[str, Any]) -> dict[str, Any]:
+    """The values that differ from their declared defaults (names not declared are dropped)."""
+    return {p.name: values[p.name] for p in declared if p.name in values and values[p.name] != p.default}

@@ -175,9 +175,7 @@ class Session:
         output = self.check_output(output)
         started = time.perf_counter()
         worker = self.method(method)
-        method_params, options = combine.split_options(params)
-        combine.check_options(options, method, worker.needs_layer)
-        chosen = worker.params(method_params)
+        chosen, options = combine.check_request(worker, params)
         target = self.layer(layer).path if worker.needs_layer else None
         wanted = np.array([-1 if c is None else self.class_index(c, output) for c in (classes or [None] * len(images))],
                           dtype=np.int32)

@@ -16,48 +16,58 @@ import numpy as np
 
 from engine.errors import MethodError
 from engine.maps.normalise import normalise, resize_map
+from engine.params import APPLIES_TO, Param, check_params
 
-OPTION_DEFAULTS: dict[str, Any] = {
-    "guided": False, "edges": False, "emphasize": False, "emphasize_threshold": 0.5,
-    "outline": False, "outline_level": 0.5, "cleanup": False,
-    "polarity": None, "clip_percentile": 100.0, "clip_below": 0.0,
-}
-POLARITIES = ("positive", "negative")
+# The combinations, declared once: validation, `explain` / `batch` options, the window's
+# "Combinations" controls, the JSON `params` and the README's table all come from here.
+COMBINATIONS: tuple[Param, ...] = (
+    Param("guided", bool, False, "multiply by guided backprop of the same class", applies_to="cam"),
+    Param("edges", bool, False, "multiply by the dilated Sobel edges of the image"),
+    Param("emphasize", bool, False, "keep the strong region only (steep sigmoid at the threshold)"),
+    Param("emphasize_threshold", float, 0.5, "map level where the emphasis sigmoid is centred", low=0.0, high=1.0),
+    Param("outline", bool, False, "show only the contours of the largest regions"),
+    Param("outline_level", float, 0.5, "map level the outline binarises at", low=0.0, high=1.0),
+    Param("cleanup", bool, False, "morphological closing then opening"),
+    Param("polarity", str, None, "show the positive or the negative attributions",
+          choices=("positive", "negative"), applies_to="gradient"),
+    Param("clip_percentile", float, 100.0, "attribution mass percentile mapped to 1 (100 = no clipping)",
+          low=0.0, high=100.0, applies_to="gradient"),
+    Param("clip_below", float, 0.0, "percentile mapped to 0, weaker attributions dropped",
+          low=0.0, high=100.0, applies_to="gradient"),
+)
+COMBINATION_NAMES = frozenset(p.name for p in COMBINATIONS)
 EMPHASIS_STEEPNESS = 50.0  # seed 001: sigmoid(x, a=50, b=0.5)
 OUTLINE_PERCENTAGE = 90.0  # seed 004: keep the largest regions holding 90 % of the area ...
 OUTLINE_MAX_REGIONS = 3  # ... but at most three of them
 
 
 def split_options(params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(method parameters, combination options with defaults filled in and checked)."""
-    method = {k: v for k, v in params.items() if k not in OPTION_DEFAULTS}
-    options = {**OPTION_DEFAULTS, **{k: v for k, v in params.items() if k in OPTION_DEFAULTS}}
-    for flag in ("guided", "edges", "emphasize", "outline", "cleanup"):
-        options[flag] = bool(options[flag])
-    if options["polarity"] not in (None, *POLARITIES):
-        raise MethodError(f"polarity must be one of {', '.join(POLARITIES)}, not {options['polarity']!r}")
-    for name in ("clip_percentile", "clip_below"):
-        if not 0.0 <= float(options[name]) <= 100.0:
-            raise MethodError(f"{name.replace('_', '-')} must be a percentile between 0 and 100")
-        options[name] = float(options[name])
+    """(method parameters as given, every combination's value: given or default, checked)."""
+    method = {k: v for k, v in params.items() if k not in COMBINATION_NAMES}
+    options = check_params(COMBINATIONS, {k: v for k, v in params.items() if k in COMBINATION_NAMES}, "")
     if options["clip_below"] >= options["clip_percentile"]:
-        raise MethodError("clip-below must be lower than clip-percentile")
-    for name in ("emphasize_threshold", "outline_level"):
-        if not 0.0 <= float(options[name]) <= 1.0:
-            raise MethodError(f"{name.replace('_', '-')} must be between 0 and 1")
-        options[name] = float(options[name])
+        raise MethodError(f"clip-below ({options['clip_below']:g}) must be lower than clip-percentile "
+                          f"({options['clip_percentile']:g})")
     return method, options
 
 
 def check_options(options: dict[str, Any], method: str, is_cam: bool) -> None:
-    """Refuse combinations that do not apply to the method."""
-    if options["guided"] and not is_cam:
-        raise MethodError(f"--guided multiplies a CAM by guided backprop; {method} is not a CAM")
-    if not is_cam:
-        return
-    if options["polarity"] is not None or _clipping(options):
-        raise MethodError(f"polarity and percentile clipping apply to gradient methods; {method} is a CAM "
-                          "(non-negative by construction)")
+    """Refuse a combination set away from its default on a method it does not apply to."""
+    for param in COMBINATIONS:
+        if not param.applies(is_cam) and options.get(param.name, param.default) != param.default:
+            kind = "a CAM" if is_cam else "not a CAM"
+            raise MethodError(f"{param.option} applies to {APPLIES_TO[param.applies_to]}; {method} is {kind}")
+
+
+def check_request(method, params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the method's parameters, the combinations) for `method` (a Method class or object with
+    `name`, `needs_layer` and `params(given)`), every value checked: unknown names, values out of
+    range and combinations that do not apply to the method are refused in one line."""
+    given, options = split_options(params)
+    check_options(options, method.name, method.needs_layer)
+    if isinstance(method, type):
+        return check_params(method.parameters, given, method.name), options
+    return method.params(given), options
 
 
 def _clipping(options: dict[str, Any]) -> bool:

@@ -67,10 +67,18 @@ def run_description(session, options: ReviewOptions, images: str | os.PathLike) 
         "model": session.info.path, "model_sha256": file_sha256(session.info.path),
         "images": str(Path(images).resolve()), "method": options.method,
         "layer": session.layer(options.layer).path if worker.needs_layer else None,
-        "params": worker.params(dict(options.params)), "target": options.target,
+        "params": checked_params(worker, options.params), "target": options.target,
         "tolerance": options.tolerance, "threshold": options.threshold, "batch_size": options.batch_size,
         "preprocessing": session.info.preprocessing, "class_names": list(session.info.class_names),
     }
+
+
+def checked_params(worker, given: dict[str, Any]) -> dict[str, Any]:
+    """Every method parameter and combination, checked, as explanations' `params` hold them."""
+    from engine.maps.combine import check_request
+
+    method, combinations = check_request(worker, dict(given))
+    return {**method, **combinations}
 
 
 def overlay_name(row: ReviewRow) -> str:

@@ -40,7 +40,7 @@ class ReviewOptions:
     target: str = "predicted"  # explain the predicted class, or the folder label's class
     tolerance: float = DEFAULT_TOLERANCE  # pointing game, pixels at the image's scale
     threshold: float = DEFAULT_THRESHOLD  # emphasized region for IoU
-    params: dict[str, Any] = field(default_factory=dict)  # method parameters
+    params: dict[str, Any] = field(default_factory=dict)  # method parameters and combinations
 
 
 @dataclass(frozen=True)
@@ -64,8 +64,10 @@ class _Item:
 
 def check_options(session, options: ReviewOptions) -> None:
     """Fail early, with a one-line ConvScopeError, on a bad method, layer, target or setting."""
+    from engine.maps.combine import check_request
+
     worker = session.method(options.method)
-    worker.params(dict(options.params))
+    check_request(worker, dict(options.params))  # method parameters and combinations
     if worker.needs_layer:
         session.layer(options.layer)
     if options.target not in TARGETS:

@@ -97,11 +97,13 @@ def test_finish_combines_in_order_and_never_returns_nan():
 
 
 def test_options_are_split_from_method_parameters_and_checked():
-    method, options = combine.split_options({"steps": 5, "outline": 1, "polarity": "negative"})
+    method, options = combine.split_options({"steps": 5, "outline": True, "polarity": "negative"})
     assert method == {"steps": 5} and options["outline"] is True and options["polarity"] == "negative"
-    for bad in ({"polarity": "up"}, {"clip_percentile": -1}, {"clip_percentile": 50, "clip_below": 60},
-                {"emphasize_threshold": 2}):
-        with pytest.raises(MethodError):
+    assert options["clip_percentile"] == 100.0 and options["emphasize"] is False  # defaults filled in
+    for bad, named in (({"polarity": "up"}, "polarity"), ({"clip_percentile": -1}, "clip-percentile"),
+                       ({"clip_percentile": 50, "clip_below": 60}, "clip-below"),
+                       ({"emphasize_threshold": 2}, "emphasize-threshold"), ({"outline": 1}, "outline")):
+        with pytest.raises(MethodError, match=named):
             combine.split_options(bad)
     with pytest.raises(MethodError):
         combine.check_options(options, "gradcam", is_cam=True)
