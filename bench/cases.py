@@ -409,7 +409,7 @@ def lot_review(bench: Bench, settings: Settings, workdir: Path) -> list[Result]:
     from bench.reference import make_gradcam_heatmap
     from engine.images.decoding import list_images
     from engine.images.preprocessing import preprocess
-    from engine.review import review_folder
+    from engine.review import ReviewOptions, review_folder
 
     folder, warm = workdir / "lot", workdir / "lot-warm"
     began = time.perf_counter()
@@ -428,12 +428,12 @@ def lot_review(bench: Bench, settings: Settings, workdir: Path) -> list[Result]:
             heatmap = make_gradcam_heatmap(array, model, layer)
             cv2.resize(heatmap, (img.shape[1], img.shape[0]))
 
-    review_folder(session, warm, "gradcam", layer)
+    review_folder(session, warm, ReviewOptions("gradcam", layer))
     result = None
 
     def ours():
         nonlocal result
-        result = review_folder(session, folder, "gradcam", layer)
+        result = review_folder(session, folder, ReviewOptions("gradcam", layer))
 
     t = measure({"ours": ours, "seed": seed_loop}, settings.heavy_repeats if not settings.quick else 1, warmup=0)
     per_ours = t["ours"] / settings.review_images

@@ -41,15 +41,15 @@ class Controller(QObject):
         self.pending_model: str | None = None
         self.errors: list[str] = []
         worker = self.client.worker
-        worker.ready.connect(self._engine_ready)
-        worker.modelOpened.connect(self._model_opened)
-        worker.predicted.connect(self._predicted)
-        worker.imageLoaded.connect(self._image_loaded)
-        worker.explained.connect(self._explained)
-        worker.featuresReady.connect(self._features_ready)
-        worker.progress.connect(self._progress)
-        worker.failed.connect(self._failed)
-        worker.finished.connect(self._finished)
+        worker.engine_started.connect(self._engine_ready)
+        worker.model_opened.connect(self._model_opened)
+        worker.predictions_computed.connect(self._predicted)
+        worker.image_loaded.connect(self._image_loaded)
+        worker.explanation_computed.connect(self._explained)
+        worker.features_computed.connect(self._features_ready)
+        worker.progress_reported.connect(self._progress)
+        worker.job_failed.connect(self._failed)
+        worker.job_finished.connect(self._finished)
 
     # -- requests ---------------------------------------------------------------------------
     def submit(self, channel: str, request) -> int:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from engine.review.metrics import DEFAULT_THRESHOLD, DEFAULT_TOLERANCE
+from engine.review.runner import ReviewOptions
 
 
 @dataclass(frozen=True)
@@ -74,18 +74,14 @@ class Patterns:
 
 @dataclass(frozen=True)
 class ReviewFolder:
-    """Review a folder like `convscope batch`: predict, explain and score every image."""
+    """Review a folder like `convscope batch`: predict, explain and score every image with
+    `options` (the engine's own ReviewOptions); with a report folder, also write results.csv,
+    summary.json, report.html and overlays there (`resume` continues the review already there)."""
 
     folder: str
-    method: str = "gradcam"
-    layer: str | None = None
-    params: tuple[tuple[str, Any], ...] = ()
-    batch_size: int = 16
-    target: str = "predicted"  # explain the predicted class, or the class of the folder label
-    tolerance: float = DEFAULT_TOLERANCE  # pointing game, pixels at the image's scale
-    threshold: float = DEFAULT_THRESHOLD  # emphasized region for IoU
-    report_folder: str = ""  # also write results.csv, summary.json, report.html and overlays here
-    resume: bool = False  # continue the review already in report_folder
+    options: ReviewOptions = field(default_factory=ReviewOptions)
+    report_folder: str = ""
+    resume: bool = False
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 from engine.review.metrics import DEFAULT_THRESHOLD, DEFAULT_TOLERANCE
+from engine.review.runner import ReviewOptions as EngineReviewOptions
 from PySide6.QtCore import QObject, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
@@ -341,9 +342,9 @@ class ReviewController(QObject):
         self.generation = -1  # the review whose results the tab takes (kept through a Cancel)
         self.folder = ""
         worker = self.controller.client.worker
-        worker.reviewRows.connect(self._rows)
-        worker.reviewed.connect(self._reviewed)
-        worker.failed.connect(self._failed)
+        worker.review_rows_computed.connect(self._rows)
+        worker.review_finished.connect(self._reviewed)
+        worker.job_failed.connect(self._failed)
         tab.runRequested.connect(self.run)
         tab.imageRequested.connect(self.open_image)
         tab.cellChosen.connect(self._cell_chosen)
@@ -362,9 +363,10 @@ class ReviewController(QObject):
             return None
         layer = c.layer if spec.needs_layer else None
         options = self.tab.options
-        return ReviewFolder(folder, spec.name, layer, as_params(self.window.method_panel.params()),
-                            target=options.target.currentData(), tolerance=options.tolerance.value(),
-                            threshold=options.threshold.value(), report_folder=options.report_destination())
+        review = EngineReviewOptions(spec.name, layer, target=options.target.currentData(),
+                                     tolerance=options.tolerance.value(), threshold=options.threshold.value(),
+                                     params=dict(as_params(self.window.method_panel.params())))
+        return ReviewFolder(folder, review, report_folder=options.report_destination())
 
     def describe(self, *_args) -> None:
         """Show what the button would run."""
@@ -373,8 +375,8 @@ class ReviewController(QObject):
             self.tab.describe_setup("Open a model and a folder first")
             self.tab.run_button.setEnabled(False)
             return
-        layer = f" · layer {request.layer}" if request.layer else ""
-        self.tab.describe_setup(f"{method_title(request.method)}{layer} · folder {Path(request.folder).name}")
+        layer = f" · layer {request.options.layer}" if request.options.layer else ""
+        self.tab.describe_setup(f"{method_title(request.options.method)}{layer} · folder {Path(request.folder).name}")
         self.tab.setup.setToolTip(request.folder)
         self.tab.run_button.setEnabled(True)
 

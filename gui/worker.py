@@ -5,7 +5,10 @@ frozen dataclasses cross. Every call into the engine lives in this module.
 Why not the QThread's event loop: PySide6 gives each queued slot call a fresh Python
 thread state, so thread-local data (TensorFlow keeps its graph-building state there) is lost
 between calls and tracing can crash. The thread therefore runs one long Python loop that
-takes requests from a queue; the GUI's `submitted` signal feeds that queue directly.
+takes requests from a queue; the GUI thread puts requests on that queue directly
+(`EngineClient.submit`), and the worker answers with queued signals named for what happened
+(`model_opened`, `image_loaded`, `explanation_computed`, ...). Requests are dispatched by type
+from one table (`HANDLERS`).
 
 Superseding: each channel ("model", "predict", "explain", "compare", "features", "review") has a
 generation counter written by the GUI thread. A request whose generation is no longer the
@@ -26,7 +29,7 @@ from typing import Any
 
 import numpy as np
 from engine.errors import Cancelled, ConvScopeError, UnsafeModelError
-from PySide6.QtCore import QObject, Qt, QThread, Signal
+from PySide6.QtCore import QObject, QThread, Signal
 
 from .jobs import (
     Activations,
@@ -57,18 +60,18 @@ class Envelope:
 class EngineWorker(QObject):
     """Owns the Session; lives in the worker thread."""
 
-    ready = Signal(object)  # tuple[MethodSpec, ...], once TensorFlow is imported
-    modelOpened = Signal(object)  # ModelInfo
-    predicted = Signal(int, object)  # generation, tuple[Prediction, ...]
-    explained = Signal(str, int, object, object, object)  # channel, generation, Explain, Explanation, display
-    imageLoaded = Signal(int, str, object)  # generation, path, display (before the map is ready)
-    featuresReady = Signal(int, object)  # generation, FeatureResult
-    reviewRows = Signal(int, object)  # generation, list[ReviewRow] of one finished batch
-    reviewed = Signal(int, object)  # generation, ReviewResult (complete=False when cancelled)
-    progress = Signal(str, int, int)  # channel, done, total
-    failed = Signal(str, str, bool)  # channel, message, unsafe-model refusal
-    cancelled = Signal(str)
-    finished = Signal(str, int)  # channel, generation
+    engine_started = Signal(object)  # tuple[MethodSpec, ...], once TensorFlow is imported
+    model_opened = Signal(object)  # ModelInfo
+    predictions_computed = Signal(int, object)  # generation, tuple[Prediction, ...] of one batch
+    image_loaded = Signal(int, str, object)  # generation, path, display (before the map is ready)
+    explanation_computed = Signal(str, int, object, object, object)  # channel, generation, Explain, Explanation, display
+    features_computed = Signal(int, object)  # generation, FeatureResult
+    review_rows_computed = Signal(int, object)  # generation, list[ReviewRow] of one finished batch
+    review_finished = Signal(int, object)  # generation, ReviewResult (complete=False when cancelled)
+    progress_reported = Signal(str, int, int)  # channel, done, total
+    job_failed = Signal(str, str, bool)  # channel, message, unsafe-model refusal
+    job_cancelled = Signal(str)  # channel
+    job_finished = Signal(str, int)  # channel, generation
 
     def __init__(self, latest: dict[str, int]) -> None:
         super().__init__()
@@ -109,9 +112,9 @@ class EngineWorker(QObject):
         try:
             from engine.methods import METHODS
 
-            self.ready.emit(method_specs(METHODS))
+            self.engine_started.emit(method_specs(METHODS))
         except Exception as exc:  # noqa: BLE001 - a broken install is reported, not raised
-            self.failed.emit("model", f"the engine could not start: {exc}", False)
+            self.job_failed.emit("model", f"the engine could not start: {exc}", False)
 
     def handle(self, envelope: Envelope) -> None:
         """Run one request unless a newer one on its channel superseded it."""
@@ -122,15 +125,15 @@ class EngineWorker(QObject):
         try:
             self._dispatch(envelope)
         except Cancelled:
-            self.cancelled.emit(channel)
+            self.job_cancelled.emit(channel)
         except UnsafeModelError as exc:
-            self.failed.emit(channel, str(exc), True)
+            self.job_failed.emit(channel, str(exc), True)
         except ConvScopeError as exc:
-            self.failed.emit(channel, str(exc), False)
+            self.job_failed.emit(channel, str(exc), False)
         except Exception as exc:  # noqa: BLE001 - never let a job take the window down
-            self.failed.emit(channel, f"{type(exc).__name__}: {exc}", False)
+            self.job_failed.emit(channel, f"{type(exc).__name__}: {exc}", False)
         if channel != "predict":
-            self.finished.emit(channel, envelope.generation)
+            self.job_finished.emit(channel, envelope.generation)
 
     def _stale(self, envelope: Envelope) -> bool:
         return self._latest.get(envelope.channel, 0) != envelope.generation
@@ -140,33 +143,25 @@ class EngineWorker(QObject):
         return lambda: event.is_set() or self._stale(envelope)
 
     def _progress(self, channel: str):
-        return lambda done, total: self.progress.emit(channel, int(done), int(total))
+        return lambda done, total: self.progress_reported.emit(channel, int(done), int(total))
 
     def _dispatch(self, envelope: Envelope) -> None:
+        """Run the handler registered for the request's type (see HANDLERS below the class)."""
         request = envelope.request
-        if isinstance(request, OpenModel):
-            self._open(request)
-        elif self._session is None:
+        handler = HANDLERS[type(request)]
+        if self._session is None and not isinstance(request, OpenModel):
             raise ConvScopeError("no model is loaded yet")
-        elif isinstance(request, PredictFolder):
-            self._start_predict(envelope)
-        elif isinstance(request, Explain):
-            self._explain(envelope, request)
-        elif isinstance(request, Compare):
-            self._compare(envelope, request)
-        elif isinstance(request, Activations):
-            self.featuresReady.emit(envelope.generation, activation_result(self._session, request))
-        elif isinstance(request, Patterns):
-            self._patterns(envelope, request)
-        elif isinstance(request, ReviewFolder):
-            self._review(envelope, request)
+        handler(self, envelope, request)
 
-    def _open(self, request: OpenModel) -> None:
+    def _activations(self, envelope: Envelope, request: Activations) -> None:
+        self.features_computed.emit(envelope.generation, activation_result(self._session, request))
+
+    def _open(self, envelope: Envelope, request: OpenModel) -> None:
         from engine.session import Session
 
         session = Session.open(request.path, trust=request.trust)  # a failure keeps the old one
         self._session = session
-        self.modelOpened.emit(session.info)
+        self.model_opened.emit(session.info)
 
     def _explain_one(self, envelope: Envelope, request: Explain, progress=None, image=None):
         image = image or self._session.load_image(request.path)
@@ -177,41 +172,41 @@ class EngineWorker(QObject):
 
     def _explain(self, envelope: Envelope, request: Explain) -> None:
         image = self._session.load_image(request.path)
-        self.imageLoaded.emit(envelope.generation, request.path, image.display)
+        self.image_loaded.emit(envelope.generation, request.path, image.display)
         result, display = self._explain_one(envelope, request, self._progress(envelope.channel), image)
-        self.explained.emit(envelope.channel, envelope.generation, request, result, display)
+        self.explanation_computed.emit(envelope.channel, envelope.generation, request, result, display)
 
     def _compare(self, envelope: Envelope, request: Compare) -> None:
         total = len(request.items)
         loaded: dict[str, object] = {}  # the tiles explain one image: read it once
         for done, item in enumerate(request.items):
-            self.progress.emit(envelope.channel, done, total)
+            self.progress_reported.emit(envelope.channel, done, total)
             try:
                 if item.path not in loaded:
                     loaded[item.path] = self._session.load_image(item.path)
                 result, display = self._explain_one(envelope, item, image=loaded[item.path])
             except ConvScopeError as exc:  # one tile failing does not stop the others
-                self.failed.emit(envelope.channel, f"{item.method}: {exc}", False)
+                self.job_failed.emit(envelope.channel, f"{item.method}: {exc}", False)
                 continue
-            self.explained.emit(envelope.channel, envelope.generation, item, result, display)
-        self.progress.emit(envelope.channel, total, total)
+            self.explanation_computed.emit(envelope.channel, envelope.generation, item, result, display)
+        self.progress_reported.emit(envelope.channel, total, total)
 
     def _patterns(self, envelope: Envelope, request: Patterns) -> None:
         def partial(result) -> None:
-            self.featuresReady.emit(envelope.generation, result)
+            self.features_computed.emit(envelope.generation, result)
 
         result = pattern_result(self._session, request, self._progress(envelope.channel),
                                 self._cancel_check(envelope), partial)
-        self.featuresReady.emit(envelope.generation, result)
+        self.features_computed.emit(envelope.generation, result)
 
     def _review(self, envelope: Envelope, request: ReviewFolder) -> None:
         def on_rows(rows) -> None:
-            self.reviewRows.emit(envelope.generation, list(rows))
+            self.review_rows_computed.emit(envelope.generation, list(rows))
             self._serve_waiting()
 
         result = review_result(self._session, request, self._progress(envelope.channel),
                                self._cancel_check(envelope), on_rows)
-        self.reviewed.emit(envelope.generation, result)
+        self.review_finished.emit(envelope.generation, result)
 
     def _serve_waiting(self) -> None:
         """Handle queued quick requests now (called between the batches of a review)."""
@@ -229,8 +224,8 @@ class EngineWorker(QObject):
             self.inbox.put(envelope)
 
     # -- folder predictions, one batch at a time so that other requests interleave ------------
-    def _start_predict(self, envelope: Envelope) -> None:
-        self._pending = deque(envelope.request.paths)
+    def _start_predict(self, envelope: Envelope, request: PredictFolder) -> None:
+        self._pending = deque(request.paths)
         self._predict_generation = envelope.generation
         self._total = len(self._pending)
 
@@ -249,12 +244,12 @@ class EngineWorker(QObject):
         try:
             predictions = self._predict(images)
         except ConvScopeError as exc:
-            self.failed.emit("predict", str(exc), False)
+            self.job_failed.emit("predict", str(exc), False)
             predictions = ()
-        self.predicted.emit(generation, predictions)
-        self.progress.emit("predict", self._total - len(self._pending), self._total)
+        self.predictions_computed.emit(generation, predictions)
+        self.progress_reported.emit("predict", self._total - len(self._pending), self._total)
         if not self._pending:
-            self.finished.emit("predict", generation)
+            self.job_finished.emit("predict", generation)
 
     def _predict(self, images: list) -> tuple:
         if not images:
@@ -262,6 +257,17 @@ class EngineWorker(QObject):
         if None in tuple(self._session.info.input_shape[:2]):  # size-agnostic: one at a time
             return tuple(p for image in images for p in self._session.predict([image], top=5))
         return tuple(self._session.predict(images, top=5))
+
+
+HANDLERS = {  # request type -> the worker method that runs it, (worker, envelope, request)
+    OpenModel: EngineWorker._open,
+    PredictFolder: EngineWorker._start_predict,
+    Explain: EngineWorker._explain,
+    Compare: EngineWorker._compare,
+    Activations: EngineWorker._activations,
+    Patterns: EngineWorker._patterns,
+    ReviewFolder: EngineWorker._review,
+}
 
 
 class EngineThread(QThread):
@@ -278,8 +284,6 @@ class EngineThread(QThread):
 class EngineClient(QObject):
     """The GUI side: starts the thread, stamps requests with generations, stops cleanly."""
 
-    submitted = Signal(object)
-
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.latest: dict[str, int] = dict.fromkeys(CHANNELS, 0)
@@ -288,7 +292,6 @@ class EngineClient(QObject):
         self.thread.setObjectName("convscope-engine")
         self.thread.setStackSize(STACK_BYTES)  # TensorFlow tracing recurses deeply
         self.worker.moveToThread(self.thread)
-        self.submitted.connect(self.worker.enqueue, Qt.ConnectionType.DirectConnection)
 
     def start(self) -> None:
         """Start the worker thread (the engine imports there)."""
@@ -298,7 +301,7 @@ class EngineClient(QObject):
         """Queue a request; it supersedes any older one on the same channel."""
         self.latest[channel] += 1
         generation = self.latest[channel]
-        self.submitted.emit(Envelope(channel, generation, request))
+        self.worker.enqueue(Envelope(channel, generation, request))
         return generation
 
     def is_current(self, channel: str, generation: int) -> bool:

@@ -72,22 +72,19 @@ def review_result(session, request: ReviewFolder, progress: Callable, cancel: Ca
     """Review the folder exactly as `convscope batch` does, with the request's target, tolerance
     and threshold; with a report folder, write what `batch --out` writes there as it goes.
     A cancel returns the rows so far with `complete` False (and leaves a readable report)."""
-    from engine.review import ReviewOptions, review_folder
+    from engine.review import review_folder
 
-    options = ReviewOptions(request.method, request.layer, request.batch_size, request.target,
-                            request.tolerance, request.threshold, params=dict(request.params))
     if not request.report_folder:
-        return review_folder(session, request.folder, options=options, progress=progress, cancel=cancel,
-                             on_rows=on_rows)
-    return _review_with_report(session, request, options, progress, cancel, on_rows)
+        return review_folder(session, request.folder, request.options, progress, cancel, on_rows)
+    return _review_with_report(session, request, progress, cancel, on_rows)
 
 
-def _review_with_report(session, request: ReviewFolder, options, progress: Callable, cancel: Callable,
+def _review_with_report(session, request: ReviewFolder, progress: Callable, cancel: Callable,
                         on_rows: Callable[[list], None]):
     from engine.review.outdir import open_review_output
 
-    output = open_review_output(session, request.folder, request.report_folder, options, request.resume)
+    output = open_review_output(session, request.folder, request.report_folder, request.options, request.resume)
     try:
-        return output.review(session, request.folder, options, progress, cancel, on_rows)
+        return output.review(session, request.folder, request.options, progress, cancel, on_rows)
     finally:
         output.close()

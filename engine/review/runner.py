@@ -99,20 +99,19 @@ def folder_images(folder: str | os.PathLike, exclude: str | os.PathLike | None =
     return [p for p in list_images(folder) if keep(p)]
 
 
-def review_folder(session, folder: str | os.PathLike, method: str = "gradcam", layer: str | None = None,
-                  batch_size: int = 16, progress: Progress | None = None, cancel: CancelCheck | None = None,
-                  on_rows: Callable[[list[ReviewRow]], None] | None = None, *,
-                  options: ReviewOptions | None = None, done: Sequence[ReviewRow] = (),
+def review_folder(session, folder: str | os.PathLike, options: ReviewOptions | None = None,
+                  progress: Progress | None = None, cancel: CancelCheck | None = None,
+                  on_rows: Callable[[list[ReviewRow]], None] | None = None, *, done: Sequence[ReviewRow] = (),
                   on_images: Callable[[list[ReviewedImage]], None] | None = None,
                   exclude: str | os.PathLike | None = None) -> ReviewResult:
     """Predict, explain and score every image under `folder` (labels from sub-folder names).
 
-    `options` overrides method / layer / batch_size when given. Rows in `done` (from an
-    earlier run) are kept and their images skipped. After each batch, `on_rows(rows)` and
-    `on_images(items)` receive the new results. A cancel (or Cancelled raised inside) ends
+    `options` says how (method, layer, parameters, batch size, target, metric settings; the
+    defaults when None). Rows in `done` (from an earlier run) are kept and their images
+    skipped. After each batch, `on_rows(rows)` and `on_images(items)` receive the new results. A cancel (or Cancelled raised inside) ends
     the review early: the result then holds the rows so far and `complete` is False.
     """
-    options = options or ReviewOptions(method, layer, batch_size)
+    options = options or ReviewOptions()
     check_options(session, options)
     root = Path(folder)
     finished = {row.path for row in done}

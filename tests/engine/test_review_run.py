@@ -14,6 +14,7 @@ from engine.review import ReviewOptions, read_rows, review_folder
 from engine.review.outdir import CSV_NAME, SUMMARY_NAME, ReviewOutput, run_description
 from resources.demo.synthetic import CLASS_NAMES, make_sample
 
+FOUR = ReviewOptions(batch_size=4)  # Grad-CAM in batches of four
 DEMO_MODEL = Path(__file__).resolve().parents[2] / "resources" / "demo" / "defects.keras"
 
 
@@ -57,7 +58,7 @@ def _cancel_after(checks: int):
 
 def test_review_folder_scores_every_image(session, images):
     seen, batches = [], []
-    result = review_folder(session, images, "gradcam", batch_size=4, progress=lambda d, t: seen.append((d, t)),
+    result = review_folder(session, images, FOUR, progress=lambda d, t: seen.append((d, t)),
                            on_rows=batches.append)
     assert result.complete and result.total == 9 and len(result.rows) == 9
     assert seen[0] == (0, 9) and seen[-1] == (9, 9)
@@ -74,23 +75,23 @@ def test_review_folder_scores_every_image(session, images):
 
 def test_cancel_between_batches_returns_partial_result(session, images):
     arrived: list = []  # cancel as soon as the first batch's rows are in
-    result = review_folder(session, images, "gradcam", batch_size=4, on_rows=arrived.extend,
+    result = review_folder(session, images, FOUR, on_rows=arrived.extend,
                            cancel=lambda: bool(arrived))
     assert not result.complete and result.total == 9 and len(result.rows) == 4
 
 
 def test_cancel_inside_a_batch_is_caught(session, images):
-    result = review_folder(session, images, "gradcam", batch_size=4, cancel=_cancel_after(1))
+    result = review_folder(session, images, FOUR, cancel=_cancel_after(1))
     assert not result.complete and len(result.rows) == 0
 
 
 def test_resume_skips_done_rows(session, images):
     arrived: list = []
-    first = review_folder(session, images, "gradcam", batch_size=4, on_rows=arrived.extend,
+    first = review_folder(session, images, FOUR, on_rows=arrived.extend,
                           cancel=lambda: bool(arrived))
     assert len(first.rows) == 4
     new_rows = []
-    second = review_folder(session, images, "gradcam", batch_size=4, done=first.rows,
+    second = review_folder(session, images, FOUR, done=first.rows,
                            on_rows=new_rows.extend)
     assert second.complete and len(second.rows) == 9
     assert len(new_rows) == 9 - len(first.rows)
@@ -98,7 +99,7 @@ def test_resume_skips_done_rows(session, images):
 
 
 def test_target_label_explains_the_folder_class(session, images):
-    result = review_folder(session, images, options=ReviewOptions(target="label", batch_size=16))
+    result = review_folder(session, images, ReviewOptions(target="label", batch_size=16))
     for row in result.rows:
         if not row.error:
             assert row.explained_index == row.label_index
@@ -112,7 +113,7 @@ def _output(session, out: Path, images: Path, resume: bool = False, **changes) -
 def test_interrupted_output_is_readable_and_resumable(session, images, tmp_path):
     out = tmp_path / "out"
     output = _output(session, out, images)
-    partial = review_folder(session, images, batch_size=4, cancel=_cancel_after(2), on_rows=output.on_rows,
+    partial = review_folder(session, images, FOUR, cancel=_cancel_after(2), on_rows=output.on_rows,
                             on_images=output.on_images)
     output.finish(partial, "interrupted")
     output.close()
@@ -126,7 +127,7 @@ def test_interrupted_output_is_readable_and_resumable(session, images, tmp_path)
         handle.write("crack/crack_1.png,crack,3,scr")  # a line cut short by a kill
     resumed = _output(session, out, images, resume=True)
     assert len(resumed.done) == len(rows)
-    final = review_folder(session, images, batch_size=4, done=resumed.done, on_rows=resumed.on_rows)
+    final = review_folder(session, images, FOUR, done=resumed.done, on_rows=resumed.on_rows)
     resumed.finish(final, "complete")
     resumed.close()
     paths = [r.path for r in read_rows(out / CSV_NAME)]
@@ -151,7 +152,7 @@ def test_target_label_says_when_a_label_is_not_a_class(session, tmp_path):
     sources = [p for p in sorted((root / "images" / "mixed").glob("*.png")) if not p.stem.endswith("_mask")]
     for source in sources[:2]:
         shutil.copy(source, folder / source.name)
-    result = review_folder(session, tmp_path / "lot", options=ReviewOptions(target="label"))
+    result = review_folder(session, tmp_path / "lot", ReviewOptions(target="label"))
     assert len(result.rows) == 2
     for row in result.rows:
         assert row.label == "mixed" and row.label_index is None
