@@ -8,6 +8,7 @@ import time
 from typing import TextIO
 
 from .common import add_model_options, fraction, open_session
+from .params import add_param_options, request_params
 
 
 def add_commands(commands) -> None:
@@ -32,6 +33,7 @@ def add_commands(commands) -> None:
                        help=f"heatmap level of the emphasized region for IoU (default {DEFAULT_THRESHOLD})")
     batch.add_argument("--alpha", type=fraction, default=0.4, help="overlay opacity (default 0.4)")
     batch.add_argument("--colormap", default="jet", choices=sorted(COLORMAPS))
+    add_param_options(batch)
     batch.set_defaults(run=run_batch)
 
 
@@ -76,13 +78,14 @@ def run_batch(args: argparse.Namespace) -> int:
     from engine.review import ReviewOptions, folder_images
     from engine.review.outdir import open_review_output
 
+    params = request_params(args, args.method)  # bad parameters refused before the model loads
     if Path(args.out).resolve() == Path(args.images).resolve():
         raise OutputPathError("--out must be a folder of its own, not the images folder")
     if not folder_images(args.images, exclude=args.out):
         raise ImageLoadError(f"{args.images}: no images found")
     session = open_session(args)
     options = ReviewOptions(args.method, args.layer, args.batch_size, args.target, args.tolerance,
-                            args.threshold)
+                            args.threshold, params)
     output = open_review_output(session, args.images, args.out, options, args.resume, args.alpha, args.colormap)
     progress = TextProgress(sys.stderr)
     try:

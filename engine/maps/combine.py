@@ -20,20 +20,20 @@ from engine.params import APPLIES_TO, Param, check_params
 
 # The combinations, declared once: validation, `explain` / `batch` options, the window's
 # "Combinations" controls, the JSON `params` and the README's table all come from here.
-COMBINATIONS: tuple[Param, ...] = (
-    Param("guided", bool, False, "multiply by guided backprop of the same class", applies_to="cam"),
-    Param("edges", bool, False, "multiply by the dilated Sobel edges of the image"),
-    Param("emphasize", bool, False, "keep the strong region only (steep sigmoid at the threshold)"),
-    Param("emphasize_threshold", float, 0.5, "map level where the emphasis sigmoid is centred", low=0.0, high=1.0),
-    Param("outline", bool, False, "show only the contours of the largest regions"),
-    Param("outline_level", float, 0.5, "map level the outline binarises at", low=0.0, high=1.0),
-    Param("cleanup", bool, False, "morphological closing then opening"),
+COMBINATIONS: tuple[Param, ...] = (  # in the order `finish` applies them
     Param("polarity", str, None, "show the positive or the negative attributions",
           choices=("positive", "negative"), applies_to="gradient"),
     Param("clip_percentile", float, 100.0, "attribution mass percentile mapped to 1 (100 = no clipping)",
           low=0.0, high=100.0, applies_to="gradient"),
     Param("clip_below", float, 0.0, "percentile mapped to 0, weaker attributions dropped",
           low=0.0, high=100.0, applies_to="gradient"),
+    Param("cleanup", bool, False, "morphological closing then opening"),
+    Param("edges", bool, False, "multiply by the dilated Sobel edges of the image"),
+    Param("guided", bool, False, "multiply by guided backprop of the same class", applies_to="cam"),
+    Param("emphasize", bool, False, "keep the strong region only (steep sigmoid at the threshold)"),
+    Param("emphasize_threshold", float, 0.5, "map level where the emphasis sigmoid is centred", low=0.0, high=1.0),
+    Param("outline", bool, False, "show only the contours of the largest regions"),
+    Param("outline_level", float, 0.5, "map level the outline binarises at", low=0.0, high=1.0),
 )
 COMBINATION_NAMES = frozenset(p.name for p in COMBINATIONS)
 EMPHASIS_STEEPNESS = 50.0  # seed 001: sigmoid(x, a=50, b=0.5)
