@@ -135,3 +135,56 @@ def run_chunks(job: Job, total: int, size: int, work: Callable[[int, int], None]
             size = max(1, size // 2)
         start = stop
         job.report(start, total)
+
+
+def class_log_probabilities(head, logits):
+    """Per-class log-probabilities from raw logits, computed stably in TensorFlow (no underflow
+    to log 0 where a probability is below float32's range)."""
+    if head.binary:
+        return tf.concat([tf.math.log_sigmoid(-logits), tf.math.log_sigmoid(logits)], axis=-1)
+    if head.activation == "sigmoid":
+        return tf.math.log_sigmoid(logits)
+    return tf.nn.log_softmax(logits, axis=-1)
+
+
+def row_probabilities(context: ModelContext, output: int):
+    """Compiled (x_rows, classes) -> (probability, log-probability) of each row's class, for the
+    perturbation methods (each row a modified input). Built once per output."""
+
+    def build():
+        head = context.heads[output]
+        probe = context.probe((), output)
+
+        @tf.function(input_signature=[context.input_spec(), tf.TensorSpec((None,), tf.int32)])
+        def run(x_rows, classes):
+            logits = _probe_output(probe(x_rows, training=False))[-1]
+            return (tf.gather(class_probabilities(head, logits), classes, batch_dims=1),
+                    tf.gather(class_log_probabilities(head, logits), classes, batch_dims=1))
+
+        return run
+
+    return context.cached(("row-probabilities", output), build)
+
+
+def logits_forward(context: ModelContext, output: int):
+    """Compiled x -> logits of `output` (pre-activation), built once per output."""
+
+    def build():
+        probe = context.probe((), output)
+
+        @tf.function(input_signature=[context.input_spec()])
+        def run(x):
+            return _probe_output(probe(x, training=False))[-1]
+
+        return run
+
+    return context.cached(("forward-logits", output), build)
+
+
+def clean_classes(context: ModelContext, job: Job) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(logits, chosen classes, probability of the chosen class) of the job's unmodified inputs."""
+    head = context.heads[job.output]
+    logits = logits_forward(context, job.output)(tf.constant(job.inputs)).numpy()
+    chosen = resolve(head, logits, job.classes)
+    probabilities = head.probabilities(logits)[np.arange(len(logits)), chosen]
+    return logits, chosen, probabilities.astype(np.float32)

@@ -1,4 +1,5 @@
-"""Grad-CAM++ and LayerCAM: gradient-weighted CAMs sharing Grad-CAM's compiled gradients."""
+"""Grad-CAM++, LayerCAM, HiResCAM, Grad-CAM element-wise and XGrad-CAM: gradient-weighted CAMs
+sharing Grad-CAM's compiled gradients."""
 
 from __future__ import annotations
 
@@ -46,3 +47,52 @@ class LayerCam(GradientCam):
     name = "layercam"
     title = "LayerCAM"
     combine = staticmethod(layercam_map)
+
+
+def hirescam_map(activations, grads):
+    """HiResCAM (Draelos and Carin 2020): sum_k dy/dA_k * A_k, element-wise, then ReLU.
+
+    The paper's map is the signed sum; like pytorch-grad-cam we keep its positive part, the
+    evidence for the class, as every other CAM here does (a signed map would shift its zero
+    under (min, max) normalisation).
+    """
+    return tf.nn.relu(tf.reduce_sum(grads * activations, axis=-1))
+
+
+def gradcam_elementwise_map(activations, grads):
+    """Grad-CAM element-wise (pytorch-grad-cam's GradCAMElementWise): sum_k ReLU(dy/dA_k * A_k)."""
+    return tf.reduce_sum(tf.nn.relu(grads * activations), axis=-1)
+
+
+def xgradcam_map(activations, grads):
+    """XGrad-CAM (Fu et al. 2020): w_k = sum_ij(A_k * dy/dA_k) / sum_ij(A_k), map ReLU(sum_k w_k A_k).
+
+    A channel whose activations sum to zero gets weight 0 (its A_k * g is 0 as well when A >= 0).
+    """
+    totals = tf.reduce_sum(activations, axis=(1, 2), keepdims=True)
+    weights = tf.math.divide_no_nan(tf.reduce_sum(activations * grads, axis=(1, 2), keepdims=True), totals)
+    return tf.nn.relu(tf.reduce_sum(weights * activations, axis=-1))
+
+
+class HiResCam(GradientCam):
+    """HiResCAM: gradients times activations, position by position, summed over channels."""
+
+    name = "hirescam"
+    title = "HiResCAM"
+    combine = staticmethod(hirescam_map)
+
+
+class GradCamElementWise(GradientCam):
+    """Grad-CAM element-wise: the positive part of each gradient x activation before the sum."""
+
+    name = "gradcam-elementwise"
+    title = "Grad-CAM element-wise"
+    combine = staticmethod(gradcam_elementwise_map)
+
+
+class XGradCam(GradientCam):
+    """XGrad-CAM: channel weights from activation-weighted gradients (axiom-based)."""
+
+    name = "xgradcam"
+    title = "XGrad-CAM"
+    combine = staticmethod(xgradcam_map)

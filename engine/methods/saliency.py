@@ -1,4 +1,4 @@
-"""Input-gradient maps: vanilla saliency (seed 004's "normal gradients") and SmoothGrad."""
+"""Input-gradient maps: vanilla saliency (seed 004's "normal gradients"), SmoothGrad and gradient x input."""
 
 from __future__ import annotations
 
@@ -68,3 +68,23 @@ class SmoothGrad(Method):
 
         run_chunks(job, batch * samples, chunk_size(self.context, job.inputs.shape[1:], backward=True), work)
         return RawMaps(maps, logits.numpy(), chosen, attributions=mean_grads)
+
+
+class GradientInput(Method):
+    """Gradient x input (Shrikumar et al. 2016): x * d score / d x in the model's input space
+    (after preprocessing). The signed product is kept for polarity views; the map shows its
+    positive part averaged over channels, as Integrated Gradients does."""
+
+    name = "gradient-input"
+    title = "Gradient x Input"
+    needs_layer = False
+
+    def run(self, job: Job) -> RawMaps:
+        """One compiled gradient pass over the batch."""
+        job.report(0, 1)
+        grads, logits, chosen = input_gradients(self.context, job.output)(
+            tf.constant(job.inputs), tf.constant(job.classes))
+        attributions = (grads.numpy() * job.inputs).astype(np.float32)
+        job.report(1, 1)
+        return RawMaps(np.maximum(attributions, 0.0).mean(axis=-1).astype(np.float32), logits.numpy(),
+                       chosen.numpy(), attributions=attributions)

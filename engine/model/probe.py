@@ -74,10 +74,12 @@ class LinearActivation:
 class _Replay:
     """Rebuilds a model's graph on new symbolic inputs, recording chosen layers' outputs."""
 
-    def __init__(self, model, targets: tuple[str, ...], substitute: Substitute | None) -> None:
+    def __init__(self, model, targets: tuple[str, ...], substitute: Substitute | None,
+                 overrides: dict[str, object] | None = None) -> None:
         self.targets = set(targets)
         self.captured: dict[str, object] = {}
         self.substitute = substitute
+        self.overrides = overrides or {}  # layer path -> tensor used as that layer's output
         squashing = [
             _output_layer(model, i) for i in range(len(model.outputs))
         ]
@@ -88,7 +90,9 @@ class _Replay:
 
         def call(layer, *args, **kwargs):
             path = prefix + layer.name
-            if _is_model(layer):
+            if path in self.overrides:
+                output = self.overrides[path]
+            elif _is_model(layer):
                 output = self.run(layer, args[0], path + PATH_SEPARATOR)
             else:
                 output = self._callable(layer)(*args, **kwargs)
@@ -132,3 +136,23 @@ def build_probe(model, targets: tuple[str, ...] = (), output_index: int = 0,
         raise LayerError(f"layer '{missing[0]}' is not on the path from the input to the output")
     captured = [replay.captured[t] for t in targets]
     return keras.Model(inputs, [*captured, outputs[output_index]])
+
+
+def build_tail(model, layer: str, output_index: int = 0):
+    """The model from `layer`'s output onward: (Keras model, takes_image).
+
+    The model maps A (a batch shaped like the layer's output) to the logits of output
+    `output_index` (linear head, as in build_probe). When a connection bypasses the layer (a
+    skip over it), the logits also depend on the image: the model then takes [image, A] and
+    `takes_image` is True.
+    """
+    shape = build_probe(model, (layer,), output_index).outputs[0].shape
+    image = keras.Input(batch_shape=tuple(model.inputs[0].shape), dtype="float32")
+    replaced = keras.Input(batch_shape=tuple(shape), dtype="float32")
+    replay = _Replay(model, (), None, overrides={layer: replaced})
+    outputs = replay.run(model, image)
+    logits = (list(outputs) if isinstance(outputs, (list, tuple)) else [outputs])[output_index]
+    try:
+        return keras.Model(replaced, logits), False
+    except ValueError:  # the logits also depend on the image through a path around the layer
+        return keras.Model([image, replaced], logits), True
