@@ -1,0 +1,207 @@
+"""`batch --ray`: the lot review on Ray Data, on this machine or on a cluster.
+
+The image paths become a Ray Dataset; `map_batches` runs :class:`ReviewActor` on a pool of
+actors, each of which opens the model once and reviews its batches with the same per-batch
+function as the single-process runner (so the rows are the same), writing the overlays
+itself. The driver receives only rows (an Arrow table per batch, no maps), in the folder's
+order, and hands them to the :class:`~engine.review.outdir.ReviewOutput` that writes
+results.csv, results.parquet/, summary.json and report.html, exactly as a single-process
+review does. A killed actor is restarted and its unfinished batch retried
+(``max_restarts`` / ``max_task_retries``); rows already received are on disk.
+
+Ray is imported here only, and only when a review runs: it is an optional extra.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from engine.errors import ConvScopeError
+from engine.maps.render import write_png
+from engine.review.outdir import draw_review_overlay, overlay_name
+from engine.review.runner import (
+    ReviewedImage,
+    ReviewOptions,
+    _item,
+    _load,
+    _review_batch,
+    folder_images,
+)
+from engine.review.stats import ReviewResult, summarise
+from engine.review.table import rows_to_table, table_to_rows
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from engine.review.outdir import ReviewOutput
+
+INSTALL_HINT = 'Ray is not installed: pip install -e ".[cluster]" (or pip install "ray[data]")'
+RESTARTS = 4  # an actor that dies is restarted this often, and its batch retried as often
+_EXTRA = ("_worker", "_seconds")  # columns the actors add for the driver's statistics
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """How every actor opens the model: the same file and options as the driver's session."""
+
+    path: str
+    trust: bool = False
+    preprocessing: str | None = None
+
+
+def import_ray():
+    """The ray module, or a one-line ConvScopeError saying how to install it."""
+    try:
+        import ray
+        import ray.data  # noqa: F401 - the Data library comes with the "data" extra
+    except ImportError:
+        raise ConvScopeError(INSTALL_HINT) from None
+    return ray
+
+
+def connect(address: str | None = None, num_cpus: int | None = None) -> bool:
+    """Join the cluster at `address` ("auto", "ray://host:10001", "host:6379"), or start Ray on
+    this machine's cores when None. True when this call started or joined Ray (the caller
+    then shuts it down); False when Ray was already initialised (a test, a notebook)."""
+    ray = import_ray()
+    if ray.is_initialized():
+        return False
+    quiet = {"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": _project_path()}
+    try:
+        if address:
+            ray.init(address=address, logging_level="warning", log_to_driver=False)
+        else:
+            ray.init(num_cpus=num_cpus or os.cpu_count() or 1, include_dashboard=False,
+                     logging_level="warning", log_to_driver=False, runtime_env={"env_vars": quiet})
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        raise ConvScopeError(f"cannot {'join Ray at ' + address if address else 'start Ray'}: {exc}") from None
+    return True
+
+
+def _project_path() -> str:
+    """PYTHONPATH for local workers: this checkout first (the engine need not be installed)."""
+    root = str(Path(__file__).resolve().parents[2])
+    return os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)
+
+
+class ReviewActor:
+    """One Ray Data actor: opens the model once, then reviews batches of relative paths."""
+
+    def __init__(self, model: ModelSource, images: str, out: str, options: ReviewOptions,
+                 alpha: float = 0.4, colormap: str = "jet") -> None:
+        from engine import Session
+
+        self.session = Session.open(model.path, trust=model.trust, preprocessing=model.preprocessing)
+        self.root, self.out, self.options = Path(images), Path(out), options
+        self.alpha, self.colormap = alpha, colormap
+
+    def __call__(self, batch: dict[str, Any]) -> pa.Table:
+        """Review one batch ({"path": relative paths}); its rows as an Arrow table."""
+        started = time.perf_counter()
+        items = [_load(_item(self.root / str(p), self.root), self.session) for p in batch["path"]]
+        reviewed = _review_batch(self.session, items, self.root, self.options, None)
+        for item in reviewed:
+            self._write_overlay(item)
+        table = rows_to_table([item.row for item in reviewed])
+        count = table.num_rows
+        import pyarrow as pa
+
+        table = table.append_column("_worker", pa.array([os.getpid()] * count, pa.int64()))
+        return table.append_column("_seconds", pa.array([time.perf_counter() - started] * count))
+
+    def _write_overlay(self, item: ReviewedImage) -> None:
+        if item.image is not None and item.heatmap is not None:
+            picture = draw_review_overlay(item, self.alpha, self.colormap)
+            write_png(self.out / overlay_name(item.row), picture)
+
+
+def default_actors(cpus_per_actor: float = 1.0) -> int:
+    """One actor per `cpus_per_actor` CPUs of the cluster Ray is connected to."""
+    ray = import_ray()
+    return max(1, int(ray.cluster_resources().get("CPU", 1) // cpus_per_actor))
+
+
+def review_on_ray(output: ReviewOutput, images: str | os.PathLike, options: ReviewOptions, model: ModelSource,
+                  class_names: tuple[str, ...], *, actors: int | None = None, cpus_per_actor: float = 1.0,
+                  progress: Callable[[int, int], None] | None = None,
+                  on_table: Callable[[pa.Table], None] | None = None) -> ReviewResult:
+    """Review the images `output` does not hold yet on the Ray that is initialised (see
+    `connect`), with `actors` actors (default: one per CPU); write everything into `output`.
+
+    `on_table(table)` sees each batch as received, with the actors' `_worker` (pid) and
+    `_seconds` (time inside the actor) columns. Returns the same ReviewResult as
+    ReviewOutput.review; KeyboardInterrupt leaves the rows so far for the caller to finish.
+    """
+    root, started = Path(images), time.perf_counter()
+    finished = {row.path for row in output.done}
+    pending = [_item(p, root).relative for p in folder_images(root, exclude=output.folder)]
+    pending = [p for p in pending if p not in finished]
+    total = len(output.done) + len(pending)
+    if progress is not None:
+        progress(len(output.rows), total)
+    if pending:
+        for table in _row_tables(pending, root, output, options, model, actors, cpus_per_actor):
+            if on_table is not None:
+                on_table(table)
+            output.on_rows(table_to_rows(table.drop_columns(list(_EXTRA))))
+            if progress is not None:
+                progress(len(output.rows), total)
+    result = summarise(output.rows, class_names, total, True, time.perf_counter() - started)
+    output.finish(result, "complete")
+    return result
+
+
+def _row_tables(pending: list[str], root: Path, output: ReviewOutput, options: ReviewOptions,
+                model: ModelSource, actors: int | None, cpus_per_actor: float):
+    """The rows of `pending` as Arrow tables, one per batch, in the given order."""
+    ray = import_ray()
+    context = ray.data.DataContext.get_current()
+    context.execution_options.preserve_order = True  # results.csv in the folder's order
+    context.enable_progress_bars = False
+    size = options.batch_size
+    import pyarrow as pa
+
+    # One block per batch: each actor call reviews the same images as the single-process runner's batch.
+    blocks = [pa.table({"path": pending[i:i + size]}) for i in range(0, len(pending), size)]
+    reviewed = ray.data.from_arrow(blocks).map_batches(
+        ReviewActor, batch_size=size, batch_format="numpy",
+        fn_constructor_kwargs={"model": model, "images": str(root), "out": str(output.folder),
+                               "options": options, "alpha": output.alpha, "colormap": output.colormap},
+        compute=ray.data.ActorPoolStrategy(size=actors or default_actors(cpus_per_actor)),
+        num_cpus=cpus_per_actor, ray_remote_args_fn=_fault_tolerance,
+        runtime_env={"env_vars": _thread_limits(cpus_per_actor)})
+    yield from reviewed.iter_batches(batch_size=None, batch_format="pyarrow", prefetch_batches=0)
+
+
+def _fault_tolerance() -> dict[str, int]:
+    """Actor options: a dead actor is restarted and the batch it held is retried."""
+    return {"max_restarts": RESTARTS, "max_task_retries": RESTARTS}
+
+
+def _thread_limits(cpus: float) -> dict[str, str]:
+    """TensorFlow and OpenMP threads per actor: its share of CPUs, so actors do not contend."""
+    threads = str(max(1, int(cpus)))
+    return {"TF_NUM_INTRAOP_THREADS": threads, "TF_NUM_INTEROP_THREADS": "1", "OMP_NUM_THREADS": threads}
+
+
+def review_with_ray(output: ReviewOutput, session, images: str | os.PathLike, options: ReviewOptions,
+                    address: str | None = None, *, trust: bool = False, preprocessing: str | None = None,
+                    actors: int | None = None, progress: Callable[[int, int], None] | None = None) -> ReviewResult:
+    """`batch --ray [ADDRESS]`: connect (or start Ray locally), review into `output`, disconnect.
+
+    Every actor opens the session's model file with the same trust and preprocessing options.
+    """
+    ray = import_ray()
+    started = connect(None if address in (None, "", "local") else address)
+    try:
+        model = ModelSource(str(session.info.path), trust, preprocessing)
+        return review_on_ray(output, images, options, model, tuple(session.info.class_names), actors=actors,
+                             progress=progress)
+    finally:
+        if started:
+            ray.shutdown()
