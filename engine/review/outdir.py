@@ -25,6 +25,7 @@ from engine.review.report import render_report
 from engine.review.rows import CsvAppender, ReviewRow, read_rows
 from engine.review.runner import ReviewedImage, ReviewOptions, check_options, review_folder
 from engine.review.stats import ReviewResult
+from engine.review.table import PARQUET_NAME, ParquetAppender
 
 CSV_NAME, SUMMARY_NAME, REPORT_NAME, OVERLAYS = "results.csv", "summary.json", "report.html", "overlays"
 # Settings that must match for --resume to continue an earlier run.
@@ -119,6 +120,8 @@ class ReviewOutput:
         self.done = self._earlier_rows() if resume else self._refuse_old_results()
         self.rows: list[ReviewRow] = list(self.done)
         self._csv = CsvAppender(self.folder / CSV_NAME, self.done)
+        self._parquet = ParquetAppender(self.folder / PARQUET_NAME)  # the same rows, columnar
+        self._parquet.start(self.done)
         self.finish(None, "running")
 
     def _prepare_folder(self) -> None:
@@ -154,6 +157,7 @@ class ReviewOutput:
         """Append and flush a batch of rows."""
         self.rows.extend(rows)
         self._csv.append(rows)
+        self._parquet.append(rows)
 
     def on_images(self, items: list[ReviewedImage]) -> None:
         """Write the overlays of a batch."""
@@ -165,6 +169,8 @@ class ReviewOutput:
         """(Re)write summary.json and report.html from `result`, or from the rows so far."""
         from engine.review.stats import summarise
 
+        if status != "running":
+            self._parquet.flush()
         if result is None:
             result = summarise(self.rows, self.run.get("class_names", ()), total or len(self.rows),
                                complete=False)
@@ -192,8 +198,9 @@ class ReviewOutput:
         return name if (self.folder / name).is_file() else None
 
     def close(self) -> None:
-        """Close the CSV file."""
+        """Close the CSV file and write the last Parquet part."""
         self._csv.close()
+        self._parquet.close()
 
 
 def open_review_output(session, images: str | os.PathLike, out: str | os.PathLike, options: ReviewOptions,
