@@ -33,6 +33,9 @@ def add_commands(commands) -> None:
                        help=f"heatmap level of the emphasized region for IoU (default {DEFAULT_THRESHOLD})")
     batch.add_argument("--alpha", type=fraction, default=0.4, help="overlay opacity (default 0.4)")
     batch.add_argument("--colormap", default="jet", choices=sorted(COLORMAPS))
+    batch.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
+                       help="run on Ray Data: a local Ray on this machine's cores, or join the cluster at "
+                            "ADDRESS (auto, ray://host:10001); needs pip install -e \".[cluster]\"")
     add_param_options(batch)
     batch.set_defaults(run=run_batch)
 
@@ -81,6 +84,10 @@ def run_batch(args: argparse.Namespace) -> int:
     params = request_params(args, args.method)  # bad parameters refused before the model loads
     if Path(args.out).resolve() == Path(args.images).resolve():
         raise OutputPathError("--out must be a folder of its own, not the images folder")
+    if args.ray is not None:
+        from engine.review.ray_runner import import_ray
+
+        import_ray()  # one line saying how to install it, before any work
     if not folder_images(args.images, exclude=args.out):
         raise ImageLoadError(f"{args.images}: no images found")
     session = open_session(args)
@@ -89,7 +96,13 @@ def run_batch(args: argparse.Namespace) -> int:
     output = open_review_output(session, args.images, args.out, options, args.resume, args.alpha, args.colormap)
     progress = TextProgress(sys.stderr)
     try:
-        result = output.review(session, args.images, options, progress)
+        if args.ray is not None:
+            from engine.review.ray_runner import review_with_ray
+
+            result = review_with_ray(output, session, args.images, options, args.ray, trust=args.trust_model,
+                                     preprocessing=args.preprocessing, progress=progress)
+        else:
+            result = output.review(session, args.images, options, progress)
     except KeyboardInterrupt:
         output.finish(None, "interrupted", total=progress.total)
         output.close()
