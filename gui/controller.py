@@ -101,7 +101,7 @@ class Controller(QObject):
         if method is None or self.info is None:
             return None
         needs_layer = next((s.needs_layer for s in self.specs if s.name == method), True)
-        params = as_params(self.window.method_panel.params()) if spec and method == spec.name else ()
+        params = as_params(self.window.method_panel.params_for(method))  # its parameters, the combinations
         chosen = self.class_index if class_index == "current" else class_index
         return Explain(path, method, (layer or self.layer) if needs_layer else None, chosen, params)
 

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from engine.maps.combine import COMBINATIONS
+from engine.params import Param
 from engine.review.runner import ReviewOptions
 
 
@@ -86,23 +88,28 @@ class ReviewFolder:
 
 @dataclass(frozen=True)
 class MethodSpec:
-    """What the method panel needs to know about one engine method."""
+    """What the window needs to know about one engine method: its declared parameters
+    (engine.params.Param, frozen, so safe to send from the worker thread)."""
 
     name: str
     title: str
     needs_layer: bool
-    defaults: tuple[tuple[str, Any], ...] = ()
-    choices: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    parameters: tuple[Param, ...] = ()
 
     @property
     def default_dict(self) -> dict[str, Any]:
-        """The defaults as a dict."""
-        return dict(self.defaults)
+        """{name: default} of the method's parameters."""
+        return {p.name: p.default for p in self.parameters}
 
-    @property
-    def choice_dict(self) -> dict[str, tuple[str, ...]]:
-        """Allowed values of string parameters, by parameter name."""
-        return dict(self.choices)
+    def combinations(self) -> tuple[Param, ...]:
+        """The map combinations that apply to this method."""
+        return tuple(p for p in COMBINATIONS if p.applies(self.needs_layer))
+
+    def request_params(self, params: dict[str, Any], own: bool = True) -> dict[str, Any]:
+        """The entries of `params` this method takes: the combinations that apply to it and,
+        when `own` (the params were chosen for this method), its own parameters."""
+        names = {p.name for p in self.combinations()} | ({p.name for p in self.parameters} if own else set())
+        return {k: v for k, v in params.items() if k in names}
 
 
 @dataclass(frozen=True)

@@ -12,16 +12,10 @@ from .jobs import Activations, FeatureResult, MethodSpec, Patterns, ReviewFolder
 
 
 def method_specs(methods: dict) -> tuple[MethodSpec, ...]:
-    """Describe each registered method class for the method panel."""
-    specs = []
-    for name, cls in methods.items():
-        defaults = {p.name: p.default for p in cls.parameters}
-        choices = dict(getattr(cls, "choices", {}) or {})
-        specs.append(MethodSpec(
-            name=name, title=str(getattr(cls, "title", name)), needs_layer=bool(getattr(cls, "needs_layer", True)),
-            defaults=tuple(defaults.items()),
-            choices=tuple((k, tuple(str(c) for c in v)) for k, v in choices.items())))
-    return tuple(specs)
+    """Describe each registered method class for the window: name, title, declared parameters."""
+    return tuple(MethodSpec(name, str(getattr(cls, "title", name)), bool(getattr(cls, "needs_layer", True)),
+                            tuple(getattr(cls, "parameters", ())))
+                 for name, cls in methods.items())
 
 
 def activation_result(session, request: Activations) -> FeatureResult:

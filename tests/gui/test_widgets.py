@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 from engine.maps.render import overlay
 from engine.model.layers import LayerInfo
+from engine.params import Param
 from gui.compose import ViewSettings, compose, outline_contours
 from gui.jobs import MethodSpec
-from gui.method_panel import MethodPanel, parameter_widget, widget_value
+from gui.method_panel import MethodPanel, parameter_widget, set_widget_value, widget_value
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QLineEdit, QSpinBox
 
 
@@ -37,20 +38,28 @@ def test_outline_is_the_thresholded_contour():
     assert drawn[10, 16:29].min() >= 200 and not np.array_equal(drawn, image)
 
 
-def test_parameter_widgets_from_defaults(qtbot):
-    assert isinstance(parameter_widget(3), QSpinBox)
-    assert isinstance(parameter_widget(0.5), QDoubleSpinBox)
-    assert isinstance(parameter_widget(True), QCheckBox)
-    combo = parameter_widget("black", ("black", "random"))
+def test_parameter_widgets_from_declarations(qtbot):
+    spin = parameter_widget(Param("n", int, 3, "count", low=1, high=9))
+    assert isinstance(spin, QSpinBox) and (spin.minimum(), spin.maximum(), spin.value()) == (1, 9, 3)
+    double = parameter_widget(Param("x", float, 0.5, "level", low=0.0, high=1.0))
+    assert isinstance(double, QDoubleSpinBox) and (double.minimum(), double.maximum()) == (0.0, 1.0)
+    assert "level" in double.toolTip() and "between 0 and 1" in double.toolTip()
+    assert isinstance(parameter_widget(Param("b", bool, True, "flag")), QCheckBox)
+    combo = parameter_widget(Param("s", str, "black", "start", choices=("black", "random")))
     assert isinstance(combo, QComboBox) and widget_value(combo) == "black"
-    assert isinstance(parameter_widget("free text"), QLineEdit)
+    off = parameter_widget(Param("p", str, None, "sign", choices=("positive", "negative")))
+    assert widget_value(off) is None and off.itemText(0) == "off"
+    set_widget_value(off, "negative")
+    assert widget_value(off) == "negative"
+    assert isinstance(parameter_widget(Param("t", str, "free text", "text")), QLineEdit)
 
 
 def test_method_panel_reports_changed_params(qtbot):
     panel = MethodPanel()
     qtbot.addWidget(panel)
-    spec = MethodSpec("smooth", "SmoothGrad", False, (("samples", 25), ("noise", 0.15), ("abs", True)),
-                      ())
+    spec = MethodSpec("smooth", "SmoothGrad", False, (Param("samples", int, 25, "copies", low=1, high=100),
+                                                      Param("noise", float, 0.15, "sigma", low=0.0, high=1.0),
+                                                      Param("abs", bool, True, "absolute")))
     panel.set_methods((MethodSpec("gradcam", "Grad-CAM", True), spec), "smooth")
     assert panel.method() == "smooth" and panel.params() == {}
     panel.widgets["samples"].setValue(10)
@@ -61,6 +70,10 @@ def test_method_panel_reports_changed_params(qtbot):
         panel.widgets["samples"].stepUp()
     assert panel.params()["samples"] == 11
     assert not panel.widgets["samples"].keyboardTracking()  # typed digits wait for Enter
+    panel.select("gradcam")  # another method: its own parameters, smooth's kept for later
+    assert panel.params() == {} and panel.params_for("smooth")["samples"] == 11
+    panel.select("smooth")
+    assert panel.widgets["samples"].value() == 11
 
 
 def test_layer_tree_nested_models(qtbot):
