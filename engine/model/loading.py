@@ -230,15 +230,11 @@ def _legacy_h5_load(path: Path, config: dict[str, Any], trust: bool):
     """Build a Keras 2 .h5 model from an adapted config, then load its weights by layer order
     (what keras.saving.load_model does for .h5 files, with the config swapped)."""
     import h5py
-    from keras.src.legacy.saving import legacy_h5_format, saving_options, saving_utils
-    from keras.src.saving import serialization_lib
 
-    with saving_options.keras_option_scope(use_legacy_config=True), \
-            serialization_lib.SafeModeScope(not trust):
-        model = saving_utils.model_from_config(config)
-        with h5py.File(path, "r") as handle:
-            legacy_h5_format.load_weights_from_hdf5_group(handle["model_weights"], model)
-    return model
+    from engine.model.keras_private import model_from_legacy_h5
+
+    with h5py.File(path, "r") as handle:
+        return model_from_legacy_h5(config, handle["model_weights"], trust)
 
 
 def _keras_load(path: Path, trust: bool, legacy_config: dict[str, Any] | None = None):

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from engine.errors import LayerError, ModelLoadError
 from engine.model.backend import keras
 from engine.model.heads import SQUASHING, Head, activation_name
+from engine.model.keras_private import run_through_graph
 from engine.model.layers import PATH_SEPARATOR
 
 # A substitute returns a callable to use instead of calling `layer`, or None to keep it.
@@ -105,10 +106,7 @@ class _Replay:
             for layer in model.layers:
                 x = call(layer, x)
             return x
-        # `_run_through_graph` is what keras.models.clone_model itself uses to replay a graph;
-        # the public clone_model would insist on building a model from an Input layer.
-        outputs = model._run_through_graph(inputs, operation_fn=lambda op: op, call_fn=call)
-        return outputs
+        return run_through_graph(model, inputs, call)  # a Keras internal: see keras_private
 
     def _callable(self, layer):
         if id(layer) in self.linear:
