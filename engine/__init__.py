@@ -1,6 +1,16 @@
-"""ConvScope's engine: model loading, images, explanation methods and feature views. No Qt.
+"""ConvScope's engine: all computation, no Qt, grouped by concept.
 
-Importing the package is cheap; TensorFlow loads on first use of `Session`.
+`model/` (loading, sidecar, layers, heads, the replayed graph), `images/` (decoding,
+preprocessing), `methods/` (one module per method family and the registry), `maps/`
+(normalising, combinations, rendering, grids), `features/` (activations, filter patterns),
+`trust/` (faithfulness, sanity checks, verdicts) and `review/` (lot review). At the top only
+the facade `session.Session`, `results`, `errors`, `params` (declared method parameters),
+`memory` (the memory budget) and `types` (the central type aliases).
+
+May import numpy, OpenCV, TensorFlow / Keras (through `engine.model.backend` only), pyarrow,
+scipy / scikit-image, and Ray inside functions; never PySide6, pyqtgraph or `gui` (ruff bans
+them; tests/test_import_rule.py checks it in a fresh interpreter). Importing the package is
+cheap; TensorFlow loads on first use of `Session`.
 """
 
 from __future__ import annotations

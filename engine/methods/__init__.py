@@ -1,4 +1,16 @@
-"""The registry of explanation methods, by the name the CLI and the GUI use."""
+"""Explanation methods, one small module per family, and their registry `METHODS`, by the name
+the CLI and the GUI use.
+
+`base` defines `Method` (a name, a title, its declared `parameters`, `run(job)`), `Job` and
+`RawMaps`; `common` holds the compiled gradient / forward functions and memory-bounded chunks
+the methods share. A method returns raw maps at the layer's (or the input's) grid; finishing
+them into heatmaps is `engine.maps`' job. Importing the registry loads no TensorFlow: the
+modules reach it through the deferred `engine.model.backend` inside functions only.
+
+May import numpy, OpenCV, TensorFlow / Keras (through `engine.model.backend`),
+`engine.model`, `engine.images.preprocessing`, `engine.params` and `engine.errors`; never
+`engine.session`, `engine.review`, Qt, pyqtgraph or `gui`.
+"""
 
 from __future__ import annotations
 

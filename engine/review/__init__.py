@@ -3,7 +3,14 @@ masks, localisation metrics, and the CSV / JSON / HTML outputs of `convscope bat
 
 For a GUI worker thread: :func:`review_folder` takes progress(done, total) and cancel()
 callbacks and returns a frozen :class:`ReviewResult`; :func:`load_mask` and
-:func:`image_metrics` score a single image.
+:func:`image_metrics` score a single image. `runner` reviews in one process, `ray_runner`
+on Ray Data (`batch --ray`); `rows`, `table`, `outdir` and `report` write and read the
+review folder (CSV, Parquet, JSON, HTML).
+
+May import numpy, OpenCV, pyarrow, `engine.errors`, `engine.images`, `engine.maps`,
+`engine.methods.base` and `engine.trust`; a `Session` is passed in, never imported, and Ray
+only inside `ray_runner`'s functions, so importing the package loads no TensorFlow (the GUI's
+Review tab builds on it). Never Qt, pyqtgraph or `gui`.
 """
 
 from __future__ import annotations
