@@ -3,24 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-import time
-from typing import TextIO
+from pathlib import Path
 
-from .common import add_model_options, fraction, open_session
+from .common import Progress, add_model_options, fraction, method_help, method_name, open_session
 from .params import add_param_options, request_params
 
 
 def add_commands(commands) -> None:
     """Register `batch`."""
     from engine.maps.render import COLORMAPS
-    from engine.methods import METHODS
     from engine.review import DEFAULT_THRESHOLD, DEFAULT_TOLERANCE
 
     batch = commands.add_parser("batch", help="predict, explain and score every image of a folder")
     add_model_options(batch)
     batch.add_argument("--images", required=True, help="folder of images, labels from sub-folder names")
-    batch.add_argument("--method", default="gradcam", choices=sorted(METHODS))
+    batch.add_argument("--method", default="gradcam", type=method_name, metavar="NAME", help=method_help())
     batch.add_argument("--out", required=True, help="output folder (nothing is written outside it)")
     batch.add_argument("--resume", action="store_true", help="continue the review in OUT, skipping done images")
     batch.add_argument("--batch-size", type=int, default=16, help="images per batch (default 16)")
@@ -40,43 +39,8 @@ def add_commands(commands) -> None:
     batch.set_defaults(run=run_batch)
 
 
-class TextProgress:
-    """progress(done, total) as a one-line bar on a terminal, else a plain line every ~10%."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
-        self.tty = bool(getattr(stream, "isatty", lambda: False)())
-        self.total = 0
-        self._first: int | None = None
-        self._started = time.perf_counter()
-        self._next_step = 0
-
-    def __call__(self, done: int, total: int) -> None:
-        """Show the state after `done` of `total` images."""
-        self.total = total
-        if self._first is None:
-            self._first, self._started = done, time.perf_counter()
-        line = self._line(done, total)
-        if self.tty:
-            self.stream.write(f"\r{line}" + ("\n" if done >= total else ""))
-        elif total and (100 * done) // total >= self._next_step or done >= total:
-            self.stream.write(line + "\n")
-            self._next_step = (100 * done) // max(1, total) // 10 * 10 + 10
-        self.stream.flush()
-
-    def _line(self, done: int, total: int) -> str:
-        width = len(str(total))
-        elapsed = time.perf_counter() - self._started
-        rate = (done - (self._first or 0)) / elapsed if elapsed > 0 else 0.0
-        eta = f"  ETA {int((total - done) / rate)}s" if rate > 0 and done < total else ""
-        share = 100 * done // max(1, total)
-        return f"[{done:>{width}}/{total}] {share:3d}%  {rate:5.1f} img/s{eta}   "
-
-
 def run_batch(args: argparse.Namespace) -> int:
     """Review the folder; on Ctrl+C, finish the summary and the report from the rows so far."""
-    from pathlib import Path
-
     from engine.errors import ImageLoadError, OutputPathError
     from engine.review import ReviewOptions, folder_images
     from engine.review.outdir import open_review_output
@@ -94,7 +58,7 @@ def run_batch(args: argparse.Namespace) -> int:
     options = ReviewOptions(args.method, args.layer, args.batch_size, args.target, args.tolerance,
                             args.threshold, params)
     output = open_review_output(session, args.images, args.out, options, args.resume, args.alpha, args.colormap)
-    progress = TextProgress(sys.stderr)
+    progress = Progress(sys.stderr, "review", "img", every=0.1)
     try:
         if args.ray is not None:
             from engine.review.ray_runner import review_with_ray
@@ -106,7 +70,8 @@ def run_batch(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         output.finish(None, "interrupted", total=progress.total)
         output.close()
-        sys.stderr.write(f"\nconvscope: interrupted; {len(output.rows)} images written to {args.out} "
+        progress.close()
+        sys.stderr.write(f"\nconvscope: interrupted; {len(output.rows)} images written to {Path(args.out)} "
                          "(continue with --resume)\n")
         return 130
     output.close()
@@ -125,4 +90,4 @@ def _print_summary(result, new: int, out: str) -> None:
           f"({overall.with_mask} with a mask)")
     if overall.errors:
         print(f"{overall.errors} image(s) could not be read: see results.csv")
-    print(f"wrote {out}/results.csv, summary.json, report.html, overlays/")
+    print(f"wrote {Path(out) / 'results.csv'}, summary.json, report.html, overlays{os.sep}")

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
+import re
 import sys
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 DEMO_MODEL = RESOURCES / "demo" / "defects.keras"
@@ -116,3 +120,87 @@ def _check_writable(option: str, path: str, folder: Path) -> None:
             pass
     except OSError as exc:
         raise OutputPathError(f"{option} {path}: cannot write there ({exc.strerror or exc})") from None
+
+
+def _method_key(text: str) -> str:
+    """'Grad-CAM++', 'gradcam++' and 'GradCAM ++' all give 'gradcam++'."""
+    return re.sub(r"[^a-z0-9+]", "", text.lower())
+
+
+def method_names() -> dict[str, str]:
+    """Every spelling `--method` accepts (engine names and the window's titles, loosely
+    written) -> the engine name. Importing the registry does not import TensorFlow."""
+    from engine.methods import METHODS
+
+    names = {_method_key(str(getattr(cls, "title", name))): name for name, cls in METHODS.items()}
+    names.update({_method_key(name): name for name in METHODS})
+    return names
+
+
+def method_name(text: str) -> str:
+    """argparse type for --method: an engine name or a window title ("Grad-CAM", any case);
+    a typo is refused in one line that suggests the closest name."""
+    from engine.methods import METHODS
+
+    names = method_names()
+    key = _method_key(text)
+    if key in names:
+        return names[key]
+    close = difflib.get_close_matches(key, list(names), n=1, cutoff=0.6)
+    hint = f"did you mean '{names[close[0]]}'? " if close else ""
+    raise argparse.ArgumentTypeError(f"unknown method '{text}'; {hint}methods: {', '.join(METHODS)}")
+
+
+def method_help(default: str = "gradcam") -> str:
+    """The --method help: every engine name, and that window titles work too."""
+    from engine.methods import METHODS
+
+    return (f"explanation method (default {default}): {', '.join(METHODS)}; "
+            "the window's titles work too (e.g. Grad-CAM++, any case)")
+
+
+class Progress:
+    """progress(done, total) for a headless command: a tqdm bar with rate and time left on a
+    terminal; elsewhere (a log, a pipe) one plain line per step, or per `every` of the total."""
+
+    def __init__(self, stream: TextIO, label: str, unit: str, every: float = 0.0) -> None:
+        self.stream, self.label, self.unit, self.every = stream, label, unit, every
+        self.tty = bool(getattr(stream, "isatty", lambda: False)())
+        self.total = 0
+        self._bar: Any = None
+        self._started = time.perf_counter()
+        self._next = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        """Show the state after `done` of `total`."""
+        self.total = total
+        if self.tty:
+            self._tqdm(done, total)
+        elif done >= total or done >= self._next * total:
+            elapsed = time.perf_counter() - self._started
+            self.stream.write(f"{self.label}: {self.unit} {done}/{total} ({elapsed:.1f} s)\n")
+            self.stream.flush()
+            self._next = done / max(1, total) + self.every
+        if done >= total:
+            self.close()
+
+    def _tqdm(self, done: int, total: int) -> None:
+        from tqdm import tqdm
+
+        if self._bar is None:
+            self._bar = tqdm(total=total, initial=done, desc=self.label, unit=self.unit, file=self.stream,
+                             dynamic_ncols=True, leave=True)
+        self._bar.total = total
+        self._bar.update(done - self._bar.n)
+
+    def close(self) -> None:
+        """End the bar (a no-op when there is none)."""
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+def progress_for(stream: TextIO, label: str, unit: str, quiet: bool = False,
+                 every: float = 0.0) -> Callable[[int, int], None] | None:
+    """A Progress on `stream`, or None when quiet."""
+    return None if quiet else Progress(stream, label, unit, every)

@@ -5,19 +5,26 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .common import add_model_options, check_outputs, fraction, open_session, print_json
+from .common import (
+    add_model_options,
+    check_outputs,
+    fraction,
+    method_help,
+    method_name,
+    open_session,
+    print_json,
+)
 from .params import add_param_options, request_params
 
 
 def add_commands(commands) -> None:
     """Register `explain`."""
     from engine.maps.render import COLORMAPS
-    from engine.methods import METHODS
 
     explain = commands.add_parser("explain", help="explain why the model chose a class for an image")
     add_model_options(explain)
     explain.add_argument("--image", required=True)
-    explain.add_argument("--method", default="gradcam", choices=sorted(METHODS))
+    explain.add_argument("--method", default="gradcam", type=method_name, metavar="NAME", help=method_help())
     explain.add_argument("--layer", help="target layer (path or unique name); default: the last 4-D layer")
     explain.add_argument("--class", dest="class_", help="class index or name; default: the predicted class")
     explain.add_argument("--output", default="0", help="model output to explain, by index or name (multi-output models)")

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import asdict
 
-from .common import add_model_options, check_outputs, open_session, positive_int, print_json
+from .common import (
+    add_model_options,
+    check_outputs,
+    open_session,
+    positive_int,
+    print_json,
+    progress_for,
+)
 
 
 def add_commands(commands) -> None:
@@ -33,15 +41,21 @@ def add_commands(commands) -> None:
     filters.add_argument("--first", type=int, default=0, help="first filter index (default 0)")
     filters.add_argument("--size", type=positive_int, default=64, help="pattern size in pixels (default 64)")
     filters.add_argument("--steps", type=int, default=40, help="gradient ascent steps (default 40)")
-    filters.add_argument("--step-size", type=float, default=1.0, help="step per normalised gradient (default 1)")
+    filters.add_argument("--plain", action="store_true",
+                         help="seed 002's plain ascent (step 1, no jitter, blur or pre-activation) instead of the "
+                              "regularised one the window uses by default (step 4, jitter 4, blur every 4 steps, "
+                              "pre-activation)")
+    filters.add_argument("--step-size", type=float, help="step per normalised gradient (default 4; --plain: 1)")
     filters.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
     filters.add_argument("--columns", type=positive_int, default=8, help="tiles per row (default 8)")
-    filters.add_argument("--jitter", type=int, default=0, help="random shift of up to PX pixels per step")
-    filters.add_argument("--blur-every", type=int, default=0, help="Gaussian blur every N steps")
-    filters.add_argument("--tv", type=float, default=0.0, help="total-variation penalty weight")
-    filters.add_argument("--pre-activation", action="store_true",
-                         help="maximise the filter before its fused activation (moves silent filters)")
-    filters.add_argument("--labels", action="store_true", help="write the filter index on each tile")
+    filters.add_argument("--jitter", type=int, help="random shift of up to PX pixels per step (default 4; --plain: 0)")
+    filters.add_argument("--blur-every", type=int, help="Gaussian blur every N steps (default 4; --plain: 0 = off)")
+    filters.add_argument("--tv", type=float, default=0.0, help="total-variation penalty weight (default 0)")
+    filters.add_argument("--pre-activation", action=argparse.BooleanOptionalAction,
+                         help="maximise the filter before its fused activation, which moves silent filters "
+                              "(default on; --plain: off)")
+    filters.add_argument("--labels", action=argparse.BooleanOptionalAction, default=True,
+                         help="write the filter index on each tile (default on)")
     filters.add_argument("--quiet", action="store_true", help="no progress on stderr")
     filters.add_argument("--json", action="store_true", help="print one JSON object")
     filters.set_defaults(run=run_filters)
@@ -76,7 +90,7 @@ def run_filters(args: argparse.Namespace) -> int:
 
     from engine.errors import MethodError
     from engine.features.activations import feature_layer
-    from engine.features.patterns import PatternSettings, filter_patterns, pattern_grid
+    from engine.features.patterns import filter_patterns, pattern_grid
     from engine.maps.render import write_png
 
     check_outputs({"--out": (args.out, (".png",))}, [args.model])
@@ -87,11 +101,9 @@ def run_filters(args: argparse.Namespace) -> int:
         raise MethodError(f"--first {args.first} is out of range: layer '{info.path}' has {channels} filters")
     last = args.first + args.count if channels is None else min(args.first + args.count, channels)
     chosen = list(range(args.first, last))
-    settings = PatternSettings(size=args.size, steps=args.steps, step_size=args.step_size, seed=args.seed,
-                               jitter=args.jitter, blur_every=args.blur_every, tv=args.tv,
-                               pre_activation=args.pre_activation)
+    settings = pattern_settings(args)
     started = time.perf_counter()
-    progress = None if args.quiet or args.json else _progress_line
+    progress = progress_for(sys.stderr, f"filter patterns of {info.path}", "step", args.quiet or args.json)
     patterns = filter_patterns(session, info.path, chosen, settings, progress=progress)
     grid = pattern_grid(patterns, columns=min(args.columns, len(chosen)), margin=5,
                         labels=chosen if args.labels else None)
@@ -99,15 +111,22 @@ def run_filters(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - started
     if args.json:
         print_json({"layer": info.path, "filters": chosen, "size": args.size, "steps": args.steps,
+                    "regularised": not args.plain, "settings": asdict(settings),
                     "grid_shape": list(grid.shape), "seconds": round(seconds, 3), "written": str(path)})
         return 0
-    print(f"{len(chosen)} filter patterns of {info.path} ({args.size} px, {args.steps} steps) "
+    kind = "plain" if args.plain else "regularised"
+    print(f"{len(chosen)} filter patterns of {info.path} ({args.size} px, {args.steps} steps), {kind} ascent, "
           f"in {seconds:.1f}s, wrote {path}")
     return 0
 
 
-def _progress_line(done: int, total: int) -> None:
-    sys.stderr.write(f"\rstep {done}/{total}")
-    if done == total:
-        sys.stderr.write("\n")
-    sys.stderr.flush()
+def pattern_settings(args: argparse.Namespace):
+    """PatternSettings from the options: the regularised ascent unless --plain, each option
+    given overriding its part."""
+    from engine.features.patterns import REGULARISED, PatternSettings
+
+    base = {} if args.plain else dict(REGULARISED)
+    given = {"step_size": args.step_size, "jitter": args.jitter, "blur_every": args.blur_every,
+             "pre_activation": args.pre_activation}
+    base.update({key: value for key, value in given.items() if value is not None})
+    return PatternSettings(size=args.size, steps=args.steps, seed=args.seed, tv=args.tv, **base)

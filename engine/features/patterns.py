@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -78,6 +79,12 @@ class PatternSettings:
         for ok, message in checks:
             if not ok:
                 raise MethodError(message)
+
+
+# Standard feature-visualisation regularisation, the default of the window and of `filters`:
+# without it, filters that are silent on the grey start stay noise and deep layers draw
+# high-frequency speckle. PatternSettings() alone is seed 002's plain ascent.
+REGULARISED: dict[str, Any] = {"pre_activation": True, "jitter": 4, "blur_every": 4, "step_size": 4.0}
 
 
 # -- filter patterns ----------------------------------------------------------------------
