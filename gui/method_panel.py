@@ -8,17 +8,17 @@ from typing import Any
 
 from engine.maps.combine import COMBINATIONS
 from engine.params import APPLIES_TO, Param
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
-    QGroupBox,
     QLabel,
     QLineEdit,
     QPushButton,
     QSpinBox,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -118,13 +118,22 @@ class MethodPanel(QWidget):
         self.reset = QPushButton("Reset")
         self.reset.setToolTip("Every parameter and combination back to its default")
         self.reset.clicked.connect(self._reset)
-        self.combinations = QGroupBox("Combinations")
+        self.combinations_button = QToolButton()
+        self.combinations_button.setCheckable(True)
+        self.combinations_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.combinations_button.setArrowType(Qt.ArrowType.RightArrow)
+        self.combinations_button.setAutoRaise(True)
+        self.combinations_button.setToolTip("Guided, edges, emphasis, outline, clean-up, polarity and clipping")
+        self.combinations_button.toggled.connect(self._show_combinations)
+        self.combinations = QWidget()
         self.combination_widgets = self._build_combinations(QFormLayout(self.combinations))
+        self.combinations.setVisible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.combo)
         layout.addWidget(self.note)
         layout.addLayout(self.form)
+        layout.addWidget(self.combinations_button)
         layout.addWidget(self.combinations)
         layout.addWidget(self.reset)
         layout.addStretch(1)
@@ -192,6 +201,7 @@ class MethodPanel(QWidget):
                 self._build_form()
             for param in COMBINATIONS:
                 set_widget_value(self.combination_widgets[param.name], params.get(param.name, param.default))
+            self._update_combinations()
         finally:
             self.blockSignals(False)
 
@@ -229,6 +239,13 @@ class MethodPanel(QWidget):
         spec = self.spec()
         for param in COMBINATIONS:
             self.combination_widgets[param.name].setEnabled(spec is not None and param.applies(spec.needs_layer))
+        used = sum(widget_value(self.combination_widgets[p.name]) != p.default
+                   for p in (spec.combinations() if spec else ()))
+        self.combinations_button.setText(f"Combinations ({used} on)" if used else "Combinations")
+
+    def _show_combinations(self, shown: bool) -> None:
+        self.combinations.setVisible(shown)
+        self.combinations_button.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
 
     # -- reactions ----------------------------------------------------------------------------
     def _parameter_changed(self, *_args) -> None:
@@ -238,6 +255,7 @@ class MethodPanel(QWidget):
         self._emit()
 
     def _emit(self, *_args) -> None:
+        self._update_combinations()
         self.changed.emit()
         self.params_changed.emit(self.params())
 
