@@ -7,8 +7,8 @@ overlapping windows). The fill is the image's channel mean, zero (in the model's
 space), or a Gaussian blur of the image (sigma = patch / 4).
 
 RISE (Petsiuk et al. 2018): N binary grids of s x s cells, each cell kept with probability
-p, are upsampled bilinearly to (s + 1) * cell pixels (cell = ceil(H / s)) and cropped at a
-random shift in [0, cell) to the input size; the map is sum_i p_c(x * M_i) M_i / (N p),
+p, are upsampled bilinearly to (s + 1) * cell pixels (cell = ceil(H / s); mirrored edges,
+as the authors' scikit-image resize) and cropped at a random shift in [0, cell) to the input size; the map is sum_i p_c(x * M_i) M_i / (N p),
 the input multiplied by the mask in the model's input space as in the authors' code. The
 masks are reproducible: rng = numpy.random.default_rng(seed); grids = rng.random((N, s, s))
 < p; shifts = rng.integers(0, cell, (N, 2)) (rows, then columns). They are generated chunk
@@ -93,16 +93,39 @@ class Occlusion(Method):
         return RawMaps(np.maximum(attributions[..., 0], 0.0), logits, chosen, attributions=attributions)
 
 
+def interpolation_matrix(size: int, cells: int) -> np.ndarray:
+    """(size, cells) weights of order-1 resizing from `cells` to `size` samples with mirrored
+    edges: scikit-image's resize(order=1, mode="reflect", anti_aliasing=False), which RISE's
+    authors use (half-pixel centres, index -1 reads 1 and `cells` reads cells - 2)."""
+    centres = (np.arange(size) + 0.5) * cells / size - 0.5
+    low = np.floor(centres).astype(int)
+    frac = centres - low
+
+    def mirrored(index: np.ndarray) -> np.ndarray:
+        if cells == 1:
+            return np.zeros_like(index)
+        period = 2 * (cells - 1)
+        index = np.abs(index) % period
+        return np.where(index >= cells, period - index, index)
+
+    weights = np.zeros((size, cells))
+    rows = np.arange(size)
+    np.add.at(weights, (rows, mirrored(low)), 1.0 - frac)
+    np.add.at(weights, (rows, mirrored(low + 1)), frac)
+    return weights
+
+
 def rise_masks(indices: np.ndarray, grids: np.ndarray, shifts: np.ndarray, height: int, width: int) -> np.ndarray:
-    """(n, H, W) float32 masks number `indices`: grid upsampled bilinearly to (s + 1) * cell, cropped at its shift."""
+    """(n, H, W) float32 masks number `indices`: each s x s grid upsampled (order 1, mirrored
+    edges) to (s + 1) * cell pixels per side and cropped at its shift."""
     side = grids.shape[1]
     cell_h, cell_w = math.ceil(height / side), math.ceil(width / side)
-    up_h, up_w = (side + 1) * cell_h, (side + 1) * cell_w
+    rows = interpolation_matrix((side + 1) * cell_h, side)
+    columns = interpolation_matrix((side + 1) * cell_w, side)
     masks = np.empty((len(indices), height, width), np.float32)
     for row, index in enumerate(indices):
-        big = cv2.resize(grids[index].astype(np.float32), (up_w, up_h), interpolation=cv2.INTER_LINEAR)
         dy, dx = shifts[index]
-        masks[row] = big[dy:dy + height, dx:dx + width]
+        masks[row] = rows[dy:dy + height] @ grids[index] @ columns[dx:dx + width].T
     return masks
 
 
