@@ -91,10 +91,12 @@ class Param:
             if isinstance(value, str) and (not self.choices or value in self.choices):
                 return value
             return self._refuse(value, owner)
-        kinds: tuple[type, ...] = (int, np.integer) if self.kind is int else (int, float, np.integer, np.floating)
-        if isinstance(value, (bool, np.bool_)) or not isinstance(value, kinds) or not np.isfinite(value):
+        whole = isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+        if not (whole or (self.kind is float and isinstance(value, (float, np.floating)))):
             return self._refuse(value, owner)
-        if (self.low is not None and value < self.low) or (self.high is not None and value > self.high):
+        number = float(value)
+        if not np.isfinite(number) or (self.low is not None and number < self.low) or \
+                (self.high is not None and number > self.high):
             return self._refuse(value, owner)
         return self.kind(value)
 

@@ -9,7 +9,7 @@ percentile clipping (its linear transformation), morphological clean-up, and *ou
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
@@ -17,6 +17,9 @@ import numpy as np
 from engine.errors import MethodError
 from engine.maps.normalise import normalise, resize_map
 from engine.params import APPLIES_TO, Param, check_params
+
+if TYPE_CHECKING:
+    from engine.methods.base import Method
 
 # The combinations, declared once: validation, `explain` / `batch` options, the window's
 # "Combinations" controls, the JSON `params` and the README's table all come from here.
@@ -59,7 +62,7 @@ def check_options(options: dict[str, Any], method: str, is_cam: bool) -> None:
             raise MethodError(f"{param.option} applies to {APPLIES_TO[param.applies_to]}; {method} is {kind}")
 
 
-def check_request(method, params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+def check_request(method: type[Method] | Method, params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """(the method's parameters, the combinations) for `method` (a Method class or object with
     `name`, `needs_layer` and `params(given)`), every value checked: unknown names, values out of
     range and combinations that do not apply to the method are refused in one line."""
@@ -91,7 +94,7 @@ def threshold_at(values: np.ndarray, percentage: float) -> float:
     if total <= 0.0:
         return 0.0
     cumulative = 100.0 * np.cumsum(ordered) / total
-    return float(ordered[min(np.searchsorted(cumulative, percentage), len(ordered) - 1)])
+    return float(ordered[min(int(np.searchsorted(cumulative, percentage)), len(ordered) - 1)])
 
 
 def linear_transformation(values: np.ndarray, clip_above: float = 99.9, clip_below: float = 0.0,
@@ -149,7 +152,7 @@ def outline(heatmap: np.ndarray, level: float = 0.5, percentage: float = OUTLINE
     kept = np.isin(labels, order[: cutoff + 1] + 1).astype(np.uint8)
     cross = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
     eroded = cv2.erode(kept, cross, borderType=cv2.BORDER_CONSTANT, borderValue=0)
-    border = kept - eroded
+    border: np.ndarray = kept - eroded
     thickness = max(1, round(min(heatmap.shape[:2]) / 256))
     if thickness > 1:
         border = cv2.dilate(border, np.ones((thickness, thickness), np.uint8))
@@ -178,7 +181,7 @@ def finish(raw: np.ndarray, attributions: np.ndarray | None, display: np.ndarray
         heatmap, empty = (heatmap / heatmap.max(), False) if _clipping(options) else normalise(heatmap)
     steps = [(options["cleanup"], morphological_cleanup),
              (options["edges"], lambda m: m * sobel_edges(display)),
-             (guided is not None, lambda m: m * resize_map(normalise(guided)[0], height, width))]
+             (guided is not None, lambda m: m * resize_map(normalise(np.asarray(guided))[0], height, width))]
     for wanted, step in steps:
         if wanted and not empty:
             heatmap, empty = normalise(step(heatmap))
