@@ -6,8 +6,10 @@ function as the single-process runner (so the rows are the same), writing the ov
 itself. The driver receives only rows (an Arrow table per batch, no maps), in the folder's
 order, and hands them to the :class:`~engine.review.outdir.ReviewOutput` that writes
 results.csv, results.parquet/, summary.json and report.html, exactly as a single-process
-review does. A killed actor is restarted and its unfinished batch retried
-(``max_restarts`` / ``max_task_retries``); rows already received are on disk.
+review does. A killed actor is restarted and its unfinished batch retried: Ray Data's
+actor pool creates its actors with ``max_restarts=-1`` and ``max_task_retries=-1`` (passing
+them to map_batches is deprecated since Ray 2.5x); rows already received are on disk. A
+Python exception inside a batch is not retried: it fails the review with its message.
 
 Ray is imported here only, and only when a review runs: it is an optional extra.
 """
@@ -41,7 +43,6 @@ if TYPE_CHECKING:
     from engine.review.outdir import ReviewOutput
 
 INSTALL_HINT = 'Ray is not installed: pip install -e ".[cluster]" (or pip install "ray[data]")'
-RESTARTS = 4  # an actor that dies is restarted this often, and its batch retried as often
 _EXTRA = ("_worker", "_seconds")  # columns the actors add for the driver's statistics
 
 
@@ -144,13 +145,17 @@ def review_on_ray(output: ReviewOutput, images: str | os.PathLike, options: Revi
     total = len(output.done) + len(pending)
     if progress is not None:
         progress(len(output.rows), total)
-    if pending:
-        for table in _row_tables(pending, root, output, options, model, actors, cpus_per_actor):
+    tables = _row_tables(pending, root, output, options, model, actors, cpus_per_actor) if pending else iter(())
+    try:
+        for table in tables:
             if on_table is not None:
                 on_table(table)
             output.on_rows(table_to_rows(table.drop_columns(list(_EXTRA))))
             if progress is not None:
                 progress(len(output.rows), total)
+    finally:
+        if hasattr(tables, "close"):
+            tables.close()  # stops the dataset's execution (and frees its actors) on an interruption
     result = summarise(output.rows, class_names, total, True, time.perf_counter() - started)
     output.finish(result, "complete")
     return result
@@ -173,14 +178,9 @@ def _row_tables(pending: list[str], root: Path, output: ReviewOutput, options: R
         fn_constructor_kwargs={"model": model, "images": str(root), "out": str(output.folder),
                                "options": options, "alpha": output.alpha, "colormap": output.colormap},
         compute=ray.data.ActorPoolStrategy(size=actors or default_actors(cpus_per_actor)),
-        num_cpus=cpus_per_actor, ray_remote_args_fn=_fault_tolerance,
+        num_cpus=cpus_per_actor,  # fault tolerance: Ray Data's actor-pool defaults (see the module doc)
         runtime_env={"env_vars": _thread_limits(cpus_per_actor)})
     yield from reviewed.iter_batches(batch_size=None, batch_format="pyarrow", prefetch_batches=0)
-
-
-def _fault_tolerance() -> dict[str, int]:
-    """Actor options: a dead actor is restarted and the batch it held is retried."""
-    return {"max_restarts": RESTARTS, "max_task_retries": RESTARTS}
 
 
 def _thread_limits(cpus: float) -> dict[str, str]:
