@@ -24,6 +24,8 @@ def add_commands(commands) -> None:
     batch.add_argument("--resume", action="store_true", help="continue the review in OUT, skipping done images")
     batch.add_argument("--batch-size", type=int, default=16, help="images per batch (default 16)")
     batch.add_argument("--layer", help="target layer (path or unique name); default: the last 4-D layer")
+    batch.add_argument("--layers", help="several target layers, comma-separated: their CAMs fused into one "
+                       "sharper map (LayerCAM's multi-layer combination, see --fuse)")
     batch.add_argument("--target", choices=("predicted", "label"), default="predicted",
                        help="explain the predicted class (default) or the class named by the folder")
     batch.add_argument("--tolerance", type=float, default=DEFAULT_TOLERANCE,
@@ -32,6 +34,8 @@ def add_commands(commands) -> None:
                        help=f"heatmap level of the emphasized region for IoU (default {DEFAULT_THRESHOLD})")
     batch.add_argument("--alpha", type=fraction, default=0.4, help="overlay opacity (default 0.4)")
     batch.add_argument("--colormap", default="jet", choices=sorted(COLORMAPS))
+    batch.add_argument("--trust", action="store_true",
+                       help="add faithfulness, localisation and defect-removal columns and a verdict (engine.trust)")
     batch.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
                        help="run on Ray Data: a local Ray on this machine's cores, or join the cluster at "
                             "ADDRESS (auto, ray://host:10001); needs pip install -e \".[cluster]\"")
@@ -55,8 +59,8 @@ def run_batch(args: argparse.Namespace) -> int:
     if not folder_images(args.images, exclude=args.out):
         raise ImageLoadError(f"{args.images}: no images found")
     session = open_session(args)
-    options = ReviewOptions(args.method, args.layer, args.batch_size, args.target, args.tolerance,
-                            args.threshold, params)
+    options = ReviewOptions(args.method, args.layers or args.layer, args.batch_size, args.target, args.tolerance,
+                            args.threshold, params, trust=args.trust)
     output = open_review_output(session, args.images, args.out, options, args.resume, args.alpha, args.colormap)
     progress = Progress(sys.stderr, "review", "img", every=0.1)
     try:
@@ -90,4 +94,8 @@ def _print_summary(result, new: int, out: str) -> None:
           f"({overall.with_mask} with a mask)")
     if overall.errors:
         print(f"{overall.errors} image(s) could not be read: see results.csv")
+    if result.trust is not None:
+        from engine.trust.review import verdict_line
+
+        print(verdict_line(result.trust))
     print(f"wrote {Path(out) / 'results.csv'}, summary.json, report.html, overlays{os.sep}")

@@ -26,6 +26,8 @@ def add_commands(commands) -> None:
     explain.add_argument("--image", required=True)
     explain.add_argument("--method", default="gradcam", type=method_name, metavar="NAME", help=method_help())
     explain.add_argument("--layer", help="target layer (path or unique name); default: the last 4-D layer")
+    explain.add_argument("--layers", help="several target layers, comma-separated: their CAMs fused into one "
+                       "sharper map (LayerCAM's multi-layer combination, see --fuse)")
     explain.add_argument("--class", dest="class_", help="class index or name; default: the predicted class")
     explain.add_argument("--output", default="0", help="model output to explain, by index or name (multi-output models)")
     explain.add_argument("--out", help="overlay PNG to write")
@@ -33,6 +35,8 @@ def add_commands(commands) -> None:
     explain.add_argument("--alpha", type=fraction, default=0.4, help="overlay opacity (default 0.4)")
     explain.add_argument("--colormap", default="jet", choices=sorted(COLORMAPS))
     explain.add_argument("--json", action="store_true", help="print one JSON object")
+    explain.add_argument("--faithfulness", action="store_true",
+                         help="deletion / insertion curves of the map against random and edge controls")
     add_param_options(explain)
     explain.set_defaults(run=run_explain)
 
@@ -46,7 +50,7 @@ def run_explain(args: argparse.Namespace) -> int:
                   [args.model, args.image])
     session = open_session(args)
     image = session.load_image(args.image)
-    result = session.explain(image, method=args.method, layer=args.layer, class_index=args.class_,
+    result = session.explain(image, method=args.method, layer=args.layers or args.layer, class_index=args.class_,
                              output=args.output, **params)
     written: dict[str, str] = {}
     if args.out:
@@ -56,8 +60,10 @@ def run_explain(args: argparse.Namespace) -> int:
         written["overlay"] = str(write_png(args.out, picture))
     if args.save_heatmap:
         written["heatmap"] = str(save_heatmap(args.save_heatmap, result.heatmap))
+    faithful = _faithfulness(session, image, result, args) if getattr(args, "faithfulness", False) else None
     if args.json:
-        print_json({**result.to_json(), "image": str(Path(args.image)), "written": written})
+        extra = {"faithfulness": faithful.to_json()} if faithful is not None else {}
+        print_json({**result.to_json(), "image": str(Path(args.image)), "written": written, **extra})
         return 0
     print(f"{result.method} on {result.layer or 'input'}: class {result.class_index} '{result.class_name}' "
           f"p={result.probability:.3f} logit={result.logit:.3f} in {result.seconds:.3f}s")
@@ -65,4 +71,15 @@ def run_explain(args: argparse.Namespace) -> int:
         print(f"note: {note}")
     for kind, path in written.items():
         print(f"wrote {kind}: {path}")
+    if faithful is not None:
+        from engine.trust.cli_text import faithfulness_lines
+
+        print("\n".join(faithfulness_lines(faithful)))
     return 0
+
+
+def _faithfulness(session, image, result, args):
+    """Deletion / insertion curves of the explanation (engine.trust.faithfulness)."""
+    from engine.trust.faithfulness import faithfulness
+
+    return faithfulness(session, [image], [result.heatmap], [result.class_index], output=args.output)[0]

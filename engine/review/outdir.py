@@ -29,7 +29,7 @@ from engine.review.table import PARQUET_NAME, ParquetAppender
 
 CSV_NAME, SUMMARY_NAME, REPORT_NAME, OVERLAYS = "results.csv", "summary.json", "report.html", "overlays"
 # Settings that must match for --resume to continue an earlier run.
-_RUN_KEYS = ("images", "model_sha256", "method", "layer", "params", "target", "tolerance", "threshold")
+_RUN_KEYS = ("images", "model_sha256", "method", "layer", "params", "target", "tolerance", "threshold", "trust")
 
 
 def convscope_version() -> str:
@@ -67,9 +67,11 @@ def run_description(session, options: ReviewOptions, images: str | os.PathLike) 
         "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
         "model": session.info.path, "model_sha256": file_sha256(session.info.path),
         "images": str(Path(images).resolve()), "method": options.method,
-        "layer": session.layer(options.layer).path if worker.needs_layer else None,
+        "layer": " + ".join(session.target_layers(options.layer, options.params.get("fuse")))
+        if worker.needs_layer else None,
         "params": checked_params(worker, options.params), "target": options.target,
         "tolerance": options.tolerance, "threshold": options.threshold, "batch_size": options.batch_size,
+        "trust": options.trust,
         "preprocessing": session.info.preprocessing, "class_names": list(session.info.class_names),
     }
 

@@ -33,6 +33,15 @@ class ReviewRow:
     empty_map: bool = False  # no positive evidence: the map is all zero
     note: str = ""  # for example an unreadable mask
     error: str = ""  # the image could not be reviewed (then most fields are empty)
+    # Trust columns (engine.trust; `batch --trust`), empty without it; the last three also without a mask.
+    deletion_auc: float | None = None  # area under the map's deletion curve (lower: more faithful)
+    insertion_auc: float | None = None  # area under its insertion curve (higher: more faithful)
+    random_deletion_auc: float | None = None  # the same for a random pixel order (the control)
+    random_insertion_auc: float | None = None
+    pixel_auroc: float | None = None  # the map as a per-pixel score against the mask
+    removal_probability: float | None = None  # the explained class's probability with the defect painted out
+    kept_after_removal: bool | None = None  # the explained class still predicted after removal
+    flag: str = ""  # "clear", "off-defect", "survives-removal" or both (engine.trust.verdict); "" without a mask
 
     @property
     def has_mask(self) -> bool:
@@ -42,8 +51,11 @@ class ReviewRow:
 
 COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(ReviewRow))
 _INTS = {"label_index", "predicted_index", "explained_index", "peak_x", "peak_y", "width", "height"}
-_FLOATS = {"confidence", "energy_inside", "iou"}
-_BOOLS = {"correct", "pointing_hit", "empty_map"}
+_FLOATS = {"confidence", "energy_inside", "iou", "deletion_auc", "insertion_auc", "random_deletion_auc",
+           "random_insertion_auc", "pixel_auroc", "removal_probability"}
+_BOOLS = {"correct", "pointing_hit", "empty_map", "kept_after_removal"}
+TRUST_COLUMNS: tuple[str, ...] = ("deletion_auc", "insertion_auc", "random_deletion_auc", "random_insertion_auc",
+                                  "pixel_auroc", "removal_probability", "kept_after_removal", "flag")
 
 
 def _cell(value: Any) -> str:

@@ -41,6 +41,7 @@ class ReviewOptions:
     tolerance: float = DEFAULT_TOLERANCE  # pointing game, pixels at the image's scale
     threshold: float = DEFAULT_THRESHOLD  # emphasized region for IoU
     params: dict[str, Any] = field(default_factory=dict)  # method parameters and combinations
+    trust: bool = False  # add the trust columns and verdicts (engine.trust.review)
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class ReviewedImage:
     image: LoadedImage | None  # None when the image could not be read
     heatmap: np.ndarray | None  # (H, W) float32 in [0, 1] at the image's resolution
     region: np.ndarray | None  # the boolean mask region the metrics used, or None
+    trust: Any = None  # engine.trust.review.ImageTrust with ReviewOptions.trust, else None
 
 
 @dataclass
@@ -69,7 +71,7 @@ def check_options(session, options: ReviewOptions) -> None:
     worker = session.method(options.method)
     check_request(worker, dict(options.params))  # method parameters and combinations
     if worker.needs_layer:
-        session.layer(options.layer)
+        session.target_layers(options.layer, options.params.get("fuse"))  # one layer, or several fused
     if options.target not in TARGETS:
         raise MethodError(f"target must be one of {', '.join(TARGETS)}")
     if options.batch_size < 1:
@@ -118,6 +120,7 @@ def review_folder(session, folder: str | os.PathLike, options: ReviewOptions | N
     pending = [_item(p, root) for p in folder_images(root, exclude)]
     pending = [item for item in pending if item.relative not in finished]
     rows, total, started = list(done), len(done) + len(pending), time.perf_counter()
+    trust = _trust_accumulator(options)
     complete = True
     if progress is not None:
         progress(len(rows), total)
@@ -126,6 +129,8 @@ def review_folder(session, folder: str | os.PathLike, options: ReviewOptions | N
             if cancel is not None and cancel():
                 raise Cancelled()
             reviewed = _review_batch(session, batch, root, options, cancel)
+            if trust is not None:
+                trust.add(reviewed)
             rows.extend(item.row for item in reviewed)
             if on_rows is not None:
                 on_rows([item.row for item in reviewed])
@@ -135,7 +140,15 @@ def review_folder(session, folder: str | os.PathLike, options: ReviewOptions | N
                 progress(len(rows), total)
     except Cancelled:
         complete = False
-    return summarise(rows, session.info.class_names, total, complete, time.perf_counter() - started)
+    return summarise(rows, session.info.class_names, total, complete, time.perf_counter() - started, trust=trust)
+
+
+def _trust_accumulator(options: ReviewOptions):
+    if not options.trust:
+        return None
+    from engine.trust.review import TrustAccumulator
+
+    return TrustAccumulator()
 
 
 def _item(path: Path, root: Path) -> _Item:
@@ -202,8 +215,13 @@ def _explain_group(session, group: list[_Item], root: Path, options: ReviewOptio
         predicted = [(p.best.index, p.best.probability) for p in session.predict(images, top=1)]
     else:
         predicted = [(e.class_index, e.probability) for e in explanations]
-    return [_score(session, item, label, guess, explanation, root, options)
-            for item, label, guess, explanation in zip(group, labels, predicted, explanations, strict=True)]
+    scored = [_score(session, item, label, guess, explanation, root, options)
+              for item, label, guess, explanation in zip(group, labels, predicted, explanations, strict=True)]
+    if options.trust:
+        from engine.trust.review import add_trust
+
+        scored = add_trust(session, scored, cancel=cancel)
+    return scored
 
 
 def _score(session, item: _Item, label: int | None, guess: tuple[int, float], explanation,

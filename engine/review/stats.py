@@ -47,6 +47,12 @@ class ReviewResult:
     total: int  # images found in the folder
     complete: bool  # False when cancelled or interrupted before the end
     seconds: float = 0.0  # time spent by this run (not by earlier, resumed runs)
+    trust: dict[str, Any] | None = None  # engine.trust.review.trust_summary: verdicts, or None without trust
+
+    @property
+    def verdict(self) -> str | None:
+        """The lot's trust verdict (right-reason, shortcut-suspected, insufficient-data), or None."""
+        return self.trust["overall"]["verdict"] if self.trust else None
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready summary without the per-image rows."""
@@ -57,6 +63,7 @@ class ReviewResult:
             "confusion_matrix": {"rows": "true class", "columns": "predicted class",
                                  "classes": list(self.class_names), "matrix": self.confusion.tolist()},
             "per_label": {s.label: s.to_json() for s in self.per_label},
+            **({"trust": self.trust} if self.trust is not None else {}),
         }
 
 
@@ -88,13 +95,18 @@ def confusion_matrix(rows: Sequence[ReviewRow], class_count: int) -> np.ndarray:
 
 
 def summarise(rows: Sequence[ReviewRow], class_names: Sequence[str], total: int | None = None,
-              complete: bool = True, seconds: float = 0.0) -> ReviewResult:
-    """A ReviewResult over `rows` (the confusion matrix and per-label statistics)."""
+              complete: bool = True, seconds: float = 0.0, trust=None) -> ReviewResult:
+    """A ReviewResult over `rows` (the confusion matrix and per-label statistics), with the
+    trust verdicts when rows carry trust figures (`trust`: an engine.trust.review.TrustAccumulator
+    of this run, for AUPRO and the mean curves)."""
+    from engine.trust.review import trust_summary
+
     labels = sorted({r.label or "" for r in rows})
     per_label = tuple(label_stats(name or "(no label)", [r for r in rows if (r.label or "") == name])
                       for name in labels)
     return ReviewResult(tuple(rows), tuple(class_names), confusion_matrix(rows, len(class_names)), per_label,
-                        label_stats("all", rows), len(rows) if total is None else total, complete, seconds)
+                        label_stats("all", rows), len(rows) if total is None else total, complete, seconds,
+                        trust_summary(rows, trust))
 
 
 def worst_cases(rows: Sequence[ReviewRow], count: int = 24) -> list[ReviewRow]:

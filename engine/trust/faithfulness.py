@@ -34,7 +34,7 @@ from engine.errors import Cancelled, MethodError
 from engine.maps.normalise import resize_map
 
 DEFAULT_STEPS = 20  # curve points after the first (explain --faithfulness, the window)
-REVIEW_STEPS = 8  # in a lot review (see README: cost per image)
+REVIEW_STEPS = 6  # in a lot review: 22 model rows per image (see README: cost per image)
 DEFAULT_SEEDS = 3  # random orders averaged for the random control
 BLUR_SIGMA_AT_224 = 5.0  # Petsiuk et al.: Gaussian blur, sigma 5 on 224 px inputs; scaled to the input side
 TIE_SEED = 12345  # equal map values are taken in a fixed random order, not top-left first

@@ -60,10 +60,18 @@ def paint_out(image: LoadedImage, region: np.ndarray, grow: int | None = None,
     grow = dilation_pixels(image.height, image.width) if grow is None else grow
     mask = dilate(region, grow).astype(np.uint8)
     display = cv2.inpaint(np.ascontiguousarray(image.display), mask, radius, cv2.INPAINT_TELEA)
+    if _is_display(image):  # an 8-bit image: its float copy holds the display's values, one call does
+        return replace(image, display=display, pixels=display.astype(image.pixels.dtype))
     pixels = np.asarray(image.pixels, dtype=np.float32)
     channels = [cv2.inpaint(np.ascontiguousarray(pixels[..., c]), mask, radius, cv2.INPAINT_TELEA)
                 for c in range(pixels.shape[-1])]
     return replace(image, display=display, pixels=np.stack(channels, axis=-1).astype(image.pixels.dtype))
+
+
+def _is_display(image: LoadedImage) -> bool:
+    """True when the float pixels are exactly the 8-bit display copy (an 8-bit RGB source)."""
+    return (image.source_dtype == "uint8" and image.pixels.shape == image.display.shape
+            and np.array_equal(image.pixels, image.display))
 
 
 def remove_defects(session, images: Sequence[LoadedImage], regions: Sequence[np.ndarray],
