@@ -16,6 +16,10 @@ import numpy as np
 
 CLASS_NAMES: tuple[str, ...] = ("ok", "scratch", "spot", "crack")
 TEXTURES: tuple[str, ...] = ("brushed_metal", "woven_fabric", "granular", "wood_grain", "concrete")
+# Capture conditions: "normal", a uniform field instead of a texture (any grey or colour), and
+# very dark, very bright or strongly blurred frames. A defect-free frame is "ok" whatever its
+# condition; defects drawn under a hard condition stay visible (milder extremes than for ok).
+CONDITIONS: tuple[str, ...] = ("normal", "uniform", "dark", "bright", "blurred")
 
 _SHIFT = 2  # cv2 drawing with 2 fractional bits: sub-pixel, anti-aliased polylines
 _MASK_RADIUS = 4  # thin-defect footprint: 4 px at 256 = 2 px at the 128 px model input
@@ -282,8 +286,35 @@ def _regions(rng: np.random.Generator, h: int, w: int, n: int) -> list[Box]:
     return boxes if rng.random() < 0.5 else boxes[::-1]
 
 
-def _finish(rng: np.random.Generator, img: np.ndarray) -> np.ndarray:
-    """Global lighting, slight blur and sensor noise; float [0, 1] RGB to uint8."""
+def _uniform_field(rng: np.random.Generator, h: int, w: int, defect_free: bool) -> np.ndarray:
+    """A flat field of one grey or colour; defect-free fields reach pure black and white."""
+    lo, hi = (0.0, 1.0) if defect_free else (0.2, 0.8)
+    if defect_free and rng.random() < 0.25:
+        colour = np.full(3, float(rng.choice([0.0, 1.0])))
+    elif rng.random() < 0.5:
+        colour = np.full(3, rng.uniform(lo, hi))
+    else:
+        colour = rng.uniform(lo, hi, 3)
+    return np.broadcast_to(colour.astype(np.float32), (h, w, 3)).copy()
+
+
+def _hard_condition(
+    rng: np.random.Generator, img: np.ndarray, condition: str, defect_free: bool
+) -> np.ndarray:
+    """Very dark or bright exposure, or a strong blur (scaled to the image size)."""
+    if condition in ("dark", "bright"):
+        factor = np.float32(rng.uniform(0.03, 0.3) if defect_free else rng.uniform(0.15, 0.35))
+        return img * factor if condition == "dark" else 1 - (1 - np.clip(img, 0, 1)) * factor
+    if condition == "blurred":
+        sigma = rng.uniform(2.0, 6.0) if defect_free else rng.uniform(1.2, 2.2)
+        return cv2.GaussianBlur(img, (0, 0), sigma * min(img.shape[:2]) / 256)
+    return img
+
+
+def _finish(
+    rng: np.random.Generator, img: np.ndarray, condition: str = "normal", defect_free: bool = True
+) -> np.ndarray:
+    """Global lighting, slight blur, the capture condition and sensor noise; float RGB to uint8."""
     h, w = img.shape[:2]
     gx, gy = (float(g) for g in rng.uniform(-0.12, 0.12, 2))
     ramp_x = gx * (np.arange(w, dtype=np.float32) / w - 0.5)
@@ -295,6 +326,7 @@ def _finish(rng: np.random.Generator, img: np.ndarray) -> np.ndarray:
     sigma = rng.uniform(0.0, 0.9)
     if sigma > 0.3:
         img = cv2.GaussianBlur(img, (0, 0), sigma)
+    img = _hard_condition(rng, img, condition, defect_free)
     # OpenCV's generator (seeded from rng, so still deterministic) is ~10x faster here.
     cv2.setRNGSeed(int(rng.integers(2**31)))
     noise = np.empty(img.shape, np.float32)
@@ -309,12 +341,14 @@ def make_sample(
     size: tuple[int, int] = (256, 256),
     texture: str | None = None,
     extra_defect: int | None = None,
+    condition: str = "normal",
 ) -> Sample:
     """Generate one image of class `label` (0 ok, 1 scratch, 2 spot, 3 crack).
 
     `size` is (height, width). `extra_defect` adds a second, different defect class in
     the other half of the image; `label` stays the first defect. The mask stores the
-    class index of the defect at each pixel.
+    class index of the defect at each pixel. `condition` is one of CONDITIONS; a defect-free
+    "uniform" frame is sometimes exactly flat (no lighting, no noise).
     """
     if label not in range(len(CLASS_NAMES)):
         raise ValueError(f"label must be 0..{len(CLASS_NAMES) - 1}, got {label}")
@@ -322,18 +356,27 @@ def make_sample(
         label == 0 or extra_defect in (0, label) or extra_defect not in _DEFECT_FUNCS
     ):
         raise ValueError("extra_defect must be a defect class (1..3) different from a defect label")
+    if condition not in CONDITIONS:
+        raise ValueError(f"unknown condition {condition!r}; choose from {CONDITIONS}")
     texture = texture or TEXTURES[rng.integers(len(TEXTURES))]
     if texture not in _TEXTURE_FUNCS:
         raise ValueError(f"unknown texture {texture!r}; choose from {TEXTURES}")
     h, w = size
-    img = _TEXTURE_FUNCS[texture](rng, h, w).astype(np.float32)
-    mask = np.zeros((h, w), np.uint8)
     defects = tuple(c for c in (label, extra_defect) if c)
+    if condition == "uniform":
+        img = _uniform_field(rng, h, w, not defects)
+        if not defects and rng.random() < 0.3:
+            flat = cv2.convertScaleAbs(img, alpha=255)
+            return Sample(flat, np.zeros((h, w), np.uint8), 0, (), "uniform")
+    else:
+        img = _TEXTURE_FUNCS[texture](rng, h, w).astype(np.float32)
+    mask = np.zeros((h, w), np.uint8)
     for cls, box in zip(defects, _regions(rng, h, w, len(defects)), strict=True):
         alpha, footprint = _DEFECT_FUNCS[cls](rng, (h, w), box)
         img = _apply_defect(rng, img, cls, alpha).astype(np.float32, copy=False)
         mask[footprint] = cls
-    return Sample(_finish(rng, img), mask, int(label), defects, texture)
+    image = _finish(rng, img, condition, not defects)
+    return Sample(image, mask, int(label), defects, "uniform" if condition == "uniform" else texture)
 
 
 def make_dataset(
@@ -357,3 +400,40 @@ def make_dataset(
         x[i] = cv2.resize(s.image, (mw, mh), interpolation=cv2.INTER_AREA)
         masks[i] = cv2.resize(s.mask, (mw, mh), interpolation=cv2.INTER_NEAREST)
     return x, labels, masks
+
+
+def make_training_set(
+    n: int,
+    seed: int,
+    size: tuple[int, int] = (256, 256),
+    model_size: tuple[int, int] = (128, 128),
+    mixed: float = 0.15,
+    hard: float = 0.25,
+    textures: dict[int, tuple[str, ...]] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Training images and multi-hot labels (N, 4): single defects, two defects, hard frames.
+
+    A share `mixed` of the images carries two different defects (both labelled), a share
+    `hard` is taken under a random hard condition (uniform, dark, bright, blurred), half of
+    them defect-free; the rest are balanced single-label images. `textures` maps a class to
+    the texture families its images are drawn on (all families by default).
+    """
+    rng = np.random.default_rng(seed)
+    mh, mw = model_size
+    x = np.empty((n, mh, mw, 3), np.uint8)
+    y = np.zeros((n, len(CLASS_NAMES)), np.float32)
+    for i in range(n):
+        kind = rng.random()
+        extra, condition = None, "normal"
+        if kind < mixed:
+            label, extra = (int(c) for c in rng.choice(np.arange(1, 4), 2, replace=False))
+        elif kind < mixed + hard:
+            label = 0 if rng.random() < 0.5 else int(rng.integers(1, 4))
+            condition = CONDITIONS[1 + int(rng.integers(len(CONDITIONS) - 1))]
+        else:
+            label = int(rng.integers(len(CLASS_NAMES)))
+        family = (textures or {}).get(label, TEXTURES)
+        s = make_sample(rng, label, size, family[int(rng.integers(len(family)))], extra, condition)
+        x[i] = cv2.resize(s.image, (mw, mh), interpolation=cv2.INTER_AREA)
+        y[i, list(s.defects) or [0]] = 1.0
+    return x, y

@@ -9,7 +9,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from resources.demo.synthetic import CLASS_NAMES, TEXTURES, Sample, make_dataset, make_sample
+from resources.demo.synthetic import (
+    CLASS_NAMES,
+    CONDITIONS,
+    TEXTURES,
+    Sample,
+    make_dataset,
+    make_sample,
+    make_training_set,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -106,3 +114,40 @@ def test_generator_imports_no_qt_or_tensorflow() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
     )
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("condition", CONDITIONS)
+def test_conditions_keep_shapes_and_defects(condition: str) -> None:
+    rng = np.random.default_rng(8)
+    for label in range(4):
+        s = make_sample(rng, label, (96, 128), "granular", condition=condition)
+        assert s.image.shape == (96, 128, 3) and s.defects == ((label,) if label else ())
+        assert set(np.unique(s.mask)) == ({0, label} if label else {0})
+
+
+def test_hard_conditions_do_what_they_say() -> None:
+    def frames(condition: str) -> np.ndarray:
+        rng = np.random.default_rng(9)
+        return np.stack([make_sample(rng, 0, (64, 64), t, condition=condition).image for t in TEXTURES])
+
+    normal = frames("normal").astype(float)
+    assert frames("dark").mean() < 0.5 * normal.mean() and frames("bright").mean() > 200
+    detail = [np.abs(np.diff(f.astype(float), axis=1)).mean() for f in (frames("blurred"), normal)]
+    assert detail[0] < 0.5 * detail[1]
+    uniform = frames("uniform").astype(float)
+    assert np.abs(np.diff(uniform, axis=1)).mean() < 2  # no texture: a lighting ramp and noise
+
+
+def test_unknown_condition_is_refused() -> None:
+    with pytest.raises(ValueError, match="condition"):
+        make_sample(np.random.default_rng(0), 1, condition="foggy")
+
+
+def test_training_set_labels_are_multi_hot() -> None:
+    x, y = make_training_set(60, seed=3, size=(96, 96), model_size=(48, 48), mixed=0.3, hard=0.3)
+    assert x.shape == (60, 48, 48, 3) and y.shape == (60, 4)
+    assert set(y.sum(1)) <= {1.0, 2.0} and (y.sum(1) == 2).any()
+    assert np.all(y[:, 0][y.sum(1) == 2] == 0)  # two defects are never "ok"
+    x2, y2 = make_training_set(60, seed=3, size=(96, 96), model_size=(48, 48), mixed=0.3, hard=0.3)
+    assert np.array_equal(x, x2) and np.array_equal(y, y2)
+
