@@ -35,9 +35,9 @@ def linear_copy(model):
 # -- seed 000: keras.io Grad-CAM --------------------------------------------------------------
 def make_gradcam_heatmap(img_array, model, last_conv_layer_name, pred_index=None):
     """Seed 000, line for line: a new grad model per call, an eager tape, pooled gradients."""
-    grad_model = keras.models.Model(  # Keras 3: model.output is a list for list-built models
-        model.inputs, [model.get_layer(last_conv_layer_name).output, model.outputs[0]]
-    )
+    grad_model = keras.models.Model(  # Keras 3: model.output is a list for list-built models,
+        model.inputs[0], [model.get_layer(last_conv_layer_name).output, model.outputs[0]]
+    )  # and a model built on the list `model.inputs` warns when called with one tensor
     with tf.GradientTape() as tape:
         last_conv_layer_output, preds = grad_model(img_array)
         if pred_index is None:

@@ -21,10 +21,8 @@ def _model():
 
 
 def test_reference_gradcam_matches_ours():
-    import bench
     from bench.reference import linear_copy, make_gradcam_heatmap
 
-    assert callable(bench.run_all) and callable(bench.measure)
     model = _model()
     ours_session = session(model)
     picture = image(32, 32, seed=4)
@@ -32,8 +30,8 @@ def test_reference_gradcam_matches_ours():
     reference = make_gradcam_heatmap(ours_session.batch([picture]), linear_copy(model), "last")
     assert ours.shape == reference.shape == (16, 16)
     assert np.ptp(ours) > 0
-    correlation = np.corrcoef(ours.ravel(), reference.ravel())[0, 1]
-    assert correlation > 0.99, correlation
+    # keras.io scales its map to a maximum of 1; float32 gradients agree to ~1e-6 of the peak.
+    np.testing.assert_allclose(ours / ours.max(), reference, atol=1e-4)
 
 
 def test_demo_times_cover_every_method(capsys):

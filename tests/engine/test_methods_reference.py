@@ -7,6 +7,8 @@ compared at the same grid: the layer's for CAMs (expand_cam=False), the input's 
 
 from __future__ import annotations
 
+import warnings
+
 import cv2
 import numpy as np
 import pytest
@@ -50,9 +52,10 @@ def setup():
     return model, session, image, session.model_input(image)[None]
 
 
-def _correlation(a: np.ndarray, b: np.ndarray) -> float:
-    a, b = np.ravel(a).astype(np.float64), np.ravel(b).astype(np.float64)
-    return float(np.corrcoef(a, b)[0, 1])
+def _scaled(a: np.ndarray) -> np.ndarray:
+    """The map over its maximum: a CAM is defined up to a positive factor (tf-keras-vis's
+    Grad-CAM++ keeps the exp(score) factor of the paper's derivation, ours divides it out)."""
+    return np.asarray(a, np.float64) / np.max(a)
 
 
 def _reference(kind: str, model, x: np.ndarray, class_index: int, **kwargs) -> np.ndarray:
@@ -66,26 +69,37 @@ def _reference(kind: str, model, x: np.ndarray, class_index: int, **kwargs) -> n
     visualiser = {"gradcam++": GradcamPlusPlus, "layercam": Layercam, "scorecam": Scorecam,
                   "saliency": Saliency}[kind](model, model_modifier=ReplaceToLinear(), clone=True)
     score = CategoricalScore([class_index])
-    if kind == "saliency":
-        return np.asarray(visualiser(score, x, normalize_map=False))[0]
-    return np.asarray(visualiser(score, x, penultimate_layer=LAYER, expand_cam=False, normalize_cam=False,
-                                 **kwargs))[0]
+    with warnings.catch_warnings():  # tf-keras-vis calls its models with a list of one tensor
+        warnings.filterwarnings("ignore", "The structure of `inputs` doesn't match", UserWarning)
+        if kind == "saliency":
+            return np.asarray(visualiser(score, x, normalize_map=False))[0]
+        return np.asarray(visualiser(score, x, penultimate_layer=LAYER, expand_cam=False, normalize_cam=False,
+                                     **kwargs))[0]
+
+
+# Tolerances, on maps scaled to a maximum of 1 at the layer's grid. Gradient CAMs: both sides
+# compute the same float32 expression, so only summation order differs (measured < 1e-6).
+# Score-CAM: tf-keras-vis upsamples each channel with scipy's zoom (order 1, edges clamped),
+# ours with tf.image.resize (bilinear, half-pixel centres), which moves the channel weights
+# slightly (measured < 6e-3).
+GRADIENT_CAM_ATOL = 1e-5
+SCORE_CAM_ATOL = 2e-2
 
 
 @pytest.mark.parametrize("class_index", [0, 2])
-@pytest.mark.parametrize("method, reference, kwargs", [
-    ("gradcam++", "gradcam++", {}),
-    ("layercam", "layercam", {}),
-    ("scorecam", "scorecam", {}),
-    ("faster-scorecam", "scorecam", {"max_N": 10}),
+@pytest.mark.parametrize("method, reference, kwargs, atol", [
+    ("gradcam++", "gradcam++", {}, GRADIENT_CAM_ATOL),
+    ("layercam", "layercam", {}, GRADIENT_CAM_ATOL),
+    ("scorecam", "scorecam", {}, SCORE_CAM_ATOL),
+    ("faster-scorecam", "scorecam", {"max_N": 10}, SCORE_CAM_ATOL),
 ])
-def test_cams_match_tf_keras_vis(setup, method, reference, kwargs, class_index):
+def test_cams_match_tf_keras_vis(setup, method, reference, kwargs, atol, class_index):
     model, session, image, x = setup
     ours = session.explain(image, method, layer=LAYER, class_index=class_index)
     theirs = _reference(reference, model, x, class_index, **kwargs)
     assert ours.raw.shape == theirs.shape
     assert theirs.max() > 0, "the reference map is empty: pick another class or seed"
-    assert _correlation(ours.raw, theirs) >= 0.98
+    np.testing.assert_allclose(_scaled(ours.raw), _scaled(theirs), rtol=0, atol=atol)
 
 
 @pytest.mark.parametrize("class_index", [1, 3])
@@ -94,5 +108,6 @@ def test_saliency_matches_tf_keras_vis(setup, class_index):
     ours = session.explain(image, "saliency", class_index=class_index)
     theirs = _reference("saliency", model, x, class_index)
     assert ours.heatmap.shape == theirs.shape == (SIZE, SIZE)
-    assert _correlation(ours.heatmap, theirs) >= 0.98
-    assert _correlation(np.abs(ours.raw).max(axis=-1), theirs) >= 0.999
+    # The same float32 gradient, max |.| over channels: equal up to rounding.
+    np.testing.assert_allclose(np.abs(ours.raw).max(axis=-1), theirs, rtol=1e-5, atol=1e-7 * theirs.max())
+    np.testing.assert_allclose(ours.heatmap, _scaled(theirs), rtol=0, atol=1e-5)
