@@ -7,10 +7,11 @@ pyarrow is imported lazily (the review itself does not need it).
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Sequence
-from dataclasses import astuple, dataclass
+from dataclasses import astuple, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,7 @@ import numpy as np
 from engine.errors import OutputPathError
 from engine.review import rows as _rows
 from engine.review.rows import COLUMNS, ReviewRow
+from engine.review.stats import LabelStats
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -71,7 +73,7 @@ def table_to_rows(table: pa.Table) -> list[ReviewRow]:
 
 
 def _plain(name: str, value: Any) -> Any:
-    if value is None and name in ("predicted", "explained", "mask", "note", "error"):
+    if value is None and name not in _rows._INTS | _rows._FLOATS | _rows._BOOLS | {"label"}:
         return ""
     if value is None and name == "empty_map":
         return False
@@ -123,16 +125,36 @@ class ParquetAppender:
         self.flush()
 
 
+FLAGS = ("misclassified", "correct", "pointing miss", "no mask", "empty map", "unreadable")
+TRUST_FLAGS = ("off-defect", "survives-removal", "clear")  # the `flag` column of `batch --trust`
+TEXT_COLUMNS = ("path", "label", "predicted")  # sorted as lower-case text, then by path
+
+
 @dataclass(frozen=True)
 class ColumnarReview:
-    """A finished review's rows as an Arrow table (no Python object per row), and where it came from."""
+    """A finished review's rows as an Arrow table (no Python object per row), where it came
+    from, and what its summary.json says (run, class names, status; {} without one).
+
+    Filters are boolean numpy masks and sorting is an argsort of indices, so a million rows
+    filter and sort in milliseconds to a few hundred (strings) without a Python loop.
+    """
 
     table: Any  # pyarrow.Table with the review schema
     folder: Path
     source: str  # "parquet" or "csv"
+    summary: dict = field(default_factory=dict)
 
     def __len__(self) -> int:
         return self.table.num_rows
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        """The model's classes, from summary.json (else "class 0", "class 1", ...)."""
+        names = self.summary.get("class_names") or self.summary.get("run", {}).get("class_names")
+        if names:
+            return tuple(names)
+        highest = max((int(np.max(self.numpy(n), initial=-1)) for n in ("label_index", "predicted_index")), default=-1)
+        return tuple(f"class {i}" for i in range(highest + 1))
 
     def numpy(self, name: str, fill: float | int | bool = -1) -> np.ndarray:
         """A column as a numpy array, missing values replaced by `fill` (numbers and flags)."""
@@ -144,6 +166,120 @@ class ColumnarReview:
     def mask_of(self, name: str) -> np.ndarray:
         """True where a column has a value."""
         return self.table.column(name).is_valid().to_numpy(zero_copy_only=False)
+
+    def text(self, name: str) -> Any:
+        """A string column as one Arrow array, missing values as "" (cheap per-cell access)."""
+        return self.table.column(name).fill_null("").combine_chunks()
+
+    def label_codes(self) -> tuple[np.ndarray, list[str]]:
+        """Each row's label as an index into the sorted label names ("" = no label)."""
+        encoded = self.text("label").dictionary_encode()
+        names = encoded.dictionary.to_pylist()
+        order = np.argsort(np.array(names, dtype=object)) if names else np.zeros(0, np.int64)
+        rank = np.empty(len(names), np.int64)
+        rank[order] = np.arange(len(names))
+        codes = encoded.indices.to_numpy(zero_copy_only=False)
+        return rank[codes] if len(names) else codes.astype(np.int64), [names[i] for i in order]
+
+    def flag_mask(self, flag: str) -> np.ndarray:
+        """Rows with a flag: one of FLAGS, or a word of the trust `flag` column (TRUST_FLAGS)."""
+        if flag in TRUST_FLAGS and "flag" in self.table.column_names:
+            pa = _arrow()
+            found = pa.compute.match_substring(self.text("flag"), flag)
+            return found.to_numpy(zero_copy_only=False).astype(bool)
+        if flag == "misclassified":
+            return self.numpy("correct", True) == False  # noqa: E712 - numpy comparison
+        if flag == "correct":
+            return self.numpy("correct", False) == True  # noqa: E712
+        if flag == "pointing miss":
+            return self.numpy("pointing_hit", True) == False  # noqa: E712
+        if flag == "no mask":
+            return ~self.mask_of("pointing_hit")
+        if flag == "empty map":
+            return self.numpy("empty_map", False).astype(bool)
+        if flag == "unreadable":
+            return self.text("error").to_numpy(zero_copy_only=False).astype(bool)
+        raise ValueError(f"unknown flag {flag!r}; one of {', '.join(FLAGS + TRUST_FLAGS)}")
+
+    def filter_mask(self, label: str | None = None, cell: tuple[int, int] | None = None,
+                    flag: str | None = None) -> np.ndarray:
+        """Rows of one label ("" = no label; None = any), one confusion cell (true, predicted)
+        and one flag (None = any), as a boolean mask."""
+        keep = np.ones(len(self), bool)
+        if label is not None:
+            codes, names = self.label_codes()
+            keep &= codes == (names.index(label) if label in names else -1)
+        if cell is not None:
+            keep &= (self.numpy("label_index") == cell[0]) & (self.numpy("predicted_index") == cell[1])
+        if flag is not None:
+            keep &= self.flag_mask(flag)
+        return keep
+
+    def sort_order(self, name: str) -> np.ndarray:
+        """Row indices in ascending order of a column: text columns by lower-case text then
+        path, numbers and flags with missing values first (stable)."""
+        pa = _arrow()
+        if name in TEXT_COLUMNS:
+            keys = pa.table({"key": pa.compute.utf8_lower(self.text(name)), "path": self.text("path")})
+            return pa.compute.sort_indices(keys, sort_keys=[("key", "ascending"), ("path", "ascending")]).to_numpy()
+        return np.argsort(self.numpy(name, -1).astype(np.float64), kind="stable")
+
+    def result(self) -> ReviewSummary:
+        """The confusion matrix and the per-label figures, computed from the columns."""
+        return columnar_summary(self)
+
+
+@dataclass(frozen=True)
+class ReviewSummary:
+    """What stats.summarise gives for rows, computed from columns (no rows held)."""
+
+    class_names: tuple[str, ...]
+    confusion: np.ndarray
+    per_label: tuple[LabelStats, ...]
+    overall: LabelStats
+    done: int  # rows in the review
+    total: int  # images found (summary.json), else `done`
+    complete: bool
+    seconds: float
+
+
+def _stats(label: str, keep: np.ndarray, columns: dict[str, np.ndarray]) -> LabelStats:
+    labelled, scored = keep & columns["has_correct"], keep & columns["has_mask"]
+
+    def mean(values: np.ndarray, where: np.ndarray) -> float | None:
+        return float(np.mean(values[where])) if where.any() else None
+
+    return LabelStats(
+        label=label, images=int(keep.sum()), errors=int((keep & columns["error"]).sum()),
+        labelled=int(labelled.sum()), correct=int((labelled & columns["correct"]).sum()),
+        with_mask=int(scored.sum()), pointing=mean(columns["pointing"].astype(np.float64), scored),
+        energy_inside=mean(columns["energy"], scored & columns["has_energy"]),
+        iou=mean(columns["iou"], scored & columns["has_iou"]),
+    )
+
+
+def columnar_summary(review: ColumnarReview) -> ReviewSummary:
+    """Confusion matrix and per-label statistics of a review, as engine.review.stats.summarise
+    computes them from rows (a test checks they agree)."""
+    names = review.class_names
+    count = len(names)
+    columns = {
+        "has_correct": review.mask_of("correct"), "correct": review.numpy("correct", False).astype(bool),
+        "has_mask": review.mask_of("pointing_hit"), "pointing": review.numpy("pointing_hit", False).astype(bool),
+        "energy": review.numpy("energy_inside", 0.0), "has_energy": review.mask_of("energy_inside"),
+        "iou": review.numpy("iou", 0.0), "has_iou": review.mask_of("iou"),
+        "error": review.flag_mask("unreadable"),
+    }
+    truth, guess = review.numpy("label_index"), review.numpy("predicted_index")
+    valid = (truth >= 0) & (truth < count) & (guess >= 0) & (guess < count)
+    confusion = np.bincount(truth[valid] * count + guess[valid], minlength=count * count)
+    codes, labels = review.label_codes()
+    per_label = tuple(_stats(name or "(no label)", codes == i, columns) for i, name in enumerate(labels))
+    overall = _stats("all", np.ones(len(review), bool), columns)
+    summary = review.summary
+    return ReviewSummary(names, confusion.reshape(count, count).astype(np.int64), per_label, overall, len(review),
+                         int(summary.get("images_total", len(review))), bool(summary.get("complete", True)),
+                         float(summary.get("seconds", 0.0)))
 
 
 def read_review_table(folder: str | os.PathLike) -> ColumnarReview:
@@ -158,12 +294,21 @@ def read_review_table(folder: str | os.PathLike) -> ColumnarReview:
         try:
             table = pa.parquet.read_table(dataset, schema=schema())
             if not csv_path.exists() or _csv_lines(csv_path) == table.num_rows:
-                return ColumnarReview(table, root, "parquet")
+                return ColumnarReview(table, root, "parquet", _summary(root))
         except (OSError, ValueError, pa.ArrowException):
             pass  # fall back to the CSV
     if not csv_path.is_file():
         raise OutputPathError(f"{root}: no {_CSV} or {PARQUET_NAME}: not a ConvScope review folder")
-    return ColumnarReview(_read_csv(csv_path), root, "csv")
+    return ColumnarReview(_read_csv(csv_path), root, "csv", _summary(root))
+
+
+def _summary(root: Path) -> dict:
+    """summary.json of a review folder ({} when missing or unreadable)."""
+    try:
+        data = json.loads((root / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 _CSV = "results.csv"
