@@ -7,6 +7,7 @@ from collections.abc import Callable
 from html import escape
 from typing import Any
 
+from engine.review import trust_report
 from engine.review.rows import ReviewRow
 from engine.review.stats import LabelStats, ReviewResult, worst_cases
 
@@ -82,12 +83,14 @@ def _figure(row: ReviewRow, link: str | None) -> str:
     confidence = f" ({row.confidence:.2f})" if row.confidence is not None else ""
     local = (f"<br>energy {_num(row.energy_inside)}, IoU {_num(row.iou)}, "
              f"{'hit' if row.pointing_hit else '<span class=bad>miss</span>'}") if row.has_mask else ""
-    return (f"<figure>{picture}<figcaption><span class=mono>{escape(row.path)}</span><br>"
-            f"{escape(row.label or '–')} → {escape(row.predicted)}{confidence} {verdict}{local}</figcaption></figure>")
+    flagged = " class=flagged" if row.flag and row.flag != "clear" else ""
+    return (f"<figure{flagged}>{picture}<figcaption><span class=mono>{escape(row.path)}</span><br>"
+            f"{escape(row.label or '–')} → {escape(row.predicted)}{confidence} {verdict}{local}"
+            f"{trust_report.flag_caption(row)}</figcaption></figure>")
 
 
 def _contact_sheet(result: ReviewResult, link: Callable[[ReviewRow], str | None]) -> str:
-    worst = worst_cases(result.rows)
+    worst = trust_report.flagged_first(result.rows, worst_cases(result.rows))
     if not worst:
         return "<p>No misclassified images and no images with a mask.</p>"
     return f"<div class=sheet>{''.join(_figure(row, link(row)) for row in worst)}</div>"
@@ -118,16 +121,18 @@ def render_report(result: ReviewResult, run: dict[str, Any], status: str,
     overall = result.overall
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>ConvScope review: {escape(str(run.get('images', '')))}</title>
-<style>{_CSS}</style></head><body>
+<style>{_CSS}{trust_report.CSS}</style></head><body>
 <h1>ConvScope review</h1>
+{trust_report.verdict_banner(result)}
 <p><span class="status{partial}">{escape(status)}</span> {len(result.rows)} of {result.total} images;
 accuracy {_pct(overall.accuracy)}; pointing game {_pct(overall.pointing)};
 energy in mask {_num(overall.energy_inside)}; IoU {_num(overall.iou)}</p>
 {_meta_table(run, result)}
 <h2>Confusion matrix</h2>{_confusion_table(result)}
 <h2>Per-class accuracy and localisation</h2>{_label_table(result)}
+{trust_report.trust_section(result)}
 <h2>Worst cases</h2><p>Misclassified images (most confident first) and the lowest energy inside the mask.
 White outline: the mask region scored; magenta cross: the heatmap peak.</p>{_contact_sheet(result, link)}
-{_errors(result)}{_DEFINITIONS}
+{_errors(result)}{_DEFINITIONS}{trust_report.DEFINITIONS if result.trust else ''}
 </body></html>
 """
