@@ -127,7 +127,7 @@ class ParquetAppender:
 
 FLAGS = ("misclassified", "correct", "pointing miss", "no mask", "empty map", "unreadable")
 TRUST_FLAGS = ("off-defect", "survives-removal", "clear")  # the `flag` column of `batch --trust`
-TEXT_COLUMNS = ("path", "label", "predicted")  # sorted as lower-case text, then by path
+TEXT_COLUMNS = ("path", "label", "predicted", "flag")  # sorted as lower-case text, then by path
 
 
 @dataclass(frozen=True)
@@ -222,7 +222,8 @@ class ColumnarReview:
         if name in TEXT_COLUMNS:
             keys = pa.table({"key": pa.compute.utf8_lower(self.text(name)), "path": self.text("path")})
             return pa.compute.sort_indices(keys, sort_keys=[("key", "ascending"), ("path", "ascending")]).to_numpy()
-        return np.argsort(self.numpy(name, -1).astype(np.float64), kind="stable")
+        values = self.table.column(name).cast(pa.float64()).fill_null(-1.0).to_numpy()
+        return np.argsort(values, kind="stable")
 
     def result(self) -> ReviewSummary:
         """The confusion matrix and the per-label figures, computed from the columns."""

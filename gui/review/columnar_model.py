@@ -1,0 +1,241 @@
+"""A finished review folder as a Qt table: the rows stay in Arrow / numpy columns
+(engine.review.table.ColumnarReview), the model shows a view, an int64 array of row indices,
+so a million rows take a few hundred MB and no Python object per row. Sorting applies an
+argsort order computed once per column in a background thread; filtering is a boolean mask
+(label, confusion cell, flag); both rebuild the view in milliseconds in the GUI thread."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+from engine.review.table import ColumnarReview, ReviewSummary
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, Signal
+from PySide6.QtGui import QBrush
+
+from gui.row_table import Index
+
+from .table import COLUMNS, PATH_ROLE, TIPS, WRONG
+
+COLUMN_NAMES = ("path", "label", "predicted", "confidence", "correct", "pointing_hit", "energy_inside", "iou",
+                "flag")
+HEADERS = (*COLUMNS, "Flag")
+HEADER_TIPS = (*TIPS, "Trust flag of `batch --trust`: clear, off-defect, survives-removal")
+
+
+class _Columns:
+    """The columns a view needs, extracted once (in the loading thread): numbers as numpy,
+    missing values as NaN or -1, text as Arrow arrays (one cell read per painted cell)."""
+
+    def __init__(self, review: ColumnarReview) -> None:
+        self.text = {name: review.text(name) for name in ("path", "label", "predicted", "error", "note", "flag")}
+        self.confidence = review.numpy("confidence", np.nan)
+        self.energy = review.numpy("energy_inside", np.nan)
+        self.iou = review.numpy("iou", np.nan)
+        self.pointing = _tristate(review, "pointing_hit")
+        self.correct = _tristate(review, "correct")
+        self.truth, self.guess = review.numpy("label_index"), review.numpy("predicted_index")
+        self.label_codes, self.labels = review.label_codes()
+
+
+def _tristate(review: ColumnarReview, name: str) -> np.ndarray:
+    """A boolean column as int8: 1 true, 0 false, -1 missing."""
+    values = review.numpy(name, False).astype(np.int8)
+    values[~review.mask_of(name)] = -1
+    return values
+
+
+class OpenedReview:
+    """A review folder read for the window: its columns, summary and the images folder."""
+
+    def __init__(self, review: ColumnarReview) -> None:
+        self.review = review
+        self.columns = _Columns(review)
+        self.result: ReviewSummary = review.result()
+        self.run = review.summary.get("run", {}) if isinstance(review.summary.get("run"), dict) else {}
+        self.images = str(self.run.get("images", ""))  # where the images were; may be unreachable here
+
+    def overlay(self, path: str) -> Path:
+        """Where the review wrote a row's overlay."""
+        return self.review.folder / "overlays" / PurePosixPath(path).with_suffix(".png")
+
+
+class ColumnarReviewModel(QAbstractTableModel):
+    """The rows of an OpenedReview, sorted and filtered through index arrays."""
+
+    _orderReady = Signal(int)  # from the sorting thread: the order of one column is cached
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.opened: OpenedReview | None = None
+        self.view = np.zeros(0, np.int64)
+        self.orders: dict[int, np.ndarray] = {}
+        self.sorting: tuple[int, Qt.SortOrder] = (0, Qt.SortOrder.AscendingOrder)
+        self.misclassified_only, self.label, self.cell, self.flag = False, None, None, None
+        self._keep: np.ndarray | None = None
+        self._flags: dict[str, np.ndarray] = {}
+        self.flag_source = lambda: None  # the flag filter's widget (gui.review.opened)
+        self._lock = threading.Lock()
+        self._orderReady.connect(self._order_ready)
+
+    # -- contents -------------------------------------------------------------------------
+    def set_review(self, opened: OpenedReview | None) -> None:
+        """Show another review (None: none); sort orders are computed in the background."""
+        self.beginResetModel()
+        self.opened, self.orders, self._flags, self._keep = opened, {}, {}, None
+        self.misclassified_only, self.label, self.cell, self.flag = False, None, None, None
+        self.view = np.arange(len(opened.review) if opened else 0, dtype=np.int64)
+        self.endResetModel()
+        if opened is not None:
+            threading.Thread(target=self._compute_orders, args=(opened,), daemon=True,
+                             name="review-sort-orders").start()
+
+    def _compute_orders(self, opened: OpenedReview) -> None:
+        first = self.sorting[0]
+        for column in (first, *(c for c in range(len(COLUMN_NAMES)) if c != first)):
+            order = opened.review.sort_order(COLUMN_NAMES[column])
+            with self._lock:
+                if self.opened is not opened:
+                    return
+                self.orders[column] = order
+            self._orderReady.emit(column)
+
+    def _order_ready(self, column: int) -> None:
+        if column == self.sorting[0]:
+            self._rebuild()
+
+    # -- Qt model -------------------------------------------------------------------------
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt signature
+        return 0 if parent.isValid() else len(self.view)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt signature
+        return len(HEADERS)
+
+    def headerData(self, section: int, orientation, role: int = Qt.ItemDataRole.DisplayRole):
+        if orientation != Qt.Orientation.Horizontal:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return HEADERS[section]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return HEADER_TIPS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or self.opened is None:
+            return None
+        row, column = int(self.view[index.row()]), index.column()
+        c = self.opened.columns
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.text(row, column)
+        if role == PATH_ROLE:
+            return ""  # the tab's double-click is for live reviews; gui.review.opened handles these rows
+        if role == Qt.ItemDataRole.ForegroundRole and column in (2, 4):
+            if c.correct[row] == 0 or c.text["error"][row].as_py():
+                return QBrush(WRONG)
+        if role == Qt.ItemDataRole.TextAlignmentRole and 3 <= column <= 7:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            parts = (c.text["path"][row].as_py(), c.text["error"][row].as_py(), c.text["note"][row].as_py())
+            return "\n".join(p for p in parts if p)
+        return None
+
+    def text(self, row: int, column: int) -> str:
+        """A cell as shown (row: index into the review's rows)."""
+        c = self.opened.columns
+        if column == 0:
+            return c.text["path"][row].as_py()
+        if column == 1:
+            return c.text["label"][row].as_py() or "—"
+        if c.text["error"][row].as_py():
+            return "unreadable" if column == 2 else ""
+        if column == 2:
+            return c.text["predicted"][row].as_py()
+        if column == 3:
+            return _percent(c.confidence[row])
+        if column == 4:
+            return ("–", "✗", "✓")[c.correct[row] + 1]
+        if column == 5:
+            return ("–", "miss", "hit")[c.pointing[row] + 1]
+        if column == 8:
+            return c.text["flag"][row].as_py()
+        return _number((c.energy, c.iou)[column - 6][row])
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sort by a column: at once when its order is cached, else as soon as it is."""
+        self.sorting = (column, order)
+        if column in self.orders:
+            self._rebuild()
+
+    # -- filters --------------------------------------------------------------------------
+    def set_filters(self, misclassified_only: bool, label: str | None, cell: tuple[int, int] | None,
+                    flag: str | None = None) -> None:
+        """Misclassified only, one label ("" = none; None = all), one confusion cell, one flag
+        (None: the one `flag_source()` names)."""
+        flag = flag if flag is not None else self.flag_source()
+        self.misclassified_only, self.label, self.cell, self.flag = misclassified_only, label, cell, flag
+        self._keep = self._mask()
+        self._rebuild()
+
+    def _mask(self) -> np.ndarray | None:
+        if self.opened is None:
+            return None
+        c, keep = self.opened.columns, None
+
+        def both(mask: np.ndarray) -> np.ndarray:
+            return mask if keep is None else keep & mask
+
+        if self.misclassified_only:
+            keep = both(c.correct == 0)
+        if self.label is not None:
+            keep = both(c.label_codes == (c.labels.index(self.label) if self.label in c.labels else -1))
+        if self.cell is not None:
+            keep = both((c.truth == self.cell[0]) & (c.guess == self.cell[1]))
+        if self.flag is not None:
+            if self.flag not in self._flags:
+                self._flags[self.flag] = self.opened.review.flag_mask(self.flag)
+            keep = both(self._flags[self.flag])
+        return keep
+
+    def _rebuild(self) -> None:
+        """The view from the current order and mask (a gather and a boolean index)."""
+        if self.opened is None:
+            return
+        column, order = self.sorting
+        indices = self.orders.get(column)
+        if indices is None:
+            indices = np.arange(len(self.opened.review), dtype=np.int64)
+        elif order == Qt.SortOrder.DescendingOrder:
+            indices = indices[::-1]
+        view = indices if self._keep is None else indices[self._keep[indices]]
+        self.beginResetModel()
+        self.view = np.ascontiguousarray(view)
+        self.endResetModel()
+
+    # -- rows -----------------------------------------------------------------------------
+    def review_row(self, view_row: int) -> int:
+        """The review's row index shown at a view row."""
+        return int(self.view[view_row])
+
+    def path(self, row: int) -> str:
+        """A row's image path relative to the reviewed folder."""
+        return self.opened.columns.text["path"][row].as_py()
+
+    def absolute(self, row: int) -> str:
+        """A row's image where the review found it ("" when unknown)."""
+        images = self.opened.images if self.opened else ""
+        return str(Path(images) / self.path(row)) if images else ""
+
+    def cell_paths(self, cell: tuple[int, int]) -> set[str]:
+        """The absolute paths of one confusion-matrix cell."""
+        c = self.opened.columns
+        rows = np.flatnonzero((c.truth == cell[0]) & (c.guess == cell[1]))
+        return {self.absolute(int(r)) for r in rows}
+
+
+def _percent(value: float) -> str:
+    return "–" if np.isnan(value) else f"{value:.1%}"
+
+
+def _number(value: float) -> str:
+    return "–" if np.isnan(value) else f"{value:.3f}"
