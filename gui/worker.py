@@ -1,64 +1,46 @@
-"""The engine worker: one QObject in its own QThread owns the Session and runs every
-TensorFlow call. Requests and results travel by queued signals; only numpy arrays and
-frozen dataclasses cross. Every call into the engine lives in this module.
+"""The engine behind a QThread: the window's side of `gui.engine_loop`.
 
-Why not the QThread's event loop: PySide6 gives each queued slot call a fresh Python
-thread state, so thread-local data (TensorFlow keeps its graph-building state there) is lost
-between calls and tracing can crash. The thread therefore runs one long Python loop that
-takes requests from a queue; the GUI thread puts requests on that queue directly
-(`EngineClient.submit`), and the worker answers with queued signals named for what happened
-(`model_opened`, `image_loaded`, `explanation_computed`, ...). Requests are dispatched by type
-from one table (`HANDLERS`).
+The engine (Session, TensorFlow) runs in a child process started with multiprocessing's
+'spawn' context; the QThread relays its messages to Qt signals named for what happened
+(`model_opened`, `image_loaded`, `explanation_computed`, ...). Requests go from the GUI
+thread straight onto the child's queue (`EngineClient.submit`); supersede and cancel use
+generation counters and a flag in shared memory, so a newer request or Esc stops a running
+job at its next engine step. Only numpy arrays and frozen dataclasses cross.
 
-Superseding: each channel ("model", "predict", "explain", "compare", "features", "review") has a
-generation counter written by the GUI thread. A request whose generation is no longer the
-latest is skipped, and a running job's cancel check also returns True once it is stale,
-so a newer request stops an older one within one engine step.
-
-A folder review is one long engine call; between its batches the worker serves queued
-explain / compare / features requests, so the window stays usable while a lot is reviewed.
+Why a process: importing TensorFlow, loading a model and tracing hold the GIL for up to a
+second at a time, which froze the window when they ran in a thread of its process
+(`python -m bench.responsiveness` measures it); and a crash inside TensorFlow now ends the
+child only: the relay says so in one line, starts a new child and reopens the last model.
+`CONVSCOPE_ENGINE=thread` runs the same loop in the QThread instead.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import queue
+import sys
 import threading
-from collections import deque
-from dataclasses import dataclass
+import time
+from multiprocessing.connection import wait
 from typing import Any
 
 import numpy as np
-from engine.errors import Cancelled, ConvScopeError, UnsafeModelError
 from PySide6.QtCore import QObject, QThread, Signal
 
-from .jobs import (
-    Activations,
-    Compare,
-    Explain,
-    OpenModel,
-    Patterns,
-    PredictFolder,
-    ReviewFolder,
-)
-from .worker_tasks import activation_result, method_specs, pattern_result, review_result
+from .engine_loop import CHANNELS, EngineLoop, Envelope, Generations, serve
+from .jobs import OpenModel
 
-PREDICT_BATCH = 16
 STACK_BYTES = 64 * 1024 * 1024
-CHANNELS = ("model", "predict", "explain", "compare", "features", "review")
-NOT_DURING_REVIEW = ("model", "review")  # wait for the review to end (or be cancelled)
+STOP_GRACE_SECONDS = 3.0  # a child still busy after this is terminated when the window closes
+RESTARTS_ALLOWED = 3  # crashes within RESTART_WINDOW_SECONDS before the relay gives up
+RESTART_WINDOW_SECONDS = 60.0
 
-
-@dataclass(frozen=True)
-class Envelope:
-    """A request with its channel and generation."""
-
-    channel: str
-    generation: int
-    request: Any
+__all__ = ["CHANNELS", "EngineClient", "EngineThread", "EngineWorker", "Envelope", "as_params"]
 
 
 class EngineWorker(QObject):
-    """Owns the Session; lives in the worker thread."""
+    """The engine's answers as Qt signals (emitted from the relay thread, queued to the GUI)."""
 
     engine_started = Signal(object)  # tuple[MethodSpec, ...], once TensorFlow is imported
     model_opened = Signal(object)  # ModelInfo
@@ -72,236 +54,141 @@ class EngineWorker(QObject):
     job_failed = Signal(str, str, bool)  # channel, message, unsafe-model refusal
     job_cancelled = Signal(str)  # channel
     job_finished = Signal(str, int)  # channel, generation
+    engine_restarted = Signal()  # a new engine process replaced one that stopped unexpectedly
 
-    def __init__(self, latest: dict[str, int]) -> None:
-        super().__init__()
-        self._latest = latest
-        self._session = None
-        self._event = threading.Event()
-        self._pending: deque[str] = deque()
-        self._predict_generation = -1
-        self._total = 0
-        self.inbox: queue.Queue[Envelope | None] = queue.Queue()
-
-    # -- called from the GUI thread ---------------------------------------------------------
-    def cancel(self) -> None:
-        """Stop the running job at its next cancel check (thread-safe)."""
-        self._event.set()
-
-    def enqueue(self, envelope: Envelope | None) -> None:
-        """Queue a request (thread-safe; None stops the loop)."""
-        self.inbox.put(envelope)
-
-    # -- worker thread ----------------------------------------------------------------------
-    def loop(self) -> None:
-        """Import the engine, then serve requests until None arrives; folder predictions run
-        one batch at a time whenever no other request waits."""
-        self._start()
-        while True:
-            try:
-                envelope = self.inbox.get(block=not self._pending)
-            except queue.Empty:
-                self._predict_batch()
-                continue
-            if envelope is None:
-                return
-            self.handle(envelope)
-
-    def _start(self) -> None:
-        """Import the engine (and TensorFlow) here, never on the GUI thread."""
-        try:
-            from engine.methods import METHODS
-
-            self.engine_started.emit(method_specs(METHODS))
-        except Exception as exc:  # noqa: BLE001 - a broken install is reported, not raised
-            self.job_failed.emit("model", f"the engine could not start: {exc}", False)
-
-    def handle(self, envelope: Envelope) -> None:
-        """Run one request unless a newer one on its channel superseded it."""
-        if self._stale(envelope):
-            return
-        self._event = threading.Event()
-        channel = envelope.channel
-        try:
-            self._dispatch(envelope)
-        except Cancelled:
-            self.job_cancelled.emit(channel)
-        except UnsafeModelError as exc:
-            self.job_failed.emit(channel, str(exc), True)
-        except ConvScopeError as exc:
-            self.job_failed.emit(channel, str(exc), False)
-        except Exception as exc:  # noqa: BLE001 - never let a job take the window down
-            self.job_failed.emit(channel, f"{type(exc).__name__}: {exc}", False)
-        if channel != "predict":
-            self.job_finished.emit(channel, envelope.generation)
-
-    def _stale(self, envelope: Envelope) -> bool:
-        return self._latest.get(envelope.channel, 0) != envelope.generation
-
-    def _cancel_check(self, envelope: Envelope):
-        event = self._event
-        return lambda: event.is_set() or self._stale(envelope)
-
-    def _progress(self, channel: str):
-        return lambda done, total: self.progress_reported.emit(channel, int(done), int(total))
-
-    def _dispatch(self, envelope: Envelope) -> None:
-        """Run the handler registered for the request's type (see HANDLERS below the class)."""
-        request = envelope.request
-        handler = HANDLERS[type(request)]
-        if self._session is None and not isinstance(request, OpenModel):
-            raise ConvScopeError("no model is loaded yet")
-        handler(self, envelope, request)
-
-    def _activations(self, envelope: Envelope, request: Activations) -> None:
-        self.features_computed.emit(envelope.generation, activation_result(self._session, request))
-
-    def _open(self, envelope: Envelope, request: OpenModel) -> None:
-        from engine.session import Session
-
-        session = Session.open(request.path, trust=request.trust)  # a failure keeps the old one
-        self._session = session
-        self.model_opened.emit(session.info)
-
-    def _explain_one(self, envelope: Envelope, request: Explain, progress=None, image=None):
-        image = image or self._session.load_image(request.path)
-        result = self._session.explain(
-            image, request.method, request.layer, request.class_index,
-            progress=progress, cancel=self._cancel_check(envelope), **dict(request.params))
-        return result, image.display
-
-    def _explain(self, envelope: Envelope, request: Explain) -> None:
-        image = self._session.load_image(request.path)
-        self.image_loaded.emit(envelope.generation, request.path, image.display)
-        result, display = self._explain_one(envelope, request, self._progress(envelope.channel), image)
-        self.explanation_computed.emit(envelope.channel, envelope.generation, request, result, display)
-
-    def _compare(self, envelope: Envelope, request: Compare) -> None:
-        total = len(request.items)
-        loaded: dict[str, object] = {}  # the tiles explain one image: read it once
-        for done, item in enumerate(request.items):
-            self.progress_reported.emit(envelope.channel, done, total)
-            try:
-                if item.path not in loaded:
-                    loaded[item.path] = self._session.load_image(item.path)
-                result, display = self._explain_one(envelope, item, image=loaded[item.path])
-            except ConvScopeError as exc:  # one tile failing does not stop the others
-                self.job_failed.emit(envelope.channel, f"{item.method}: {exc}", False)
-                continue
-            self.explanation_computed.emit(envelope.channel, envelope.generation, item, result, display)
-        self.progress_reported.emit(envelope.channel, total, total)
-
-    def _patterns(self, envelope: Envelope, request: Patterns) -> None:
-        def partial(result) -> None:
-            self.features_computed.emit(envelope.generation, result)
-
-        result = pattern_result(self._session, request, self._progress(envelope.channel),
-                                self._cancel_check(envelope), partial)
-        self.features_computed.emit(envelope.generation, result)
-
-    def _review(self, envelope: Envelope, request: ReviewFolder) -> None:
-        def on_rows(rows) -> None:
-            self.review_rows_computed.emit(envelope.generation, list(rows))
-            self._serve_waiting()
-
-        result = review_result(self._session, request, self._progress(envelope.channel),
-                               self._cancel_check(envelope), on_rows)
-        self.review_finished.emit(envelope.generation, result)
-
-    def _serve_waiting(self) -> None:
-        """Handle queued quick requests now (called between the batches of a review)."""
-        deferred = []
-        while True:
-            try:
-                envelope = self.inbox.get_nowait()
-            except queue.Empty:
-                break
-            if envelope is None or envelope.channel in NOT_DURING_REVIEW:
-                deferred.append(envelope)
-            else:
-                self.handle(envelope)
-        for envelope in deferred:
-            self.inbox.put(envelope)
-
-    # -- folder predictions, one batch at a time so that other requests interleave ------------
-    def _start_predict(self, envelope: Envelope, request: PredictFolder) -> None:
-        self._pending = deque(request.paths)
-        self._predict_generation = envelope.generation
-        self._total = len(self._pending)
-
-    def _predict_batch(self) -> None:
-        generation = self._predict_generation
-        if self._latest.get("predict", 0) != generation:
-            self._pending.clear()
-            return
-        images = []
-        while self._pending and len(images) < PREDICT_BATCH:
-            path = self._pending.popleft()
-            try:
-                images.append(self._session.load_image(path))
-            except ConvScopeError:
-                continue  # the browser shows the image as unreadable on its own
-        try:
-            predictions = self._predict(images)
-        except ConvScopeError as exc:
-            self.job_failed.emit("predict", str(exc), False)
-            predictions = ()
-        self.predictions_computed.emit(generation, predictions)
-        self.progress_reported.emit("predict", self._total - len(self._pending), self._total)
-        if not self._pending:
-            self.job_finished.emit("predict", generation)
-
-    def _predict(self, images: list) -> tuple:
-        if not images:
-            return ()
-        if None in tuple(self._session.info.input_shape[:2]):  # size-agnostic: one at a time
-            return tuple(p for image in images for p in self._session.predict([image], top=5))
-        return tuple(self._session.predict(images, top=5))
-
-
-HANDLERS = {  # request type -> the worker method that runs it, (worker, envelope, request)
-    OpenModel: EngineWorker._open,
-    PredictFolder: EngineWorker._start_predict,
-    Explain: EngineWorker._explain,
-    Compare: EngineWorker._compare,
-    Activations: EngineWorker._activations,
-    Patterns: EngineWorker._patterns,
-    ReviewFolder: EngineWorker._review,
-}
+    def relay(self, name: str, args: tuple) -> None:
+        """Emit the signal a message of the engine loop names."""
+        getattr(self, name).emit(*args)
 
 
 class EngineThread(QThread):
-    """The worker thread: runs the worker's loop (one persistent Python thread state)."""
+    """Runs the engine loop in this thread, or relays the engine process's messages."""
 
-    def __init__(self, worker: EngineWorker) -> None:
+    def __init__(self, client: EngineClient) -> None:
         super().__init__()
-        self.worker = worker
+        self.client = client
+        self.running: tuple[str, int] | None = None  # the job the engine works on
+        self.crashes: list[float] = []
 
     def run(self) -> None:
-        self.worker.loop()
+        if not self.client.use_process:
+            self._run_here()
+            return
+        while not self.client.stopping:
+            try:
+                process, reader = self.client.spawn()
+            except Exception as exc:  # noqa: BLE001 - e.g. a main script without a __main__ guard
+                print(f"convscope: the engine process could not start ({exc!r}); running it in a thread",
+                      file=sys.stderr)
+                self._run_here()
+                return
+            self._relay(process, reader)
+            if self.client.stopping or not self._restart(process.exitcode):
+                return
+
+    def _run_here(self) -> None:
+        """The engine loop in this thread (the window's process)."""
+        EngineLoop(self.client.inbox, self._emit, self.client.latest, self.client.cancel_flag).run()
+
+    def _emit(self, name: str, *args: Any) -> None:
+        if name == "job_started":
+            self.running = args
+        else:
+            self.running = None if name == "job_finished" else self.running
+            self.client.worker.relay(name, args)
+
+    def _relay(self, process, reader) -> None:
+        """Forward messages until the child ends."""
+        while True:
+            ready = wait([reader, process.sentinel])
+            if reader in ready:
+                try:
+                    name, args = reader.recv()
+                except (EOFError, OSError):
+                    break
+                self._emit(name, *args)
+            elif not reader.poll():
+                break
+        process.join(STOP_GRACE_SECONDS)
+        reader.close()
+
+    def _restart(self, exitcode: int | None) -> bool:
+        """Say in one line that the engine stopped; True when a new one should start."""
+        now = time.monotonic()
+        self.crashes = [t for t in self.crashes if now - t < RESTART_WINDOW_SECONDS] + [now]
+        channel, generation = self.running or ("engine", -1)
+        self.running = None
+        how = f"signal {-exitcode}" if exitcode is not None and exitcode < 0 else f"exit code {exitcode}"
+        again = len(self.crashes) <= RESTARTS_ALLOWED
+        doing = f" while working on {channel}" if channel != "engine" else ""
+        tail = "restarting it and reopening the model" if again else "it keeps stopping; restart ConvScope"
+        self.client.worker.job_failed.emit(channel, f"The engine process stopped ({how}){doing}; {tail}", False)
+        self.client.worker.job_finished.emit(channel, generation)
+        if again:
+            self.client.worker.engine_restarted.emit()
+        return again
 
 
 class EngineClient(QObject):
-    """The GUI side: starts the thread, stamps requests with generations, stops cleanly."""
+    """The GUI side: starts the engine, stamps requests with generations, stops cleanly."""
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, use_process: bool | None = None) -> None:
         super().__init__(parent)
-        self.latest: dict[str, int] = dict.fromkeys(CHANNELS, 0)
-        self.worker = EngineWorker(self.latest)
-        self.thread = EngineThread(self.worker)
+        self.use_process = os.environ.get("CONVSCOPE_ENGINE", "process") != "thread" if use_process is None \
+            else use_process
+        self.worker = EngineWorker()
+        self.stopping = False
+        self.process = None
+        self.model_request: OpenModel | None = None  # the last model that opened, reopened after a crash
+        self._asked: OpenModel | None = None
+        if self.use_process:
+            self.context = multiprocessing.get_context("spawn")
+            self.latest: Any = Generations(self.context.Array("q", len(CHANNELS), lock=False))
+            self.cancel_flag: Any = self.context.Event()
+            self.inbox: Any = None
+        else:
+            self.latest = dict.fromkeys(CHANNELS, 0)
+            self.cancel_flag = threading.Event()
+            self.inbox = queue.Queue()
+        self.thread = EngineThread(self)
         self.thread.setObjectName("convscope-engine")
-        self.thread.setStackSize(STACK_BYTES)  # TensorFlow tracing recurses deeply
-        self.worker.moveToThread(self.thread)
+        self.thread.setStackSize(STACK_BYTES)  # TensorFlow tracing recurses deeply (thread mode)
+        self.worker.model_opened.connect(self._model_opened)
+        self.worker.engine_restarted.connect(self._reopen)
 
     def start(self) -> None:
-        """Start the worker thread (the engine imports there)."""
+        """Start the engine (TensorFlow imports there, not in the GUI thread)."""
+        if self.use_process and self.inbox is None:
+            self.inbox = self.context.Queue()
         self.thread.start()
+
+    def spawn(self):
+        """Start an engine process (relay thread); returns it and the end its messages arrive on."""
+        if self.inbox is None or self.process is not None:  # a restart: requests queued for the dead one go
+            self.inbox = self.context.Queue()
+        reader, sender = self.context.Pipe(duplex=False)
+        process = self.context.Process(target=serve, name="convscope-engine", daemon=True,
+                                       args=(self.inbox, sender, self.latest.array, self.cancel_flag,
+                                             self.extra_methods()))
+        process.start()
+        sender.close()  # the child holds the only writer: its end closing is our EOF
+        self.process = process
+        return process, reader
+
+    @staticmethod
+    def extra_methods() -> dict[str, str]:
+        """Methods registered in this process ("module:QualName"), for the engine to register too."""
+        from engine.methods import METHODS
+
+        return {name: f"{cls.__module__}:{cls.__qualname__}" for name, cls in METHODS.items()}
 
     def submit(self, channel: str, request: Any) -> int:
         """Queue a request; it supersedes any older one on the same channel."""
         self.latest[channel] += 1
         generation = self.latest[channel]
-        self.worker.enqueue(Envelope(channel, generation, request))
+        if isinstance(request, OpenModel):
+            self._asked = request
+        self.inbox.put(Envelope(channel, generation, request))
         return generation
 
     def is_current(self, channel: str, generation: int) -> bool:
@@ -309,7 +196,7 @@ class EngineClient(QObject):
         return self.latest.get(channel, 0) == generation
 
     def supersede(self, channel: str) -> None:
-        """Make the running or queued request of a channel stale (the worker drops it)."""
+        """Make the running or queued request of a channel stale (the engine drops it)."""
         self.latest[channel] += 1
 
     def cancel(self) -> None:
@@ -317,15 +204,25 @@ class EngineClient(QObject):
         for channel in CHANNELS:
             if channel != "model":
                 self.supersede(channel)
-        self.worker.cancel()
+        self.cancel_flag.set()
 
     def stop(self, timeout_ms: int = 10000) -> None:
-        """Cancel and stop the thread; waits for the running engine step to return."""
+        """Cancel and stop the engine; a process still busy after a grace period is terminated."""
         if not self.thread.isRunning():
             return
+        self.stopping = True
         self.cancel()
-        self.worker.enqueue(None)
+        self.inbox.put(None)
+        if self.use_process and not self.thread.wait(int(STOP_GRACE_SECONDS * 1000)) and self.process is not None:
+            self.process.terminate()
         self.thread.wait(timeout_ms)
+
+    def _model_opened(self, _info) -> None:
+        self.model_request = self._asked
+
+    def _reopen(self) -> None:
+        if self.model_request is not None and not self.stopping:
+            self.submit("model", self.model_request)
 
 
 def as_params(values: dict[str, Any]) -> tuple[tuple[str, Any], ...]:

@@ -31,16 +31,11 @@ def activation_result(session, request: Activations) -> FeatureResult:
     return FeatureResult(grid.image, caption, True, grid.columns, path=request.path)
 
 
-# Standard feature-visualisation regularisation: without it, filters that are silent on the
-# grey start stay noise and deep layers draw high-frequency speckle.
-REGULARISED = {"pre_activation": True, "jitter": 4, "blur_every": 4, "step_size": 4.0}
-
-
 def pattern_result(session, request: Patterns, progress: Callable, cancel: Callable,
                    partial: Callable[[FeatureResult], None]) -> FeatureResult:
     """Filter patterns by gradient ascent; `partial` receives the grid as it fills in."""
     from engine.features.activations import feature_layer
-    from engine.features.patterns import PatternSettings, filter_patterns, pattern_grid
+    from engine.features.patterns import REGULARISED, PatternSettings, filter_patterns, pattern_grid
 
     info = feature_layer(session, request.layer)
     channels = info.output_shape[-1] or request.count

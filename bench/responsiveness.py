@@ -1,0 +1,231 @@
+"""`python -m bench.responsiveness`: does the window's event loop ever stall?
+
+A 5 ms QTimer in the GUI thread records the time between its ticks while the real window
+(demo model, demo images, settings in a temporary file) goes through what a new user does
+first: start-up, the first explanation, the compare grid over all methods and over all layers,
+filter patterns, and a review of the demo folder. For each scenario it prints the longest gap
+and the 99th percentile; the goal is no gap over 100 ms. Ticks are timestamps taken with
+`time.perf_counter`, so a stall anywhere in the GUI thread (Python holding the GIL in another
+thread, a slow slot, painting) shows as one long gap.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from argparse import Namespace
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO_MODEL = ROOT / "resources" / "demo" / "defects.keras"
+DEMO_IMAGES = ROOT / "resources" / "demo" / "images"
+TICK_MS = 5
+GOAL_MS = 100.0
+SCENARIOS = ("start-up", "first explanation", "compare methods", "compare layers", "filter patterns",
+             "review")
+
+
+@dataclass(frozen=True)
+class Gaps:
+    """The event loop's gaps during one scenario."""
+
+    scenario: str
+    seconds: float
+    ticks: int
+    longest_ms: float
+    p99_ms: float
+    over_goal: int  # gaps longer than GOAL_MS
+
+    def line(self) -> str:
+        """One line of the report."""
+        flag = "ok" if self.longest_ms <= GOAL_MS else f"{self.over_goal} gap(s) over {GOAL_MS:.0f} ms"
+        return (f"{self.scenario:<18} {self.seconds:7.2f} s  longest {self.longest_ms:7.1f} ms  "
+                f"p99 {self.p99_ms:6.1f} ms  {flag}")
+
+
+class TickRecorder:
+    """A precise 5 ms timer in the GUI thread that timestamps every tick."""
+
+    def __init__(self) -> None:
+        from PySide6.QtCore import Qt, QTimer
+
+        self.ticks: list[float] = []
+        self.timer = QTimer()
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.setInterval(TICK_MS)
+        self.timer.timeout.connect(lambda: self.ticks.append(time.perf_counter()))
+
+    def start(self) -> None:
+        """Start ticking (the first timestamp is now)."""
+        self.ticks = [time.perf_counter()]
+        self.timer.start()
+
+    def gaps(self, scenario: str, began: float, ended: float) -> Gaps:
+        """The gaps between consecutive ticks from `began` to `ended`, both ends included."""
+        inside = [t for t in self.ticks if began <= t <= ended]
+        stamps = np.array([began, *inside, ended])
+        gaps = np.diff(stamps) * 1000.0
+        return Gaps(scenario, round(ended - began, 3), len(inside), round(float(gaps.max()), 1),
+                    round(float(np.percentile(gaps, 99)), 1), int((gaps > GOAL_MS).sum()))
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> float:
+    """Run the event loop until `predicate()` holds (checked every 10 ms); the time it held."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    deadline = time.perf_counter() + timeout
+    state = {"at": 0.0}
+
+    def check() -> None:
+        if predicate():
+            state["at"] = time.perf_counter()
+            loop.quit()
+        elif time.perf_counter() > deadline:
+            loop.quit()
+
+    poll = QTimer()
+    poll.setInterval(10)
+    poll.timeout.connect(check)
+    poll.start()
+    check()
+    if not state["at"]:
+        loop.exec()
+    poll.stop()
+    if not state["at"]:
+        raise TimeoutError(f"{what}: not done after {timeout:.0f} s")
+    return state["at"]
+
+
+class Run:
+    """The window and the recorder, scenario after scenario."""
+
+    def __init__(self, settings_dir: str, timeout: float) -> None:
+        from gui.app import application
+        from gui.settings import Settings, make_settings
+
+        self.app = application()
+        self.settings = Settings(make_settings(Path(settings_dir) / "convscope.ini"))
+        self.timeout = timeout
+        self.recorder = TickRecorder()
+        self.window = None
+        self.results: list[Gaps] = []
+
+    def idle(self) -> bool:
+        """No job running and the model known."""
+        c = self.window.controller
+        return c.info is not None and not c.busy
+
+    def measure(self, scenario: str, action: Callable[[], None], done: Callable[[], bool]) -> None:
+        """Run `action`, then the event loop until `done`; keep the gaps."""
+        began = time.perf_counter()
+        action()
+        ended = wait_until(done, self.timeout, scenario)
+        self.results.append(self.recorder.gaps(scenario, began, ended))
+
+    def start_up(self) -> None:
+        """Window shown -> model opened (start-up) -> first map and folder predictions done."""
+        from gui.app import create_window
+
+        self.recorder.start()
+        began = time.perf_counter()
+        args = Namespace(model=str(DEMO_MODEL), images=str(DEMO_IMAGES), trust_model=False)
+        self.window = create_window(args, self.settings)
+        shown = time.perf_counter()
+        controller = self.window.controller
+        opened = wait_until(lambda: controller.info is not None and bool(controller.specs), self.timeout,
+                            "start-up")
+        self.results.append(self.recorder.gaps("start-up", shown, opened))
+        first = wait_until(lambda: self.window.canvas.explanation is not None and self.idle(), self.timeout,
+                           "first explanation")
+        self.results.append(self.recorder.gaps("first explanation", opened, first))
+        self.window_seconds = shown - began
+
+    def compare(self, mode: str) -> None:
+        """The compare grid over every method, or over every CAM layer."""
+        window = self.window
+
+        def action() -> None:
+            window.tabs.setCurrentWidget(window.compare)
+            window.compare.set_mode(mode)
+            window.controller.refresh_compare()
+
+        self.measure(f"compare {mode}", action, self.idle)
+
+    def patterns(self) -> None:
+        """Filter patterns of the target layer with the features tab's defaults."""
+        window = self.window
+
+        def action() -> None:
+            window.tabs.setCurrentWidget(window.features)
+            window.features.set_layer(window.controller.layer)
+            window.controller.show_patterns(window.features.patterns_request())
+
+        self.measure("filter patterns", action, self.idle)
+
+    def review(self) -> None:
+        """A review of the demo folder (no report folder: nothing written)."""
+        window = self.window
+
+        def action() -> None:
+            window.tabs.setCurrentWidget(window.review)
+            window.review_controller.run()
+
+        self.measure("review", action, self.idle)
+
+    def close(self) -> None:
+        """Stop the timer and close the window (stops the engine)."""
+        self.recorder.timer.stop()
+        if self.window is not None:
+            self.window.close()
+
+
+def run(timeout: float = 300.0) -> tuple[list[Gaps], float]:
+    """Every scenario in order on one window; the gaps and the seconds to the window shown."""
+    with tempfile.TemporaryDirectory(prefix="convscope-bench-") as settings_dir:
+        bench = Run(settings_dir, timeout)
+        try:
+            bench.start_up()
+            bench.compare("methods")
+            bench.compare("layers")
+            bench.patterns()
+            bench.review()
+        finally:
+            bench.close()
+    return bench.results, bench.window_seconds
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print one line per scenario (or JSON); exit 1 when a gap exceeds the goal."""
+    parser = argparse.ArgumentParser(prog="python -m bench.responsiveness", description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--timeout", type=float, default=300.0, help="seconds allowed per scenario")
+    args = parser.parse_args(argv)
+    if sys.platform.startswith("linux") and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    results, window_seconds = run(args.timeout)
+    worst = max(r.longest_ms for r in results)
+    if args.json:
+        json.dump({"tick_ms": TICK_MS, "goal_ms": GOAL_MS, "load_1min_at_start": load,
+                   "window_seconds": round(window_seconds, 3), "scenarios": [asdict(r) for r in results]},
+                  sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        print(f"GUI-thread gaps of a {TICK_MS} ms timer (goal: none over {GOAL_MS:.0f} ms); "
+              f"platform {os.environ.get('QT_QPA_PLATFORM') or 'default'}, 1-min load at start {load:.2f}")
+        for result in results:
+            print(result.line())
+    return 0 if worst <= GOAL_MS else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

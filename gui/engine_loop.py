@@ -1,0 +1,319 @@
+"""The engine's request loop: owns the Session and runs every TensorFlow call. No Qt.
+
+It runs in a child process started with multiprocessing's 'spawn' context (see
+`gui.worker`): TensorFlow's import, model loading and tracing hold the GIL for hundreds of
+milliseconds at a time, which a thread of the window's process cannot hide, and a crash inside
+TensorFlow then ends only this process. Results leave through `emit(name, *args)`, named like
+the worker's Qt signals (`model_opened`, `explanation_computed`, ...); only numpy arrays and
+frozen dataclasses cross. The same loop can run in a thread of the window's process
+(`CONVSCOPE_ENGINE=thread`), with `emit` calling the signals directly.
+
+Superseding: each channel ("model", "predict", "explain", "compare", "features", "review") has a
+generation counter written by the GUI (shared memory with a process). A request whose
+generation is no longer the latest is skipped, and a running job's cancel check also returns
+True once it is stale, so a newer request stops an older one within one engine step.
+
+A folder review is one long engine call; between its batches the loop serves queued
+explain / compare / features requests, so the window stays usable while a lot is reviewed.
+"""
+
+from __future__ import annotations
+
+import importlib
+import queue
+from collections import deque
+from collections.abc import Callable, MutableMapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from engine.errors import Cancelled, ConvScopeError, UnsafeModelError
+
+from .jobs import Activations, Compare, Explain, OpenModel, Patterns, PredictFolder, ReviewFolder
+from .worker_tasks import activation_result, method_specs, pattern_result, review_result
+
+PREDICT_BATCH = 16
+CHANNELS = ("model", "predict", "explain", "compare", "features", "review")
+NOT_DURING_REVIEW = ("model", "review")  # wait for the review to end (or be cancelled)
+NOT_DURING_PATTERNS = ("model", "review", "features")  # an explanation runs between ascent steps
+NOT_DURING_COMPARE = ("model", "review", "features", "compare")  # and between compare tiles
+IDLE_POLL_SECONDS = 1.0  # how often an idle loop checks that its parent still lives
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """A request with its channel and generation."""
+
+    channel: str
+    generation: int
+    request: Any
+
+
+class Inbox(Protocol):
+    """queue.Queue or multiprocessing's Queue."""
+
+    def get(self, block: bool = True, timeout: float | None = None) -> Envelope | None: ...
+
+    def get_nowait(self) -> Envelope | None: ...
+
+    def put(self, item: Envelope | None) -> None: ...
+
+
+class Flag(Protocol):
+    """threading.Event or multiprocessing's Event."""
+
+    def is_set(self) -> bool: ...
+
+    def set(self) -> None: ...
+
+    def clear(self) -> None: ...
+
+
+class EngineLoop:
+    """Serves requests from `inbox` until None arrives or `alive()` turns False."""
+
+    def __init__(self, inbox: Inbox, emit: Callable[..., None], latest: MutableMapping[str, int], cancel: Flag,
+                 alive: Callable[[], bool] = lambda: True) -> None:
+        self.inbox, self.emit, self.latest, self.cancel_flag, self.alive = inbox, emit, latest, cancel, alive
+        self.session = None
+        self._pending: deque[str] = deque()
+        self._predict_generation = -1
+        self._total = 0
+
+    def run(self, methods: dict[str, str] | None = None) -> None:
+        """Import the engine, then serve requests; folder predictions run one batch at a time
+        whenever no other request waits."""
+        self.start(methods or {})
+        while True:
+            try:
+                envelope = self.inbox.get(block=True, timeout=IDLE_POLL_SECONDS) if not self._pending \
+                    else self.inbox.get_nowait()
+            except queue.Empty:
+                if self._pending:
+                    self._predict_batch()
+                elif not self.alive():
+                    return
+                continue
+            if envelope is None:
+                return
+            self.handle(envelope)
+
+    def start(self, methods: dict[str, str]) -> None:
+        """Import the engine (and TensorFlow) here, register the parent's extra methods
+        ("module:QualName"), and announce the method list."""
+        try:
+            from engine.methods import METHODS
+            from engine.model.backend import load
+
+            for name, where in methods.items():
+                if name not in METHODS:
+                    module, _, qualname = where.partition(":")
+                    METHODS[name] = getattr(importlib.import_module(module), qualname)
+            load()
+            self.emit("engine_started", method_specs(METHODS))
+        except Exception as exc:  # noqa: BLE001 - a broken install is reported, not raised
+            self.emit("job_failed", "model", f"the engine could not start: {exc}", False)
+
+    def handle(self, envelope: Envelope) -> None:
+        """Run one request unless a newer one on its channel superseded it."""
+        if self._stale(envelope):
+            return
+        self.cancel_flag.clear()  # a cancel of earlier jobs also made them stale
+        channel = envelope.channel
+        self.emit("job_started", channel, envelope.generation)
+        try:
+            self._dispatch(envelope)
+        except Cancelled:
+            self.emit("job_cancelled", channel)
+        except UnsafeModelError as exc:
+            self.emit("job_failed", channel, str(exc), True)
+        except ConvScopeError as exc:
+            self.emit("job_failed", channel, str(exc), False)
+        except Exception as exc:  # noqa: BLE001 - never let a job take the window down
+            self.emit("job_failed", channel, f"{type(exc).__name__}: {exc}", False)
+        if channel != "predict":
+            self.emit("job_finished", channel, envelope.generation)
+
+    def _stale(self, envelope: Envelope) -> bool:
+        return self.latest.get(envelope.channel, 0) != envelope.generation
+
+    def _cancel_check(self, envelope: Envelope) -> Callable[[], bool]:
+        return lambda: self.cancel_flag.is_set() or self._stale(envelope)
+
+    def _progress(self, channel: str) -> Callable[[int, int], None]:
+        return lambda done, total: self.emit("progress_reported", channel, int(done), int(total))
+
+    def _dispatch(self, envelope: Envelope) -> None:
+        """Run the handler registered for the request's type (HANDLERS below the class)."""
+        request = envelope.request
+        handler = HANDLERS[type(request)]
+        if self.session is None and not isinstance(request, OpenModel):
+            raise ConvScopeError("no model is loaded yet")
+        handler(self, envelope, request)
+
+    def _open(self, envelope: Envelope, request: OpenModel) -> None:
+        from engine.session import Session
+
+        session = Session.open(request.path, trust=request.trust)  # a failure keeps the old one
+        self.session = session
+        self.emit("model_opened", session.info)
+
+    def _activations(self, envelope: Envelope, request: Activations) -> None:
+        self.emit("features_computed", envelope.generation, activation_result(self.session, request))
+
+    def _explain_one(self, envelope: Envelope, request: Explain, progress=None, image=None):
+        image = image or self.session.load_image(request.path)
+        result = self.session.explain(
+            image, request.method, request.layer, request.class_index,
+            progress=progress, cancel=self._cancel_check(envelope), **dict(request.params))
+        return result, image.display
+
+    def _explain(self, envelope: Envelope, request: Explain) -> None:
+        image = self.session.load_image(request.path)
+        self.emit("image_loaded", envelope.generation, request.path, image.display)
+        result, display = self._explain_one(envelope, request, self._progress(envelope.channel), image)
+        self.emit("explanation_computed", envelope.channel, envelope.generation, request, result, display)
+
+    def _compare(self, envelope: Envelope, request: Compare) -> None:
+        total = len(request.items)
+        loaded: dict[str, object] = {}  # the tiles explain one image: read it once
+        for done, item in enumerate(request.items):
+            self.emit("progress_reported", envelope.channel, done, total)
+            try:
+                if item.path not in loaded:
+                    loaded[item.path] = self.session.load_image(item.path)
+                result, display = self._explain_one(envelope, item, image=loaded[item.path])
+            except ConvScopeError as exc:  # one tile failing does not stop the others
+                self.emit("job_failed", envelope.channel, f"{item.method}: {exc}", False)
+                continue
+            self.emit("explanation_computed", envelope.channel, envelope.generation, item, result, display)
+            self._serve_waiting(NOT_DURING_COMPARE)
+        self.emit("progress_reported", envelope.channel, total, total)
+
+    def _patterns(self, envelope: Envelope, request: Patterns) -> None:
+        def partial(result) -> None:
+            self.emit("features_computed", envelope.generation, result)
+
+        report = self._progress(envelope.channel)
+
+        def progress(done: int, total: int) -> None:
+            report(done, total)
+            self._serve_waiting(NOT_DURING_PATTERNS)  # a newer explanation never waits for the ascent
+
+        result = pattern_result(self.session, request, progress, self._cancel_check(envelope), partial)
+        self.emit("features_computed", envelope.generation, result)
+
+    def _review(self, envelope: Envelope, request: ReviewFolder) -> None:
+        def on_rows(rows) -> None:
+            self.emit("review_rows_computed", envelope.generation, list(rows))
+            self._serve_waiting()
+
+        result = review_result(self.session, request, self._progress(envelope.channel),
+                               self._cancel_check(envelope), on_rows)
+        self.emit("review_finished", envelope.generation, result)
+
+    def _serve_waiting(self, defer: tuple[str, ...] = NOT_DURING_REVIEW) -> None:
+        """Handle queued quick requests now (called between the batches of a review)."""
+        deferred = []
+        while True:
+            try:
+                envelope = self.inbox.get_nowait()
+            except queue.Empty:
+                break
+            if envelope is None or envelope.channel in defer:
+                deferred.append(envelope)
+            else:
+                self.handle(envelope)
+        for envelope in deferred:
+            self.inbox.put(envelope)
+
+    # -- folder predictions, one batch at a time so that other requests interleave ------------
+    def _start_predict(self, envelope: Envelope, request: PredictFolder) -> None:
+        self._pending = deque(request.paths)
+        self._predict_generation = envelope.generation
+        self._total = len(self._pending)
+
+    def _predict_batch(self) -> None:
+        generation = self._predict_generation
+        if self.latest.get("predict", 0) != generation:
+            self._pending.clear()
+            return
+        images = []
+        while self._pending and len(images) < PREDICT_BATCH:
+            path = self._pending.popleft()
+            try:
+                images.append(self.session.load_image(path))
+            except ConvScopeError:
+                continue  # the browser shows the image as unreadable on its own
+        try:
+            predictions = self._predict(images)
+        except ConvScopeError as exc:
+            self.emit("job_failed", "predict", str(exc), False)
+            predictions = ()
+        self.emit("predictions_computed", generation, predictions)
+        self.emit("progress_reported", "predict", self._total - len(self._pending), self._total)
+        if not self._pending:
+            self.emit("job_finished", "predict", generation)
+
+    def _predict(self, images: list) -> tuple:
+        if not images:
+            return ()
+        if None in tuple(self.session.info.input_shape[:2]):  # size-agnostic: one at a time
+            return tuple(p for image in images for p in self.session.predict([image], top=5))
+        return tuple(self.session.predict(images, top=5))
+
+
+HANDLERS = {  # request type -> the loop method that runs it, (loop, envelope, request)
+    OpenModel: EngineLoop._open,
+    PredictFolder: EngineLoop._start_predict,
+    Explain: EngineLoop._explain,
+    Compare: EngineLoop._compare,
+    Activations: EngineLoop._activations,
+    Patterns: EngineLoop._patterns,
+    ReviewFolder: EngineLoop._review,
+}
+
+
+class Generations(MutableMapping):
+    """The channels' generation counters over a shared multiprocessing Array of int64."""
+
+    def __init__(self, array) -> None:
+        self.array = array
+
+    def __getitem__(self, channel: str) -> int:
+        return int(self.array[CHANNELS.index(channel)]) if channel in CHANNELS else _missing(channel)
+
+    def __setitem__(self, channel: str, value: int) -> None:
+        self.array[CHANNELS.index(channel)] = value
+
+    def __delitem__(self, channel: str) -> None:
+        raise TypeError("channels are fixed")
+
+    def __iter__(self):
+        return iter(CHANNELS)
+
+    def __len__(self) -> int:
+        return len(CHANNELS)
+
+
+def _missing(channel: str) -> int:
+    raise KeyError(channel)
+
+
+def serve(inbox, sender, latest_array, cancel, methods: dict[str, str]) -> None:
+    """The child process's entry point: run the loop, sending every emitted message to the
+    parent through `sender` (a multiprocessing Connection); ends with its parent."""
+    import multiprocessing
+
+    parent = multiprocessing.parent_process()
+
+    def emit(name: str, *args: Any) -> None:
+        sender.send((name, args))
+
+    loop = EngineLoop(inbox, emit, Generations(latest_array), cancel,
+                      alive=lambda: parent is None or parent.is_alive())
+    try:
+        loop.run(methods)
+    except (BrokenPipeError, EOFError):  # the window went away
+        pass
+    finally:
+        sender.close()
