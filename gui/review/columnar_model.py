@@ -10,7 +10,7 @@ import threading
 from pathlib import Path, PurePosixPath
 
 import numpy as np
-from engine.review.table import ColumnarReview, ReviewSummary
+from engine.review.table import FLAGS, TRUST_FLAGS, ColumnarReview, ReviewSummary
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, Signal
 from PySide6.QtGui import QBrush
 
@@ -36,7 +36,13 @@ class _Columns:
         self.pointing = _tristate(review, "pointing_hit")
         self.correct = _tristate(review, "correct")
         self.truth, self.guess = review.numpy("label_index"), review.numpy("predicted_index")
+        count = len(review.class_names)
+        valid = (self.truth >= 0) & (self.guess >= 0)
+        self.cell = np.where(valid, self.truth * count + self.guess, -1).astype(np.int32)  # confusion cell
+        self.class_count = count
         self.label_codes, self.labels = review.label_codes()
+        self.error = review.flag_mask("unreadable")
+        self.flags = {flag: review.flag_mask(flag) for flag in (*FLAGS, *TRUST_FLAGS)}
 
 
 def _tristate(review: ColumnarReview, name: str) -> np.ndarray:
@@ -74,7 +80,6 @@ class ColumnarReviewModel(QAbstractTableModel):
         self.sorting: tuple[int, Qt.SortOrder] = (0, Qt.SortOrder.AscendingOrder)
         self.misclassified_only, self.label, self.cell, self.flag = False, None, None, None
         self._keep: np.ndarray | None = None
-        self._flags: dict[str, np.ndarray] = {}
         self.flag_source = lambda: None  # the flag filter's widget (gui.review.opened)
         self._lock = threading.Lock()
         self._orderReady.connect(self._order_ready)
@@ -83,7 +88,7 @@ class ColumnarReviewModel(QAbstractTableModel):
     def set_review(self, opened: OpenedReview | None) -> None:
         """Show another review (None: none); sort orders are computed in the background."""
         self.beginResetModel()
-        self.opened, self.orders, self._flags, self._keep = opened, {}, {}, None
+        self.opened, self.orders, self._keep = opened, {}, None
         self.misclassified_only, self.label, self.cell, self.flag = False, None, None, None
         self.view = np.arange(len(opened.review) if opened else 0, dtype=np.int64)
         self.endResetModel()
@@ -131,7 +136,7 @@ class ColumnarReviewModel(QAbstractTableModel):
         if role == PATH_ROLE:
             return ""  # the tab's double-click is for live reviews; gui.review.opened handles these rows
         if role == Qt.ItemDataRole.ForegroundRole and column in (2, 4):
-            if c.correct[row] == 0 or c.text["error"][row].as_py():
+            if c.correct[row] == 0 or c.error[row]:
                 return QBrush(WRONG)
         if role == Qt.ItemDataRole.TextAlignmentRole and 3 <= column <= 7:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -147,7 +152,7 @@ class ColumnarReviewModel(QAbstractTableModel):
             return c.text["path"][row].as_py()
         if column == 1:
             return c.text["label"][row].as_py() or "—"
-        if c.text["error"][row].as_py():
+        if c.error[row]:
             return "unreadable" if column == 2 else ""
         if column == 2:
             return c.text["predicted"][row].as_py()
@@ -190,11 +195,9 @@ class ColumnarReviewModel(QAbstractTableModel):
         if self.label is not None:
             keep = both(c.label_codes == (c.labels.index(self.label) if self.label in c.labels else -1))
         if self.cell is not None:
-            keep = both((c.truth == self.cell[0]) & (c.guess == self.cell[1]))
+            keep = both(c.cell == self.cell[0] * c.class_count + self.cell[1])
         if self.flag is not None:
-            if self.flag not in self._flags:
-                self._flags[self.flag] = self.opened.review.flag_mask(self.flag)
-            keep = both(self._flags[self.flag])
+            keep = both(c.flags[self.flag])
         return keep
 
     def _rebuild(self) -> None:
