@@ -29,10 +29,11 @@ from typing import Any, Protocol
 from engine.errors import Cancelled, ConvScopeError, UnsafeModelError
 
 from .jobs import Activations, Compare, Explain, OpenModel, Patterns, PredictFolder, ReviewFolder
+from .trust.tasks import TRUST_HANDLERS
 from .worker_tasks import activation_result, method_specs, pattern_result, review_result
 
 PREDICT_BATCH = 16
-CHANNELS = ("model", "predict", "explain", "compare", "features", "review")
+CHANNELS = ("model", "predict", "explain", "compare", "features", "review", "trust")
 NOT_DURING_REVIEW = ("model", "review")  # wait for the review to end (or be cancelled)
 NOT_DURING_PATTERNS = ("model", "review", "features")  # an explanation runs between ascent steps
 NOT_DURING_COMPARE = ("model", "review", "features", "compare")  # and between compare tiles
@@ -270,6 +271,7 @@ HANDLERS = {  # request type -> the loop method that runs it, (loop, envelope, r
     Activations: EngineLoop._activations,
     Patterns: EngineLoop._patterns,
     ReviewFolder: EngineLoop._review,
+    **TRUST_HANDLERS,  # the Trust view's requests (gui.trust.tasks)
 }
 
 

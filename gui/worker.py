@@ -54,6 +54,7 @@ class EngineWorker(QObject):
     job_failed = Signal(str, str, bool)  # channel, message, unsafe-model refusal
     job_cancelled = Signal(str)  # channel
     job_finished = Signal(str, int)  # channel, generation
+    trust_computed = Signal(int, object)  # generation, gui.trust.requests.TrustResult or SanityDisplay
     engine_restarted = Signal()  # a new engine process replaced one that stopped unexpectedly
 
     def relay(self, name: str, args: tuple) -> None:

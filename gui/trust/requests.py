@@ -1,0 +1,50 @@
+"""Requests the Trust view sends to the engine, and what comes back. Frozen, no Qt."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from gui.jobs import Explain
+
+
+@dataclass(frozen=True)
+class TrustCheck:
+    """Deletion / insertion curves of the explanation `explain` names, and, when the image has a
+    defect mask, the defect painted out and predicted again."""
+
+    explain: Explain
+
+
+@dataclass(frozen=True)
+class SanityRequest:
+    """The cascading randomisation test of `methods` on the image and class of `explain`."""
+
+    explain: Explain
+    methods: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TrustResult:
+    """What a TrustCheck found."""
+
+    request: TrustCheck
+    class_name: str
+    faithfulness: object  # engine.trust.faithfulness.Faithfulness
+    display: np.ndarray  # the image (H, W, 3) uint8
+    painted: np.ndarray | None = None  # the image with the defect painted out; None without a mask
+    region: np.ndarray | None = None  # the defect region painted out
+    probability_before: float | None = None
+    probability_after: float | None = None  # the explained class's, after removal
+    predicted_after: str = ""  # the class predicted after removal
+    kept: bool | None = None
+
+
+@dataclass(frozen=True)
+class SanityDisplay:
+    """A SanityRequest's results (engine.trust.sanity.SanityResult, maps included)."""
+
+    request: SanityRequest
+    class_name: str
+    results: tuple

@@ -1,0 +1,45 @@
+"""The Trust view's requests, run inside the engine loop (gui.engine_loop registers them)."""
+
+from __future__ import annotations
+
+from .requests import SanityDisplay, SanityRequest, TrustCheck, TrustResult
+
+
+def run_trust_check(loop, envelope, request: TrustCheck) -> None:
+    """Explain, compute the curves with both controls, and paint the defect out if there is a mask."""
+    from engine.review.masks import class_mask, fit_mask, load_mask
+    from engine.trust.faithfulness import faithfulness
+    from engine.trust.removal import remove_defects
+
+    session, cancel = loop.session, loop._cancel_check(envelope)
+    image = session.load_image(request.explain.path)
+    explanation, display = loop._explain_one(envelope, request.explain, image=image)
+    found = faithfulness(session, [image], [explanation.heatmap], [explanation.class_index], cancel=cancel)[0]
+    result = TrustResult(request, explanation.class_name, found, display)
+    mask = load_mask(request.explain.path)
+    if mask is not None:
+        region = class_mask(fit_mask(mask, image.height, image.width), explanation.class_index,
+                            len(session.info.class_names))[0]
+        if region.any():
+            removal = remove_defects(session, [image], [region], [explanation.class_index],
+                                     [explanation.probability])[0]
+            result = TrustResult(request, explanation.class_name, found, display, removal.painted.display, region,
+                                 explanation.probability, removal.probability_after,
+                                 session.class_name(removal.predicted_after), removal.kept)
+    loop.emit("trust_computed", envelope.generation, result)
+
+
+def run_sanity(loop, envelope, request: SanityRequest) -> None:
+    """The cascade on a copy of the model, with progress per layer."""
+    from engine.trust.sanity import sanity_check
+
+    session, explain = loop.session, request.explain
+    image = session.load_image(explain.path)
+    params = {m: dict(explain.params) for m in request.methods if m == explain.method}
+    results = sanity_check(session, image, request.methods, explain.layer, explain.class_index, params,
+                           progress=loop._progress(envelope.channel), cancel=loop._cancel_check(envelope))
+    loop.emit("trust_computed", envelope.generation,
+              SanityDisplay(request, session.class_name(results[0].class_index), tuple(results)))
+
+
+TRUST_HANDLERS = {TrustCheck: run_trust_check, SanityRequest: run_sanity}

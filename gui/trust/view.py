@@ -1,0 +1,206 @@
+"""The Trust tab: is this map faithful to the model, and does the prediction need the defect?"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from engine.maps.render import colorize
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui.thumbnails import to_qimage
+
+from .requests import SanityDisplay, TrustResult
+
+HINT = ("Check the map of the current image: deletion and insertion curves against a random order and the "
+        "image's edges (Petsiuk et al. 2018), and, when the image has a defect mask, the defect painted out "
+        "and predicted again. The sanity check re-initialises the model's weights from the top down on a copy "
+        "and recomputes the map (Adebayo et al. 2018).")
+PENS = {"map": pg.mkPen("#1f5fbf", width=2), "random": pg.mkPen("#888888", width=2, style=Qt.PenStyle.DashLine),
+        "edges": pg.mkPen("#e07b00", width=2, style=Qt.PenStyle.DotLine)}
+THUMB = 96
+
+
+def _plot(title: str, x_label: str, y_label: str) -> pg.PlotWidget:
+    plot = pg.PlotWidget(background="w")
+    plot.setTitle(title, color="#222")
+    plot.setLabel("bottom", x_label)
+    plot.setLabel("left", y_label)
+    plot.addLegend(offset=(-10, 10))
+    plot.showGrid(x=True, y=True, alpha=0.2)
+    plot.setMinimumHeight(180)
+    return plot
+
+
+def _picture(rgb: np.ndarray, size: int) -> QPixmap:
+    pixmap = QPixmap.fromImage(to_qimage(rgb))
+    return pixmap.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+
+
+class TrustView(QWidget):
+    """Buttons, the curves, the painted-out image and the sanity check's maps and curve."""
+
+    checkRequested = Signal()
+    sanityRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.check_button = QPushButton("Check this map")
+        self.check_button.setToolTip("Deletion / insertion curves and defect removal for the current image and method")
+        self.sanity_button = QPushButton("Sanity check…")
+        self.sanity_button.setToolTip("Randomise the model's weights layer by layer (on a copy) and recompute the map")
+        self.check_button.clicked.connect(self.checkRequested)
+        self.sanity_button.clicked.connect(self.sanityRequested)
+        self.status = QLabel(HINT)
+        self.status.setWordWrap(True)
+        self.verdict = QLabel("")
+        self.verdict.setWordWrap(True)
+        self.verdict.setStyleSheet("font-weight: 600; padding: 4px;")
+        self.deletion = _plot("Deletion (lower is better)", "fraction of pixels removed", "probability")
+        self.insertion = _plot("Insertion (higher is better)", "fraction of pixels inserted", "probability")
+        self.removal = self._removal_box()
+        self.sanity = self._sanity_box()
+        self._layout()
+        self.result: TrustResult | None = None
+        self.sanity_result: SanityDisplay | None = None
+
+    def _removal_box(self) -> QGroupBox:
+        box = QGroupBox("Defect painted out")
+        self.before_picture, self.after_picture = QLabel(), QLabel()
+        self.removal_text = QLabel("No defect mask for this image.")
+        self.removal_text.setWordWrap(True)
+        layout = QGridLayout(box)
+        layout.addWidget(self.before_picture, 0, 0)
+        layout.addWidget(self.after_picture, 0, 1)
+        layout.addWidget(self.removal_text, 1, 0, 1, 2)
+        return box
+
+    def _sanity_box(self) -> QGroupBox:
+        box = QGroupBox("Sanity check: cascading randomisation")
+        self.sanity_text = QLabel("Not run yet (it recomputes the map once per layer with weights).")
+        self.sanity_text.setWordWrap(True)
+        self.maps_row = QHBoxLayout()
+        strip = QWidget()
+        strip.setLayout(self.maps_row)
+        scroll = QScrollArea()
+        scroll.setWidget(strip)
+        scroll.setWidgetResizable(True)
+        scroll.setMinimumHeight(THUMB + 50)
+        self.similarity = _plot("Similarity with the original map", "layers randomised (from the top)", "")
+        layout = QVBoxLayout(box)
+        layout.addWidget(self.sanity_text)
+        layout.addWidget(scroll)
+        layout.addWidget(self.similarity)
+        return box
+
+    def _layout(self) -> None:
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.check_button)
+        buttons.addWidget(self.sanity_button)
+        buttons.addStretch(1)
+        curves = QHBoxLayout()
+        curves.addWidget(self.deletion)
+        curves.addWidget(self.insertion)
+        body = QWidget()
+        column = QVBoxLayout(body)
+        column.addLayout(buttons)
+        column.addWidget(self.status)
+        column.addWidget(self.verdict)
+        column.addLayout(curves)
+        column.addWidget(self.removal)
+        column.addWidget(self.sanity)
+        scroll = QScrollArea()
+        scroll.setWidget(body)
+        scroll.setWidgetResizable(True)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+
+    # -- results ----------------------------------------------------------------------------
+    def show_busy(self, text: str) -> None:
+        """Say what is running."""
+        self.status.setText(text)
+
+    def show_error(self, message: str) -> None:
+        """Say why the last request failed."""
+        self.status.setText(f"Could not check: {message}")
+
+    def show_result(self, result: TrustResult) -> None:
+        """Draw the curves, the verdict and the removal."""
+        self.result = result
+        found = result.faithfulness
+        explain = result.request.explain
+        self.status.setText(f"{explain.method} on {explain.path.rsplit('/', 1)[-1]}, class '{result.class_name}'")
+        a = found.aucs()
+        beats = "FAITHFUL: the map beats both controls" if found.faithful else \
+            "NOT FAITHFUL: a control does as well as the map"
+        self.verdict.setText(
+            f"{beats}. Deletion AUC {a['deletion_auc']:.3f} (random {a['random_deletion_auc']:.3f}, edges "
+            f"{a['edges_deletion_auc']:.3f}); insertion AUC {a['insertion_auc']:.3f} (random "
+            f"{a['random_insertion_auc']:.3f}, edges {a['edges_insertion_auc']:.3f}).")
+        self.verdict.setStyleSheet("font-weight: 600; padding: 4px; background: %s;"
+                                   % ("#e6f6e6" if found.faithful else "#fff0d8"))
+        for plot, kind in ((self.deletion, "deletion"), (self.insertion, "insertion")):
+            plot.clear()
+            for name, curves in (("map", found.map), ("random", found.random), ("edges", found.edges)):
+                if curves is not None:
+                    plot.plot(found.fractions, getattr(curves, kind), pen=PENS[name], name=name)
+            plot.setYRange(0, 1.02)
+        self._show_removal(result)
+
+    def _show_removal(self, result: TrustResult) -> None:
+        if result.painted is None:
+            self.before_picture.clear()
+            self.after_picture.clear()
+            self.removal_text.setText("No defect mask for this image: nothing to paint out.")
+            return
+        self.before_picture.setPixmap(_picture(result.display, 220))
+        self.after_picture.setPixmap(_picture(result.painted, 220))
+        outcome = ("the prediction SURVIVED: the model did not need the defect" if result.kept
+                   else "the prediction was lost: the model needed the defect")
+        self.removal_text.setText(
+            f"'{result.class_name}' p={result.probability_before:.3f} → after painting the defect out: predicted "
+            f"'{result.predicted_after}', '{result.class_name}' p={result.probability_after:.3f}; {outcome}.")
+        self.removal_text.setStyleSheet("color: #b00;" if result.kept else "")
+
+    def show_sanity(self, display: SanityDisplay) -> None:
+        """The sequence of maps and the similarity curve of each method."""
+        self.sanity_result = display
+        while self.maps_row.count():
+            widget = self.maps_row.takeAt(0).widget()
+            if widget is not None:
+                widget.deleteLater()
+        self.similarity.clear()
+        lines = []
+        for result in display.results:
+            lines.append(f"{result.method}: {'PASS' if result.passed else 'FAIL'}: {result.reason}")
+            x = np.arange(len(result.stages))
+            self.similarity.plot(x, [s.rank_correlation for s in result.stages], pen=PENS["map"], symbol="o",
+                                 name=f"{result.method}: rank correlation")
+            self.similarity.plot(x, [s.ssim for s in result.stages], pen=PENS["edges"], symbol="t",
+                                 name=f"{result.method}: SSIM")
+        first = display.results[0]
+        for stage in first.stages:
+            tile = QLabel()
+            tile.setPixmap(_picture(colorize(stage.heatmap), THUMB))
+            tile.setToolTip(stage.layer or "original")
+            caption = QLabel(f"{stage.layer or 'original'}\nρ={stage.rank_correlation:+.2f}")
+            caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            cell = QWidget()
+            column = QVBoxLayout(cell)
+            column.addWidget(tile)
+            column.addWidget(caption)
+            self.maps_row.addWidget(cell)
+        self.similarity.getAxis("bottom").setTicks([[(i, s.layer or "orig.") for i, s in enumerate(first.stages)]])
+        self.sanity_text.setText("\n".join(lines))
+        self.sanity_text.setStyleSheet("font-weight: 600; color: %s;" % ("#070" if first.passed else "#b00"))
