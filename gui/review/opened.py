@@ -53,13 +53,9 @@ def summary_line(opened: OpenedReview) -> str:
 
 def verdict_html(summary: dict) -> str:
     """The lot's trust verdict from summary.json ("" when the review had no --trust)."""
-    trust = summary.get("trust")
-    if not isinstance(trust, dict):
-        return ""
-    overall = trust.get("overall", trust)
-    verdict = overall.get("verdict") if isinstance(overall, dict) else None
-    sentence = overall.get("sentence", "") if isinstance(overall, dict) else ""
-    return f"<b>Verdict: {verdict}</b> {sentence}" if verdict else ""
+    from gui.trust.banner import banner_html
+
+    return banner_html(summary.get("trust"))
 
 
 class OverlayPreview(QDialog):
