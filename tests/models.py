@@ -47,6 +47,16 @@ def tiny_cnn(input_shape: tuple = (32, 32, 3), classes: int = 3, activation: str
     return keras.Model(inputs, outputs, name="tiny_cnn")
 
 
+def one_conv_model(input_shape: tuple = (32, 32, 3), filters: int = 6, conv_name: str = "conv1",
+                   seed: int = 0):
+    """Input -> one ReLU convolution `conv_name` -> GAP -> Dense(2, softmax): the smallest CAM model."""
+    _seed(seed)
+    inputs = keras.Input(input_shape)
+    x = layers.Conv2D(filters, 3, padding="same", activation="relu", name=conv_name)(inputs)
+    x = layers.GlobalAveragePooling2D()(x)
+    return keras.Model(inputs, layers.Dense(2, activation="softmax")(x))
+
+
 def base_network(input_shape: tuple = (32, 32, 3), seed: int = 0, name: str = "base"):
     """A functional feature extractor (the usual transfer-learning base): two convolutions.
 

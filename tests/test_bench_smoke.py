@@ -4,30 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from tests.models import image, session
-
-
-def _model():
-    from engine.model.backend import keras
-
-    keras.utils.set_random_seed(3)
-    inputs = keras.Input((32, 32, 3))
-    x = keras.layers.Conv2D(8, 3, padding="same", activation="relu")(inputs)
-    x = keras.layers.MaxPooling2D()(x)
-    x = keras.layers.Conv2D(16, 3, padding="same", activation="relu", name="last")(x)
-    x = keras.layers.GlobalAveragePooling2D()(x)
-    outputs = keras.layers.Dense(3, activation="softmax")(x)
-    return keras.Model(inputs, outputs)
+from tests.models import image, session, tiny_cnn
 
 
 def test_reference_gradcam_matches_ours():
     from bench.reference import linear_copy, make_gradcam_heatmap
 
-    model = _model()
+    model = tiny_cnn(classes=3, seed=3)
     ours_session = session(model)
     picture = image(32, 32, seed=4)
-    ours = ours_session.explain(picture, "gradcam", "last").raw
-    reference = make_gradcam_heatmap(ours_session.batch([picture]), linear_copy(model), "last")
+    ours = ours_session.explain(picture, "gradcam", "conv2").raw
+    reference = make_gradcam_heatmap(ours_session.batch([picture]), linear_copy(model), "conv2")
     assert ours.shape == reference.shape == (16, 16)
     assert np.ptp(ours) > 0
     # keras.io scales its map to a maximum of 1; float32 gradients agree to ~1e-6 of the peak.

@@ -6,27 +6,17 @@ import csv
 import json
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 
 from cli.app import main
 from cli.common import DEMO_MODEL
-from resources.demo.synthetic import CLASS_NAMES, make_sample
+from resources.demo.lots import write_lot
 
 
 @pytest.fixture(scope="module")
 def images(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("images")
-    rng = np.random.default_rng(7)
-    for label, name in enumerate(CLASS_NAMES):
-        for i in range(3):
-            sample = make_sample(rng, label, (80, 96))
-            (root / name).mkdir(exist_ok=True)
-            cv2.imwrite(str(root / name / f"{name}_{i}.png"), sample.image[..., ::-1])
-            if label:
-                cv2.imwrite(str(root / name / f"{name}_{i}_mask.png"), sample.mask)
-    return root
+    return write_lot(tmp_path_factory.mktemp("images"), per_class=3, size=(80, 96), seed=7)
 
 
 def _batch(images: Path, out: Path, *extra: str) -> int:

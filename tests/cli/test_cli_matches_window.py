@@ -71,15 +71,10 @@ def test_filters_default_to_the_windows_regularised_ascent_with_labels():
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory):
-    from engine.model.backend import keras
+    from tests.models import one_conv_model, save_model
 
-    keras.utils.set_random_seed(1)
-    inputs = keras.Input((24, 24, 3))
-    x = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="conv")(inputs)
-    x = keras.layers.GlobalAveragePooling2D()(x)
-    path = tmp_path_factory.mktemp("tiny") / "tiny.keras"
-    keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(x)).save(path)
-    return path
+    model = one_conv_model((24, 24, 3), filters=4, conv_name="conv", seed=1)
+    return save_model(model, tmp_path_factory.mktemp("tiny"), "tiny.keras")
 
 
 def test_filters_in_a_log_print_one_line_per_step_and_label_tiles(tmp_path, tiny_model, capsys):

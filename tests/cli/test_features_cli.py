@@ -22,15 +22,10 @@ def image_path(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory):
-    from engine.model.backend import keras
+    from tests.models import one_conv_model, save_model
 
-    keras.utils.set_random_seed(0)
-    inputs = keras.Input((32, 32, 3))
-    x = keras.layers.Conv2D(6, 3, padding="same", activation="relu", name="conv1")(inputs)
-    x = keras.layers.GlobalAveragePooling2D()(x)
-    path = tmp_path_factory.mktemp("tiny") / "tiny.keras"
-    keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(x)).save(path)
-    return path
+    return save_model(one_conv_model((32, 32, 3), filters=6, conv_name="conv1", seed=0),
+                      tmp_path_factory.mktemp("tiny"), "tiny.keras")
 
 
 def _read(path):

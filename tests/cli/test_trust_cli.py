@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from cli.common import DEMO_MODEL
-from resources.demo.synthetic import CLASS_NAMES, make_sample
+from resources.demo.lots import write_lot
+from resources.demo.synthetic import CLASS_NAMES
 from tests.cli_run import refused, run
 
 TRUST_COLUMNS = ["deletion_auc", "insertion_auc", "random_deletion_auc", "random_insertion_auc", "pixel_auroc",
@@ -22,16 +23,7 @@ SUMMARY_FIELDS = {"verdict", "verdict_reason", "kept_after_removal_rate", "aupro
 
 @pytest.fixture(scope="module")
 def images(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("lot")
-    rng = np.random.default_rng(11)
-    for label, name in enumerate(CLASS_NAMES):
-        (root / name).mkdir()
-        for i in range(2):
-            sample = make_sample(rng, label, (96, 96))
-            cv2.imwrite(str(root / name / f"{name}_{i}.png"), sample.image[..., ::-1])
-            if label:
-                cv2.imwrite(str(root / name / f"{name}_{i}_mask.png"), sample.mask)
-    return root
+    return write_lot(tmp_path_factory.mktemp("lot"), per_class=2, size=(96, 96), seed=11)
 
 
 def test_batch_trust_adds_columns_and_a_verdict(images, tmp_path, capsys):

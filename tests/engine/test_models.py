@@ -163,22 +163,18 @@ def test_empty_file(tmp_path):
     assert "empty" in _refused(tmp_path / "empty.keras")
 
 
-def test_truncated_keras(tmp_path, keras_file):
-    data = keras_file.read_bytes()
-    (tmp_path / "cut.keras").write_bytes(data[: len(data) // 2])
-    assert "damaged or truncated" in _refused(tmp_path / "cut.keras")
+@pytest.mark.parametrize("saved", ["keras_file", "h5_file"])
+def test_truncated_model_file(tmp_path, request, saved):
+    whole = request.getfixturevalue(saved)
+    cut = tmp_path / f"cut{whole.suffix}"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    assert "damaged or truncated" in _refused(cut)
 
 
 def test_keras_zip_without_config(tmp_path):
     with zipfile.ZipFile(tmp_path / "other.keras", "w") as archive:
         archive.writestr("readme.txt", "hello")
     assert "config.json" in _refused(tmp_path / "other.keras")
-
-
-def test_truncated_h5(tmp_path, h5_file):
-    data = h5_file.read_bytes()
-    (tmp_path / "cut.h5").write_bytes(data[: len(data) // 2])
-    assert "damaged or truncated" in _refused(tmp_path / "cut.h5")
 
 
 def test_text_named_keras(tmp_path):
