@@ -108,7 +108,7 @@ class Actions:
         menu = self.recent_models if kind == "models" else self.recent_folders
         menu.clear()
         for path in paths:
-            menu.addAction(Path(path).name or path, lambda p=path: self.window.open_path(p)).setToolTip(path)
+            menu.addAction(path.replace("&", "&&"), lambda p=path: self.window.open_path(p)).setToolTip(path)
         menu.setEnabled(bool(paths))
 
     def _mode_setter(self, mode: str):

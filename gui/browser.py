@@ -11,19 +11,23 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from .browser_model import SORT_KEYS, ImageFilterProxy, ImageTableModel
+from .style import hint_label
 from .thumbnails import THUMB_SIZE, ThumbnailLoader
+from .wrap_row import WrapRow
 
 
 class ImageBrowser(QWidget):
     """A sortable, filterable list of the folder's images; emits `imageSelected(path)`."""
 
     imageSelected = Signal(str)
+    folderChanged = Signal(str)  # another folder (or the same one again) is listed
     restricted = Signal(bool)  # a confusion-matrix cell limits the list (False: every image again)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -40,21 +44,19 @@ class ImageBrowser(QWidget):
         self.misclassified.setToolTip("Show only images whose label (sub-folder) disagrees with the prediction")
         self.misclassified.toggled.connect(self.proxy.set_misclassified_only)
         self.misclassified.toggled.connect(lambda _on: self._update_count())
-        self.count = QLabel()
-        self.count.setStyleSheet("color: palette(mid);")
+        self.count = hint_label()
+        self.count.setWordWrap(True)
         self.restriction = QLabel()
         self.restriction.setWordWrap(True)
+        self.restriction.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # never widens the dock
         self.show_all = QPushButton("Show all")
         self.show_all.setToolTip("Show every image of the folder again")
         self.show_all.clicked.connect(lambda: self.restrict(None))
         self.view = self._make_view()
-        top = QHBoxLayout()
-        top.addWidget(self.sort_box)
-        top.addWidget(self.misclassified)
-        top.addStretch(1)
+        top = WrapRow([self.sort_box, self.misclassified])  # stacked in a narrow dock
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addLayout(top)
+        layout.addWidget(top)
         restricted = QHBoxLayout()
         restricted.addWidget(self.restriction, 1)
         restricted.addWidget(self.show_all)
@@ -88,6 +90,7 @@ class ImageBrowser(QWidget):
         view.hideColumn(1)  # the label is the second line of the first column; sorting still uses it
         view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         view.selectionModel().currentRowChanged.connect(self._current_changed)
+        view.clicked.connect(self._clicked)  # the selected image again: recompute what a cancel stopped
         return view
 
     # -- contents ---------------------------------------------------------------------------
@@ -97,6 +100,7 @@ class ImageBrowser(QWidget):
         self.restrict(None)
         self.model.set_images(folder, paths)
         self._update_count()
+        self.folderChanged.emit(folder)
 
     def set_class_names(self, names: tuple[str, ...]) -> None:
         """The model's classes, to tell a real mismatch from a folder that is not a class."""
@@ -106,6 +110,16 @@ class ImageBrowser(QWidget):
         """Fill in predicted classes and confidences."""
         self.model.set_predictions(predictions)
         self._update_count()
+
+    def clear_predictions(self) -> None:
+        """Forget every prediction (another model)."""
+        self.model.clear_predictions()
+        self._update_count()
+
+    def label_of(self, path: str | None) -> str | None:
+        """The folder label of an image (None when it has none or is not listed)."""
+        row = self.model.row_of(path) if path else None
+        return self.model.rows[row].label if row is not None else None
 
     def paths(self) -> list[str]:
         """Every image path of the folder, in folder order."""
@@ -148,6 +162,10 @@ class ImageBrowser(QWidget):
         self.view.selectionModel().setCurrentIndex(index, flags)
         self.view.scrollTo(index)
 
+    def _clicked(self, index) -> None:
+        if index.isValid():
+            self.imageSelected.emit(index.data(Qt.ItemDataRole.UserRole))
+
     def _current_changed(self, current, _previous) -> None:
         if current.isValid():
             self.imageSelected.emit(current.data(Qt.ItemDataRole.UserRole))
@@ -163,6 +181,11 @@ class ImageBrowser(QWidget):
         self.restricted.emit(paths is not None)
         if paths is not None and self.proxy.rowCount() and not self.view.currentIndex().isValid():
             self.select_row(0)
+
+    def show_everything(self) -> None:
+        """Lift every filter: the cell restriction and Misclassified only."""
+        self.restrict(None)
+        self.misclassified.setChecked(False)
 
     def set_sort(self, key: str) -> None:
         """Sort by "name", "label", "predicted" or "confidence" (highest first)."""

@@ -10,7 +10,7 @@ from engine.results import Prediction
 from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtGui import QBrush, QColor, QImage, QPixmap
 
-from .row_table import SORT_ROLE, Index, RowTableModel
+from .row_table import SORT_ROLE, Index, RowTableModel, filter_change
 from .thumbnails import ThumbnailLoader
 
 COLUMNS = ("Image", "Label", "Predicted", "Conf.")
@@ -53,12 +53,16 @@ class ImageTableModel(RowTableModel):
         self.endResetModel()
 
     def set_predictions(self, predictions) -> None:
-        """Attach predictions (matched by path) and refresh their rows."""
+        """Attach predictions (matched by path) and refresh their rows with one dataChanged: one per
+        row made the sorting proxy re-sort the folder once per image."""
+        changed = []
         for prediction in predictions:
             i = self._by_path.get(prediction.path)
             if i is not None:
                 self.rows[i].prediction = prediction
-                self.dataChanged.emit(self.index(i, 0), self.index(i, len(COLUMNS) - 1))
+                changed.append(i)
+        if changed:
+            self.dataChanged.emit(self.index(min(changed), 0), self.index(max(changed), len(COLUMNS) - 1))
 
     def clear_predictions(self) -> None:
         """Forget predictions (a new model)."""
@@ -145,13 +149,13 @@ class ImageFilterProxy(QSortFilterProxyModel):
 
     def set_misclassified_only(self, on: bool) -> None:
         """Show only images whose prediction disagrees with their label."""
-        self.misclassified_only = on
-        self.invalidateFilter()
+        with filter_change(self):
+            self.misclassified_only = on
 
     def set_only(self, paths: set[str] | None) -> None:
         """Show only these paths (None: every path)."""
-        self.only = None if paths is None else set(paths)
-        self.invalidateFilter()
+        with filter_change(self):
+            self.only = None if paths is None else set(paths)
 
     def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
         model = self.sourceModel()

@@ -3,16 +3,19 @@ read-out of the pixel and heat value under the cursor (pyqtgraph, row-major imag
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pyqtgraph as pg
 from engine.maps.render import colormap_lut
 from PySide6.QtCore import QPointF, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from .compose import ViewSettings, compose, duration_text, fit_map, method_title
+from .compose import ViewSettings, compose, duration_text, fit_map
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
 HINT = "Open a folder (Ctrl+Shift+O) and pick an image on the left"
+STARTING = "Loading the engine and the model…"
 
 
 def make_colormap(name: str) -> pg.ColorMap:
@@ -36,8 +39,9 @@ class HeatmapCanvas(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.title = QLabel(HINT)
+        self.title = QLabel(STARTING)
         self.title.setStyleSheet("font-weight: 600; padding: 2px 6px;")
+        self.title.setWordWrap(True)  # a long title takes two lines on a narrow canvas
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground("#202124")
         self.view, self.item = image_view(self.graphics.ci)
@@ -58,24 +62,37 @@ class HeatmapCanvas(QWidget):
         self._mouse = pg.SignalProxy(self.graphics.scene().sigMouseMoved, rateLimit=30, slot=self._mouse_moved)
 
     # -- contents ---------------------------------------------------------------------------
-    def set_image(self, path: str, image: np.ndarray) -> None:
-        """Show a new image without a map (the map follows when it is ready)."""
-        new_size = self.image is None or self.image.shape[:2] != image.shape[:2]
-        self.path, self.image, self.heatmap, self.explanation = path, image, None, None
+    def show_hint(self, text: str) -> None:
+        """No image: an empty canvas and what to do."""
+        self.path, self.image, self.heatmap, self.explanation = None, None, None, None
+        self.title.setText(text)
         self._redraw()
-        if new_size:
-            self.view.autoRange(padding=0.02)
 
-    def set_explanation(self, path: str, image: np.ndarray, explanation) -> None:
-        """Show the engine's map for an image; the canvas keeps `heatmap` as the engine gave it."""
+    def show_note(self, path: str, text: str) -> None:
+        """An image that is selected but not shown yet (the engine is loading, a cancel): keep
+        it only if it is this image, and say why there is no map."""
+        if path != self.path:
+            self.image = None
+        self.path, self.heatmap, self.explanation = path, None, None
+        self.title.setText(text)
+        self._redraw()
+
+    def show_loading(self, path: str, image: np.ndarray) -> None:
+        """A new image without a map (the map follows when it is ready)."""
+        self._set_image(path, image)
+        self.title.setText(f"{Path(path).name} · explaining…")
+
+    def show_explanation(self, path: str, image: np.ndarray, explanation, title: str) -> None:
+        """The engine's map for an image; `title` is the method's display title. The canvas
+        keeps `heatmap` as the engine gave it."""
         if path != self.path or self.image is None or self.image.shape != image.shape:
-            self.set_image(path, image)
+            self._set_image(path, image)
         self.explanation = explanation
         self.heatmap = fit_map(explanation.heatmap, *image.shape[:2])
-        self.title.setText(describe(explanation))
+        self.title.setText(describe(explanation, title))
         self._redraw()
 
-    def clear_map(self, message: str) -> None:
+    def show_map_error(self, message: str) -> None:
         """Keep the image, drop the map, say why."""
         self.heatmap, self.explanation = None, None
         self.title.setText(message)
@@ -86,6 +103,21 @@ class HeatmapCanvas(QWidget):
         self.path, self.image, self.heatmap, self.explanation = path, None, None, None
         self.title.setText(message)
         self._redraw()
+
+    def shows_map_of(self, path: str) -> bool:
+        """Whether the canvas shows a map of this image."""
+        return self.path == path and self.explanation is not None
+
+    def title_text(self) -> str:
+        """What the line above the image says."""
+        return self.title.text()
+
+    def _set_image(self, path: str, image: np.ndarray) -> None:
+        new_size = self.image is None or self.image.shape[:2] != image.shape[:2]
+        self.path, self.image, self.heatmap, self.explanation = path, image, None, None
+        self._redraw()
+        if new_size:
+            self.view.autoRange(padding=0.02)
 
     def apply(self, settings: ViewSettings) -> None:
         """Redraw with new opacity, threshold, colour map, outline or mode."""
@@ -120,10 +152,10 @@ class HeatmapCanvas(QWidget):
         self.hovered.emit(self.value_at(int(np.floor(point.x())), int(np.floor(point.y()))))
 
 
-def describe(explanation) -> str:
-    """A one-line title for an explanation."""
+def describe(explanation, title: str | None = None) -> str:
+    """A one-line title for an explanation (`title`: the method's display title)."""
     layer = f" · layer {explanation.layer}" if explanation.layer else ""
-    text = (f"{method_title(explanation.method)} · class {explanation.class_name} ({explanation.probability:.1%})"
+    text = (f"{title or explanation.method} · class {explanation.class_name} ({explanation.probability:.1%})"
             f"{layer} · {duration_text(explanation.seconds)}")
     if explanation.empty:
         flat = any(note.startswith("the map is flat") for note in explanation.notes)

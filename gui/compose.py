@@ -11,7 +11,6 @@ from engine.maps.render import colorize, overlay
 VIEW_MODES = ("overlay", "heatmap", "image")
 OUTLINE_COLOUR = (255, 255, 255)
 DEFAULT_OUTLINE_LEVEL = 0.5
-METHOD_TITLES: dict[str, str] = {}  # filled when the engine reports its methods
 
 
 @dataclass(frozen=True)
@@ -66,11 +65,6 @@ def compose(image: np.ndarray, heatmap: np.ndarray | None, view: ViewSettings) -
 def duration_text(seconds: float) -> str:
     """A compute time as people read it: "3 ms" under a second, "1.25 s" above."""
     return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
-
-
-def method_title(name: str) -> str:
-    """The display title of a method name ("gradcam" -> "Grad-CAM")."""
-    return METHOD_TITLES.get(name, name)
 
 
 def titled_grid(pictures: list[np.ndarray], titles: list[str], columns: int, margin: int = 6) -> np.ndarray:

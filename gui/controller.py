@@ -1,65 +1,160 @@
-"""The window's logic: what to ask the engine worker for, and what to do with the answers."""
+"""The window's logic: one `ViewState` of the user's choices, the engine requests it turns
+into, and what to show when the answers come back.
+
+Views emit what the user changed (an image, a class, a layer, a method and its parameters,
+the compare mode, the view settings, the tab); the controller updates the state, remembers
+it, asks the engine worker for what is missing and tells the views what to show through
+their own small methods (`show_explanation`, `show_prediction`, ...)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from engine.errors import ImageLoadError
 from engine.images.decoding import list_images
 from PySide6.QtCore import QObject, Signal
 
+from .canvas import HINT
 from .compare import MAX_TILES, tile_label
-from .compose import METHOD_TITLES
 from .jobs import Activations, Compare, Explain, OpenModel, Patterns, PredictFolder, ResultCache
+from .state import ViewState
 from .worker import EngineClient, as_params
 
 BUSY_TEXT = {"model": "Loading the model…", "predict": "Predicting the folder…", "explain": "Explaining…",
              "compare": "Computing the compare grid…", "features": "Computing feature views…",
              "review": "Reviewing the folder…"}
+STARTING = "Loading the engine (TensorFlow)…"
 
 
 class Controller(QObject):
-    """Holds the engine client, the cache and the current choices; drives the window's views."""
+    """Holds the engine client, the cache and the window's state; drives the views."""
 
     modelChanged = Signal(object)  # ModelInfo
     explanationShown = Signal(object)  # Explanation on the canvas
     busyChanged = Signal(bool)
     canvasChanged = Signal()  # the canvas shows another image, map or error
+    stateChanged = Signal(object)  # ViewState, after any change
 
-    def __init__(self, window, client: EngineClient | None = None) -> None:
+    def __init__(self, window, state: ViewState, client: EngineClient | None = None) -> None:
         super().__init__(window)
         self.window = window
+        self.state = state
         self.client = client or EngineClient(self)
         self.cache = ResultCache()
         self.info = None
         self.specs: tuple = ()
+        self.titles: dict[str, str] = {}  # method name -> display title, from the engine
         self.predictions: dict[str, object] = {}
-        self.path: str | None = None
-        self.layer: str | None = None
-        self.class_index: int | None = None
         self.busy: dict[str, int] = {}
         self.pending_model: str | None = None
         self.errors: list[str] = []
         worker = self.client.worker
-        worker.engine_started.connect(self._engine_ready)
+        worker.engine_started.connect(self._engine_started)
         worker.model_opened.connect(self._model_opened)
-        worker.predictions_computed.connect(self._predicted)
+        worker.predictions_computed.connect(self._predictions_computed)
         worker.image_loaded.connect(self._image_loaded)
-        worker.explanation_computed.connect(self._explained)
-        worker.features_computed.connect(self._features_ready)
-        worker.progress_reported.connect(self._progress)
-        worker.job_failed.connect(self._failed)
-        worker.job_finished.connect(self._finished)
+        worker.explanation_computed.connect(self._explanation_computed)
+        worker.features_computed.connect(self._features_computed)
+        worker.progress_reported.connect(self._progress_reported)
+        worker.job_failed.connect(self._job_failed)
+        worker.job_finished.connect(self._job_finished)
 
-    # -- requests ---------------------------------------------------------------------------
-    def submit(self, channel: str, request) -> int:
-        """Send a request to the worker and show progress for it."""
-        generation = self.client.submit(channel, request)
-        self.busy[channel] = generation
-        text = BUSY_TEXT[channel] if self.specs else "Loading the engine (TensorFlow)…"
-        self.window.show_busy(text, True)
-        return generation
+    # -- the state --------------------------------------------------------------------------
+    @property
+    def path(self) -> str | None:
+        """The selected image."""
+        return self.state.image
 
+    @property
+    def layer(self) -> str | None:
+        """The CAM target layer."""
+        return self.state.layer
+
+    @property
+    def class_index(self) -> int | None:
+        """The explained class (None: the predicted one)."""
+        return self.state.class_index
+
+    def update(self, **changes) -> None:
+        """Change the state and remember what the settings keep."""
+        before = self.state.remembered()
+        self.state = replace(self.state, **changes)
+        for key, value in self.state.remembered().items():
+            if before.get(key) != value:
+                self.window.settings.set(key, value)
+        self.stateChanged.emit(self.state)
+
+    def title(self, method: str) -> str:
+        """A method's display title ("gradcam" -> "Grad-CAM")."""
+        return self.titles.get(method, method)
+
+    # -- what the user changed --------------------------------------------------------------
+    def select_image(self, path: str) -> None:
+        """A new image: explain its predicted class. The same image again recomputes what
+        a cancel stopped (or shows the cached map at once)."""
+        if path != self.state.image:
+            self.update(image=path, class_index=None)
+            self._show_prediction()
+            self.refresh()
+        elif "explain" not in self.busy and not self.window.canvas.shows_map_of(path):
+            self.refresh()
+
+    def select_class(self, index: int) -> None:
+        """Explain another class of the current image."""
+        self.update(class_index=index)
+        self.refresh()
+
+    def select_layer(self, path: str) -> None:
+        """Make a layer the CAM target."""
+        self.update(layer=path)
+        self.window.layer_tree.set_target(path)
+        self.window.features.set_layer(path)
+        self.refresh()
+
+    def set_method(self, method: str | None, params: dict) -> None:
+        """Another method or other parameters."""
+        if method:
+            self.update(method=method, params=as_params(params))
+            self.refresh()
+
+    def set_compare_mode(self, mode: str) -> None:
+        """What the compare tiles vary: methods, layers or classes."""
+        self.update(compare_mode=mode)
+        self.refresh_compare()
+
+    def set_compare_methods(self, methods: tuple[str, ...]) -> None:
+        """Which methods the compare tiles show (the Compare tab's Methods menu)."""
+        self.update(compare_methods=tuple(methods))
+        self.refresh_compare()
+
+    def set_view(self, view) -> None:
+        """Opacity, threshold, colour map, outline or view mode."""
+        self.update(view=view)
+        self.window.canvas.apply(view)
+        self.window.compare.apply(view)
+
+    def set_tab(self, tab: str) -> None:
+        """The tab in front changed: fill it for the current image."""
+        self.update(tab=tab)
+        if tab == "compare":
+            self.refresh_compare()
+        self.sync_activations()
+
+    def cancel(self) -> None:
+        """Stop the running job now and drop the queued ones; the canvas keeps saying which
+        image is selected (selecting it again recomputes)."""
+        self.client.cancel()
+        self.busy.clear()
+        self._update_busy()
+        canvas = self.window.canvas
+        path = self.state.image
+        if path and (canvas.path != path or canvas.explanation is None):
+            canvas.show_note(path, f"{Path(path).name} · cancelled: select the image again to explain it")
+            self.canvasChanged.emit()
+        self.window.status("Cancelled")
+
+    # -- files ------------------------------------------------------------------------------
     def open_model(self, path: str, trust: bool = False) -> None:
         """Load a model in the worker; the previous one stays usable if this one fails."""
         self.pending_model = str(path)
@@ -72,9 +167,10 @@ class Controller(QObject):
         except ImageLoadError as exc:
             self.window.report_error(str(exc))
             return False
-        self.window.browser.set_folder(str(folder), paths)
+        self._show_folder(str(folder), paths)
         self.window.remember_folder(str(folder))
-        self._predict_all()
+        if not paths:
+            return True
         if not (select and self.window.browser.select_path(select)):
             self.window.browser.select_row(0)
         return True
@@ -84,9 +180,30 @@ class Controller(QObject):
         if self.window.browser.select_path(str(path)):
             return
         image = Path(path)
-        self.window.browser.set_folder(str(image.parent.parent), [str(image)])
-        self._predict_all()
+        self._show_folder(str(image.parent.parent), [str(image)])
         self.window.browser.select_row(0)
+
+    def _show_folder(self, folder: str, paths: list[str]) -> None:
+        """Put a folder's images in the browser with the predictions already known; forget the
+        previous folder's image when this one has none."""
+        browser = self.window.browser
+        browser.set_folder(folder, paths)
+        browser.set_predictions([self.predictions[p] for p in paths if p in self.predictions])
+        self._predict_all()
+        if not paths:
+            self.client.supersede("explain")
+            self.update(image=None, class_index=None)
+            self.window.predictions.show_prediction(None)
+            self.window.canvas.show_hint(f"No images in {folder}: open another folder (Ctrl+Shift+O)")
+            self.canvasChanged.emit()
+
+    # -- requests ---------------------------------------------------------------------------
+    def submit(self, channel: str, request) -> int:
+        """Send a request to the worker and show progress for it."""
+        generation = self.client.submit(channel, request)
+        self.busy[channel] = generation
+        self.window.show_busy(BUSY_TEXT[channel] if self.specs else STARTING, True)
+        return generation
 
     def _predict_all(self) -> None:
         paths = tuple(p for p in self.window.browser.paths() if p not in self.predictions)
@@ -95,20 +212,26 @@ class Controller(QObject):
 
     def explain_request(self, path: str, method: str | None = None, layer: str | None = None,
                         class_index: int | None | str = "current") -> Explain | None:
-        """The request for the current choices (any of them can be overridden)."""
-        spec = self.window.method_panel.spec()
-        method = method or (spec.name if spec else None)
-        if method is None or self.info is None:
+        """The request for the current state (any of its choices can be overridden)."""
+        state = self.state
+        method = method or state.method
+        if method is None or self.info is None or method not in self.titles:
             return None
-        needs_layer = next((s.needs_layer for s in self.specs if s.name == method), True)
-        params = as_params(self.window.method_panel.params_for(method))  # its parameters, the combinations
-        chosen = self.class_index if class_index == "current" else class_index
-        return Explain(path, method, (layer or self.layer) if needs_layer else None, chosen, params)
+        spec = next((s for s in self.specs if s.name == method), None)
+        needs_layer = spec.needs_layer if spec else True
+        # the method's own parameters when it is the chosen one; the combinations that apply to it
+        params = as_params(spec.request_params(dict(state.params), own=method == state.method)) if spec else ()
+        chosen = state.class_index if class_index == "current" else class_index
+        return Explain(path, method, (layer or state.layer) if needs_layer else None, chosen, params)
 
     def refresh(self) -> None:
         """Explain the current image with the current choices (instant when cached)."""
-        request = self.explain_request(self.path) if self.path else None
+        path = self.state.image
+        if path is None:
+            return
+        request = self.explain_request(path)
         if request is None:
+            self._waiting_for_engine(path)
             return
         cached = self.cache.get(request.key(self.info.path))
         if cached is not None:
@@ -118,135 +241,125 @@ class Controller(QObject):
             self._show(request, *cached)
         else:
             self.submit("explain", request)
-        if self.window.compare_visible():
+        if self.state.tab == "compare":
             self.refresh_compare()
         self.sync_activations()
+
+    def _waiting_for_engine(self, path: str) -> None:
+        """Say what the canvas waits for instead of a hint to open a folder that is open."""
+        what = "the engine (TensorFlow)" if not self.specs else "the model"
+        if self.window.canvas.path != path:
+            self.window.canvas.show_note(path, f"{Path(path).name} · loading {what}…")
 
     def sync_activations(self) -> None:
         """Recompute the shown activations when they belong to another image (they depend on the
         image and the layer only, not on the method or class)."""
         shown = self.window.features.results.get("activations")
-        if self.window.features_visible() and shown is not None and shown.path != self.path:
-            self.show_activations(self.window.features.layer or self.layer)
+        if self.state.tab == "features" and shown is not None and shown.path != self.state.image:
+            self.show_activations(self.window.features.layer or self.state.layer)
 
     def refresh_compare(self) -> None:
         """Fill the compare grid for the current image and compare mode."""
-        if self.path is None or self.info is None:
+        if self.state.image is None or self.info is None:
             return
-        mode = self.window.compare.mode()
+        mode = self.state.compare_mode
         items = self._compare_items(mode)
-        labels = [tile_label(mode, r.method, r.layer, self._class_name(r.class_index)) for r in items]
+        labels = [tile_label(mode, self.title(r.method), r.layer, self._class_name(r.class_index)) for r in items]
         keys = [r.key(self.info.path) for r in items]
-        self.window.compare.set_tiles(labels, keys)
+        compare = self.window.compare
+        compare.set_tiles(labels, keys)
         missing = []
         for request, key in zip(items, keys, strict=True):
             cached = self.cache.get(key)
             if cached is not None:
-                self.window.compare.set_result(key, cached[1], cached[0])
+                compare.set_result(key, cached[1], cached[0])
             else:
                 missing.append(request)
         if missing:
             self.submit("compare", Compare(tuple(missing)))
 
     def _compare_items(self, mode: str) -> list[Explain]:
+        path = self.state.image
         if mode == "layers":
             layers = [info.path for info in self.info.cam_layers][-MAX_TILES:]
-            return [r for r in (self.explain_request(self.path, layer=layer) for layer in layers) if r]
+            return [r for r in (self.explain_request(path, layer=layer) for layer in layers) if r]
         if mode == "classes":
             classes = range(min(MAX_TILES, len(self.info.class_names)))
-            return [r for r in (self.explain_request(self.path, class_index=c) for c in classes) if r]
-        methods = [s.name for s in self.specs][:MAX_TILES]
-        return [r for r in (self.explain_request(self.path, method=m) for m in methods) if r]
+            return [r for r in (self.explain_request(path, class_index=c) for c in classes) if r]
+        chosen = self.state.compare_methods
+        methods = [s.name for s in self.specs if not chosen or s.name in chosen]
+        return [r for r in (self.explain_request(path, method=m) for m in methods) if r]
 
     def _class_name(self, index: int | None) -> str | None:
         return None if index is None else self.info.class_names[index]
 
     def show_activations(self, layer: str | None) -> None:
         """Ask for a layer's activations on the current image."""
-        if layer and self.path and self.info is not None:
+        if layer and self.state.image and self.info is not None:
             self.window.features.set_layer(layer)
-            self.submit("features", Activations(self.path, layer))
+            self.submit("features", Activations(self.state.image, layer))
 
     def show_patterns(self, request: Patterns | None) -> None:
         """Ask for filter patterns (the grid fills in as they run)."""
         if request and self.info is not None:
             self.submit("features", request)
 
-    # -- choices ----------------------------------------------------------------------------
-    def select_image(self, path: str) -> None:
-        """A new image: explain its predicted class."""
-        self.path, self.class_index = path, None
-        self.window.remember("image", path)
-        self.window.show_prediction(self.predictions.get(path), path)
-        self.refresh()
-
-    def select_class(self, index: int) -> None:
-        """Explain another class of the current image."""
-        self.class_index = index
-        self.refresh()
-
-    def select_layer(self, path: str) -> None:
-        """Make a layer the CAM target."""
-        self.layer = path
-        self.window.layer_tree.set_target(path)
-        self.window.features.set_layer(path)
-        self.window.remember("layer", path)
-        self.refresh()
-
-    def cancel(self) -> None:
-        """Stop the running job now and drop the queued ones."""
-        self.client.cancel()
-        self.busy.clear()
-        self._update_busy()
-        self.window.status("Cancelled")
-
     # -- answers ----------------------------------------------------------------------------
-    def _engine_ready(self, specs) -> None:
+    def _engine_started(self, specs) -> None:
         self.specs = tuple(specs)
-        METHOD_TITLES.update({s.name: s.title for s in specs})
-        self.window.method_panel.set_methods(self.specs, self.window.settings.get("method"))
+        self.titles = {s.name: s.title for s in self.specs}
+        self.window.compare.set_methods(self.specs, self.state.compare_methods)
+        self.window.method_panel.set_methods(self.specs, self.state.method)
+        self.update(method=self.window.method_panel.method(), params=as_params(self.window.method_panel.params()))
         if "model" not in self.busy:
             self.window.status("Engine ready")
 
     def _model_opened(self, info) -> None:
         self.info, self.predictions = info, {}
         self.cache.clear()
-        self.window.browser.model.clear_predictions()
-        remembered = self.window.settings.get("layer")
+        self.window.browser.clear_predictions()
         cam = {layer.path for layer in info.cam_layers}
-        self.layer = remembered if remembered in cam else info.default_layer
-        self.window.model_loaded(info, self.layer)
+        self.update(layer=self.state.layer if self.state.layer in cam else info.default_layer)
+        self.window.model_loaded(info, self.state.layer)
         self.modelChanged.emit(info)
         self._predict_all()
-        if self.path:
-            self.window.show_prediction(None, self.path)
+        if self.state.image:
+            self._show_prediction()
             self.refresh()
+        elif not self.window.browser.paths():
+            self.window.canvas.show_hint(HINT)
 
-    def _predicted(self, generation: int, predictions) -> None:
+    def _predictions_computed(self, _generation: int, predictions) -> None:
         for prediction in predictions:
             self.predictions[prediction.path] = prediction
         self.window.browser.set_predictions(predictions)
-        if self.path in {p.path for p in predictions}:
-            self.window.show_prediction(self.predictions[self.path], self.path)
+        if self.state.image in {p.path for p in predictions}:
+            self._show_prediction()
+
+    def _show_prediction(self) -> None:
+        path = self.state.image
+        classes = self.info.class_names if self.info else ()
+        self.window.predictions.show_prediction(self.predictions.get(path), self.window.browser.label_of(path),
+                                                classes)
 
     def _image_loaded(self, generation: int, path: str, display) -> None:
-        if self.client.is_current("explain", generation) and path == self.path:
-            if self.window.canvas.path != path:
-                self.window.canvas.set_image(path, display)
-                self.window.canvas.title.setText(f"{Path(path).name} · explaining…")
+        if self.client.is_current("explain", generation) and path == self.state.image:
+            if self.window.canvas.path != path or self.window.canvas.image is None:
+                self.window.canvas.show_loading(path, display)
                 self.canvasChanged.emit()
 
-    def _explained(self, channel: str, generation: int, request: Explain, explanation, display) -> None:
+    def _explanation_computed(self, channel: str, generation: int, request: Explain, explanation,
+                              display) -> None:
         key = request.key(self.info.path) if self.info else None
         if key is not None:
             self.cache.put(key, (explanation, display))
         if channel == "compare":
             self.window.compare.set_result(key, display, explanation)
-        elif self.client.is_current(channel, generation):
+        elif self.client.is_current(channel, generation) and request.path == self.state.image:
             self._show(request, explanation, display)
 
     def _show(self, request: Explain, explanation, display) -> None:
-        self.window.canvas.set_explanation(request.path, display, explanation)
+        self.window.canvas.show_explanation(request.path, display, explanation, self.title(explanation.method))
         self.window.predictions.mark_explained(explanation.class_index)
         self.window.clear_error()
         for note in explanation.notes:
@@ -254,15 +367,15 @@ class Controller(QObject):
         self.canvasChanged.emit()
         self.explanationShown.emit(explanation)
 
-    def _features_ready(self, generation: int, result) -> None:
+    def _features_computed(self, generation: int, result) -> None:
         if self.client.is_current("features", generation):
             self.window.features.show_result(result)
 
-    def _progress(self, channel: str, done: int, total: int) -> None:
+    def _progress_reported(self, channel: str, done: int, total: int) -> None:
         if channel in self.busy:
             self.window.show_progress(BUSY_TEXT[channel], done, total)
 
-    def _failed(self, channel: str, message: str, unsafe: bool) -> None:
+    def _job_failed(self, channel: str, message: str, unsafe: bool) -> None:
         self.errors.append(message)
         if channel == "model":
             self.busy.pop("model", None)
@@ -275,15 +388,15 @@ class Controller(QObject):
 
     def _explain_failed(self, message: str) -> None:
         canvas = self.window.canvas
-        if self.path and canvas.path != self.path:  # the image itself could not be read
-            canvas.show_error(self.path, f"{Path(self.path).name}: cannot be shown")
-            self.window.predictions.set_prediction(None)
-            self.window.predictions.summary.setText(f"⚠ {message}")
+        path = self.state.image
+        if path and canvas.path != path:  # the image itself could not be read
+            canvas.show_error(path, f"{Path(path).name}: cannot be shown")
+            self.window.predictions.show_error(message)
         else:
-            canvas.clear_map(message)
+            canvas.show_map_error(message)
         self.canvasChanged.emit()
 
-    def _finished(self, channel: str, generation: int) -> None:
+    def _job_finished(self, channel: str, generation: int) -> None:
         if self.busy.get(channel) == generation:
             del self.busy[channel]
         self._update_busy()

@@ -7,7 +7,6 @@ import pyqtgraph as pg
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
-    QHBoxLayout,
     QLabel,
     QPushButton,
     QSpinBox,
@@ -17,6 +16,7 @@ from PySide6.QtWidgets import (
 
 from .canvas import image_view
 from .jobs import FeatureResult, Patterns
+from .wrap_row import WrapRow, group
 
 HINT = ("Pick a layer in the layer tree, then show its activations for this image, or the "
         "patterns its filters respond to (right-click a layer for the same).")
@@ -46,17 +46,15 @@ class FeaturesView(QWidget):
         self.patterns_button = QPushButton("Show filter patterns")
         self.patterns_button.clicked.connect(self._ask_patterns)
         self.count = _spin(1, 1024, 16, "How many filters (from filter 0)")
-        self.size = _spin(16, 256, 64, "Pattern size in pixels")
+        self.size_box = _spin(16, 256, 64, "Pattern size in pixels")
         self.steps = _spin(1, 500, 40, "Gradient-ascent steps")
         self.regularised = QCheckBox("Regularised")
         self.regularised.setChecked(True)
         self.regularised.setToolTip("Jitter, blur and pre-activation objective: readable patterns. "
                                     "Off: seed 002's plain gradient ascent, as `main.py filters` does by default.")
-        controls = QHBoxLayout()
-        for widget in (self.layer_label, self.activations_button, self.patterns_button, QLabel("Filters"),
-                       self.count, QLabel("Size"), self.size, QLabel("Steps"), self.steps, self.regularised):
-            controls.addWidget(widget)
-        controls.addStretch(1)
+        controls = WrapRow([group(self.layer_label, self.activations_button, self.patterns_button),
+                            group(QLabel("Filters"), self.count, QLabel("Size"), self.size_box, QLabel("Steps"),
+                                  self.steps, self.regularised)])
         self.caption = QLabel(HINT)
         self.caption.setWordWrap(True)
         self.graphics = pg.GraphicsLayoutWidget()
@@ -64,7 +62,7 @@ class FeaturesView(QWidget):
         self.view, self.item = image_view(self.graphics.ci)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 0)
-        layout.addLayout(controls)
+        layout.addWidget(controls)
         layout.addWidget(self.caption)
         layout.addWidget(self.graphics, 1)
         self.result: FeatureResult | None = None
@@ -82,7 +80,7 @@ class FeaturesView(QWidget):
         """The filter-pattern request the controls describe."""
         if self.layer is None:
             return None
-        return Patterns(self.layer, self.count.value(), self.size.value(), self.steps.value(),
+        return Patterns(self.layer, self.count.value(), self.size_box.value(), self.steps.value(),
                         self.regularised.isChecked())
 
     def show_result(self, result: FeatureResult) -> None:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from engine.images.decoding import IMAGE_SUFFIXES
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -26,18 +27,30 @@ from .actions import build_actions
 from .browser import ImageBrowser
 from .canvas import HeatmapCanvas
 from .compare import CompareGrid
-from .compose import ViewSettings
 from .controller import Controller
 from .export import export_all
 from .features_view import FeaturesView
 from .layer_tree import LayerTree
+from .mask_overlay import MaskOverlay
 from .method_panel import MethodPanel
 from .predictions import PredictionsPanel
-from .review_tab import install_review
+from .review import ReviewController, ReviewTab
 from .settings import Settings
+from .state import initial_state
+from .style import hint_style
+from .trust.controller import TrustController
+from .trust.view import TrustView
 from .view_controls import ViewControls
 
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
+PREFERRED_SIZE = QSize(1560, 940)
+MIN_BROWSER, MIN_RIGHT = 280, 300  # the docks' least widths: a 1280 x 720 screen keeps 690 px for the maps
+
+
+def sentence(text: str) -> str:
+    """A message as a sentence: with its full stop (engine messages may end without one)."""
+    text = text.rstrip()
+    return text if text.endswith((".", "!", "?", "…")) else text + "."
 
 
 class MainWindow(QMainWindow):
@@ -48,41 +61,59 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self.setWindowTitle("ConvScope")
         self.setAcceptDrops(True)
-        self.resize(1560, 940)
-        self._build_views()
+        self._fit_screen()
+        state = initial_state(settings)
+        self._build_views(state)
         self._build_docks()
         self._build_status_bar()
-        self.controller = Controller(self)
+        self.controller = Controller(self, state)
+        self.review_controller = ReviewController(self, self.review)
+        self.trust_controller = TrustController(self.trust, self.controller, self.compare)
         self.actions = build_actions(self)
         self._connect()
-        self.review_controller = install_review(self)
         self.last_export: list[Path] = []
 
+    def _fit_screen(self) -> None:
+        """The preferred size, or the screen's available area when that is smaller."""
+        screen = QGuiApplication.primaryScreen()
+        size = PREFERRED_SIZE
+        if screen is not None:
+            size = size.boundedTo(screen.availableGeometry().size())
+        self.resize(size)
+
     # -- construction -----------------------------------------------------------------------
-    def _build_views(self) -> None:
+    def _build_views(self, state) -> None:
         s = self.settings
-        view = ViewSettings(s.get("opacity"), s.get("threshold"), s.get("colormap"), s.get("outline"),
-                            s.get("view_mode"))
         self.browser = ImageBrowser()
         self.browser.set_sort(s.get("sort"))
         self.browser.misclassified.setChecked(s.get("misclassified_only"))
         self.canvas = HeatmapCanvas()
         self.compare = CompareGrid()
-        self.compare.set_mode(s.get("compare_mode"))
+        self.compare.set_mode(state.compare_mode)
         self.features = FeaturesView()
-        self.view_controls = ViewControls(view)
-        self.canvas.apply(view)
-        self.compare.apply(view)
+        self.review = ReviewTab()
+        self.trust = TrustView()
+        self.view_controls = ViewControls(state.view)
+        self.canvas.apply(state.view)
+        self.compare.apply(state.view)
+        self.mask_overlay = MaskOverlay(self.canvas, self._class_names, lambda: self.browser.folder,
+                                        s.get("mask_outline"))
         self.tabs = QTabWidget()
-        self.tabs.addTab(self.canvas, "Heatmap")
-        self.tabs.addTab(self.compare, "Compare")
-        self.tabs.addTab(self.features, "Activations && filters")
+        self.tab_views = {"heatmap": self.canvas, "compare": self.compare, "features": self.features,
+                          "review": self.review, "trust": self.trust}
+        for name, title in (("heatmap", "Heatmap"), ("compare", "Compare"), ("features", "Activations && filters"),
+                            ("review", "Review"), ("trust", "Trust")):
+            self.tabs.addTab(self.tab_views[name], title)
         centre = QWidget()
         layout = QVBoxLayout(centre)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.view_controls)
         self.setCentralWidget(centre)
+
+    def _class_names(self) -> tuple[str, ...]:
+        info = self.controller.info
+        return info.class_names if info else ()
 
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -105,17 +136,22 @@ class MainWindow(QMainWindow):
         right.setSizes([215, 80, 525])
         right.setChildrenCollapsible(False)
         self.right_dock = self._dock("Prediction · method · layers", right, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.browser.setMinimumWidth(330)
-        right.setMinimumWidth(445)
+        self.browser.setMinimumWidth(MIN_BROWSER)
+        right.setMinimumWidth(MIN_RIGHT)
+        short = max(0, PREFERRED_SIZE.width() - self.width())  # a smaller screen narrows the docks first
+        self.resizeDocks([self.browser_dock, self.right_dock],
+                         [max(MIN_BROWSER, 330 - round(0.3 * short)), max(MIN_RIGHT, 445 - round(0.5 * short))],
+                         Qt.Orientation.Horizontal)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
         self.message = QLabel("Loading the engine (TensorFlow)…")
         self.job = QLabel()
-        self.job.setStyleSheet("color: palette(mid);")
+        self.job.setStyleSheet(hint_style())
         self.hover = QLabel("Point at the image for pixel and heat values")
-        self.hover.setStyleSheet("color: palette(mid);")
-        self.hover.setMinimumWidth(330)
+        self.hover.setStyleSheet(hint_style())
+        self.hover.setMinimumWidth(260)
+        self.message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # never widens the window
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(220)
         self.progress.setRange(0, 0)
@@ -139,54 +175,45 @@ class MainWindow(QMainWindow):
         self.features.activationsRequested.connect(c.show_activations)
         self.features.patternsRequested.connect(c.show_patterns)
         self.method_panel.changed.connect(self._method_changed)
-        self.compare.modeChanged.connect(self._compare_mode_changed)
-        self.view_controls.changed.connect(self._view_changed)
+        self.compare.modeChanged.connect(c.set_compare_mode)
+        self.compare.methodsChanged.connect(c.set_compare_methods)
+        self.view_controls.changed.connect(c.set_view)
         self.canvas.hovered.connect(self.hover.setText)
         self.tabs.currentChanged.connect(self._tab_changed)
+        c.canvasChanged.connect(self.mask_overlay.update)
+        self.mask_overlay.toggle.toggled.connect(lambda on: self.remember("mask_outline", on))
         self.browser.misclassified.toggled.connect(lambda on: self.remember("misclassified_only", on))
         self.browser.sort_box.currentIndexChanged.connect(lambda _i: self.remember("sort", self.browser.sort_key()))
 
     # -- slots ------------------------------------------------------------------------------
     def _method_changed(self) -> None:
-        if self.method_panel.method():
-            self.remember("method", self.method_panel.method())
-        self.controller.refresh()
-
-    def _compare_mode_changed(self, mode: str) -> None:
-        self.remember("compare_mode", mode)
-        self.controller.refresh_compare()
-
-    def _view_changed(self, view: ViewSettings) -> None:
-        self.canvas.apply(view)
-        self.compare.apply(view)
-        for key in ("opacity", "threshold", "colormap", "outline"):
-            self.remember(key, getattr(view, key))
-        self.remember("view_mode", view.mode)
+        panel = self.method_panel
+        self.controller.set_method(panel.method(), {name: panel.params_for(name) for name in panel.specs})
 
     def _tab_changed(self, _index: int) -> None:
-        self.view_controls.setVisible(self.tabs.currentWidget() in (self.canvas, self.compare))  # maps only
-        if self.compare_visible():
-            self.controller.refresh_compare()
-        self.controller.sync_activations()
+        tab = self.current_tab()
+        self.view_controls.setVisible(tab in ("heatmap", "compare"))  # maps only
+        self.controller.set_tab(tab)
+
+    def current_tab(self) -> str:
+        """The name of the tab in front ("heatmap", "compare", "features", "review")."""
+        widget = self.tabs.currentWidget()
+        return next(name for name, view in self.tab_views.items() if view is widget)
+
+    def show_tab(self, name: str) -> None:
+        """Bring a tab to the front by name."""
+        self.tabs.setCurrentWidget(self.tab_views[name])
 
     def _activations_for(self, layer: str) -> None:
-        self.tabs.setCurrentWidget(self.features)
+        self.show_tab("features")
         self.controller.show_activations(layer)
 
     def _patterns_for(self, layer: str) -> None:
-        self.tabs.setCurrentWidget(self.features)
+        self.show_tab("features")
         self.features.set_layer(layer)
         self.controller.show_patterns(self.features.patterns_request())
 
     # -- called by the controller -----------------------------------------------------------
-    def compare_visible(self) -> bool:
-        """Whether the compare tab is showing."""
-        return self.tabs.currentWidget() is self.compare
-
-    def features_visible(self) -> bool:
-        """Whether the features tab is showing."""
-        return self.tabs.currentWidget() is self.features
-
     def model_loaded(self, info, layer: str | None) -> None:
         """Show a newly loaded model."""
         self.layer_tree.set_layers(info.layers, layer)
@@ -201,6 +228,7 @@ class MainWindow(QMainWindow):
     def model_failed(self, message: str, unsafe: bool, path: str | None) -> None:
         """A model did not load; the previous one (if any) stays."""
         keep = f" The previous model ({self.controller.info.name}) is still loaded." if self.controller.info else ""
+        message = sentence(message)
         self.status(f"Model not loaded: {message}")
         if unsafe and path:
             yes, no = QMessageBox.StandardButton.Yes, QMessageBox.StandardButton.No
@@ -210,13 +238,6 @@ class MainWindow(QMainWindow):
                 self.controller.open_model(path, trust=True)
             return
         QMessageBox(QMessageBox.Icon.Warning, "Model not loaded", message + keep, parent=self).open()
-
-    def show_prediction(self, prediction, path: str) -> None:
-        """Show the prediction of the selected image (None while unknown)."""
-        row = self.browser.model.row_of(path)
-        label = self.browser.model.rows[row].label if row is not None else None
-        info = self.controller.info
-        self.predictions.set_prediction(prediction, label, info.class_names if info else ())
 
     def report_error(self, message: str) -> None:
         """An engine error as a status line (never a crash)."""

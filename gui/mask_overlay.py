@@ -62,6 +62,7 @@ class MaskOverlay(QObject):
         self.toggle.toggled.connect(lambda _on: self.update())
         self.label = QLabel()
         self.label.setStyleSheet("padding: 0 6px;")
+        self.label.setWordWrap(True)  # the whole line (with its IoU) on a narrow canvas
         self.label.setToolTip("Pointing: the map's peak lies on the mask (within 15 px). Energy inside: share of "
                               "the map inside the mask. IoU: overlap of the map's region >= 0.5 with the mask. "
                               "The same figures as `convscope batch`.")

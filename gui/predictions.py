@@ -15,6 +15,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .style import hint_label
+
 INDEX_ROLE = Qt.ItemDataRole.UserRole
 
 
@@ -37,8 +39,8 @@ class PredictionsPanel(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.setToolTip("Click a class to explain it")
         self.table.cellClicked.connect(self._clicked)
-        hint = QLabel("Click a class to see the evidence for it.")
-        hint.setStyleSheet("color: palette(mid);")
+        hint = hint_label("Click a class to see the evidence for it.")
+        hint.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.summary)
@@ -47,8 +49,13 @@ class PredictionsPanel(QWidget):
         self.prediction: Prediction | None = None
         self.explained: int | None = None
 
-    def set_prediction(self, prediction: Prediction | None, label: str | None = None,
-                       classes: tuple[str, ...] = ()) -> None:
+    def show_error(self, message: str) -> None:
+        """The image could not be predicted: an empty table and the reason."""
+        self.show_prediction(None)
+        self.summary.setText(f"⚠ {message}")
+
+    def show_prediction(self, prediction: Prediction | None, label: str | None = None,
+                        classes: tuple[str, ...] = ()) -> None:
         """Show a prediction (None clears the table)."""
         self.prediction = prediction
         self.table.setRowCount(0)
@@ -64,6 +71,7 @@ class PredictionsPanel(QWidget):
             verdict += f"; {agree} the folder label <b>{label}</b>"
         self.summary.setText(verdict)
         self.table.setRowCount(len(prediction.top))
+        self.table.setMinimumHeight(self._height_for(len(prediction.top)))
         for row, score in enumerate(prediction.top):
             item = QTableWidgetItem(score.name)
             item.setData(INDEX_ROLE, score.index)
@@ -76,6 +84,12 @@ class PredictionsPanel(QWidget):
             bar.setTextVisible(True)
             self.table.setCellWidget(row, 1, bar)
         self.mark_explained(self.explained)
+
+    def _height_for(self, rows: int) -> int:
+        """The table's height with every row in view (no scrolling to see a class)."""
+        table = self.table
+        return (table.horizontalHeader().sizeHint().height() + rows * table.verticalHeader().defaultSectionSize()
+                + 2 * table.frameWidth())
 
     def mark_explained(self, class_index: int | None) -> None:
         """Bold the class the canvas currently explains."""

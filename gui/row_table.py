@@ -3,12 +3,33 @@ table: subclasses name their columns and say how a row shows in each role."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+)
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1  # what the sort proxies sort by
 Index = QModelIndex | QPersistentModelIndex
+
+
+@contextmanager
+def filter_change(proxy: QSortFilterProxyModel) -> Iterator[None]:
+    """Change a proxy's filter settings inside this block: Qt 6.10's begin/endFilterChange, or
+    invalidateFilter (deprecated there) on older Qt."""
+    if hasattr(proxy, "endFilterChange"):
+        proxy.beginFilterChange()
+        yield
+        proxy.endFilterChange()
+    else:
+        yield
+        proxy.invalidateFilter()
 
 
 class RowTableModel(QAbstractTableModel):

@@ -8,21 +8,23 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QComboBox,
-    QHBoxLayout,
     QLabel,
     QSlider,
     QToolButton,
+    QVBoxLayout,
     QWidget,
 )
 
 from .compose import VIEW_MODES, ViewSettings
+from .wrap_row import WrapRow, group
 
 
 def _slider(value: float, tip: str) -> QSlider:
     slider = QSlider(Qt.Orientation.Horizontal)
     slider.setRange(0, 100)
     slider.setValue(round(value * 100))
-    slider.setFixedWidth(110)
+    slider.setMinimumWidth(50)  # narrows on a small screen
+    slider.setMaximumWidth(110)
     slider.setToolTip(tip)
     return slider
 
@@ -48,21 +50,23 @@ class ViewControls(QWidget):
         self.outline.setChecked(settings.outline)
         self.outline.setToolTip("Draw the contour of the region above the threshold (0.5 when the threshold is 0)")
         self.modes = QButtonGroup(self)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(4, 2, 4, 2)
+        buttons = []
         for number, mode in enumerate(VIEW_MODES):
             button = QToolButton()
             button.setText(mode.capitalize())
             button.setCheckable(True)
             button.setChecked(mode == settings.mode)
             button.setToolTip(f"Show {'the image alone' if mode == 'image' else mode} (key {number + 1})")
+            button.setMinimumWidth(button.sizeHint().width())  # never elided on a small screen
             self.modes.addButton(button, number)
-            layout.addWidget(button)
-        layout.addSpacing(12)
-        for widget in (QLabel("Opacity"), self.opacity, self.opacity_text, QLabel("Threshold"), self.threshold,
-                       self.threshold_text, self.colormap, self.outline):
-            layout.addWidget(widget)
-        layout.addStretch(1)
+            buttons.append(button)
+        row = WrapRow([group(*buttons, spacing=2),
+                       group(QLabel("Opacity"), self.opacity, self.opacity_text, QLabel("Threshold"), self.threshold,
+                             self.threshold_text),
+                       group(self.colormap, self.outline)], margins=(4, 2, 4, 2))
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(row)
         for signal in (self.opacity.valueChanged, self.threshold.valueChanged, self.colormap.currentTextChanged,
                        self.outline.toggled):
             signal.connect(self._emit)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from argparse import Namespace
 from pathlib import Path
@@ -13,6 +14,10 @@ ROOT = Path(__file__).resolve().parents[2]
 DEMO_MODEL = ROOT / "resources" / "demo" / "defects.keras"
 DEMO_IMAGES = ROOT / "resources" / "demo" / "images"
 WAIT_MS = 120_000  # generous: a cold TensorFlow import and first trace on a slow CI machine
+LAPTOP_SCREEN = Path(__file__).with_name("offscreen-1280x720.json")
+
+if os.environ.get("QT_QPA_PLATFORM") == "offscreen":  # the GUI tests run on a 1280 x 720 laptop screen
+    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={LAPTOP_SCREEN}"
 
 
 class SlowMethod:

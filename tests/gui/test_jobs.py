@@ -104,7 +104,7 @@ def test_features_tab_activations_and_filling_filter_grid(qtbot, window):
         lambda g, r: results.append(r) if r.kind == "filters" else None)
     window.features.set_layer("block1_conv")
     window.features.count.setValue(4)
-    window.features.size.setValue(32)
+    window.features.size_box.setValue(32)
     window.features.steps.setValue(10)
     window.features.patterns_button.click()
     qtbot.waitUntil(lambda: bool(results) and results[-1].final, timeout=WAIT_MS)

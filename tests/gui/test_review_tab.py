@@ -161,7 +161,7 @@ def test_review_options_and_report_folder_write_what_batch_out_writes(qtbot, set
                                                                       monkeypatch):
     from engine.review import read_rows
     from gui.app import create_window
-    from gui.review_tab import ReviewController
+    from gui.review import ReviewController
 
     report = tmp_path / "report"
     report.mkdir()

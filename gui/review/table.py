@@ -1,5 +1,7 @@
 """The review tab's table: one row per reviewed image, the columns of `convscope batch`'s
-results.csv, with a sort/filter proxy (misclassified only, one label, one confusion cell)."""
+results.csv, with a sort/filter proxy (misclassified only, one label, one confusion cell) and
+the view that shows them. Another table model with the same `rows`, `root` and `absolute`
+(for example a columnar one for a finished review of a million rows) can take its place."""
 
 from __future__ import annotations
 
@@ -8,8 +10,9 @@ from pathlib import Path
 from engine.review import ReviewResult, ReviewRow
 from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
-from .row_table import SORT_ROLE, Index, RowTableModel
+from gui.row_table import SORT_ROLE, Index, RowTableModel, filter_change
 
 COLUMNS = ("Image", "Label", "Predicted", "Conf.", "Correct", "Pointing", "Energy in mask", "IoU")
 TIPS = ("Path relative to the reviewed folder", "Sub-folder name", "Predicted (and explained) class",
@@ -121,8 +124,8 @@ class ReviewFilterProxy(QSortFilterProxyModel):
 
     def set_filters(self, misclassified_only: bool, label: str | None, cell: tuple[int, int] | None) -> None:
         """Apply the filters (None: no filter)."""
-        self.misclassified_only, self.label, self.cell = misclassified_only, label, cell
-        self.invalidateFilter()
+        with filter_change(self):
+            self.misclassified_only, self.label, self.cell = misclassified_only, label, cell
 
     def accepts(self, row: ReviewRow) -> bool:
         """Whether a row passes the filters."""
@@ -139,3 +142,26 @@ class ReviewFilterProxy(QSortFilterProxyModel):
         """The rows shown, in order."""
         model = self.sourceModel()
         return [model.rows[self.mapToSource(self.index(r, 0)).row()] for r in range(self.rowCount())]
+
+
+def make_table_view(proxy: QSortFilterProxyModel) -> QTableView:
+    """A sortable, read-only table of review rows: the path column stretches, the figures fit."""
+    view = QTableView()
+    view.setModel(proxy)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.setSortingEnabled(True)
+    view.setAlternatingRowColors(True)
+    view.setWordWrap(False)
+    view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+    view.verticalHeader().hide()
+    view.verticalHeader().setDefaultSectionSize(22)
+    header = view.horizontalHeader()
+    header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+    for column in range(1, proxy.sourceModel().columnCount()):
+        header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+    header.setMinimumSectionSize(36)
+    view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+    view.setToolTip("Double-click a row to open the image; click a header to sort")
+    return view

@@ -1,0 +1,135 @@
+"""The review's settings beyond method and layer: the class to explain, the metric settings
+and an optional report folder, as `convscope batch` takes them (`--target`, `--tolerance`,
+`--threshold`, `--out`). The panel reads and writes the engine's own ReviewOptions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.review.metrics import DEFAULT_THRESHOLD, DEFAULT_TOLERANCE
+from engine.review.runner import ReviewOptions
+from PySide6.QtCore import QObject, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QWidget,
+)
+
+
+def _spin(low: float, high: float, value: float, tip: str, decimals: int = 2, step: float = 0.05,
+          suffix: str = "") -> QDoubleSpinBox:
+    spin = QDoubleSpinBox()
+    spin.setRange(low, high)
+    spin.setDecimals(decimals)
+    spin.setSingleStep(step)
+    spin.setSuffix(suffix)
+    spin.setValue(value)
+    spin.setToolTip(tip)
+    return spin
+
+
+class ReviewOptionsPanel(QObject):
+    """Two rows of widgets, `settings_row` and `report_row`; `options(method, layer, params)`
+    gives the engine's ReviewOptions they describe."""
+
+    folderChanged = Signal(str)
+    changed = Signal()  # target, tolerance or threshold
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.target = QComboBox()
+        self.target.addItem("predicted class", "predicted")
+        self.target.addItem("folder label's class", "label")
+        self.target.setToolTip("Explain each image's predicted class (`--target predicted`) or the class "
+                               "named by its sub-folder (`--target label`; images without one use the prediction)")
+        self.tolerance = _spin(0.0, 500.0, DEFAULT_TOLERANCE, "Pointing game: the heatmap's peak counts as a hit "
+                               "within this many pixels of the mask (`--tolerance`)", 0, 1.0, " px")
+        self.threshold = _spin(0.05, 0.95, DEFAULT_THRESHOLD,
+                               "IoU: the emphasized region is where the map is at least this (`--threshold`)")
+        self.trust = QCheckBox("Trust metrics")
+        self.trust.setToolTip("Also compute deletion / insertion curves, pixel AUROC, defect removal and a verdict "
+                              "(`convscope batch --trust`); several times slower")
+        self.write_report = QCheckBox("Write report to")
+        self.write_report.setToolTip("Also write results.csv, summary.json, report.html and the overlays "
+                                     "into a folder of your choice, as `convscope batch --out` does")
+        self.folder_button = QPushButton("Choose folder…")
+        self.folder_button.clicked.connect(self.choose_folder)
+        self.open_report = QPushButton("Open report")
+        self.open_report.setToolTip("Open report.html in the web browser")
+        self.open_report.clicked.connect(self._open_report)
+        self.open_report.setEnabled(False)
+        self.report_folder = ""
+        self.settings_row = self._settings_row()
+        self.report_row = QWidget()
+        row = QHBoxLayout(self.report_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.write_report)
+        row.addWidget(self.folder_button)
+        row.addWidget(self.open_report)
+        self.write_report.toggled.connect(self._report_toggled)
+        self.target.currentIndexChanged.connect(lambda _i: self.changed.emit())
+        self.tolerance.valueChanged.connect(lambda _v: self.changed.emit())
+        self.threshold.valueChanged.connect(lambda _v: self.changed.emit())
+
+    def _settings_row(self) -> QWidget:
+        widget = QWidget()
+        row = QHBoxLayout(widget)
+        row.setContentsMargins(0, 0, 0, 0)
+        for label, field in (("Explain", self.target), ("Pointing within", self.tolerance),
+                             ("IoU region ≥", self.threshold)):
+            row.addWidget(QLabel(label))
+            row.addWidget(field)
+            row.addSpacing(8)
+        row.addWidget(self.trust)
+        row.addStretch(1)
+        return widget
+
+    def options(self, method: str, layer: str | None, params: dict) -> ReviewOptions:
+        """The engine's ReviewOptions for a method, its layer and parameters, with these settings."""
+        return ReviewOptions(method, layer, target=self.target.currentData(), tolerance=self.tolerance.value(),
+                             threshold=self.threshold.value(), params=dict(params), trust=self.trust.isChecked())
+
+    def show_options(self, target: str, tolerance: float, threshold: float) -> None:
+        """Show remembered settings."""
+        self.target.setCurrentIndex(max(0, self.target.findData(target)))
+        self.tolerance.setValue(tolerance)
+        self.threshold.setValue(threshold)
+
+    def set_report_folder(self, folder: str) -> None:
+        """Where the report goes (an empty folder turns writing off)."""
+        self.report_folder = folder
+        self.folder_button.setText(Path(folder).name + "/" if folder else "Choose folder…")
+        self.folder_button.setToolTip(folder or "Choose the folder for the report")
+        self.write_report.setChecked(bool(folder))
+        self.refresh()
+        self.folderChanged.emit(folder)
+
+    def refresh(self) -> None:
+        """Enable Open report once the folder holds one."""
+        folder = self.report_folder
+        self.open_report.setEnabled(bool(folder) and (Path(folder) / "report.html").is_file())
+
+    def choose_folder(self) -> None:
+        """Ask for the report folder."""
+        folder = QFileDialog.getExistingDirectory(self.report_row, "Folder for the review report", self.report_folder)
+        if folder:
+            self.set_report_folder(folder)
+
+    def _report_toggled(self, on: bool) -> None:
+        if on and not self.report_folder:
+            self.choose_folder()
+            if not self.report_folder:
+                self.write_report.setChecked(False)
+
+    def report_destination(self) -> str:
+        """The report folder if writing is on, else ""."""
+        return self.report_folder if self.write_report.isChecked() else ""
+
+    def _open_report(self) -> None:
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(self.report_folder) / "report.html")))
