@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject
 
-from .requests import SanityDisplay, SanityRequest, TrustCheck, TrustResult
+from .compare_faithfulness import CompareFaithfulness
+from .requests import CompareTrustResult, SanityDisplay, SanityRequest, TrustCheck, TrustResult
 from .view import TrustView
 
 CHANNEL = "trust"
@@ -14,10 +15,11 @@ SANITY_CONTRAST = "guided-backprop"  # shown beside a CAM: the method Adebayo et
 class TrustController(QObject):
     """Sends the current image's explanation request to the engine and shows what comes back."""
 
-    def __init__(self, view: TrustView, controller) -> None:
+    def __init__(self, view: TrustView, controller, compare_grid=None) -> None:
         super().__init__(view)
         self.view, self.controller = view, controller
         self.generation = 0
+        self.compare = CompareFaithfulness(compare_grid, controller.client) if compare_grid is not None else None
         worker = controller.client.worker
         worker.trust_computed.connect(self._computed)
         worker.job_failed.connect(self._failed)
@@ -51,6 +53,10 @@ class TrustController(QObject):
         return True
 
     def _computed(self, generation: int, result) -> None:
+        if isinstance(result, CompareTrustResult):
+            if self.compare is not None:
+                self.compare.show(generation, result)
+            return
         if generation != self.generation:
             return
         if isinstance(result, TrustResult):

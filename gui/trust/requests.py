@@ -48,3 +48,26 @@ class SanityDisplay:
     request: SanityRequest
     class_name: str
     results: tuple
+
+
+@dataclass(frozen=True)
+class CompareTrust:
+    """Deletion / insertion curves of every compare tile's map (one image)."""
+
+    items: tuple[Explain, ...]
+
+
+@dataclass(frozen=True)
+class CompareTrustResult:
+    """Per tile, in `request.items` order: the areas (map and controls) and whether it beats both controls."""
+
+    request: CompareTrust
+    aucs: tuple[dict, ...]
+    faithful: tuple[bool, ...]
+
+    def best(self) -> int | None:
+        """The tile whose map is most faithful: the largest insertion minus deletion area."""
+        if not self.aucs:
+            return None
+        scores = [a["insertion_auc"] - a["deletion_auc"] for a in self.aucs]
+        return int(max(range(len(scores)), key=scores.__getitem__))

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from .requests import SanityDisplay, SanityRequest, TrustCheck, TrustResult
+from .requests import (
+    CompareTrust,
+    CompareTrustResult,
+    SanityDisplay,
+    SanityRequest,
+    TrustCheck,
+    TrustResult,
+)
+
+COMPARE_SEEDS = 2  # random orders per tile (the tiles share the image, so the controls barely differ)
 
 
 def run_trust_check(loop, envelope, request: TrustCheck) -> None:
@@ -42,4 +51,19 @@ def run_sanity(loop, envelope, request: SanityRequest) -> None:
               SanityDisplay(request, session.class_name(results[0].class_index), tuple(results)))
 
 
-TRUST_HANDLERS = {TrustCheck: run_trust_check, SanityRequest: run_sanity}
+def run_compare_trust(loop, envelope, request: CompareTrust) -> None:
+    """Explain every tile again and compute all their curves in one batched call."""
+    from engine.trust.faithfulness import faithfulness
+
+    if not request.items:
+        return
+    session = loop.session
+    image = session.load_image(request.items[0].path)
+    explained = [loop._explain_one(envelope, item, image=image)[0] for item in request.items]
+    found = faithfulness(session, [image] * len(explained), [e.heatmap for e in explained],
+                         [e.class_index for e in explained], seeds=COMPARE_SEEDS, cancel=loop._cancel_check(envelope))
+    loop.emit("trust_computed", envelope.generation,
+              CompareTrustResult(request, tuple(f.aucs() for f in found), tuple(f.faithful for f in found)))
+
+
+TRUST_HANDLERS = {TrustCheck: run_trust_check, SanityRequest: run_sanity, CompareTrust: run_compare_trust}

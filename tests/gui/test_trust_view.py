@@ -106,3 +106,54 @@ def test_tasks_compute_curves_removal_and_sanity(tmp_path, tiny_session):
     request = SanityRequest(explain, ("gradcam",))
     HANDLERS[SanityRequest](loop, Envelope("trust", 2, request), request)
     assert isinstance(loop.emitted[-1][2], SanityDisplay) and ("progress", 3, 3) in loop.emitted
+
+
+class _Client:
+    def __init__(self) -> None:
+        self.sent = []
+
+    def submit(self, channel, request):
+        self.sent.append((channel, request))
+        return len(self.sent)
+
+
+def test_compare_tiles_get_their_areas_and_the_best_is_marked(qtbot):
+    from engine.results import Explanation
+    from gui.compare import CompareGrid
+    from gui.trust.compare_faithfulness import CompareFaithfulness
+    from gui.trust.requests import CompareTrust, CompareTrustResult
+
+    grid = CompareGrid()
+    qtbot.addWidget(grid)
+    keys = [("m", "/x/a.png", 1, method, None, None, ()) for method in ("gradcam", "saliency")]
+    grid.set_tiles(["Grad-CAM", "Saliency"], keys)
+    client = _Client()
+    helper = CompareFaithfulness(grid, client)
+    assert not helper.request()  # no finished tile yet
+    image = np.zeros((8, 8, 3), np.uint8)
+    for key in keys:
+        explanation = Explanation(key[3], None, 2, "spot", 0.9, 3.0, np.zeros((8, 8), np.float32),
+                                  np.zeros((2, 2), np.float32), 0.1)
+        grid.set_result(key, image, explanation)
+    assert helper.request()
+    channel, request = client.sent[-1]
+    assert channel == "trust" and isinstance(request, CompareTrust)
+    assert [i.method for i in request.items] == ["gradcam", "saliency"] and request.items[0].class_index == 2
+    aucs = ({"deletion_auc": 0.3, "insertion_auc": 0.8}, {"deletion_auc": 0.1, "insertion_auc": 0.9})
+    helper.show(len(client.sent), CompareTrustResult(request, aucs, (False, True)))
+    assert "★" not in grid.tiles[0].title.text and "del 0.30" in grid.tiles[0].title.text
+    assert "★ most faithful" in grid.tiles[1].title.text and "✓" in grid.tiles[1].title.text
+
+
+def test_compare_task_batches_every_tile(tmp_path, tiny_session):
+    from gui.engine_loop import HANDLERS, Envelope
+    from gui.jobs import Explain
+    from gui.trust.requests import CompareTrust, CompareTrustResult
+
+    path = tmp_path / "b.png"
+    cv2.imwrite(str(path), (np.random.default_rng(2).random((32, 32, 3)) * 255).astype(np.uint8))
+    request = CompareTrust((Explain(str(path), "gradcam", None, 0), Explain(str(path), "saliency", None, 0)))
+    loop = _Loop(tiny_session)
+    HANDLERS[CompareTrust](loop, Envelope("trust", 3, request), request)
+    result = loop.emitted[-1][2]
+    assert isinstance(result, CompareTrustResult) and len(result.aucs) == 2 and result.best() in (0, 1)

@@ -1,0 +1,71 @@
+"""Faithfulness in the Compare tab: each tile's deletion / insertion areas, the most faithful marked.
+
+A button placed in the compare grid's top row sends every finished tile's request to the
+engine; the answer adds a line to each tile's title (without changing gui/compare.py:
+titles are rewritten when a tile gets a new map, which also drops the stale figures).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PySide6.QtWidgets import QHBoxLayout, QPushButton
+
+from gui.jobs import Explain
+
+from .requests import CompareTrust, CompareTrustResult
+
+CHANNEL = "trust"
+
+
+def tile_request(key) -> Explain:
+    """The Explain request behind a compare tile's cache key (gui.jobs.Explain.key)."""
+    _model, path, _mtime, method, layer, class_index, params = key
+    return Explain(path, method, layer, class_index, params)
+
+
+def tile_line(aucs: dict, faithful: bool, best: bool) -> str:
+    """The figures a tile's title gets."""
+    mark = " ★ most faithful" if best else ""
+    check = " ✓" if faithful else ""
+    return f"del {aucs['deletion_auc']:.2f} · ins {aucs['insertion_auc']:.2f}{check}{mark}"
+
+
+class CompareFaithfulness:
+    """The button, the request, and the tiles' extra title line."""
+
+    def __init__(self, grid, client) -> None:
+        self.grid, self.client = grid, client
+        self.generation = 0
+        self.pending: tuple = ()
+        self.button = QPushButton("Faithfulness")
+        self.button.setToolTip("Deletion / insertion AUC of every tile's map (Petsiuk et al. 2018); ✓ beats the "
+                               "random and edge controls, ★ the most faithful map")
+        self.button.clicked.connect(self.request)
+        row = next((item.layout() for item in (grid.layout().itemAt(i) for i in range(grid.layout().count()))
+                    if isinstance(item.layout(), QHBoxLayout)), None)
+        if row is not None:
+            row.insertWidget(2, self.button)
+
+    def request(self) -> bool:
+        """Ask for the curves of every finished tile; False when none is finished."""
+        done = [(key, tile) for key, tile in zip(self.grid.keys, self.grid.tiles, strict=False)
+                if tile.explanation is not None]
+        if not done:
+            return False
+        items = tuple(replace(tile_request(key), class_index=tile.explanation.class_index) for key, tile in done)
+        self.pending = tuple(key for key, _ in done)
+        self.generation = self.client.submit(CHANNEL, CompareTrust(items))
+        self.button.setText("Faithfulness…")
+        return True
+
+    def show(self, generation: int, result: CompareTrustResult) -> None:
+        """Add the figures to the tiles that still show the same maps."""
+        self.button.setText("Faithfulness")
+        if generation != self.generation:
+            return
+        best = result.best()
+        for index, (key, aucs, faithful) in enumerate(zip(self.pending, result.aucs, result.faithful, strict=True)):
+            if key in self.grid.keys:
+                tile = self.grid.tiles[self.grid.keys.index(key)]
+                tile.title.setText(f"{tile.two_line_caption()}<br>{tile_line(aucs, faithful, index == best)}")
