@@ -90,6 +90,8 @@ class Explanation:
     params: dict[str, Any] = field(default_factory=dict)
     empty: bool = False  # no positive evidence: the map is all zero
     notes: tuple[str, ...] = ()
+    # Tiles (engine.methods.tiles): (x, y, width, height) of the tile the verdict comes from.
+    tile: tuple[int, int, int, int] | None = None
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready summary without the arrays."""
@@ -99,4 +101,5 @@ class Explanation:
             "seconds": round(self.seconds, 4), "params": self.params, "empty": self.empty,
             "notes": list(self.notes), "map_shape": list(self.raw.shape),
             "heatmap_shape": list(self.heatmap.shape),
+            **({"tile": list(self.tile)} if self.tile is not None else {}),
         }

@@ -154,33 +154,61 @@ class Session:
         return self._methods[name]
 
     # -- explanations -------------------------------------------------------------------
-    def explain(self, image: LoadedImage, method: str = "gradcam", layer: str | None = None,
+    def explain(self, image: LoadedImage, method: str = "gradcam", layer: str | Sequence[str] | None = None,
                 class_index: int | str | None = None, output: int = 0,
                 progress: Progress | None = None, cancel: CancelCheck | None = None,
                 **params) -> Explanation:
         """Explain one image; the class defaults to the predicted one."""
         return self.explain_batch([image], method, layer, [class_index], output, progress, cancel, **params)[0]
 
-    def explain_batch(self, images: Sequence[LoadedImage], method: str = "gradcam", layer: str | None = None,
+    def target_layers(self, layer: str | Sequence[str] | None, fuse: str | None = None) -> list[str]:
+        """CAM target paths: one layer, several (a sequence, or names joined by commas: fused),
+        or, when `fuse` is set and at most one layer is named, the default fusion set
+        (engine.methods.fusion.default_layers)."""
+        from engine.methods.fusion import default_layers
+
+        names = [n.strip() for n in layer.split(",")] if isinstance(layer, str) else list(layer or [])
+        names = [n for n in names if n]
+        if fuse is not None and len(names) <= 1:
+            last = self.layer(names[0] if names else None).path
+            return default_layers(self.info.layers, last) or [last]
+        paths = [self.layer(name).path for name in names] if names else [self.layer(None).path]
+        return list(dict.fromkeys(paths))
+
+    def explain_batch(self, images: Sequence[LoadedImage], method: str = "gradcam",
+                      layer: str | Sequence[str] | None = None,
                       classes: Sequence[int | str | None] | None = None, output: int = 0,
                       progress: Progress | None = None, cancel: CancelCheck | None = None,
                       **params) -> list[Explanation]:
         """Explain a batch of images in one pass of the method's compiled function.
 
         `params` holds the method's parameters and the combinations of engine.maps.combine
-        (guided, edges, emphasize, outline, cleanup, polarity, clip_percentile, ...).
+        (guided, edges, emphasize, outline, cleanup, polarity, clip_percentile, ...), with
+        `fuse` (several layers: `layer` a sequence or comma-separated, fused per
+        engine.methods.fusion) and `tiles` / `tile_overlap` (engine.methods.tiles).
         """
         from engine.maps import combine
+        from engine.methods import fusion, tiles
 
         output = self.check_output(output)
         started = time.perf_counter()
         worker = self.method(method)
         chosen, options = combine.check_request(worker, params)
-        target = self.layer(layer).path if worker.needs_layer else None
+        targets: list[str | None] = list(self.target_layers(layer, options["fuse"])) if worker.needs_layer else [None]
         wanted = np.array([-1 if c is None else self.class_index(c, output) for c in (classes or [None] * len(images))],
                           dtype=np.int32)
-        job = Job(self.batch(images), wanted, target, output, chosen, progress, cancel, self.info.preprocessing)
-        raw = worker.run(job)
+        if options["tiles"]:
+            tiles.check_tiles(options)
+            return [self._tiled(image, worker, int(c), targets, output, chosen, options, progress, cancel)
+                    for image, c in zip(images, wanted, strict=True)]
+        if len(targets) > 1 and options["fuse"] is None:
+            options = {**options, "fuse": "max"}
+        job = Job(self.batch(images), wanted, targets[0], output, chosen, progress, cancel, self.info.preprocessing)
+        if len(targets) > 1:
+            raw = fusion.run_fused(worker, job, targets, options["fuse"])
+            job = replace(job, layer=" + ".join(str(t) for t in targets))
+        else:
+            raw = worker.run(job)
         guided = None
         if options["guided"]:
             guided = self.method("guided-backprop").run(Job(job.inputs, raw.classes, None, output, {}, progress, cancel,
@@ -189,6 +217,20 @@ class Session:
         seconds = (time.perf_counter() - started) / max(1, len(images))
         return [self._explanation(image, raw, i, job, method, seconds, options,
                                   None if guided is None else guided.maps[i]) for i, image in enumerate(images)]
+
+    def _tiled(self, image: LoadedImage, worker: Method, wanted: int, targets: list[str | None], output: int,
+               params: dict, options: dict, progress: Progress | None, cancel: CancelCheck | None) -> Explanation:
+        """One image explained tile by tile, or whole (with a note) when it cannot be tiled."""
+        from engine.methods import tiles
+
+        reason = tiles.unfit(self, image)
+        if reason:
+            whole = self.explain_batch([image], worker.name, [t for t in targets if t is not None] or None,
+                                       [None if wanted < 0 else wanted], output, progress, cancel,
+                                       **{**params, **options, "tiles": False})[0]
+            return replace(whole, params={**whole.params, "tiles": True}, notes=(*whole.notes, reason))
+        return tiles.explain_tiled(self, image, worker, None if wanted < 0 else wanted, targets, output, params,
+                                   options, progress, cancel)
 
     def _explanation(self, image: LoadedImage, raw: RawMaps, i: int, job: Job, method: str,
                      seconds: float, options: dict, guided: np.ndarray | None) -> Explanation:

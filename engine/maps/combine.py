@@ -16,6 +16,7 @@ import numpy as np
 
 from engine.errors import MethodError
 from engine.maps.normalise import normalise, resize_map
+from engine.maps.scope import SCOPE
 from engine.params import APPLIES_TO, Param, check_params
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ COMBINATIONS: tuple[Param, ...] = (  # in the order `finish` applies them
     Param("emphasize_threshold", float, 0.5, "map level where the emphasis sigmoid is centred", low=0.0, high=1.0),
     Param("outline", bool, False, "show only the contours of the largest regions"),
     Param("outline_level", float, 0.5, "map level the outline binarises at", low=0.0, high=1.0),
-)
+) + SCOPE  # then what the explanation covers: fused layers, tiles (engine.maps.scope; not used by `finish`)
 COMBINATION_NAMES = frozenset(p.name for p in COMBINATIONS)
 EMPHASIS_STEEPNESS = 50.0  # seed 001: sigmoid(x, a=50, b=0.5)
 OUTLINE_PERCENTAGE = 90.0  # seed 004: keep the largest regions holding 90 % of the area ...

@@ -62,7 +62,7 @@ def masked_scores(context, output: int):
 
         return run
 
-    return context.cached(("scorecam-log-scores", output), build)
+    return context.cached(("scorecam-scores", output), build)
 
 
 def relative_weights(log_probabilities: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
