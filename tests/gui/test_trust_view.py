@@ -157,3 +157,16 @@ def test_compare_task_batches_every_tile(tmp_path, tiny_session):
     HANDLERS[CompareTrust](loop, Envelope("trust", 3, request), request)
     result = loop.emitted[-1][2]
     assert isinstance(result, CompareTrustResult) and len(result.aucs) == 2 and result.best() in (0, 1)
+
+
+def test_window_trust_tab_checks_the_current_map(qtbot, window):
+    """The real window: the Trust tab's check arrives for the image the canvas shows."""
+    from tests.gui.conftest import WAIT_MS
+
+    window.show_tab("trust")
+    assert window.trust_controller.check()
+    qtbot.waitUntil(lambda: window.trust.result is not None, timeout=WAIT_MS)
+    result = window.trust.result
+    assert result.request.explain.path == window.controller.path
+    assert window.trust.verdict.text().split(":")[0] in ("FAITHFUL", "NOT FAITHFUL")
+    assert len(window.trust.deletion.getPlotItem().listDataItems()) == 3
