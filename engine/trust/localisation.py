@@ -112,6 +112,15 @@ class AuproAccumulator:
         self.regions += len(areas) - 1
         self.images += 1
 
+    def merge(self, other: AuproAccumulator) -> None:
+        """Add another accumulator's counts (same bins), e.g. from another worker."""
+        if other.bins != self.bins:
+            raise ValueError("AUPRO accumulators with different bins cannot be merged")
+        self.background += other.background
+        self.overlap += other.overlap
+        self.regions += other.regions
+        self.images += other.images
+
     def value(self, limit: float = FPR_LIMIT) -> float | None:
         """AUPRO so far (thresholds at the bin edges, highest first); None without regions."""
         if self.regions == 0 or self.background.sum() == 0:

@@ -18,7 +18,7 @@ import numpy as np
 
 from engine.images.decoding import LoadedImage
 
-INPAINT_RADIUS = 5  # px: the neighbourhood Telea's method fills each pixel from
+INPAINT_RADIUS = 3  # px: the neighbourhood Telea's method fills each pixel from
 DILATION_FRACTION = 0.01  # the mask grows by 1 % of the image's shorter side, at least MIN_DILATION px
 MIN_DILATION = 2
 

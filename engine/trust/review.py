@@ -85,6 +85,19 @@ class TrustAccumulator:
                 if found.removal is not None:
                     self.aupro.setdefault(label, AuproAccumulator()).add(item.heatmap, item.region)
 
+    def merge(self, other: TrustAccumulator) -> None:
+        """Add another accumulator's figures (a review split over workers, e.g. Ray actors)."""
+        for label, aupro in other.aupro.items():
+            self.aupro.setdefault(label, AuproAccumulator(aupro.bins)).merge(aupro)
+        for label, entry in other.curves.items():
+            mine = self.curves.setdefault(label, {"fractions": entry["fractions"], "images": 0,
+                                                  "map": np.zeros_like(entry["map"]),
+                                                  "random": np.zeros_like(entry["random"])})
+            if len(mine["fractions"]) == len(entry["fractions"]):
+                mine["images"] += entry["images"]
+                mine["map"] += entry["map"]
+                mine["random"] += entry["random"]
+
     def _add_curves(self, label: str, curve: Faithfulness) -> None:
         entry = self.curves.setdefault(label, {"fractions": curve.fractions, "images": 0,
                                                "map": np.zeros((2, len(curve.fractions))),

@@ -94,7 +94,7 @@ def weighted_layers(model) -> list:
     """Layers holding weights, nested models flattened, in the model's order (input first)."""
     from engine.model.layers import iter_layers
 
-    return [layer for info, layer in iter_layers(model) if not info.is_model and layer.weights]
+    return [layer for info, layer in iter_layers(model) if not info.is_model and getattr(layer, "weights", None)]
 
 
 def copy_model(model):

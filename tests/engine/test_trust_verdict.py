@@ -85,3 +85,25 @@ def test_accumulator_gives_aupro_and_mean_curves():
     mean = acc.mean_curves("spot")
     assert mean["images"] == 2 and mean["map"]["deletion"] == [1.0, 0.2, 0.0]
     assert trust_summary([item.row] * 5, acc)["overall"]["aupro"] == 1.0
+
+
+def test_accumulators_merge_like_one():
+    from engine.trust.localisation import AuproAccumulator
+
+    rng = np.random.default_rng(5)
+    masks = [rng.random((12, 12)) > 0.8 for _ in range(4)]
+    maps = [rng.random((12, 12)) for _ in range(4)]
+    whole, first, second = AuproAccumulator(), AuproAccumulator(), AuproAccumulator()
+    for i, (m, k) in enumerate(zip(maps, masks, strict=True)):
+        whole.add(m, k)
+        (first if i < 2 else second).add(m, k)
+    first.merge(second)
+    assert first.value() == whole.value() and first.images == 4
+    a, b = TrustAccumulator(), TrustAccumulator()
+    b.aupro["spot"] = whole
+    b.curves["spot"] = {"fractions": np.array([0.0, 1.0]), "images": 2, "map": np.ones((2, 2)),
+                        "random": np.ones((2, 2))}
+    a.merge(b)
+    a.merge(b)
+    assert a.aupro["spot"].images == 8 and a.mean_curves("spot")["images"] == 4
+    assert a.mean_curves("spot")["map"]["deletion"] == [0.5, 0.5]
