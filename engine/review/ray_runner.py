@@ -17,6 +17,7 @@ Ray is imported here only, and only when a review runs: it is an optional extra.
 from __future__ import annotations
 
 import os
+import pickle
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
     from engine.review.outdir import ReviewOutput
 
 INSTALL_HINT = 'Ray is not installed: pip install -e ".[cluster]" (or pip install "ray[data]")'
-_EXTRA = ("_worker", "_seconds")  # columns the actors add for the driver's statistics
+_EXTRA = ("_worker", "_seconds", "_trust")  # columns the actors add for the driver
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,18 @@ class ReviewActor:
         import pyarrow as pa
 
         table = table.append_column("_worker", pa.array([os.getpid()] * count, pa.int64()))
+        table = table.append_column("_trust", pa.array([self._trust(reviewed)] + [None] * (count - 1), pa.binary()))
         return table.append_column("_seconds", pa.array([time.perf_counter() - started] * count))
+
+    def _trust(self, reviewed: list[ReviewedImage]) -> bytes | None:
+        """The batch's trust accumulator (AUPRO histograms, summed curves), pickled for the driver."""
+        if not self.options.trust:
+            return None
+        from engine.trust.review import TrustAccumulator
+
+        batch = TrustAccumulator()
+        batch.add(reviewed)
+        return pickle.dumps(batch)
 
     def _write_overlay(self, item: ReviewedImage) -> None:
         if item.image is not None and item.heatmap is not None:
@@ -139,6 +151,7 @@ def review_on_ray(output: ReviewOutput, images: str | os.PathLike, options: Revi
     ReviewOutput.review; KeyboardInterrupt leaves the rows so far for the caller to finish.
     """
     root, started = Path(images), time.perf_counter()
+    trust = _TrustMerger() if options.trust else None
     finished = {row.path for row in output.done}
     pending = [_item(p, root).relative for p in folder_images(root, exclude=output.folder)]
     pending = [p for p in pending if p not in finished]
@@ -150,15 +163,47 @@ def review_on_ray(output: ReviewOutput, images: str | os.PathLike, options: Revi
         for table in tables:
             if on_table is not None:
                 on_table(table)
+            if trust is not None:
+                trust.add(table.column("_trust")[0].as_py())
             output.on_rows(table_to_rows(table.drop_columns(list(_EXTRA))))
             if progress is not None:
                 progress(len(output.rows), total)
     finally:
         if hasattr(tables, "close"):
             tables.close()  # stops the dataset's execution (and frees its actors) on an interruption
-    result = summarise(output.rows, class_names, total, True, time.perf_counter() - started)
+    result = summarise(output.rows, class_names, total, True, time.perf_counter() - started,
+                       trust=trust.accumulator if trust is not None else None)
     output.finish(result, "complete")
     return result
+
+
+class _TrustMerger:
+    """The actors' per-batch trust accumulators summed into one, as the single-process runner
+    accumulates batch after batch (AUPRO histograms and curve sums add up)."""
+
+    def __init__(self) -> None:
+        from engine.trust.review import TrustAccumulator
+
+        self.accumulator = TrustAccumulator()
+
+    def add(self, pickled: bytes | None) -> None:
+        """Add one batch's accumulator (None: the batch had no trust data)."""
+        if pickled is None:
+            return
+        batch, into = pickle.loads(pickled), self.accumulator  # noqa: S301 - from our own actors
+        for label, aupro in batch.aupro.items():
+            mine = into.aupro.setdefault(label, aupro)
+            if mine is not aupro:
+                mine.background += aupro.background
+                mine.overlap += aupro.overlap
+                mine.regions += aupro.regions
+                mine.images += aupro.images
+        for label, entry in batch.curves.items():
+            mine = into.curves.setdefault(label, entry)
+            if mine is not entry and len(mine["fractions"]) == len(entry["fractions"]):
+                mine["images"] += entry["images"]
+                mine["map"] += entry["map"]
+                mine["random"] += entry["random"]
 
 
 def _row_tables(pending: list[str], root: Path, output: ReviewOutput, options: ReviewOptions,

@@ -55,6 +55,16 @@ def _same_rows(left: list[dict[str, str]], right: list[dict[str, str]]) -> None:
                 assert a[name] == b[name], (a["path"], name)
 
 
+def _numbers(tree) -> list[float]:
+    """Every number in a JSON-like tree, in key order (without the accumulated AUPRO and curves)."""
+    if isinstance(tree, dict):
+        skip = {"aupro", "aupro_images", "mean_curves"}
+        return [n for key in sorted(tree) if key not in skip for n in _numbers(tree[key])]
+    if isinstance(tree, list | tuple):
+        return [n for item in tree for n in _numbers(item)]
+    return [float(tree)] if isinstance(tree, int | float) and not isinstance(tree, bool) else []
+
+
 def _ray_review(session, images: Path, out: Path, options: ReviewOptions, resume: bool = False, **kwargs):
     output = open_review_output(session, images, out, options, resume=resume)
     try:
@@ -66,7 +76,7 @@ def _ray_review(session, images: Path, out: Path, options: ReviewOptions, resume
 
 def test_ray_review_survives_a_killed_actor_resumes_and_equals_the_single_process_review(
         local_ray, session, tmp_path):
-    options = ReviewOptions(batch_size=4)  # the demo's 42 images: 11 batches
+    options = ReviewOptions(batch_size=4, trust=True)  # the demo's 42 images: 11 batches, with trust
     single = open_review_output(session, DEMO_IMAGES, tmp_path / "single", options)
     expected = single.review(session, DEMO_IMAGES, options)
     single.close()
@@ -102,6 +112,10 @@ def test_ray_review_survives_a_killed_actor_resumes_and_equals_the_single_proces
         assert getattr(result.overall, name) == pytest.approx(getattr(expected.overall, name), abs=1e-5)
     summary = json.loads((tmp_path / "ray" / "summary.json").read_text(encoding="utf-8"))
     assert summary["status"] == "complete" and summary["images_done"] == 42
+    # Trust from the rows; AUPRO and mean curves come from this run's images only (as a resumed
+    # single-process review's do), so they are left out here (test_ray_merge checks the merging).
+    assert result.trust["overall"]["verdict"] == expected.trust["overall"]["verdict"]
+    assert _numbers(result.trust) == pytest.approx(_numbers(expected.trust), abs=1e-5)
     assert (tmp_path / "ray" / "report.html").is_file()
     overlays = {p.relative_to(tmp_path / "single") for p in (tmp_path / "single").rglob("*.png")}
     assert overlays and overlays == {p.relative_to(tmp_path / "ray") for p in (tmp_path / "ray").rglob("*.png")}
