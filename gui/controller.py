@@ -109,7 +109,7 @@ class Controller(QObject):
         """Make a layer the CAM target."""
         self.update(layer=path)
         self.window.layer_tree.set_target(path)
-        self.window.features.set_layer(path)
+        self.window.features.set_layer(path.split(",")[-1])  # several layers (fused): the deepest one's features
         self.refresh()
 
     def set_method(self, method: str | None, params: dict) -> None:

@@ -5,7 +5,14 @@ from __future__ import annotations
 from engine.model.layers import LayerInfo
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import QHeaderView, QMenu, QTreeWidget, QTreeWidgetItem, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QMenu,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QWidget,
+)
 
 PATH_ROLE = Qt.ItemDataRole.UserRole
 TARGET_MARK = "◎"
@@ -13,7 +20,9 @@ DIM = QColor(128, 128, 128)
 
 
 class LayerTree(QTreeWidget):
-    """Name, type, output shape, parameters. CAM targets are marked; clicking one selects it."""
+    """Name, type, output shape, parameters. CAM targets are marked; clicking one selects it;
+    Ctrl/Shift+click several to fuse their maps (the target is then their paths joined by
+    commas, which the engine fuses: engine.methods.fusion)."""
 
     targetChosen = Signal(str)
     activationsRequested = Signal(str)
@@ -25,6 +34,7 @@ class LayerTree(QTreeWidget):
         self.setUniformRowHeights(True)
         self.setAlternatingRowColors(True)
         self.setRootIsDecorated(True)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         header = self.header()
         for column in range(4):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
@@ -55,29 +65,38 @@ class LayerTree(QTreeWidget):
         self.set_target(target)
 
     def set_target(self, path: str | None) -> None:
-        """Mark the current CAM target layer."""
+        """Mark the current CAM target layer (several, comma-separated: a fused map)."""
+        targets = [p for p in (path or "").split(",") if p in self.items]
         for key, item in self.items.items():
             info = self.layers[key]
             font = item.font(0)
-            font.setBold(key == path)
+            font.setBold(key in targets)
             item.setFont(0, font)
-            mark = f"{TARGET_MARK} " if key == path else ("○ " if info.is_cam_target else "   ")
+            mark = f"{TARGET_MARK} " if key in targets else ("○ " if info.is_cam_target else "   ")
             item.setText(0, mark + info.name)
         self.target = path
-        if path in self.items:
-            self.setCurrentItem(self.items[path])
-            self.scrollToItem(self.items[path])
+        if len(targets) == 1:
+            self.setCurrentItem(self.items[targets[0]])
+        elif targets:
+            self.clearSelection()
+            for key in targets:
+                self.items[key].setSelected(True)
+        if targets:
+            self.scrollToItem(self.items[targets[-1]])
 
     def _tooltip(self, info: LayerInfo) -> str:
         if info.is_cam_target:
-            return f"{info.path}\nClick to make it the CAM target. Right-click for activations and filter patterns."
+            return (f"{info.path}\nClick to make it the CAM target; Ctrl+click several to fuse their maps. "
+                    "Right-click for activations and filter patterns.")
         if info.is_model:
             return f"{info.path}\nA nested model: expand it to pick one of its layers"
         return f"{info.path}\nNot a CAM target (needs a spatial 4-D output)"
 
     def _clicked(self, item: QTreeWidgetItem, _column: int) -> None:
-        path = item.data(0, PATH_ROLE)
-        if self.layers[path].is_cam_target and path != self.target:
+        selected = {i.data(0, PATH_ROLE) for i in self.selectedItems()}
+        chosen = [p for p in self.items if p in selected and self.layers[p].is_cam_target]  # shallow to deep
+        path = ",".join(chosen) if len(chosen) > 1 else item.data(0, PATH_ROLE)
+        if (len(chosen) > 1 or self.layers[path].is_cam_target) and path != self.target:
             self.targetChosen.emit(path)
 
     def _context_menu(self, point: QPoint) -> None:
