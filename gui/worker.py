@@ -69,6 +69,7 @@ class EngineThread(QThread):
         super().__init__()
         self.client = client
         self.running: tuple[str, int] | None = None  # the job the engine works on
+        self.engine_ready = False  # the engine (process) has imported TensorFlow and said so
         self.crashes: list[float] = []
 
     def run(self) -> None:
@@ -83,6 +84,7 @@ class EngineThread(QThread):
                       file=sys.stderr)
                 self._run_here()
                 return
+            self.engine_ready = False
             self._relay(process, reader)
             if self.client.stopping or not self._restart(process.exitcode):
                 return
@@ -94,9 +96,10 @@ class EngineThread(QThread):
     def _emit(self, name: str, *args: Any) -> None:
         if name == "job_started":
             self.running = args
-        else:
-            self.running = None if name == "job_finished" else self.running
-            self.client.worker.relay(name, args)
+            return
+        self.engine_ready = self.engine_ready or name == "engine_started"
+        self.running = None if name == "job_finished" else self.running
+        self.client.worker.relay(name, args)
 
     def _relay(self, process, reader) -> None:
         """Forward messages until the child ends."""
@@ -214,7 +217,8 @@ class EngineClient(QObject):
         self.stopping = True
         self.cancel()
         self.inbox.put(None)
-        if self.use_process and not self.thread.wait(int(STOP_GRACE_SECONDS * 1000)) and self.process is not None:
+        grace = STOP_GRACE_SECONDS if self.thread.engine_ready else 0.0  # still importing: nothing to lose
+        if self.use_process and not self.thread.wait(int(grace * 1000)) and self.process is not None:
             self.process.terminate()
         self.thread.wait(timeout_ms)
 
