@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -124,22 +124,27 @@ def review_folder(session, folder: str | os.PathLike, options: ReviewOptions | N
     complete = True
     if progress is not None:
         progress(len(rows), total)
+    writer = _WriteBehind(on_images)
     try:
         for batch in _loaded_batches(pending, options.batch_size, session):
             if cancel is not None and cancel():
                 raise Cancelled()
             reviewed = _review_batch(session, batch, root, options, cancel)
+            for item in batch:
+                item.image = None  # held by `reviewed` until written, then freed: memory stays flat
+            writer.wait()  # the previous batch's overlays (written while this batch ran)
             if trust is not None:
                 trust.add(reviewed)
             rows.extend(item.row for item in reviewed)
             if on_rows is not None:
                 on_rows([item.row for item in reviewed])
-            if on_images is not None:
-                on_images(reviewed)
+            writer.submit(reviewed)
             if progress is not None:
                 progress(len(rows), total)
     except Cancelled:
         complete = False
+    finally:
+        writer.close()
     return summarise(rows, session.info.class_names, total, complete, time.perf_counter() - started, trust=trust)
 
 
@@ -163,17 +168,54 @@ def _load(item: _Item, session) -> _Item:
     return item
 
 
+class _WriteBehind:
+    """`on_images` in a background thread, one batch behind: a batch's overlays are drawn and
+    written while the model works on the next one. `wait()` before recording the next batch's
+    rows keeps the order (and an error, or Ctrl+C raised inside, surfaces at the same batch)."""
+
+    def __init__(self, write: Callable[[list[ReviewedImage]], None] | None) -> None:
+        self.write = write
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="review-writer") if write else None
+        self.pending: Future | None = None
+
+    def submit(self, items: list[ReviewedImage]) -> None:
+        """Write a batch (after the previous one)."""
+        if self.pool is not None:
+            self.wait()
+            self.pending = self.pool.submit(self.write, items)
+
+    def wait(self) -> None:
+        """Until the batch being written is on disk; re-raises its error."""
+        pending, self.pending = self.pending, None
+        if pending is not None:
+            pending.result()
+
+    def close(self) -> None:
+        """Write what is pending, then stop the thread."""
+        try:
+            self.wait()
+        finally:
+            if self.pool is not None:
+                self.pool.shutdown()
+
+
+DECODE_AHEAD = 2  # batches decoded ahead of the model
+
+
 def _loaded_batches(items: list[_Item], size: int, session) -> Iterator[list[_Item]]:
-    """Batches of items with their images read, the next batch read while this one runs."""
+    """Batches of items with their images read by a thread pool, DECODE_AHEAD batches ahead of
+    the one being reviewed (decoding releases the GIL in OpenCV)."""
     chunks = [items[i:i + size] for i in range(0, len(items), size)]
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    with ThreadPoolExecutor(max_workers=max(2, min(4, os.cpu_count() or 2)),
+                            thread_name_prefix="review-decode") as pool:
         def submit(chunk: list[_Item]):
             return [pool.submit(_load, item, session) for item in chunk]
 
-        ahead = submit(chunks[0]) if chunks else []
+        ahead = [submit(chunk) for chunk in chunks[:DECODE_AHEAD]]
         for index in range(len(chunks)):
-            current = ahead
-            ahead = submit(chunks[index + 1]) if index + 1 < len(chunks) else []
+            current = ahead.pop(0)
+            if index + DECODE_AHEAD < len(chunks):
+                ahead.append(submit(chunks[index + DECODE_AHEAD]))
             yield [future.result() for future in current]
 
 
