@@ -34,7 +34,7 @@ from engine.errors import Cancelled, MethodError
 from engine.maps.normalise import resize_map
 
 DEFAULT_STEPS = 20  # curve points after the first (explain --faithfulness, the window)
-REVIEW_STEPS = 6  # in a lot review: 22 model rows per image (see README: cost per image)
+REVIEW_STEPS = 4  # in a lot review: 14 model rows per image (README: cost per image; the 500-image budget)
 DEFAULT_SEEDS = 3  # random orders averaged for the random control
 BLUR_SIGMA_AT_224 = 5.0  # Petsiuk et al.: Gaussian blur, sigma 5 on 224 px inputs; scaled to the input side
 TIE_SEED = 12345  # equal map values are taken in a fixed random order, not top-left first
@@ -247,6 +247,17 @@ def curve_probabilities(predict: Callable[[np.ndarray], np.ndarray], inputs: np.
     return results
 
 
+def images_per_call(session, count: int, orders: int, image_pixels: int | None = None) -> int:
+    """How many images one curve computation takes so that their inputs, blurred copies and
+    pixel orders stay within a quarter of the memory budget (engine.memory); at least 1."""
+    from engine import memory
+
+    height, width, channels = session.info.input_shape
+    pixels = height * width if height and width else (image_pixels or 1024 * 1024)
+    per_image = pixels * (2 * 4 * (channels or 3) + 4 * orders)
+    return int(max(1, min(count, memory.budget_bytes() // 4 // max(1, per_image))))
+
+
 def faithfulness(session, images: Sequence, heatmaps: Sequence[np.ndarray], classes: Sequence[int],
                  steps: int = DEFAULT_STEPS, seeds: int = DEFAULT_SEEDS, edges: bool = True, output: int = 0,
                  cancel: Callable[[], bool] | None = None) -> list[Faithfulness]:
@@ -257,6 +268,12 @@ def faithfulness(session, images: Sequence, heatmaps: Sequence[np.ndarray], clas
 
     if not images:
         return []
+    largest = max(im.height * im.width for im in images)
+    group = images_per_call(session, len(images), seeds + 1 + int(edges), largest)
+    if group < len(images):  # large images: the pixel orders of every image would not fit at once
+        return [found for start in range(0, len(images), group)
+                for found in faithfulness(session, images[start:start + group], heatmaps[start:start + group],
+                                          classes[start:start + group], steps, seeds, edges, output, cancel)]
     inputs = session.batch(images)
     height, width = inputs.shape[1:3]
     maps = [resize_map(h, height, width) for h in heatmaps]

@@ -123,3 +123,17 @@ def test_session_faithfulness_on_a_tiny_model(tmp_path):
         assert found.map.insertion[-1] == pytest.approx(e.probability, abs=1e-5)
         assert found.map.deletion[-1] == pytest.approx(found.random.insertion[0])
         assert found.edges is not None and len(found.fractions) == 6
+
+
+def test_large_images_are_split_to_the_memory_budget(monkeypatch):
+    from types import SimpleNamespace
+
+    from engine.trust.faithfulness import images_per_call
+
+    fixed = SimpleNamespace(info=SimpleNamespace(input_shape=(100, 100, 3)))
+    agnostic = SimpleNamespace(info=SimpleNamespace(input_shape=(None, None, 3)))
+    monkeypatch.setenv("CONVSCOPE_MEMORY_BUDGET_MB", "4")
+    per_image = 100 * 100 * (2 * 4 * 3 + 4 * 5)  # inputs and blurred copies, and 5 pixel orders
+    assert images_per_call(fixed, 64, 5) == (4 * 2**20 // 4) // per_image
+    assert images_per_call(agnostic, 64, 5, 2000 * 2000) == 1
+    assert images_per_call(fixed, 2, 5) == 2
