@@ -62,6 +62,8 @@ class _Item:
     label: str | None
     image: LoadedImage | None = None
     error: str = ""
+    root: Path | None = None  # the reviewed folder (for the mask, read with the image)
+    mask: tuple[np.ndarray | None, str] | None = None  # (mask fitted to the image, note) once read
 
 
 def check_options(session, options: ReviewOptions) -> None:
@@ -157,14 +159,17 @@ def _trust_accumulator(options: ReviewOptions):
 
 
 def _item(path: Path, root: Path) -> _Item:
-    return _Item(path, path.relative_to(root).as_posix(), label_from_path(path, root))
+    return _Item(path, path.relative_to(root).as_posix(), label_from_path(path, root), root=root)
 
 
 def _load(item: _Item, session) -> _Item:
+    """Read the image and its mask (in a decoding thread: both leave the model's thread free)."""
     try:
         item.image = session.load_image(item.path)
     except ImageLoadError as exc:
         item.error = str(exc)
+    if item.image is not None and item.root is not None:
+        item.mask = _mask_for(item.path, item.root, item.image)
     return item
 
 
@@ -269,7 +274,8 @@ def _explain_group(session, group: list[_Item], root: Path, options: ReviewOptio
 def _score(session, item: _Item, label: int | None, guess: tuple[int, float], explanation,
            root: Path, options: ReviewOptions) -> ReviewedImage:
     image, heatmap = item.image, explanation.heatmap
-    mask, note = _mask_for(item.path, root, image)
+    mask, note = item.mask if item.mask is not None else _mask_for(item.path, root, image)
+    item.mask = None
     if options.target == "label" and label is None:
         fallback = (f"label {item.label!r} is not a class" if item.label else "no label") + \
             ": the predicted class is explained"
