@@ -448,6 +448,8 @@ def lot_review(bench: Bench, settings: Settings, workdir: Path) -> list[Result]:
 
 def run_all(settings: Settings, only: str | None = None, log=print) -> tuple[dict, list[Result]]:
     """Every case in turn; `only` keeps the groups whose name contains it."""
+    from bench.cases_new import new_methods, scope_cases
+
     results: list[Result] = []
     info = machine()
     with tempfile.TemporaryDirectory(prefix="convscope-bench-") as tmp:
@@ -470,6 +472,9 @@ def run_all(settings: Settings, only: str | None = None, log=print) -> tuple[dic
             ("demo-scorecam", lambda: score_cams(get("demo"), settings, full=True)),
             ("demo-gradients", lambda: input_gradients(get("demo"), settings, 50)),
             ("demo-review", lambda: lot_review(get("demo"), settings, workdir)),
+            ("vgg-new-methods", lambda: new_methods(get("VGG16"), settings, gradient_free=False)),
+            ("demo-new-methods", lambda: new_methods(get("demo"), settings)),
+            ("demo-scope", lambda: scope_cases(get("demo"), settings)),
         ]
         for name, case in groups:
             if only and only not in name:

@@ -18,40 +18,54 @@ from engine.model.backend import tf
 
 
 class ActivationCam(Method):
-    """A CAM computed from the layer's activations by `project` (subclasses); the class explained
-    is still resolved (and reported) from the logits of the same pass."""
+    """A CAM computed from the layer's activations by `project` (subclasses), compiled with the
+    forward pass once per (method, layer, output); the class explained is still resolved (and
+    reported) from the logits of the same pass."""
 
     needs_layer = True
 
     @staticmethod
-    def project(activations: np.ndarray) -> np.ndarray:
-        """(h, w, C) activations of one image -> (h, w) map."""
+    def project(activations):
+        """(B, h, w, C) activations (a TensorFlow tensor) -> (B, h, w) maps."""
         raise NotImplementedError
 
+    def _function(self, job: Job):
+        def build():
+            forward = layer_forward(self.context, job.layer, job.output)
+
+            @tf.function(input_signature=[self.context.input_spec()])
+            def run(x):
+                activations, logits = forward(x)
+                return self.project(activations), logits
+
+            return run
+
+        return self.context.cached((self.name, job.layer, job.output), build)
+
     def run(self, job: Job) -> RawMaps:
-        """One forward pass to the layer, then `project` per image."""
+        """One compiled pass: forward to the layer, then `project`."""
         job.report(0, 1)
-        activations, logits = layer_forward(self.context, job.layer, job.output)(tf.constant(job.inputs))
-        activations, logits = activations.numpy(), logits.numpy()
-        maps = np.stack([self.project(a) for a in activations]).astype(np.float32)
+        maps, logits = self._function(job)(tf.constant(job.inputs))
+        logits = logits.numpy()
         job.report(1, 1)
-        return RawMaps(maps, logits, resolve(self.context.heads[job.output], logits, job.classes))
+        return RawMaps(maps.numpy().astype(np.float32), logits, resolve(self.context.heads[job.output], logits,
+                                                                          job.classes))
 
 
-def first_component_projection(activations: np.ndarray) -> np.ndarray:
-    """(h, w, C) -> (h, w): centred activations projected on their first principal direction,
-    signed to agree with the channel mean (zero map when the activations are constant)."""
-    height, width, channels = activations.shape
-    matrix = np.nan_to_num(activations.reshape(-1, channels).astype(np.float64))
-    centred = matrix - matrix.mean(axis=0, keepdims=True)
-    if not np.any(centred):
-        return np.zeros((height, width), np.float32)
-    _, _, vt = np.linalg.svd(centred, full_matrices=False)
-    projection = centred @ vt[0]
-    mean_map = matrix.mean(axis=1)
-    if np.dot(projection - projection.mean(), mean_map - mean_map.mean()) < 0:
-        projection = -projection
-    return projection.reshape(height, width).astype(np.float32)
+def first_component_projection(activations):
+    """(B, h, w, C) -> (B, h, w): each image's centred activations projected on their first
+    principal direction (the first right singular vector), signed so that the projection
+    correlates positively with the channel mean; zero where the activations are constant."""
+    shape = tf.shape(activations)
+    matrix = tf.reshape(activations, (shape[0], shape[1] * shape[2], shape[3]))
+    centred = matrix - tf.reduce_mean(matrix, axis=1, keepdims=True)
+    _, _, v = tf.linalg.svd(centred, full_matrices=False)
+    projection = tf.linalg.matvec(centred, v[:, :, 0])
+    mean_map = tf.reduce_mean(matrix, axis=2)
+    agreement = tf.reduce_sum((projection - tf.reduce_mean(projection, axis=1, keepdims=True))
+                              * (mean_map - tf.reduce_mean(mean_map, axis=1, keepdims=True)), axis=1, keepdims=True)
+    projection *= tf.where(agreement < 0, -1.0, 1.0)
+    return tf.reshape(projection, shape[:3])
 
 
 class EigenCam(ActivationCam):
@@ -61,6 +75,6 @@ class EigenCam(ActivationCam):
     title = "Eigen-CAM"
 
     @staticmethod
-    def project(activations: np.ndarray) -> np.ndarray:
+    def project(activations):
         """The positive part of the first-component projection."""
-        return np.maximum(first_component_projection(activations), 0.0)
+        return tf.nn.relu(first_component_projection(activations))
