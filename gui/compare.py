@@ -7,32 +7,61 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
+from engine.maps.combine import COMBINATIONS
+from engine.params import Param, changed
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from .canvas import image_view
-from .compose import ViewSettings, compose, duration_text, method_title, titled_grid
+from .compose import ViewSettings, compose, duration_text, titled_grid
+from .style import hint_style
 
-COMPARE_MODES = {"methods": "every method", "layers": "CAM layers", "classes": "every class"}
-MAX_TILES = 12  # every engine method fits; a 4 x 3 grid stays legible
+COMPARE_MODES = {"methods": "methods", "layers": "CAM layers", "classes": "every class"}
+MAX_TILES = 12  # layers or classes: a 4 x 3 grid stays legible (methods: the ones the user ticks)
+
+
+def parameter_text(params: dict, declared: tuple[Param, ...]) -> str:
+    """The values that differ from their declared defaults, in words: `samples 3, emphasize`."""
+    words = []
+    for name, value in changed(declared, params).items():
+        if isinstance(value, bool):
+            words.append(name.replace("_", " ") if value else f"no {name.replace('_', ' ')}")
+        else:
+            words.append(f"{name.replace('_', ' ')} {value:g}" if isinstance(value, (int, float))
+                         else f"{name.replace('_', ' ')} {value}")
+    return ", ".join(words)
 
 
 class Tile:
     """One cell of the grid."""
 
-    def __init__(self, label: str, title: pg.LabelItem, view: pg.ViewBox, item: pg.ImageItem) -> None:
+    def __init__(self, label: str, title: pg.LabelItem, view: pg.ViewBox, item: pg.ImageItem,
+                 titles: dict[str, str] | None = None, parameters: dict[str, tuple[Param, ...]] | None = None) -> None:
         self.label, self.title, self.view, self.item = label, title, view, item
+        self.titles = titles or {}  # method name -> display title
+        self.parameters = parameters or {}  # method name -> its declared parameters
         self.image: np.ndarray | None = None
         self.explanation = None
 
     def caption(self) -> str:
-        """Method (or layer, or class) and seconds."""
+        """Method (or layer, or class) with the parameters that differ from the defaults, and seconds."""
         if self.explanation is None:
             return f"{self.label} · computing…"
         e = self.explanation
+        params = parameter_text(e.params, self.parameters.get(e.method, ()) + COMBINATIONS)
+        params = f" ({params})" if params else ""
         if self.label == e.class_name:  # comparing classes: name the method instead
-            return f"{e.class_name} {e.probability:.0%} · {method_title(e.method)} · {duration_text(e.seconds)}"
-        return f"{self.label} · {e.class_name} {e.probability:.0%} · {duration_text(e.seconds)}"
+            method = self.titles.get(e.method, e.method)
+            return f"{e.class_name} {e.probability:.0%} · {method}{params} · {duration_text(e.seconds)}"
+        return f"{self.label}{params} · {e.class_name} {e.probability:.0%} · {duration_text(e.seconds)}"
 
     def two_line_caption(self) -> str:
         """The caption broken after its first part, so long method names fit a narrow tile."""
@@ -40,9 +69,11 @@ class Tile:
 
 
 class CompareGrid(QWidget):
-    """Tiles for one image; `modeChanged(mode)` asks the window for new tiles."""
+    """Tiles for one image; `modeChanged(mode)` and `methodsChanged(names)` (the methods ticked
+    in the Methods menu) ask the window for new tiles."""
 
     modeChanged = Signal(str)
+    methodsChanged = Signal(tuple)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -51,9 +82,20 @@ class CompareGrid(QWidget):
             self.mode_box.addItem(f"Compare {text}", key)
         self.mode_box.currentIndexChanged.connect(lambda _i: self.modeChanged.emit(self.mode()))
         self.hint = QLabel("Tiles zoom and pan together; the view settings below apply to every tile.")
-        self.hint.setStyleSheet("color: palette(mid);")
+        self.hint.setStyleSheet(hint_style())
+        self.hint.setWordWrap(True)
+        self.methods_menu = QMenu(self)
+        self.methods_button = QToolButton()
+        self.methods_button.setText("Methods")
+        self.methods_button.setToolTip("The methods to compare (all by default)")
+        self.methods_button.setMenu(self.methods_menu)
+        self.methods_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.mode_box.currentIndexChanged.connect(
+            lambda _i: self.methods_button.setVisible(self.mode() == "methods"))
         top = QHBoxLayout()
         top.addWidget(self.mode_box)
+        top.addWidget(self.methods_button)
+        self.methods_button.setVisible(self.mode() == "methods")
         top.addWidget(self.hint, 1)
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground("#202124")
@@ -65,6 +107,52 @@ class CompareGrid(QWidget):
         self.settings = ViewSettings()
         self.keys: list = []
         self.user_moved = False  # the user zoomed or panned: stop fitting the tiles
+        self.titles: dict[str, str] = {}  # method name -> display title
+        self.parameters: dict[str, tuple[Param, ...]] = {}  # method name -> its declared parameters
+
+    def set_titles(self, titles: dict[str, str]) -> None:
+        """The methods' display titles, for captions that name the method."""
+        self.titles = dict(titles)
+
+    def set_methods(self, specs, chosen: tuple[str, ...] = ()) -> None:
+        """The engine's methods (MethodSpec): titles and parameters for the captions, one
+        checkable entry each in the Methods menu, ticked when in `chosen` (all when empty)."""
+        self.titles = {spec.name: spec.title for spec in specs}
+        self.parameters = {spec.name: spec.parameters for spec in specs}
+        self.methods_menu.clear()
+        for spec in specs:
+            action = self.methods_menu.addAction(spec.title)
+            action.setData(spec.name)
+            action.setCheckable(True)
+            action.setChecked(not chosen or spec.name in chosen)
+            action.toggled.connect(self._methods_toggled)
+        self._label_methods()
+
+    def chosen_methods(self) -> tuple[str, ...]:
+        """The ticked methods, in the engine's order."""
+        return tuple(a.data() for a in self.methods_menu.actions() if a.isChecked())
+
+    def set_chosen_methods(self, names: tuple[str, ...]) -> None:
+        """Tick exactly `names` (all when empty), without emitting."""
+        for action in self.methods_menu.actions():
+            action.blockSignals(True)
+            action.setChecked(not names or action.data() in names)
+            action.blockSignals(False)
+        self._label_methods()
+
+    def _methods_toggled(self, checked: bool) -> None:
+        if not checked and not self.chosen_methods():  # at least one method stays
+            action = self.sender()
+            action.blockSignals(True)
+            action.setChecked(True)
+            action.blockSignals(False)
+            return
+        self._label_methods()
+        self.methodsChanged.emit(self.chosen_methods())
+
+    def _label_methods(self) -> None:
+        count, total = len(self.chosen_methods()), len(self.methods_menu.actions())
+        self.methods_button.setText("All methods" if count == total else f"{count} of {total} methods")
 
     def mode(self) -> str:
         """"methods", "layers" or "classes"."""
@@ -93,7 +181,7 @@ class CompareGrid(QWidget):
             else:
                 view.setXLink(first)
                 view.setYLink(first)
-            self.tiles.append(Tile(label, title, view, item))
+            self.tiles.append(Tile(label, title, view, item, self.titles, self.parameters))
             title.setText(self.tiles[-1].two_line_caption())
 
     def release(self) -> None:
@@ -161,9 +249,9 @@ class CompareGrid(QWidget):
 
 
 def tile_label(mode: str, method: str, layer: str | None, class_name: str | None) -> str:
-    """What a tile varies, as its title."""
+    """What a tile varies, as its title (`method`: the method's display title)."""
     if mode == "layers":
         return layer or "—"
     if mode == "classes":
         return class_name or "predicted"
-    return method_title(method)
+    return method
