@@ -51,12 +51,50 @@ class Gaps:
                 f"p99 {self.p99_ms:6.1f} ms  {flag}")
 
 
+class SlowEvents:
+    """With --why: the GUI thread's innermost Python frames, sampled every 3 ms by a helper
+    thread, to say what a gap was. A gap with no samples outside the event loop was spent in Qt's
+    C++ (painting, layout) or waiting for the CPU or the GIL. (Overriding QApplication.notify to
+    time events is not an option: PySide6 then wraps widgets under construction as their base
+    class.)"""
+
+    def __init__(self) -> None:
+        self.samples: list[tuple[float, str]] = []
+
+    def start_sampling(self) -> None:
+        """Sample the GUI thread's innermost frames in a daemon thread."""
+        import threading
+        import traceback
+
+        main = threading.main_thread().ident
+
+        def sample() -> None:
+            while True:
+                frame = sys._current_frames().get(main)
+                if frame is not None:
+                    stack = traceback.extract_stack(frame)[-3:]
+                    self.samples.append((time.perf_counter(), " < ".join(
+                        f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(stack))))
+                time.sleep(0.003)
+
+        threading.Thread(target=sample, daemon=True, name="gap-sampler").start()
+
+    def explain(self, began: float, ended: float) -> list[str]:
+        """What the GUI thread did from `began` to `ended`: its commonest stacks outside the loop."""
+        from collections import Counter
+
+        inside = [stack for at, stack in self.samples if began <= at <= ended]
+        stacks = Counter(stack for stack in inside if "wait_until" not in stack)
+        return [f"{len(inside)} samples"] + [f"{count} in {stack}" for stack, count in stacks.most_common(3)]
+
+
 class TickRecorder:
     """A precise 5 ms timer in the GUI thread that timestamps every tick."""
 
-    def __init__(self) -> None:
+    def __init__(self, why: SlowEvents | None = None) -> None:
         from PySide6.QtCore import Qt, QTimer
 
+        self.why = why
         self.ticks: list[float] = []
         self.timer = QTimer()
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
@@ -73,6 +111,11 @@ class TickRecorder:
         inside = [t for t in self.ticks if began <= t <= ended]
         stamps = np.array([began, *inside, ended])
         gaps = np.diff(stamps) * 1000.0
+        if self.why is not None:
+            for start, length in zip(stamps[:-1], gaps, strict=True):
+                if length > GOAL_MS:
+                    why = "; ".join(self.why.explain(start, start + length / 1000))
+                    print(f"  {scenario}: {length:.0f} ms gap: {why}", file=sys.stderr)
         return Gaps(scenario, round(ended - began, 3), len(inside), round(float(gaps.max()), 1),
                     round(float(np.percentile(gaps, 99)), 1), int((gaps > GOAL_MS).sum()))
 
@@ -108,14 +151,16 @@ def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> floa
 class Run:
     """The window and the recorder, scenario after scenario."""
 
-    def __init__(self, settings_dir: str, timeout: float) -> None:
+    def __init__(self, settings_dir: str, timeout: float, why: SlowEvents | None = None) -> None:
         from gui.app import application
         from gui.settings import Settings, make_settings
 
+        if why is not None:
+            why.start_sampling()
         self.app = application()
         self.settings = Settings(make_settings(Path(settings_dir) / "convscope.ini"))
         self.timeout = timeout
-        self.recorder = TickRecorder()
+        self.recorder = TickRecorder(why)
         self.window = None
         self.results: list[Gaps] = []
 
@@ -188,10 +233,10 @@ class Run:
             self.window.close()
 
 
-def run(timeout: float = 300.0) -> tuple[list[Gaps], float]:
+def run(timeout: float = 300.0, why: bool = False) -> tuple[list[Gaps], float]:
     """Every scenario in order on one window; the gaps and the seconds to the window shown."""
     with tempfile.TemporaryDirectory(prefix="convscope-bench-") as settings_dir:
-        bench = Run(settings_dir, timeout)
+        bench = Run(settings_dir, timeout, SlowEvents() if why else None)
         try:
             bench.start_up()
             bench.compare("methods")
@@ -208,11 +253,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.responsiveness", description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds allowed per scenario")
+    parser.add_argument("--why", action="store_true",
+                        help="for each gap over the goal, print (stderr) the GUI thread's commonest stacks in it")
     args = parser.parse_args(argv)
     if sys.platform.startswith("linux") and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    results, window_seconds = run(args.timeout)
+    results, window_seconds = run(args.timeout, args.why)
     worst = max(r.longest_ms for r in results)
     if args.json:
         json.dump({"tick_ms": TICK_MS, "goal_ms": GOAL_MS, "load_1min_at_start": load,

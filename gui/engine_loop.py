@@ -19,6 +19,7 @@ explain / compare / features requests, so the window stays usable while a lot is
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import queue
 from collections import deque
@@ -38,6 +39,7 @@ NOT_DURING_REVIEW = ("model", "review")  # wait for the review to end (or be can
 NOT_DURING_PATTERNS = ("model", "review", "features")  # an explanation runs between ascent steps
 NOT_DURING_COMPARE = ("model", "review", "features", "compare")  # and between compare tiles
 IDLE_POLL_SECONDS = 1.0  # how often an idle loop checks that its parent still lives
+ENGINE_NICENESS = 5  # scheduling priority below the window's (POSIX nice)
 
 
 @dataclass(frozen=True)
@@ -309,6 +311,9 @@ def serve(inbox, sender, latest_array, cancel, methods: dict[str, str]) -> None:
     parent = multiprocessing.parent_process()
 
     def emit(name: str, *args: Any) -> None:
+    if hasattr(os, "nice"):
+        with contextlib.suppress(OSError):
+            os.nice(ENGINE_NICENESS)
         sender.send((name, args))
 
     loop = EngineLoop(inbox, emit, Generations(latest_array), cancel,
