@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import os
 import queue
 from collections import deque
 from collections.abc import Callable, MutableMapping
@@ -38,8 +39,8 @@ CHANNELS = ("model", "predict", "explain", "compare", "features", "review", "tru
 NOT_DURING_REVIEW = ("model", "review")  # wait for the review to end (or be cancelled)
 NOT_DURING_PATTERNS = ("model", "review", "features")  # an explanation runs between ascent steps
 NOT_DURING_COMPARE = ("model", "review", "features", "compare")  # and between compare tiles
-IDLE_POLL_SECONDS = 1.0  # how often an idle loop checks that its parent still lives
 ENGINE_NICENESS = 5  # scheduling priority below the window's (POSIX nice)
+IDLE_POLL_SECONDS = 1.0  # how often an idle loop checks that its parent still lives
 
 
 @dataclass(frozen=True)
@@ -305,15 +306,17 @@ def _missing(channel: str) -> int:
 
 def serve(inbox, sender, latest_array, cancel, methods: dict[str, str]) -> None:
     """The child process's entry point: run the loop, sending every emitted message to the
-    parent through `sender` (a multiprocessing Connection); ends with its parent."""
+    parent through `sender` (a multiprocessing Connection); ends with its parent. The engine
+    runs a little below the window's priority, so that on a busy machine the window's thread is
+    scheduled before TensorFlow's."""
     import multiprocessing
 
-    parent = multiprocessing.parent_process()
-
-    def emit(name: str, *args: Any) -> None:
     if hasattr(os, "nice"):
         with contextlib.suppress(OSError):
             os.nice(ENGINE_NICENESS)
+    parent = multiprocessing.parent_process()
+
+    def emit(name: str, *args: Any) -> None:
         sender.send((name, args))
 
     loop = EngineLoop(inbox, emit, Generations(latest_array), cancel,
