@@ -88,7 +88,7 @@ REGULARISED: dict[str, Any] = {"pre_activation": True, "jitter": 4, "blur_every"
 
 
 # -- filter patterns ----------------------------------------------------------------------
-def starting_noise(filters: Sequence[int], size: int, channels: int, mode: str, seed: int = 0) -> np.ndarray:
+def starting_noise(filters: Sequence[int] | np.ndarray, size: int, channels: int, mode: str, seed: int = 0) -> np.ndarray:
     """Grey noisy start images, preprocessed: (N, size, size, channels) float32.
 
     Filter i's noise comes from a generator seeded by (seed, i): the same alone or in a batch.
@@ -273,7 +273,8 @@ def filter_patterns(session, layer: str, filters: Sequence[int], settings: Patte
     mode = session.info.preprocessing
 
     def partial(raw: np.ndarray) -> None:
-        on_partial(deprocess(raw, mode, settings.contrast))
+        if on_partial is not None:
+            on_partial(deprocess(raw, mode, settings.contrast))
 
     raw = ascend(session, layer, filters, settings, progress, cancel, partial if on_partial else None)
     return deprocess(raw, mode, settings.contrast)

@@ -94,7 +94,7 @@ def _scale_to_255(raw: np.ndarray, bit_depth: int | None = None) -> tuple[np.nda
     if raw.dtype == np.uint16:
         bits = bit_depth or (12 if int(raw.max()) <= 4095 else 16)
         return raw.astype(np.float32) * np.float32(255.0 / (2**bits - 1)), bits
-    values = raw.astype(np.float64 if raw.dtype.itemsize > 4 else np.float32)
+    values: np.ndarray = raw.astype(np.float64 if raw.dtype.itemsize > 4 else np.float32)
     finite = np.isfinite(values)
     lo, hi = (float(values[finite].min()), float(values[finite].max())) if finite.any() else (0, 0)
     if lo >= 0.0 and hi <= 1.0:
