@@ -9,7 +9,9 @@ This package holds the trust checks of ConvScope, all GUI-free (no Qt, no pyqtgr
 - :mod:`removal`: painting a defect out (OpenCV inpainting) and predicting again;
 - :mod:`localisation`: threshold-free localisation, pixel AUROC and AUPRO (Bergmann et al. 2021);
 - :mod:`verdict`: per-image flags and per-class / per-lot verdicts with their sentence;
-- :mod:`review`: the trust columns of a lot review (used by engine.review.runner).
+- :mod:`review`: the trust columns of a lot review (used by engine.review.runner) and the
+  summary's `trust` object;
+- :mod:`cli_text`: plain-text lines of these results for the command line.
 
 It may import numpy, scipy, scikit-image, OpenCV, the rest of `engine` and, inside
 functions only, TensorFlow / Keras (through engine.model.backend), so that importing it
