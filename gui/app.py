@@ -1,7 +1,8 @@
 """Start the window: QApplication, settings, MainWindow, the engine worker, the event loop.
 
-Nothing here imports TensorFlow: the engine worker does so in its own thread, so the window
-shows at once with a status line saying the engine is loading.
+Nothing here imports TensorFlow: the engine does so in its own process (behind the worker
+thread, gui/worker.py), so the window shows at once with a status line saying the engine is
+loading.
 
 Debug hook for README screenshots (not part of the command line):
     python -m gui.app --screenshot docs/shot.png [--tab compare|features|review] [--image NAME]
@@ -48,11 +49,11 @@ def create_window(args=None, settings: Settings | None = None) -> MainWindow:
     settings = settings or Settings(make_settings())
     window = MainWindow(settings)
     geometry = settings.store.value("geometry")
+    window.controller.client.start()
     if geometry is not None:
         window.restoreGeometry(geometry)
     window.show()
     model, folder = initial_paths(args, settings)
-    window.controller.client.start()
     window.controller.open_model(model, trust=bool(getattr(args, "trust_model", False)))
     if folder:
         window.controller.open_folder(folder, select=settings.get("image") or None)

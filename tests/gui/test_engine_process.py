@@ -71,3 +71,28 @@ def test_engine_process_crash_is_one_error_line_and_a_restart(qtbot, window):
     with qtbot.waitSignal(window.controller.explanationShown, timeout=WAIT_MS):
         window.browser.select_path(other)
     assert window.canvas.path == other and len(failures) == 1
+
+
+@pytest.mark.parametrize("use_process", [False, True], ids=["thread", "process"])
+def test_client_answers_the_same_in_a_thread_and_in_a_process(qtbot, use_process):
+    from gui.jobs import Explain, OpenModel
+    from gui.worker import EngineClient
+
+    client = EngineClient(use_process=use_process)
+    maps = []
+    client.worker.explanation_computed.connect(lambda _c, gen, _r, explanation, _d: maps.append((gen, explanation)))
+    try:
+        client.start()
+        with qtbot.waitSignal(client.worker.model_opened, timeout=WAIT_MS):
+            client.submit("model", OpenModel(str(DEMO_MODEL)))
+        image = str(next(DEMO_IMAGES.glob("*/*.png")))
+        stale = client.submit("explain", Explain(image, "saliency", None, None))
+        current = client.submit("explain", Explain(image, "gradcam", None, 1))  # supersedes the first
+        qtbot.waitUntil(lambda: any(gen == current for gen, _m in maps), timeout=WAIT_MS)
+        assert client.is_current("explain", current) and not client.is_current("explain", stale)
+        assert [(m.method, m.class_index) for gen, m in maps if gen == current] == [("gradcam", 1)]
+        assert all(gen in (stale, current) for gen, _m in maps)  # the stale one is skipped, or dropped by the GUI
+        assert (client.process is not None) == use_process
+    finally:
+        client.stop()
+    assert not client.thread.isRunning()
