@@ -45,11 +45,12 @@ def initial_paths(args, settings: Settings) -> tuple[str, str]:
 
 
 def create_window(args=None, settings: Settings | None = None) -> MainWindow:
-    """Build the window, start the worker, queue the first model and folder."""
+    """Build the window, start the engine (a process importing TensorFlow while the window
+    paints), queue the first model and folder."""
     settings = settings or Settings(make_settings())
     window = MainWindow(settings)
-    geometry = settings.store.value("geometry")
     window.controller.client.start()
+    geometry = settings.store.value("geometry")
     if geometry is not None:
         window.restoreGeometry(geometry)
     window.show()
