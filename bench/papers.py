@@ -16,7 +16,7 @@ from engine.model.backend import keras, tf
 
 def _grad_model_maps(model, img_array, layer_name):
     """(A, dy/dA) of the top class for one image, a new gradient model per call (seed 000)."""
-    grad_model = keras.models.Model(model.inputs, [model.get_layer(layer_name).output, model.outputs[0]])
+    grad_model = keras.models.Model(model.inputs[0], [model.get_layer(layer_name).output, model.outputs[0]])
     with tf.GradientTape() as tape:
         activations, preds = grad_model(img_array)
         class_channel = preds[:, tf.argmax(preds[0])]
@@ -52,7 +52,7 @@ def eigencam(model, img_array, layer_name, agree_with_mean=False):
     """Muhammad and Yeasin 2020 as pytorch-grad-cam's get_2d_projection: centred SVD, first
     component, whatever sign the SVD returns (`agree_with_mean`: flipped, as ConvScope does,
     when it anti-correlates with the channel mean)."""
-    activations = keras.Model(model.inputs, model.get_layer(layer_name).output).predict(img_array, verbose=0)[0]
+    activations = keras.Model(model.inputs[0], model.get_layer(layer_name).output).predict(img_array, verbose=0)[0]
     flat = activations.reshape(-1, activations.shape[-1])
     centred = flat - flat.mean(axis=0)
     _, _, vt = np.linalg.svd(centred, full_matrices=True)
@@ -66,7 +66,7 @@ def ablation_cam(model, img_array, layer_name, batch_size=32):
     """Desai and Ramaswamy 2020: the layers after the target chained into a tail model, every
     channel zeroed in its own copy, `predict` in batches of 32, w_k = (y_c - y_c^k) / y_c."""
     names = [layer.name for layer in model.layers]
-    activations = keras.Model(model.inputs, model.get_layer(layer_name).output).predict(img_array, verbose=0)
+    activations = keras.Model(model.inputs[0], model.get_layer(layer_name).output).predict(img_array, verbose=0)
     inputs = keras.Input(activations.shape[1:])
     x = inputs
     for layer in model.layers[names.index(layer_name) + 1:]:
@@ -126,7 +126,7 @@ def rise(model, img_array, n_masks=1000, s=8, p1=0.5, batch_size=100, seed=0):
         preds.append(_softmax(_predict(model, img_array * masks[i:i + batch_size, ..., None])))
     preds = np.concatenate(preds)
     cls = int(np.argmax(_predict(model, img_array)[0]))
-    return preds[:, cls] @ masks.reshape(n_masks, -1) / n_masks / p1
+    return (preds[:, cls] @ masks.reshape(n_masks, -1) / n_masks / p1).reshape(input_size)
 
 
 def gradient_input(model, img_array):
