@@ -20,8 +20,8 @@ from .table import COLUMNS, PATH_ROLE, TIPS, WRONG
 
 COLUMN_NAMES = ("path", "label", "predicted", "confidence", "correct", "pointing_hit", "energy_inside", "iou",
                 "flag")
-HEADERS = (*COLUMNS, "Flag")
-HEADER_TIPS = (*TIPS, "Trust flag of `batch --trust`: clear, off-defect, survives-removal")
+HEADERS = (*COLUMNS[:8], "Flag")  # the live table's columns (whether or not it shows the flag)
+HEADER_TIPS = (*TIPS[:8], "Trust flag of `batch --trust`: clear, off-defect, survives-removal")
 
 
 class _Columns:

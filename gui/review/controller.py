@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QMessageBox
 from gui.jobs import ReviewFolder
 from gui.trust.banner import banner_html
 
+from .opened import install_opener
 from .tab import ReviewTab
 from .table import summary_text
 
@@ -37,6 +38,7 @@ class ReviewController(QObject):
         self.controller.stateChanged.connect(self.describe)
         window.browser.folderChanged.connect(self._folder_changed)
         self._remember_options()
+        self.opener = install_opener(window, tab)  # "Open review…": finished review folders
         self.describe()
 
     def _remember_options(self) -> None:
@@ -92,6 +94,7 @@ class ReviewController(QObject):
                 return
             request = replace(request, resume=True)
         self.folder = request.folder
+        self.opener.leave()
         self.tab.start(request.folder, self.controller.info.class_names, len(self.window.browser.paths()))
         self.generation = self.controller.submit("review", request)
 
@@ -140,7 +143,10 @@ class ReviewController(QObject):
         names = self.tab.class_names
         if cell[0] == cell[1]:
             browser.misclassified.setChecked(False)  # the cell's images are all correctly classified
-        browser.restrict(self.tab.cell_paths(cell), f"label {names[cell[0]]} predicted as {names[cell[1]]}")
+        if self.opener.active and not self.opener.in_browser(browser.folder):
+            return  # an opened review of images the browser does not show
+        paths = self.opener.model.cell_paths(cell) if self.opener.active else self.tab.cell_paths(cell)
+        browser.restrict(paths, f"label {names[cell[0]]} predicted as {names[cell[1]]}")
 
     def _drop(self) -> None:
         """Stop a running review whose results no longer apply."""

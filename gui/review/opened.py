@@ -180,6 +180,33 @@ class ReviewFolderOpener(QObject):
         image = self.model.absolute(row)
         if image and Path(image).is_file():
             self.window.controller.open_image(image)  # the live explanation with the open model
+            self.window.show_tab("heatmap")
         else:
             self.window.status(f"The reviewed images are not reachable here ({self.opened.images or 'unknown'}): "
                                "showing the review's overlay only")
+
+    def in_browser(self, folder: str) -> bool:
+        """True when the browser shows the opened review's images folder."""
+        images = self.opened.images if self.opened else ""
+        return bool(images and folder) and Path(images).resolve() == Path(folder).resolve()
+
+
+def _layout_holding(root, widget):
+    """The layout under `root` (a QWidget) that directly holds `widget`, or None."""
+    from PySide6.QtWidgets import QLayout
+
+    for layout in root.findChildren(QLayout):
+        if layout.indexOf(widget) >= 0:
+            return layout
+    return None
+
+
+def install_opener(window, tab) -> ReviewFolderOpener:
+    """Create the opener and put its button before the report controls and its flag filter
+    after the label filter."""
+    opener = ReviewFolderOpener(window, tab)
+    tab.options.report_row.layout().insertWidget(0, opener.button)
+    filters = _layout_holding(tab, tab.label_box)
+    if filters is not None:
+        filters.insertWidget(filters.indexOf(tab.label_box) + 1, opener.flags)
+    return opener

@@ -31,6 +31,9 @@ class _Window:
     def status(self, text: str) -> None:
         self.lines.append(text)
 
+    def show_tab(self, name: str) -> None:
+        self.lines.append(f"tab {name}")
+
 
 @pytest.fixture
 def opener(qtbot):
@@ -116,3 +119,33 @@ def test_a_million_rows_open_and_filter(qtbot, opener, tmp_path):
     opener.tab.table.sortByColumn(0, Qt.SortOrder.DescendingOrder)
     first, second = table.path(table.review_row(0)), table.path(table.review_row(1))
     assert first.startswith("crack/") and first > second
+
+
+def test_the_window_opens_a_cli_review_of_its_folder(qtbot, settings, session, tmp_path):
+    """A review written by `batch` (here ReviewOutput, as the CLI does) opens in the real window;
+    a matrix cell filters the browser; a double-click explains the image live."""
+    from engine.review import ReviewOptions
+    from engine.review.outdir import open_review_output
+
+    from .conftest import DEMO_IMAGES, WAIT_MS, open_window
+
+    options = ReviewOptions(batch_size=8)
+    output = open_review_output(session, DEMO_IMAGES, tmp_path / "review", options)
+    result = output.review(session, DEMO_IMAGES, options)
+    output.close()
+    window = open_window(qtbot, settings)
+    opener = window.review_controller.opener
+    assert opener.button.isVisibleTo(window.review) or opener.button.parent() is not None
+    _open(qtbot, opener, tmp_path / "review")
+    tab = window.review
+    assert tab.matrix.matrix.tolist() == result.confusion.tolist() and opener.model.rowCount() == 42
+    true, predicted = next(zip(*np.nonzero(result.confusion), strict=True))
+    tab.choose_cell((int(true), int(predicted)))
+    expected = {str(DEMO_IMAGES / r.path) for r in result.rows if (r.label_index, r.predicted_index) == (true, predicted)}
+    assert set(window.browser.visible_paths()) == expected
+    tab.choose_cell(None)
+    with qtbot.waitSignal(window.controller.explanationShown, timeout=WAIT_MS):
+        opener._double_clicked(opener.model.index(0, 0))
+    assert window.browser.current_path() == str(DEMO_IMAGES / opener.model.path(opener.model.review_row(0)))
+    assert not opener.preview.picture.pixmap().isNull()  # the review's overlay beside the live map
+    window.close()
