@@ -20,8 +20,9 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_BAD_INPUT)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full command-line parser."""
+def build_parser(full: bool = True) -> argparse.ArgumentParser:
+    """The command-line parser; `full=False` has only `gui`, so the window's start does not wait
+    for the method registry and the other commands' options."""
     parser = _Parser(prog="convscope", description="Look inside convolutional image classifiers.")
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
     gui = commands.add_parser("gui", help="open the window (the default)")
@@ -29,13 +30,13 @@ def build_parser() -> argparse.ArgumentParser:
     gui.add_argument("--images", help="image folder to open (default: the demo images)")
     gui.add_argument("--trust-model", action="store_true", help="load a model that safe mode refuses")
     gui.set_defaults(run=run_gui)
-    for module in COMMAND_MODULES:
+    for module in COMMAND_MODULES if full else ():
         module.add_commands(commands)
     return parser
 
 
 def run_gui(args: argparse.Namespace) -> int:
-    """Open the window (TensorFlow loads in its worker thread, after the window shows)."""
+    """Open the window (TensorFlow loads in the engine's process, while the window shows)."""
     from .display import display_problem
 
     problem = display_problem()
@@ -51,7 +52,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run a command; ConvScope errors become one line on stderr and exit code 2."""
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = build_parser().parse_args(argv or ["gui"])
+        argv = argv or ["gui"]
+        args = build_parser(full=argv[0] != "gui").parse_args(argv)
     except SystemExit as exc:  # usage errors (one line, see _Parser) and --help: return, not raise
         return 0 if exc.code is None else exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
     from engine.errors import Cancelled, ConvScopeError
