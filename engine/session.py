@@ -30,15 +30,16 @@ from engine.model.loading import open_model
 from engine.model.probe import check_image_model, output_heads, output_names
 from engine.model.sidecar import Sidecar, read_sidecar
 from engine.results import ClassScore, Explanation, ModelInfo, Prediction
+from engine.types import FloatArray, InputBatch, KerasModel
 
 
 class Session:
     """A loaded model ready to predict and explain."""
 
-    def __init__(self, model, path: str, sidecar: Sidecar, preprocessing: str | None = None,
+    def __init__(self, model: KerasModel, path: str, sidecar: Sidecar, preprocessing: str | None = None,
                  config_text: str = "") -> None:
         check_image_model(model, Path(path).name)
-        self.model = model
+        self.model: KerasModel = model
         self.context = ModelContext(model, output_heads(model))
         self._methods: dict[str, Method] = {}
         self.bit_depth = sidecar.bit_depth
@@ -59,17 +60,17 @@ class Session:
         """Read an image file (see engine.images.decoding)."""
         return load_image(path, self.bit_depth)
 
-    def model_input(self, image: LoadedImage) -> np.ndarray:
+    def model_input(self, image: LoadedImage) -> FloatArray:
         """The image resized, converted and preprocessed for this model: (H, W, C) float32."""
         height, width, channels = self.info.input_shape
         return to_model_input(image, (height, width), channels, self.info.preprocessing)
 
-    def model_pixels(self, image: LoadedImage) -> np.ndarray:
+    def model_pixels(self, image: LoadedImage) -> FloatArray:
         """The image at the model's input size as RGB 0..255 float32, before preprocessing."""
         height, width, _ = self.info.input_shape
         return to_model_input(image, (height, width), 3, "none")
 
-    def batch(self, images: Sequence[LoadedImage]) -> np.ndarray:
+    def batch(self, images: Sequence[LoadedImage]) -> InputBatch:
         """Stack model inputs; images must share a size when the model is size-agnostic."""
         return np.stack([self.model_input(image) for image in images])
 
@@ -87,13 +88,13 @@ class Session:
                               f"output{'s' if len(names) != 1 else ''}: {listing}")
         return int(output)
 
-    def logits(self, inputs: np.ndarray, output: int = 0, batch_size: int = 32) -> np.ndarray:
+    def logits(self, inputs: InputBatch, output: int = 0, batch_size: int = 32) -> FloatArray:
         """Raw pre-activation outputs for a batch of model inputs."""
         output = self.check_output(output)
         probe = self.context.probe((), output)
         run = self.context.cached(("logits", output), lambda: _compiled_forward(probe, self.context))
         parts = [run(inputs[i:i + batch_size]).numpy() for i in range(0, len(inputs), batch_size)]
-        return np.concatenate(parts) if parts else np.zeros((0, self.context.heads[output].units))
+        return np.concatenate(parts) if parts else np.zeros((0, self.context.heads[output].units), np.float32)
 
     def predict(self, images: Sequence[LoadedImage], top: int = 5, output: int = 0) -> list[Prediction]:
         """Top-k classes with probabilities for each image."""

@@ -11,6 +11,7 @@ import numpy as np
 from engine.errors import Cancelled
 from engine.model.context import ModelContext
 from engine.params import Param, check_params
+from engine.types import InputBatch
 
 Progress = Callable[[int, int], None]
 CancelCheck = Callable[[], bool]
@@ -20,7 +21,7 @@ CancelCheck = Callable[[], bool]
 class Job:
     """One request: a batch of preprocessed inputs and what to explain in them."""
 
-    inputs: np.ndarray  # (B, H, W, C) float32, preprocessed for the model
+    inputs: InputBatch  # (B, H, W, C) float32, preprocessed for the model
     classes: np.ndarray  # (B,) int32 class index per image; -1 = the predicted class
     layer: str | None  # layer path for CAMs, None for input-gradient methods
     output: int = 0

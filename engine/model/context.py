@@ -7,13 +7,14 @@ from typing import Any
 
 from engine.model.heads import Head
 from engine.model.probe import Substitute, build_probe
+from engine.types import KerasModel
 
 
 class ModelContext:
     """One loaded model, its heads, and everything built from it once and reused."""
 
-    def __init__(self, model, heads: tuple[Head, ...]) -> None:
-        self.model = model
+    def __init__(self, model: KerasModel, heads: tuple[Head, ...]) -> None:
+        self.model: KerasModel = model
         self.heads = heads
         self._cache: dict[Hashable, Any] = {}
 

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from engine.errors import LayerError
+from engine.types import KerasLayer, KerasModel
 
 PATH_SEPARATOR = "/"
 # Layers that only re-sample or copy a feature map: a poor CAM target when a richer one precedes them.
@@ -79,7 +80,7 @@ def _is_model(layer) -> bool:
     return hasattr(layer, "layers") and hasattr(layer, "inputs")
 
 
-def iter_layers(model, prefix: str = "", depth: int = 0) -> Iterator[tuple[LayerInfo, object]]:
+def iter_layers(model: KerasModel, prefix: str = "", depth: int = 0) -> Iterator[tuple[LayerInfo, KerasLayer]]:
     """Yield (info, layer) for every layer, depth first, nested models followed by their own layers."""
     for layer in model.layers:
         path = prefix + layer.name
@@ -92,7 +93,7 @@ def iter_layers(model, prefix: str = "", depth: int = 0) -> Iterator[tuple[Layer
             yield from iter_layers(layer, path + PATH_SEPARATOR, depth + 1)
 
 
-def list_layers(model) -> tuple[LayerInfo, ...]:
+def list_layers(model: KerasModel) -> tuple[LayerInfo, ...]:
     """Every layer of the model, nested models expanded, in summary() order."""
     return tuple(info for info, _ in iter_layers(model))
 

@@ -10,6 +10,7 @@ from engine.model.backend import keras
 from engine.model.heads import SQUASHING, Head, activation_name
 from engine.model.keras_private import run_through_graph
 from engine.model.layers import PATH_SEPARATOR
+from engine.types import KerasModel
 
 # A substitute returns a callable to use instead of calling `layer`, or None to keep it.
 Substitute = Callable[[object], Callable | None]
@@ -118,8 +119,8 @@ class _Replay:
         return layer
 
 
-def build_probe(model, targets: tuple[str, ...] = (), output_index: int = 0,
-                substitute: Substitute | None = None):
+def build_probe(model: KerasModel, targets: tuple[str, ...] = (), output_index: int = 0,
+                substitute: Substitute | None = None) -> KerasModel:
     """A Keras model: image -> [outputs of `targets`..., logits of output `output_index`].
 
     Target paths are LayerInfo paths ("base/block5_conv3"). Softmax and sigmoid heads are
@@ -136,7 +137,7 @@ def build_probe(model, targets: tuple[str, ...] = (), output_index: int = 0,
     return keras.Model(inputs, [*captured, outputs[output_index]])
 
 
-def build_tail(model, layer: str, output_index: int = 0):
+def build_tail(model: KerasModel, layer: str, output_index: int = 0) -> tuple[KerasModel, bool]:
     """The model from `layer`'s output onward: (Keras model, takes_image).
 
     The model maps A (a batch shaped like the layer's output) to the logits of output
