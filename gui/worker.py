@@ -181,10 +181,11 @@ class EngineClient(QObject):
 
     @staticmethod
     def extra_methods() -> dict[str, str]:
-        """Methods registered in this process ("module:QualName"), for the engine to register too."""
-        from engine.methods import METHODS
-
-        return {name: f"{cls.__module__}:{cls.__qualname__}" for name, cls in METHODS.items()}
+        """Methods registered in this process ("module:QualName"), for the engine to register too;
+        none when this process never imported the registry (the window does not need it)."""
+        registry = sys.modules.get("engine.methods")
+        methods = getattr(registry, "METHODS", {})
+        return {name: f"{cls.__module__}:{cls.__qualname__}" for name, cls in methods.items()}
 
     def submit(self, channel: str, request: Any) -> int:
         """Queue a request; it supersedes any older one on the same channel."""
