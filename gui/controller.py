@@ -27,6 +27,11 @@ BUSY_TEXT = {"model": "Loading the model…", "predict": "Predicting the folder�
 STARTING = "Loading the engine (TensorFlow)…"
 
 
+def per_method(params: dict) -> tuple:
+    """{method: {name: value}} -> the hashable per-method form ViewState.params holds."""
+    return tuple(sorted((method, as_params(values)) for method, values in params.items()))
+
+
 class Controller(QObject):
     """Holds the engine client, the cache and the window's state; drives the views."""
 
@@ -113,9 +118,10 @@ class Controller(QObject):
         self.refresh()
 
     def set_method(self, method: str | None, params: dict) -> None:
-        """Another method or other parameters."""
+        """Another method or other parameters; `params`: per method, the parameters and
+        combinations chosen for it (MethodPanel.params_for)."""
         if method:
-            self.update(method=method, params=as_params(params))
+            self.update(method=method, params=per_method(params))
             self.refresh()
 
     def set_compare_mode(self, mode: str) -> None:
@@ -219,8 +225,7 @@ class Controller(QObject):
             return None
         spec = next((s for s in self.specs if s.name == method), None)
         needs_layer = spec.needs_layer if spec else True
-        # the method's own parameters when it is the chosen one; the combinations that apply to it
-        params = as_params(spec.request_params(dict(state.params), own=method == state.method)) if spec else ()
+        params = state.params_of(method)  # its own parameters and the combinations that apply to it
         chosen = state.class_index if class_index == "current" else class_index
         return Explain(path, method, (layer or state.layer) if needs_layer else None, chosen, params)
 
@@ -310,7 +315,8 @@ class Controller(QObject):
         self.titles = {s.name: s.title for s in self.specs}
         self.window.compare.set_methods(self.specs, self.state.compare_methods)
         self.window.method_panel.set_methods(self.specs, self.state.method)
-        self.update(method=self.window.method_panel.method(), params=as_params(self.window.method_panel.params()))
+        panel = self.window.method_panel
+        self.update(method=panel.method(), params=per_method({name: panel.params_for(name) for name in panel.specs}))
         if "model" not in self.busy:
             self.window.status("Engine ready")
 
