@@ -96,20 +96,9 @@ class MethodSpec:
     needs_layer: bool
     parameters: tuple[Param, ...] = ()
 
-    @property
-    def default_dict(self) -> dict[str, Any]:
-        """{name: default} of the method's parameters."""
-        return {p.name: p.default for p in self.parameters}
-
     def combinations(self) -> tuple[Param, ...]:
         """The map combinations that apply to this method."""
         return tuple(p for p in COMBINATIONS if p.applies(self.needs_layer))
-
-    def request_params(self, params: dict[str, Any], own: bool = True) -> dict[str, Any]:
-        """The entries of `params` this method takes: the combinations that apply to it and,
-        when `own` (the params were chosen for this method), its own parameters."""
-        names = {p.name for p in self.combinations()} | ({p.name for p in self.parameters} if own else set())
-        return {k: v for k, v in params.items() if k in names}
 
 
 @dataclass(frozen=True)
