@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from .jobs import MethodSpec
+from .style import hint_style
 
 INT_LIMIT = 2**31 - 1  # QSpinBox holds a C int
 FLOAT_LIMIT = 1e9
@@ -113,7 +114,7 @@ class MethodPanel(QWidget):
         self.combo.currentIndexChanged.connect(self._method_changed)
         self.note = QLabel()
         self.note.setWordWrap(True)
-        self.note.setStyleSheet("color: palette(mid);")
+        self.note.setStyleSheet(hint_style())
         self.form = QFormLayout()
         self.reset = QPushButton("Reset")
         self.reset.setToolTip("Every parameter and combination back to its default")
