@@ -54,13 +54,13 @@ class AblationCam(Method):
 
     def run(self, job: Job) -> RawMaps:
         """Every (image, channel) ablation in chunks, then ReLU(sum_k w_k A_k)."""
-        activations, logits = layer_forward(self.context, job.layer, job.output)(tf.constant(job.inputs))
+        activations, logits = layer_forward(self.context, job.cam_layer, job.output)(tf.constant(job.inputs))
         activations, logits = activations.numpy(), logits.numpy()
         head = self.context.heads[job.output]
         chosen = resolve(head, logits, job.classes)
         batch, channels = len(activations), activations.shape[-1]
         base = head.class_logits(logits)[np.arange(batch), chosen].astype(np.float64)
-        score, takes_image = ablated_scores(self.context, job.layer, job.output)
+        score, takes_image = ablated_scores(self.context, job.cam_layer, job.output)
         image_of, channel_of = np.repeat(np.arange(batch), channels), np.tile(np.arange(channels), batch)
         ablated = np.zeros(batch * channels, np.float64)
         empty = tf.zeros((0, *job.inputs.shape[1:]), tf.float32)

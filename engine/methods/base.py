@@ -30,6 +30,14 @@ class Job:
     cancel: CancelCheck | None = None
     preprocessing: str = "none"  # the model's pixel scaling, for baselines built in pixel space
 
+    @property
+    def cam_layer(self) -> str:
+        """The target layer of a CAM job (the session resolves one for every method that
+        needs a layer; a job without one is a programming error, not bad input)."""
+        if self.layer is None:
+            raise ValueError("a CAM job needs a target layer")
+        return self.layer
+
     def report(self, done: int, total: int) -> None:
         """Report progress and stop here if the user cancelled."""
         if self.cancel is not None and self.cancel():

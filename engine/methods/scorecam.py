@@ -109,7 +109,7 @@ class ScoreCam(Method):
 
     def run(self, job: Job) -> RawMaps:
         """Weights from the masked inputs' class probabilities, chunk by chunk."""
-        activations, logits = layer_forward(self.context, job.layer, job.output)(tf.constant(job.inputs))
+        activations, logits = layer_forward(self.context, job.cam_layer, job.output)(tf.constant(job.inputs))
         activations, logits = activations.numpy(), logits.numpy()
         chosen = resolve(self.context.heads[job.output], logits, job.classes)
         selected = top_channels(activations, self._count(job.params))
