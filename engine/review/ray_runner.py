@@ -16,6 +16,7 @@ Ray is imported here only, and only when a review runs: it is an optional extra.
 
 from __future__ import annotations
 
+import logging
 import os
 import pickle
 import time
@@ -192,24 +193,25 @@ class _TrustMerger:
             return
         batch, into = pickle.loads(pickled), self.accumulator  # noqa: S301 - from our own actors
         for label, aupro in batch.aupro.items():
-            mine = into.aupro.setdefault(label, aupro)
-            if mine is not aupro:
-                mine.background += aupro.background
-                mine.overlap += aupro.overlap
-                mine.regions += aupro.regions
-                mine.images += aupro.images
+            summed = into.aupro.setdefault(label, aupro)
+            if summed is not aupro:
+                summed.background += aupro.background
+                summed.overlap += aupro.overlap
+                summed.regions += aupro.regions
+                summed.images += aupro.images
         for label, entry in batch.curves.items():
-            mine = into.curves.setdefault(label, entry)
-            if mine is not entry and len(mine["fractions"]) == len(entry["fractions"]):
-                mine["images"] += entry["images"]
-                mine["map"] += entry["map"]
-                mine["random"] += entry["random"]
+            total = into.curves.setdefault(label, entry)
+            if total is not entry and len(total["fractions"]) == len(entry["fractions"]):
+                total["images"] += entry["images"]
+                total["map"] += entry["map"]
+                total["random"] += entry["random"]
 
 
 def _row_tables(pending: list[str], root: Path, output: ReviewOutput, options: ReviewOptions,
                 model: ModelSource, actors: int | None, cpus_per_actor: float):
     """The rows of `pending` as Arrow tables, one per batch, in the given order."""
     ray = import_ray()
+    logging.getLogger("ray.data").setLevel(logging.WARNING)  # no execution-plan chatter on the terminal
     context = ray.data.DataContext.get_current()
     context.execution_options.preserve_order = True  # results.csv in the folder's order
     context.enable_progress_bars = False

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a big lot holds 100,000s of rows
 class ReviewRow:
     """What the review found for one image. Metric fields are None without a usable mask."""
 

@@ -55,7 +55,7 @@ class ReviewedImage:
     trust: Any = None  # engine.trust.review.ImageTrust with ReviewOptions.trust, else None
 
 
-@dataclass
+@dataclass(slots=True)
 class _Item:
     path: Path
     relative: str
@@ -127,8 +127,10 @@ def review_folder(session, folder: str | os.PathLike, options: ReviewOptions | N
     if progress is not None:
         progress(len(rows), total)
     writer = _WriteBehind(on_images)
+    batches = _loaded_batches(pending, options.batch_size, session)
+    pending = []  # the batches hold the items now, and drop each batch once reviewed
     try:
-        for batch in _loaded_batches(pending, options.batch_size, session):
+        for batch in batches:
             if cancel is not None and cancel():
                 raise Cancelled()
             reviewed = _review_batch(session, batch, root, options, cancel)
@@ -185,7 +187,7 @@ class _WriteBehind:
 
     def submit(self, items: list[ReviewedImage]) -> None:
         """Write a batch (after the previous one)."""
-        if self.pool is not None:
+        if self.pool is not None and self.write is not None:
             self.wait()
             self.pending = self.pool.submit(self.write, items)
 
@@ -210,17 +212,19 @@ DECODE_AHEAD = 2  # batches decoded ahead of the model
 def _loaded_batches(items: list[_Item], size: int, session) -> Iterator[list[_Item]]:
     """Batches of items with their images read by a thread pool, DECODE_AHEAD batches ahead of
     the one being reviewed (decoding releases the GIL in OpenCV)."""
-    chunks = [items[i:i + size] for i in range(0, len(items), size)]
+    chunks: list[list[_Item] | None] = [items[i:i + size] for i in range(0, len(items), size)]
+    items.clear()
     with ThreadPoolExecutor(max_workers=max(2, min(4, os.cpu_count() or 2)),
                             thread_name_prefix="review-decode") as pool:
-        def submit(chunk: list[_Item]):
-            return [pool.submit(_load, item, session) for item in chunk]
+        def submit(chunk: list[_Item] | None):
+            return [pool.submit(_load, item, session) for item in chunk or ()]
 
         ahead = [submit(chunk) for chunk in chunks[:DECODE_AHEAD]]
         for index in range(len(chunks)):
             current = ahead.pop(0)
             if index + DECODE_AHEAD < len(chunks):
                 ahead.append(submit(chunks[index + DECODE_AHEAD]))
+            chunks[index] = None  # reviewed items are not kept
             yield [future.result() for future in current]
 
 
@@ -231,7 +235,8 @@ def _size_groups(items: list[_Item], session) -> list[list[_Item]]:
         return [items] if items else []
     groups: dict[tuple[int, int], list[_Item]] = {}
     for item in items:
-        groups.setdefault(item.image.pixels.shape[:2], []).append(item)
+        if item.image is not None:
+            groups.setdefault(item.image.pixels.shape[:2], []).append(item)
     return list(groups.values())
 
 
@@ -274,6 +279,7 @@ def _explain_group(session, group: list[_Item], root: Path, options: ReviewOptio
 def _score(session, item: _Item, label: int | None, guess: tuple[int, float], explanation,
            root: Path, options: ReviewOptions) -> ReviewedImage:
     image, heatmap = item.image, explanation.heatmap
+    assert image is not None  # only readable images are explained
     mask, note = item.mask if item.mask is not None else _mask_for(item.path, root, image)
     item.mask = None
     if options.target == "label" and label is None:
@@ -283,7 +289,7 @@ def _score(session, item: _Item, label: int | None, guess: tuple[int, float], ex
     count = len(session.info.class_names)
     metrics = image_metrics(heatmap, mask, explanation.class_index, num_classes=count,
                             tolerance=options.tolerance, threshold=options.threshold)
-    region = class_mask(mask, explanation.class_index, count)[0] if metrics.has_mask else None
+    region = class_mask(mask, explanation.class_index, count)[0] if metrics.has_mask and mask is not None else None
     row = ReviewRow(
         path=item.relative, label=item.label, label_index=label, predicted=session.class_name(guess[0]),
         predicted_index=guess[0], confidence=guess[1], correct=None if label is None else guess[0] == label,
