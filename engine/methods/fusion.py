@@ -59,7 +59,9 @@ def fuse(maps: Sequence[np.ndarray], mode: str = "max") -> np.ndarray:
 def run_fused(worker: Method, job: Job, layers: Sequence[str], mode: str) -> RawMaps:
     """The worker's map on every layer of `layers`, fused per image; progress counts layers."""
     results: list[RawMaps] = []
-    for number, layer in enumerate(layers):
+    if hasattr(worker, "run_layers"):  # gradient CAMs: every layer from one forward and backward pass
+        results = worker.run_layers(job, tuple(layers))
+    for number, layer in enumerate(layers if not results else ()):
         job.report(number, len(layers))
         classes = job.classes if not results else results[0].classes
         results.append(worker.run(replace(job, layer=layer, classes=np.asarray(classes, np.int32), progress=None)))

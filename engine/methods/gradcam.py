@@ -61,6 +61,38 @@ class GradientCam(Method):
 
         return self.context.cached((self.name, job.layer, job.output), build)
 
+    def _layers_function(self, job: Job, layers: tuple[str, ...]):
+        """Compiled (x, classes) -> ([map per layer], logits, chosen): one forward and one
+        backward pass for several layers (fused maps)."""
+
+        def build():
+            head = self.context.heads[job.output]
+            probe = self.context.probe(layers, job.output)
+
+            @tf.function(input_signature=[self.context.input_spec(), tf.TensorSpec((None,), tf.int32)])
+            def run(x, classes):
+                with tf.GradientTape() as tape:
+                    *activations, logits = probe(x, training=False)
+                    scores_all = head.class_logits(logits)
+                    top = tf.argmax(scores_all, axis=-1, output_type=tf.int32)
+                    chosen = tf.where(classes < 0, top, classes)
+                    scores = tf.gather(scores_all, chosen, batch_dims=1)
+                grads = tape.gradient(scores, activations)
+                return [self.combine(a, g) for a, g in zip(activations, grads, strict=True)], logits, chosen
+
+            return run
+
+        return self.context.cached((self.name, layers, job.output), build)
+
+    def run_layers(self, job: Job, layers: tuple[str, ...]) -> list[RawMaps]:
+        """Raw maps of every layer in `layers` from one compiled pass (engine.methods.fusion)."""
+        job.report(0, 1)
+        cams, logits, chosen = self._layers_function(job, tuple(layers))(tf.constant(job.inputs),
+                                                                        tf.constant(job.classes))
+        job.report(1, 1)
+        logits, chosen = logits.numpy(), chosen.numpy()
+        return [RawMaps(cam.numpy().astype(np.float32), logits, chosen) for cam in cams]
+
     def run(self, job: Job) -> RawMaps:
         """Maps at the layer's resolution."""
         job.report(0, 1)

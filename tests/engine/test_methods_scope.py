@@ -155,3 +155,16 @@ def test_tiles_cancel(monkeypatch):
         ours_session.explain(_gray_frame(1000), "gradcam", layer="conv", tiles=True,
                              cancel=lambda: calls.append(1) or len(calls) > 5)
     assert len(calls) == 6
+
+
+@pytest.mark.parametrize("method", ["layercam", "eigencam", "ablationcam"])
+def test_fused_map_is_the_fusion_of_the_single_layer_maps(method):
+    """One pass for several layers (gradient CAMs) or one run per layer (the others): the same
+    as fusing the single-layer maps by the paper's rule."""
+    from engine.methods.fusion import fuse
+
+    ours_session = session(tiny_cnn((32, 32, 3)))
+    picture = image(32, 32, seed=6)
+    singles = [ours_session.explain(picture, method, layer=layer, class_index=2).raw for layer in ("conv1", "conv2")]
+    fused = ours_session.explain(picture, method, layer="conv1,conv2", class_index=2)
+    np.testing.assert_allclose(fused.raw, fuse(singles, "max"), rtol=0, atol=1e-5)
