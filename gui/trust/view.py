@@ -28,17 +28,19 @@ HINT = ("Check the map of the current image: deletion and insertion curves again
         "and recomputes the map (Adebayo et al. 2018).")
 PENS = {"map": pg.mkPen("#1f5fbf", width=2), "random": pg.mkPen("#888888", width=2, style=Qt.PenStyle.DashLine),
         "edges": pg.mkPen("#e07b00", width=2, style=Qt.PenStyle.DotLine)}
-THUMB = 96
+THUMB = 72
+PICTURE = 150
 
 
-def _plot(title: str, x_label: str, y_label: str) -> pg.PlotWidget:
+def _plot(title: str, x_label: str, y_label: str, legend: tuple[int, int] = (-10, 10)) -> pg.PlotWidget:
     plot = pg.PlotWidget(background="w")
     plot.setTitle(title, color="#222")
     plot.setLabel("bottom", x_label)
     plot.setLabel("left", y_label)
-    plot.addLegend(offset=(-10, 10))
+    plot.addLegend(offset=legend)  # where the curves are not: bottom right for insertion, middle for deletion
     plot.showGrid(x=True, y=True, alpha=0.2)
-    plot.setMinimumHeight(180)
+    plot.setMinimumHeight(200)
+    plot.setMaximumHeight(300)
     return plot
 
 
@@ -66,8 +68,9 @@ class TrustView(QWidget):
         self.verdict = QLabel("")
         self.verdict.setWordWrap(True)
         self.verdict.setStyleSheet("font-weight: 600; padding: 4px;")
-        self.deletion = _plot("Deletion (lower is better)", "fraction of pixels removed", "probability")
-        self.insertion = _plot("Insertion (higher is better)", "fraction of pixels inserted", "probability")
+        self.deletion = _plot("Deletion (lower is better)", "fraction of pixels removed", "probability", (-10, 90))
+        self.insertion = _plot("Insertion (higher is better)", "fraction of pixels inserted", "probability",
+                               (-10, -40))
         self.removal = self._removal_box()
         self.sanity = self._sanity_box()
         self._layout()
@@ -95,8 +98,10 @@ class TrustView(QWidget):
         scroll = QScrollArea()
         scroll.setWidget(strip)
         scroll.setWidgetResizable(True)
-        scroll.setMinimumHeight(THUMB + 50)
-        self.similarity = _plot("Similarity with the original map", "layers randomised (from the top)", "")
+        scroll.setMinimumHeight(THUMB + 80)
+        self.similarity = _plot("Similarity with the original map", "layers randomised (from the top)", "",
+                                (-10, 10))
+        self.similarity.setMaximumHeight(240)
         layout = QVBoxLayout(box)
         layout.addWidget(self.sanity_text)
         layout.addWidget(scroll)
@@ -117,11 +122,14 @@ class TrustView(QWidget):
         column.addWidget(self.status)
         column.addWidget(self.verdict)
         column.addLayout(curves)
-        column.addWidget(self.removal)
-        column.addWidget(self.sanity)
+        lower = QHBoxLayout()
+        lower.addWidget(self.removal, 2)
+        lower.addWidget(self.sanity, 3)
+        column.addLayout(lower)
         scroll = QScrollArea()
         scroll.setWidget(body)
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # fit the width, scroll down
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll)
@@ -164,8 +172,8 @@ class TrustView(QWidget):
             self.after_picture.clear()
             self.removal_text.setText("No defect mask for this image: nothing to paint out.")
             return
-        self.before_picture.setPixmap(_picture(result.display, 220))
-        self.after_picture.setPixmap(_picture(result.painted, 220))
+        self.before_picture.setPixmap(_picture(result.display, PICTURE))
+        self.after_picture.setPixmap(_picture(result.painted, PICTURE))
         outcome = ("the prediction SURVIVED: the model did not need the defect" if result.kept
                    else "the prediction was lost: the model needed the defect")
         self.removal_text.setText(
@@ -183,7 +191,11 @@ class TrustView(QWidget):
         self.similarity.clear()
         lines = []
         for result in display.results:
-            lines.append(f"{result.method}: {'PASS' if result.passed else 'FAIL'}: {result.reason}")
+            half = result.stages[result.half]
+            colour = "#070" if result.passed else "#b00"
+            lines.append(f"<span style='color:{colour}'><b>{result.method}: {'PASS' if result.passed else 'FAIL'}"
+                         f"</b> (rank correlation {half.rank_correlation:.2f} after the top {result.half} of "
+                         f"{len(result.stages) - 1} layers)</span>")
             x = np.arange(len(result.stages))
             self.similarity.plot(x, [s.rank_correlation for s in result.stages], pen=PENS["map"], symbol="o",
                                  name=f"{result.method}: rank correlation")
@@ -202,5 +214,5 @@ class TrustView(QWidget):
             column.addWidget(caption)
             self.maps_row.addWidget(cell)
         self.similarity.getAxis("bottom").setTicks([[(i, s.layer or "orig.") for i, s in enumerate(first.stages)]])
-        self.sanity_text.setText("\n".join(lines))
-        self.sanity_text.setStyleSheet("font-weight: 600; color: %s;" % ("#070" if first.passed else "#b00"))
+        self.sanity_text.setText("<br>".join(lines))
+        self.sanity_text.setToolTip("\n".join(r.reason for r in display.results))
