@@ -14,11 +14,12 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
 from gui.row_table import SORT_ROLE, Index, RowTableModel, filter_change
 
-COLUMNS = ("Image", "Label", "Predicted", "Conf.", "Correct", "Pointing", "Energy in mask", "IoU")
+COLUMNS = ("Image", "Label", "Predicted", "Conf.", "Correct", "Pointing", "Energy in mask", "IoU", "Flag")
 TIPS = ("Path relative to the reviewed folder", "Sub-folder name", "Predicted (and explained) class",
         "Probability of the predicted class", "Prediction equals the label (– when the label is not a class)",
         "The map's peak lies on the mask (within 15 px); – without a mask",
-        "Share of the map's energy inside the mask (0..1)", "IoU of the map's region >= 0.5 with the mask")
+        "Share of the map's energy inside the mask (0..1)", "IoU of the map's region >= 0.5 with the mask",
+        "Trust flag (Trust metrics on): clear, off-defect, survives-removal; – without a mask")
 PATH_ROLE = Qt.ItemDataRole.UserRole
 WRONG = QColor(200, 40, 40)
 
@@ -85,6 +86,8 @@ class ReviewTableModel(RowTableModel):
             return self.absolute(row)
         if role == Qt.ItemDataRole.ForegroundRole and (row.correct is False or row.error) and column in (2, 4):
             return QBrush(WRONG)
+        if role == Qt.ItemDataRole.ForegroundRole and column == 8 and row.flag not in ("", "clear"):
+            return QBrush(WRONG)
         if role == Qt.ItemDataRole.TextAlignmentRole and column >= 3:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -101,12 +104,13 @@ class ReviewTableModel(RowTableModel):
         if row.error:
             return "unreadable" if column == 2 else ""
         values = (row.predicted, _percent(row.confidence), _flag(row.correct, "✓", "✗"),
-                  _flag(row.pointing_hit, "hit", "miss"), _number(row.energy_inside), _number(row.iou))
+                  _flag(row.pointing_hit, "hit", "miss"), _number(row.energy_inside), _number(row.iou),
+                  row.flag or "–")
         return values[column - 2]
 
     def sort_value(self, row: ReviewRow, column: int):
         """Numbers sort as numbers; missing values first in ascending order."""
-        if column <= 2:
+        if column <= 2 or column == 8:
             return self.text(row, column).lower() + "\0" + row.path.lower()
         value = (row.confidence, row.correct, row.pointing_hit, row.energy_inside, row.iou)[column - 3]
         return -1.0 if value is None else float(value)
