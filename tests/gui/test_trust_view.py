@@ -170,3 +170,17 @@ def test_window_trust_tab_checks_the_current_map(qtbot, window):
     assert result.request.explain.path == window.controller.path
     assert window.trust.verdict.text().split(":")[0] in ("FAITHFUL", "NOT FAITHFUL")
     assert len(window.trust.deletion.getPlotItem().listDataItems()) == 3
+
+
+def test_window_review_with_trust_shows_the_verdict_banner(qtbot, window):
+    """The Review tab with Trust metrics on: the same verdict as `batch --trust`, in the banner."""
+    from tests.gui.conftest import WAIT_MS
+
+    window.show_tab("review")
+    window.review.options.trust.setChecked(True)
+    window.review_controller.run()
+    qtbot.waitUntil(lambda: window.review.banner.isVisible() and window.review.banner.text() != "",
+                    timeout=3 * WAIT_MS)
+    assert "RIGHT-REASON" in window.review.banner.text()
+    flags = {window.review.model.text(row, 8) for row in window.review.model.rows}
+    assert "clear" in flags
