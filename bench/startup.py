@@ -10,7 +10,8 @@ window at its first paint, reporting:
 - whether TensorFlow was imported in the window's process (it must not be).
 
 A separate fresh interpreter per run measures the bare Qt import (PySide6.QtWidgets and
-pyqtgraph, nothing else) for the ratio. Medians over `--runs`. Settings go to a temporary file.
+pyqtgraph, nothing else) for the ratio. Medians over `--runs`, after one uncounted launch that
+caches the bytecode (in a temporary folder). Settings go to a temporary file.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -82,20 +84,27 @@ if __name__ == "__main__":
 """
 
 
-def _python(code: str) -> str:
+def _python(code: str, pycache: str) -> str:
+    """Run `code` in a fresh interpreter whose bytecode is cached in `pycache` (as an installed
+    copy's is after its first launch, even where PYTHONDONTWRITEBYTECODE is set)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = pycache
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300,
-                            check=False)
+                            check=False, env=env)
     if result.returncode != 0:
         raise RuntimeError(result.stderr.strip().splitlines()[-1] if result.stderr.strip() else "failed")
     return result.stdout.strip().splitlines()[-1]
 
 
 def measure(runs: int = 3) -> dict:
-    """Medians of `runs` launches and of `runs` bare Qt imports, each in a fresh interpreter."""
+    """Medians of `runs` launches and of `runs` bare Qt imports, each in a fresh interpreter,
+    after one uncounted launch that fills the bytecode cache."""
     launches, bare = [], []
-    for _ in range(runs):
-        bare.append(float(_python(QT_ONLY)))
-        launches.append(json.loads(_python(LAUNCH)))
+    with tempfile.TemporaryDirectory(prefix="convscope-pycache-") as pycache:
+        _python(LAUNCH, pycache)
+        for _ in range(runs):
+            bare.append(float(_python(QT_ONLY, pycache)))
+            launches.append(json.loads(_python(LAUNCH, pycache)))
     median = {key: statistics.median(run[key] for run in launches)
               for key in ("total", "qt_import", "after_qt", "before_qt")}
     qt = statistics.median(bare)
