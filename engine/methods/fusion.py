@@ -56,7 +56,7 @@ def fuse(maps: Sequence[np.ndarray], mode: str = "max") -> np.ndarray:
     return (stack.max(axis=0) if mode == "max" else stack.mean(axis=0)).astype(np.float32)
 
 
-def run_fused(worker: Method, job: Job, layers: Sequence[str], mode: str) -> RawMaps:
+def run_fused(worker: Method, job: Job, layers: Sequence[str | None], mode: str) -> RawMaps:
     """The worker's map on every layer of `layers`, fused per image; progress counts layers."""
     results: list[RawMaps] = []
     if hasattr(worker, "run_layers"):  # gradient CAMs: every layer from one forward and backward pass

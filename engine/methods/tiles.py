@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -28,6 +29,10 @@ from engine.methods.base import CancelCheck, Job, Method, Progress
 from engine.methods.common import MAX_CHUNK, chunk_size, logits_forward
 from engine.methods.perturbation import patch_starts
 from engine.model.backend import tf
+from engine.types import InputBatch
+
+if TYPE_CHECKING:  # for annotations only: methods never import the facade at run time
+    from engine.session import Session
 
 OK_NAMES = frozenset({"ok", "good", "normal", "pass", "clean", "background", "negative", "no_defect", "nodefect",
                       "defect_free", "non_defective"})
@@ -92,7 +97,7 @@ def crop(image: LoadedImage, top: int, left: int, height: int, width: int) -> Lo
 class TileRun:
     """One tiled explanation in progress: the session's pieces, the grid and the reporting."""
 
-    session: object
+    session: Session
     worker: Method
     image: LoadedImage
     grid: TileGrid
@@ -103,7 +108,7 @@ class TileRun:
     progress: Progress | None
     cancel: CancelCheck | None
 
-    def inputs(self, indices: range) -> np.ndarray:
+    def inputs(self, indices: range) -> InputBatch:
         """Model inputs of the tiles `indices`."""
         height, width, channels = self.session.info.input_shape
         return np.stack([to_model_input(crop(self.image, *self.grid.corner(i), height, width), (height, width),
@@ -120,7 +125,7 @@ class TileRun:
 
     def check(self, done: int, total: int) -> None:
         """Report progress; raise Cancelled when asked to stop."""
-        Job(np.zeros((0,)), np.zeros(0, np.int32), None, progress=self.progress, cancel=self.cancel).report(done, total)
+        Job(np.zeros((0,), np.float32), np.zeros(0, np.int32), None, progress=self.progress, cancel=self.cancel).report(done, total)
 
 
 def verdict(run: TileRun, wanted: int | None) -> tuple[int, int, np.ndarray]:
@@ -234,7 +239,7 @@ def explain_tiled(session, image: LoadedImage, worker: Method, wanted: int | Non
     notes = (*notes, tile_note(grid, tile))
     if empty:
         notes = (*notes, "no positive evidence for this class in any tile: the map is all zero")
-    layer = " + ".join(layers) if layers[0] is not None else None
+    layer = " + ".join(str(name) for name in layers) if layers[0] is not None else None
     return Explanation(worker.name, layer, class_index, session.class_name(class_index),
                        float(head.probabilities(logits[None])[0, class_index]),
                        float(head.class_logits(logits[None])[0, class_index]), heatmap, raw,

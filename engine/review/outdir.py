@@ -54,7 +54,7 @@ def file_sha256(path: str | os.PathLike) -> str:
     files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
     for file in files:
         with open(file, "rb") as handle:
-            for block in iter(lambda h=handle: h.read(1 << 20), b""):
+            while block := handle.read(1 << 20):
                 digest.update(block)
     return digest.hexdigest()
 
@@ -90,12 +90,15 @@ def overlay_name(row: ReviewRow) -> str:
 
 
 def draw_review_overlay(item: ReviewedImage, alpha: float = 0.4, colormap: str = "jet") -> np.ndarray:
-    """The heatmap over the image, the mask region outlined in white, the peak marked by a cross."""
+    """The heatmap over the image, the mask region outlined in white, the peak marked by a cross.
+    Only for an image that was read and explained (`item.image` and `item.heatmap` set)."""
+    if item.image is None or item.heatmap is None:
+        raise ValueError(f"{item.row.path}: no image or map to draw")
     picture = overlay(item.image.display, item.heatmap, alpha, colormap)
     if item.region is not None:
         contours, _ = cv2.findContours(item.region.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         cv2.drawContours(picture, contours, -1, (255, 255, 255), 1, cv2.LINE_AA)
-    if item.row.peak_x is not None:
+    if item.row.peak_x is not None and item.row.peak_y is not None:
         size = max(7, min(picture.shape[:2]) // 24)
         cv2.drawMarker(picture, (item.row.peak_x, item.row.peak_y), (255, 0, 255), cv2.MARKER_CROSS, size, 2)
     return picture
