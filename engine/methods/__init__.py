@@ -8,8 +8,8 @@ them into heatmaps is `engine.maps`' job. Importing the registry loads no Tensor
 modules reach it through the deferred `engine.model.backend` inside functions only.
 
 May import numpy, OpenCV, TensorFlow / Keras (through `engine.model.backend`),
-`engine.model`, `engine.images.preprocessing`, `engine.params` and `engine.errors`; never
-`engine.session`, `engine.review`, Qt, pyqtgraph or `gui`.
+`engine.model`, `engine.images`, `engine.maps`, `engine.params` and `engine.errors`; never
+`engine.review`, Qt, pyqtgraph or `gui`, and `engine.session` for type annotations only.
 """
 
 from __future__ import annotations
