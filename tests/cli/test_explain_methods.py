@@ -63,9 +63,7 @@ def _nested_model(folder: Path) -> Path:
 @pytest.fixture(scope="module")
 def models(tmp_path_factory):
     folder = tmp_path_factory.mktemp("models")
-    found = {"nested": (_nested_model(folder), "backbone/top_conv")}
-    if DEMO_MODEL.exists():
-        found["demo"] = (DEMO_MODEL, "last_conv")
+    found = {"nested": (_nested_model(folder), "backbone/top_conv"), "demo": (DEMO_MODEL, "last_conv")}
     return found, _image(folder)
 
 
@@ -84,8 +82,6 @@ def _explain(capsys, model: Path, image: Path, method: str, out: Path, extra: li
 @pytest.mark.parametrize("method", sorted(METHODS))
 def test_every_method_and_combination_runs(models, which, method, tmp_path, capsys):
     found, image = models
-    if which not in found:
-        pytest.skip("the demo model is not built yet")
     model, layer = found[which]
     cam = method in CAMS
     layer_option = ["--layer", layer] if cam else []

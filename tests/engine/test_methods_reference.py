@@ -13,12 +13,10 @@ import cv2
 import numpy as np
 import pytest
 
-pytest.importorskip("tf_keras_vis")
-
-from engine.images.decoding import LoadedImage  # noqa: E402
-from engine.model.backend import keras  # noqa: E402
-from engine.model.sidecar import Sidecar  # noqa: E402
-from engine.session import Session  # noqa: E402
+from engine.images.decoding import LoadedImage
+from engine.model.backend import keras
+from engine.model.sidecar import Sidecar
+from engine.session import Session
 
 SIZE = 32
 LAYER = "last"
