@@ -18,7 +18,7 @@ def banner_html(trust: Any) -> str:
         return ""
     reason = overall.get("verdict_reason") or overall.get("sentence") or ""
     flagged = overall.get("flagged")
-    tail = f" {flagged} image(s) flagged: filter the table by flag to see them." if flagged else ""
+    tail = f" {flagged} image(s) flagged: see the Flag column." if flagged else ""
     colour = COLOURS.get(verdict, "#eeeeee")
     return (f"<table width='100%' cellpadding='8' bgcolor='{colour}'><tr><td>"
             f"<span style='font-size:15pt; font-weight:700'>{escape(verdict.upper())}</span><br>"
