@@ -67,6 +67,7 @@ class ImageBrowser(QWidget):
         self.proxy.rowsRemoved.connect(self._update_count)
         self.proxy.modelReset.connect(self._update_count)
         self.restrict(None)
+        self._fit_columns()
 
     def _make_view(self) -> QTableView:
         view = QTableView()
@@ -84,8 +85,9 @@ class ImageBrowser(QWidget):
         view.setTextElideMode(Qt.TextElideMode.ElideRight)
         header = view.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column in (1, 2, 3):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        for column in (2, 3):  # as wide as their header and values, not more: the names get the rest
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
         header.setMinimumSectionSize(40)
         view.hideColumn(1)  # the label is the second line of the first column; sorting still uses it
         view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
@@ -105,6 +107,18 @@ class ImageBrowser(QWidget):
     def set_class_names(self, names: tuple[str, ...]) -> None:
         """The model's classes, to tell a real mismatch from a folder that is not a class."""
         self.model.class_names = tuple(names)
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        """The Predicted and Conf. columns fit their header and the widest value they can show."""
+        metrics = self.view.fontMetrics()
+        header = self.view.horizontalHeader().fontMetrics()
+        pad = 2 * self.view.style().pixelMetric(self.view.style().PixelMetric.PM_HeaderMargin) + 8
+        names = [f"✗ {name}" for name in self.model.class_names] or ["…"]
+        predicted = max(header.horizontalAdvance("Predicted"), *(metrics.horizontalAdvance(n) for n in names))
+        confidence = max(header.horizontalAdvance("Conf."), metrics.horizontalAdvance("100%"))
+        self.view.setColumnWidth(2, predicted + pad)
+        self.view.setColumnWidth(3, confidence + pad)
 
     def set_predictions(self, predictions) -> None:
         """Fill in predicted classes and confidences."""

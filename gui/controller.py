@@ -227,7 +227,7 @@ class Controller(QObject):
         needs_layer = spec.needs_layer if spec else True
         params = state.params_of(method)  # its own parameters and the combinations that apply to it
         chosen = state.class_index if class_index == "current" else class_index
-        return Explain(path, method, (layer or state.layer) if needs_layer else None, chosen, params)
+        return Explain(path, method, (layer or state.layer) if needs_layer else None, chosen, params, state.output)
 
     def refresh(self) -> None:
         """Explain the current image with the current choices (instant when cached)."""

@@ -167,7 +167,7 @@ class EngineLoop:
     def _explain_one(self, envelope: Envelope, request: Explain, progress=None, image=None):
         image = image or self.session.load_image(request.path)
         result = self.session.explain(
-            image, request.method, request.layer, request.class_index,
+            image, request.method, request.layer, request.class_index, request.output,
             progress=progress, cancel=self._cancel_check(envelope), **dict(request.params))
         return result, image.display
 

@@ -31,13 +31,15 @@ class PredictFolder:
 
 @dataclass(frozen=True)
 class Explain:
-    """Explain one image with one method, layer and class (None = the predicted class)."""
+    """Explain one image with one method, layer and class (None = the predicted class) of one
+    model output (multi-output models)."""
 
     path: str
     method: str
     layer: str | None
     class_index: int | None
     params: tuple[tuple[str, Any], ...] = ()
+    output: int = 0
 
     def key(self, model: str) -> tuple:
         """The cache key: the image file's identity and everything that changes the map."""
@@ -45,7 +47,7 @@ class Explain:
             mtime = os.stat(self.path).st_mtime_ns
         except OSError:
             mtime = -1
-        return (model, self.path, mtime, self.method, self.layer, self.class_index, self.params)
+        return (model, self.path, mtime, self.method, self.layer, self.class_index, self.params, self.output)
 
 
 @dataclass(frozen=True)

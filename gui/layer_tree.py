@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from engine.model.layers import LayerInfo
 from PySide6.QtCore import QPoint, Qt, Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -14,9 +14,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .style import hint_colour
+
 PATH_ROLE = Qt.ItemDataRole.UserRole
 TARGET_MARK = "◎"
-DIM = QColor(128, 128, 128)
 
 
 class LayerTree(QTreeWidget):
@@ -58,7 +59,7 @@ class LayerTree(QTreeWidget):
             item.setToolTip(0, self._tooltip(info))
             if not info.is_cam_target:
                 for column in range(4):
-                    item.setForeground(column, QBrush(DIM))
+                    item.setForeground(column, QBrush(hint_colour()))  # not a CAM target: quieter, still readable
             (parent.addChild(item) if parent else self.addTopLevelItem(item))
             self.items[info.path] = item
         self.expandAll()

@@ -11,11 +11,13 @@ from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplicat
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
+    QFrame,
     QLabel,
     QMainWindow,
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QSplitter,
     QTabWidget,
@@ -129,11 +131,21 @@ class MainWindow(QMainWindow):
         self.predictions = PredictionsPanel()
         self.method_panel = MethodPanel()
         self.browser_dock = self._dock("Images", self.browser, Qt.DockWidgetArea.LeftDockWidgetArea)
+        top = QWidget()  # prediction and method: a plain column, so wrapped lines get their height
+        column = QVBoxLayout(top)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.predictions)
+        column.addWidget(self.method_panel)
+        column.addStretch(1)
+        scroll = QScrollArea()  # scrolls rather than squeezes on a short screen
+        scroll.setWidget(top)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         right = QSplitter(Qt.Orientation.Vertical)
-        right.addWidget(self.predictions)
-        right.addWidget(self.method_panel)
+        right.addWidget(scroll)
         right.addWidget(self.layer_tree)
-        right.setSizes([215, 80, 525])
+        right.setSizes([430, 390])
         right.setChildrenCollapsible(False)
         self.right_dock = self._dock("Prediction · method · layers", right, Qt.DockWidgetArea.RightDockWidgetArea)
         self.browser.setMinimumWidth(MIN_BROWSER)

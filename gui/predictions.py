@@ -47,6 +47,7 @@ class PredictionsPanel(QWidget):
         layout.addWidget(self.table, 1)
         layout.addWidget(hint)
         self.prediction: Prediction | None = None
+        self.table.setFixedHeight(self._height_for(4))
         self.explained: int | None = None
 
     def show_error(self, message: str) -> None:
@@ -71,7 +72,7 @@ class PredictionsPanel(QWidget):
             verdict += f"; {agree} the folder label <b>{label}</b>"
         self.summary.setText(verdict)
         self.table.setRowCount(len(prediction.top))
-        self.table.setMinimumHeight(self._height_for(len(prediction.top)))
+        self.table.setFixedHeight(self._height_for(len(prediction.top)))  # every class, no empty rows
         for row, score in enumerate(prediction.top):
             item = QTableWidgetItem(score.name)
             item.setData(INDEX_ROLE, score.index)

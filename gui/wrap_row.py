@@ -1,13 +1,13 @@
-"""A row of control groups that wraps: side by side when they fit, one under another when
-the window is narrow (a laptop screen), so no control is ever squeezed until its text is cut."""
+"""A row of control groups that wraps like text: as many groups per line as fit, the rest on
+the next line, so on a narrow window (a laptop screen) no control is squeezed until its text
+is cut."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QResizeEvent
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLayout, QVBoxLayout, QWidget
 
-SPACING = 8
+SPACING = 12  # between groups on a line
 
 
 def group(*widgets: QWidget, spacing: int = 6) -> QWidget:
@@ -21,40 +21,64 @@ def group(*widgets: QWidget, spacing: int = 6) -> QWidget:
     return box
 
 
-class WrapRow(QWidget):
-    """Groups in one row when the width allows, else stacked (left-aligned)."""
+def lines_for(widths: list[int], available: int, spacing: int = SPACING) -> tuple[int, ...]:
+    """How many groups go on each line when filled greedily (at least one per line)."""
+    lines, used, count = [], 0, 0
+    for width in widths:
+        needed = width if count == 0 else used + spacing + width
+        if count and needed > available:
+            lines.append(count)
+            used, count = width, 1
+        else:
+            used, count = needed, count + 1
+    if count:
+        lines.append(count)
+    return tuple(lines)
 
-    def __init__(self, groups: list[QWidget], parent: QWidget | None = None, margins: tuple[int, ...] = (0,) * 4) -> None:
+
+class WrapRow(QWidget):
+    """Groups on as few lines as the width allows, left-aligned."""
+
+    def __init__(self, groups: list[QWidget], parent: QWidget | None = None,
+                 margins: tuple[int, int, int, int] = (0, 0, 0, 0)) -> None:
         super().__init__(parent)
         self.groups = list(groups)
-        self.grid = QGridLayout(self)
-        self.grid.setContentsMargins(*margins)
-        self.grid.setHorizontalSpacing(SPACING + 4)
-        self.grid.setVerticalSpacing(2)
-        self.stacked: bool | None = None
-        self._place(False)
-        self.setMinimumWidth(max(g.minimumSizeHint().width() for g in self.groups) + sum(margins[::2]))
+        self.column = QVBoxLayout(self)
+        self.column.setContentsMargins(*margins)
+        self.column.setSpacing(2)
+        self.lines: tuple[int, ...] = ()
+        self._arrange((len(self.groups),))
+        self.setMinimumWidth(max(g.minimumSizeHint().width() for g in self.groups) + margins[0] + margins[2])
 
     def one_row_width(self) -> int:
-        """The width the groups need side by side."""
-        margins = self.grid.contentsMargins()
-        return (sum(g.minimumSizeHint().width() for g in self.groups)
-                + self.grid.horizontalSpacing() * (len(self.groups) - 1) + margins.left() + margins.right())
+        """The width the groups need on one line."""
+        margins = self.column.contentsMargins()
+        return (sum(g.minimumSizeHint().width() for g in self.groups) + SPACING * (len(self.groups) - 1)
+                + margins.left() + margins.right())
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        self._place(event.size().width() < self.one_row_width())
+        margins = self.column.contentsMargins()
+        available = event.size().width() - margins.left() - margins.right()
+        self._arrange(lines_for([g.minimumSizeHint().width() for g in self.groups], available))
 
-    def _place(self, stacked: bool) -> None:
-        if stacked == self.stacked:
+    def _arrange(self, lines: tuple[int, ...]) -> None:
+        if lines == self.lines:
             return
-        self.stacked = stacked
-        for widget in self.groups:
-            self.grid.removeWidget(widget)
-        for column in range(self.grid.columnCount()):
-            self.grid.setColumnStretch(column, 0)
-        left = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
-        for k, widget in enumerate(self.groups):
-            self.grid.addWidget(widget, k if stacked else 0, 0 if stacked else k, left)
-        self.grid.setColumnStretch(0 if stacked else len(self.groups) - 1, 1)
+        self.lines = lines
+        while self.column.count():
+            item = self.column.takeAt(0)
+            layout = item.layout()
+            if isinstance(layout, QLayout):
+                while layout.count():
+                    layout.takeAt(0)
+                layout.deleteLater()
+        groups = iter(self.groups)
+        for count in lines:
+            line = QHBoxLayout()
+            line.setSpacing(SPACING)
+            for _ in range(count):
+                line.addWidget(next(groups))
+            line.addStretch(1)
+            self.column.addLayout(line)
         self.updateGeometry()

@@ -113,8 +113,8 @@ class ReviewTab(QWidget):
         overview = QWidget()
         row = QHBoxLayout(overview)
         row.setContentsMargins(0, 0, 0, 0)
-        row.addLayout(left, 1)
-        row.addLayout(right, 1)
+        row.addLayout(left, 2)  # the matrix's cells shrink; the per-label figures need their width
+        row.addLayout(right, 3)
         return overview
 
     def _table_panel(self) -> QWidget:

@@ -126,6 +126,8 @@ def test_compare_tiles_fit_their_image_until_the_user_zooms(qtbot, window):
     tile = window.compare.tiles[0]
     (x0, x1), (y0, y1) = tile.view.viewRange()
     height, width = tile.image.shape[:2]
-    assert max(x1 - x0 - width, y1 - y0 - height) < 0.15 * max(width, height)  # the image fills its tile
+    assert x0 <= 0 and y0 <= 0 and x1 >= width and y1 >= height  # the whole image shows
+    # and fills its tile along the tile's tighter side (the aspect is locked, so the other side has margins)
+    assert min(x1 - x0 - width, y1 - y0 - height) < 0.15 * max(width, height)
     tile.view.sigRangeChangedManually.emit(None)
     assert window.compare.user_moved

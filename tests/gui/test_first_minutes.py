@@ -79,6 +79,15 @@ def test_choosing_a_confusion_cell_does_not_widen_the_browser(qtbot, window):
     assert cut_widgets(window.review) == []
 
 
+def test_control_groups_wrap_like_text():
+    from gui.wrap_row import SPACING, lines_for
+
+    assert lines_for([100, 200, 50], 1000) == (3,)
+    assert lines_for([100, 200, 50], 100 + SPACING + 200) == (2, 1)
+    assert lines_for([100, 200, 50], 150) == (1, 1, 1)
+    assert lines_for([300], 10) == (1,)  # a group wider than the line still gets one
+
+
 def test_hint_text_has_enough_contrast(qtbot):
     from gui.style import contrast_ratio, hint_colour, hint_label
 
