@@ -19,6 +19,7 @@ from engine.methods.common import chunk_size, layer_forward, resolve, run_chunks
 from engine.model.backend import tf
 from engine.model.probe import build_tail
 
+TAIL_CHUNK = 32  # rows per call kept at least: a dense tail (VGG's fc layers) reads its weights per call
 TINY_SCORE = 1e-12  # |y_c| below this: the drop itself is the weight (no relative scale)
 
 
@@ -72,7 +73,8 @@ class AblationCam(Method):
                                         tf.int32), tf.constant(chosen[rows])).numpy()
 
         shape = job.inputs.shape[1:] if takes_image else activations.shape[1:]
-        run_chunks(job, batch * channels, chunk_size(self.context, shape), work)
+        size = chunk_size(self.context, shape)
+        run_chunks(job, batch * channels, size, work, smallest=min(size, TAIL_CHUNK))
         drops = base[:, None] - ablated.reshape(batch, channels)
         scale = np.where(np.abs(base) > TINY_SCORE, np.abs(base), 1.0)
         weights = (drops / scale[:, None]).astype(np.float32)

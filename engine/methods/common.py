@@ -119,11 +119,13 @@ def chunk_size(context: ModelContext, sample_shape: tuple, budget: int | None = 
     return int(max(1, min(MAX_CHUNK, budget // per_row)))
 
 
-def run_chunks(job: Job, total: int, size: int, work: Callable[[int, int], None]) -> None:
+def run_chunks(job: Job, total: int, size: int, work: Callable[[int, int], None], smallest: int = 1) -> None:
     """Call work(start, stop) over [0, total) in chunks of at most `size` rows.
 
     Reports progress after each chunk (job.report also raises Cancelled); a chunk taking
-    longer than CHUNK_SECONDS halves the size of the following ones.
+    longer than CHUNK_SECONDS halves the size of the following ones, down to `smallest`
+    (kept larger where a row costs little but each call reads large weights: Ablation-CAM's
+    dense tails).
     """
     start = 0
     job.report(0, total)
@@ -131,8 +133,8 @@ def run_chunks(job: Job, total: int, size: int, work: Callable[[int, int], None]
         stop = min(total, start + size)
         began = time.perf_counter()
         work(start, stop)
-        if time.perf_counter() - began > CHUNK_SECONDS and size > 1:
-            size = max(1, size // 2)
+        if time.perf_counter() - began > CHUNK_SECONDS and size > smallest:
+            size = max(smallest, size // 2)
         start = stop
         job.report(start, total)
 
