@@ -53,6 +53,7 @@ class Controller(QObject):
         self.predictions: dict[str, object] = {}
         self.busy: dict[str, int] = {}
         self.pending_model: str | None = None
+        self.explaining: Explain | None = None  # the explanation request on its way
         self.errors: list[str] = []
         worker = self.client.worker
         worker.engine_started.connect(self._engine_started)
@@ -245,7 +246,9 @@ class Controller(QObject):
             self._update_busy()
             self._show(request, *cached)
         else:
-            self.submit("explain", request)
+            if not ("explain" in self.busy and self.explaining == request):  # the same one runs already
+                self.explaining = request
+                self.submit("explain", request)
         if self.state.tab == "compare":
             self.refresh_compare()
         self.sync_activations()
