@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -82,7 +82,7 @@ def _parse(name: str, text: str) -> Any:
 
 def row_to_cells(row: ReviewRow) -> list[str]:
     """The CSV cells of a row, in COLUMNS order (booleans as 1/0, None as empty)."""
-    return [_cell(value) for value in asdict(row).values()]
+    return [_cell(getattr(row, name)) for name in COLUMNS]  # not asdict: it deep-copies every value
 
 
 def row_from_cells(record: dict[str, str]) -> ReviewRow:

@@ -11,7 +11,7 @@ import json
 import os
 import uuid
 from collections.abc import Sequence
-from dataclasses import astuple, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -60,7 +60,7 @@ def schema() -> pa.Schema:
 def rows_to_table(rows: Sequence[ReviewRow]) -> pa.Table:
     """Rows as an Arrow table with the review schema."""
     pa = _arrow()
-    values = list(zip(*(astuple(row) for row in rows), strict=True)) if rows else [()] * len(COLUMNS)
+    values = [[getattr(row, name) for row in rows] for name in COLUMNS]  # not astuple: it deep-copies
     return pa.table([pa.array(list(v), type=column_type(n)) for n, v in zip(COLUMNS, values, strict=True)],
                     schema=schema())
 
