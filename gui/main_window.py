@@ -152,7 +152,7 @@ class MainWindow(QMainWindow):
         right.setMinimumWidth(MIN_RIGHT)
         short = max(0, PREFERRED_SIZE.width() - self.width())  # a smaller screen narrows the docks first
         self.resizeDocks([self.browser_dock, self.right_dock],
-                         [max(MIN_BROWSER, 330 - round(0.3 * short)), max(MIN_RIGHT, 445 - round(0.5 * short))],
+                         [max(MIN_BROWSER, 330 - round(0.2 * short)), max(MIN_RIGHT, 445 - round(0.6 * short))],
                          Qt.Orientation.Horizontal)
 
     def _build_status_bar(self) -> None:
