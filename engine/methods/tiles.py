@@ -3,7 +3,8 @@
 The model runs on overlapping tiles of the image at its own input size (the way
 patch-trained inspection models are used), no resizing. First pass: every tile's class
 probabilities; the image's verdict is the highest defect probability over the tiles (a
-defect class is any class not named like "ok"/"good"/"normal"; all classes when none is) or,
+defect class is any class not named like "ok"/"good"/"normal"; when none is, class 1 of a
+one-unit sigmoid model, else every class) or,
 when a class is asked for, that class's highest probability; that tile is reported. Second
 pass: the method's raw map of every tile for that one class, resized to the tile, weighted by
 a 2-D sin^2 (Hann) window and added into one float32 map at the image's full resolution.
@@ -80,10 +81,13 @@ def window_sums(starts: np.ndarray, size: int, length: int) -> np.ndarray:
     return total
 
 
-def defect_classes(names: tuple[str, ...]) -> np.ndarray:
-    """Indices of the classes that are not named like a good part (all of them if every one is)."""
+def defect_classes(names: tuple[str, ...], binary: bool = False) -> np.ndarray:
+    """Indices of the classes that are not named like a good part; when none is, class 1 of a
+    one-unit (sigmoid) model, else every class."""
     keep = [i for i, name in enumerate(names) if name.strip().lower().replace(" ", "_").replace("-", "_")
             not in OK_NAMES]
+    if len(keep) == len(names) and binary:
+        keep = [1]
     return np.array(keep or range(len(names)))
 
 
@@ -139,7 +143,8 @@ def verdict(run: TileRun, wanted: int | None) -> tuple[int, int, np.ndarray]:
 
     run.chunks(0, work)
     probabilities = head.probabilities(logits)
-    candidates = np.array([wanted]) if wanted is not None else defect_classes(run.session.info.class_names)
+    candidates = np.array([wanted]) if wanted is not None else defect_classes(run.session.info.class_names,
+                                                                             head.binary)
     tile, column = divmod(int(np.argmax(probabilities[:, candidates])), len(candidates))
     return tile, int(candidates[column]), logits[tile]
 

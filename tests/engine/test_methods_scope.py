@@ -168,3 +168,21 @@ def test_fused_map_is_the_fusion_of_the_single_layer_maps(method):
     singles = [ours_session.explain(picture, method, layer=layer, class_index=2).raw for layer in ("conv1", "conv2")]
     fused = ours_session.explain(picture, method, layer="conv1,conv2", class_index=2)
     np.testing.assert_allclose(fused.raw, fuse(singles, "max"), rtol=0, atol=1e-5)
+
+
+def test_defect_classes():
+    from engine.methods.tiles import defect_classes
+
+    assert defect_classes(("ok", "scratch", "spot")).tolist() == [1, 2]
+    assert defect_classes(("Good", "bad")).tolist() == [1]
+    assert defect_classes(("class 0", "class 1"), binary=True).tolist() == [1]
+    assert defect_classes(("cat", "dog", "bird")).tolist() == [0, 1, 2]
+
+
+def test_tiles_on_a_sigmoid_model_explain_class_1():
+    from tests.models import sigmoid_model
+
+    ours_session = session(sigmoid_model((32, 32, 3)))
+    result = ours_session.explain(image(64, 96, seed=1), "gradcam", tiles=True, tile_overlap=0.0)
+    assert result.class_index == 1 and result.heatmap.shape == (64, 96)
+    assert result.tile is not None and result.tile[2:] == (32, 32)
