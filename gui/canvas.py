@@ -155,6 +155,8 @@ class HeatmapCanvas(QWidget):
 def describe(explanation, title: str | None = None) -> str:
     """A one-line title for an explanation (`title`: the method's display title)."""
     layer = f" · layer {explanation.layer}" if explanation.layer else ""
+    tile = getattr(explanation, "tile", None)  # tiles: the tile the verdict comes from
+    layer += f" · verdict from the tile at x {tile[0]}, y {tile[1]}" if tile else ""
     text = (f"{title or explanation.method} · class {explanation.class_name} ({explanation.probability:.1%})"
             f"{layer} · {duration_text(explanation.seconds)}")
     if explanation.empty:
