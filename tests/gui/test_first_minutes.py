@@ -209,10 +209,26 @@ def test_one_state_drives_the_requests(qtbot, window):
                     timeout=WAIT_MS)
 
 
-def test_gui_has_no_module_level_titles_written_from_outside():
-    import gui.compose
+def test_gui_has_no_module_level_mutable_state():
+    import ast
+    import re
 
-    assert not hasattr(gui.compose, "METHOD_TITLES")
+    from .conftest import ROOT
+
+    sources = {path: path.read_text(encoding="utf-8") for path in (ROOT / "gui").rglob("*.py")}
+    tables = set()  # module-level names bound to a dict, list or set
+    for source in sources.values():
+        for node in ast.parse(source).body:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target] \
+                if isinstance(node, ast.AnnAssign) and node.value is not None else []
+            value = getattr(node, "value", None)
+            if isinstance(value, (ast.Dict, ast.List, ast.Set, ast.DictComp, ast.ListComp, ast.SetComp)):
+                tables |= {t.id for t in targets if isinstance(t, ast.Name)}
+    assert "BUSY_TEXT" in tables  # the scan sees the tables
+    names = "|".join(sorted(tables))
+    writes = re.compile(rf"\b({names})(\[[^\]]*\]\s*=[^=]|\.(update|append|add|pop|clear|setdefault|extend|remove)\()")
+    written = {f"{path.name}: {m.group(0)}" for path, source in sources.items() for m in writes.finditer(source)}
+    assert written == set()
 
 
 def test_review_tab_is_built_by_the_window(qtbot, settings):
