@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from engine.errors import MethodError
+from engine.errors import Cancelled, MethodError
 from engine.images.decoding import LoadedImage
 from engine.images.preprocessing import to_model_input
 from engine.maps.normalise import EPS, resize_map
@@ -93,8 +93,8 @@ def defect_classes(names: tuple[str, ...], binary: bool = False) -> np.ndarray:
 
 def crop(image: LoadedImage, top: int, left: int, height: int, width: int) -> LoadedImage:
     """A view of one tile of the image (no copy)."""
-    window_ = (slice(top, top + height), slice(left, left + width))
-    return replace(image, display=image.display[window_], pixels=image.pixels[window_])
+    area = (slice(top, top + height), slice(left, left + width))
+    return replace(image, display=image.display[area], pixels=image.pixels[area])
 
 
 @dataclass
@@ -129,7 +129,10 @@ class TileRun:
 
     def check(self, done: int, total: int) -> None:
         """Report progress; raise Cancelled when asked to stop."""
-        Job(np.zeros((0,), np.float32), np.zeros(0, np.int32), None, progress=self.progress, cancel=self.cancel).report(done, total)
+        if self.cancel is not None and self.cancel():
+            raise Cancelled()
+        if self.progress is not None:
+            self.progress(done, total)
 
 
 def verdict(run: TileRun, wanted: int | None) -> tuple[int, int, np.ndarray]:
