@@ -78,10 +78,10 @@ def connect(address: str | None = None, num_cpus: int | None = None) -> bool:
     quiet = {"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": _project_path()}
     try:
         if address:
-            ray.init(address=address, logging_level="warning", log_to_driver=False)
+            ray.init(address=address, logging_level="error", log_to_driver=False)
         else:
             ray.init(num_cpus=num_cpus or os.cpu_count() or 1, include_dashboard=False,
-                     logging_level="warning", log_to_driver=False, runtime_env={"env_vars": quiet})
+                     logging_level="error", log_to_driver=False, runtime_env={"env_vars": quiet})
     except (ConnectionError, RuntimeError, ValueError) as exc:
         raise ConvScopeError(f"cannot {'join Ray at ' + address if address else 'start Ray'}: {exc}") from None
     return True
@@ -237,7 +237,7 @@ def _row_tables(pending: list[str], root: Path, output: ReviewOutput, options: R
                 model: ModelSource, actors: int | None, cpus_per_actor: float):
     """The rows of `pending` as Arrow tables, one per batch, in the given order."""
     ray = import_ray()
-    logging.getLogger("ray.data").setLevel(logging.WARNING)  # no execution-plan chatter on the terminal
+    logging.getLogger("ray.data").setLevel(logging.ERROR)  # no execution-plan chatter on the terminal
     context = ray.data.DataContext.get_current()
     context.execution_options.preserve_order = True  # results.csv in the folder's order
     context.enable_progress_bars = False
