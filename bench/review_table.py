@@ -102,31 +102,41 @@ def run(rows: int) -> dict:
                    "rss_increase_mb": round(rss_mb() - before, 1)}
         figures["sort_longest_gap_ms"] = _worst(app, ticks, [
             (lambda c=c, o=o: tab.table.sortByColumn(c, o))
-            for c in range(opener.model.columnCount()) for o in (Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder)])
+            for c in range(opener.model.columnCount()) for o in (Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder)], "sort")
         count = len(opener.opened.result.class_names)
         figures["cell_filter_longest_gap_ms"] = _worst(app, ticks, [
-            (lambda cell=(i, j): tab.choose_cell(cell, emit=False)) for i in range(count) for j in range(count)])
+            (lambda cell=(i, j): tab.choose_cell(cell, emit=False)) for i in range(count) for j in range(count)], "cell_filter")
         tab.choose_cell(None, emit=False)
         figures["flag_filter_longest_gap_ms"] = _worst(app, ticks, [
-            (lambda i=i: opener.flags.setCurrentIndex(i)) for i in range(opener.flags.count())])
+            (lambda i=i: opener.flags.setCurrentIndex(i)) for i in range(opener.flags.count())], "flag_filter")
         opener.flags.setCurrentIndex(0)
         figures["label_filter_longest_gap_ms"] = _worst(app, ticks, [
-            (lambda i=i: tab.label_box.setCurrentIndex(i)) for i in range(tab.label_box.count())])
+            (lambda i=i: tab.label_box.setCurrentIndex(i)) for i in range(tab.label_box.count())], "label_filter")
         figures["scroll_longest_gap_ms"] = _worst(app, ticks, [
             (lambda f=f: tab.table.verticalScrollBar().setValue(int(f * tab.table.verticalScrollBar().maximum())))
-            for f in np.linspace(0, 1, 20)])
+            for f in np.linspace(0, 1, 20)], "scroll")
         tab.close()
+    figures.update({f"{kind}_gui_cpu_ms": value for kind, value in CPU_MS.items()})
+    figures["load_average"] = round(os.getloadavg()[0], 1)
     return figures
 
 
-def _worst(app, ticks: Ticks, actions) -> float:
-    """The longest gap over a series of actions, each followed by 50 ms of event loop."""
-    worst = 0.0
+CPU_MS: dict[str, float] = {}  # per kind of action: the GUI thread's CPU time for the slowest one
+
+
+def _worst(app, ticks: Ticks, actions, kind: str = "") -> float:
+    """The longest gap over a series of actions, each followed by 50 ms of event loop; also
+    records in CPU_MS the GUI thread's CPU time for the action and its repaint (load-independent)."""
+    worst, cpu = 0.0, 0.0
     for action in actions:
-        began = time.perf_counter()
+        began, spent = time.perf_counter(), time.thread_time()
         action()
+        app.processEvents()
+        cpu = max(cpu, time.thread_time() - spent)
         spin(app, 0.05)
         worst = max(worst, ticks.longest_ms(began, time.perf_counter()))
+    if kind:
+        CPU_MS[kind] = round(cpu * 1000, 1)
     return round(worst, 1)
 
 
