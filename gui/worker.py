@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 import queue
 import sys
 import threading
@@ -90,8 +91,12 @@ class EngineThread(QThread):
                 return
 
     def _run_here(self) -> None:
-        """The engine loop in this thread (the window's process)."""
-        EngineLoop(self.client.inbox, self._emit, self.client.latest, self.client.cancel_flag).run()
+        """The engine loop in this thread (the window's process). Every answer is copied through
+        pickle, as it is between processes, so that this mode passes on only what could cross."""
+        EngineLoop(self.client.inbox, self._emit_copy, self.client.latest, self.client.cancel_flag).run()
+
+    def _emit_copy(self, name: str, *args: Any) -> None:
+        self._emit(name, *pickle.loads(pickle.dumps(args, pickle.HIGHEST_PROTOCOL)))
 
     def _emit(self, name: str, *args: Any) -> None:
         if name == "job_started":
@@ -193,6 +198,8 @@ class EngineClient(QObject):
         generation = self.latest[channel]
         if isinstance(request, OpenModel):
             self._asked = request
+        if not self.use_process:  # what a process would get: a copy (and only what pickles)
+            request = pickle.loads(pickle.dumps(request, pickle.HIGHEST_PROTOCOL))
         self.inbox.put(Envelope(channel, generation, request))
         return generation
 

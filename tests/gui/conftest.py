@@ -16,6 +16,11 @@ DEMO_IMAGES = ROOT / "resources" / "demo" / "images"
 WAIT_MS = 120_000  # generous: a cold TensorFlow import and first trace on a slow CI machine
 LAPTOP_SCREEN = Path(__file__).with_name("offscreen-1280x720.json")
 
+# The windows of these tests run the engine loop in their worker thread, every answer copied
+# through pickle as between processes (gui/worker.py): TensorFlow loads once per test process
+# instead of once per window. tests/gui/test_engine_process.py runs the real engine process.
+os.environ.setdefault("CONVSCOPE_ENGINE", "thread")
+
 if os.environ.get("QT_QPA_PLATFORM") == "offscreen":  # the GUI tests run on a 1280 x 720 laptop screen
     os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={LAPTOP_SCREEN}"
 

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from .conftest import DEMO_IMAGES, DEMO_MODEL, ROOT, WAIT_MS, wait_idle
+from .conftest import DEMO_IMAGES, DEMO_MODEL, ROOT, WAIT_MS, open_window, wait_idle
 
 # Opens the real window offscreen, waits for the first map, reports what the window's process imported.
 WINDOW_ONLY = f"""
@@ -45,8 +45,9 @@ if __name__ == "__main__":
 def test_the_window_explains_without_importing_tensorflow_in_its_process():
     import json
 
+    env = {**os.environ, "CONVSCOPE_ENGINE": "process"}
     result = subprocess.run([sys.executable, "-c", WINDOW_ONLY], cwd=ROOT, capture_output=True, text=True,
-                            timeout=WAIT_MS / 1000 + 60, check=False)
+                            timeout=WAIT_MS / 1000 + 60, check=False, env=env)
     assert result.returncode == 0, result.stderr[-2000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["shown"] and report["child"] != report["own"]
@@ -54,8 +55,18 @@ def test_the_window_explains_without_importing_tensorflow_in_its_process():
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGSEGV") or sys.platform == "win32", reason="POSIX signals")
-def test_engine_process_crash_is_one_error_line_and_a_restart(qtbot, window):
+def test_engine_process_crash_is_one_error_line_and_a_restart(qtbot, settings, monkeypatch):
+    monkeypatch.setenv("CONVSCOPE_ENGINE", "process")
+    window = open_window(qtbot, settings)
+    try:
+        _crash_and_recover(qtbot, window)
+    finally:
+        window.close()
+
+
+def _crash_and_recover(qtbot, window) -> None:
     client = window.controller.client
+    assert client.use_process
     wait_idle(qtbot, window)
     first = client.process
     assert first.pid != os.getpid() and first.is_alive()
@@ -63,14 +74,14 @@ def test_engine_process_crash_is_one_error_line_and_a_restart(qtbot, window):
     client.worker.job_failed.connect(lambda channel, message, _unsafe: failures.append((channel, message)))
     with qtbot.waitSignal(client.worker.model_opened, timeout=WAIT_MS):
         os.kill(first.pid, signal.SIGSEGV)  # what a crash inside TensorFlow looks like from outside
-    assert len(failures) == 1
+    assert len(failures) == 1, failures
     assert "The engine process stopped (signal 11)" in failures[0][1] and "restarting" in failures[0][1]
     assert window.isVisible() and client.process is not first and client.process.is_alive()
     wait_idle(qtbot, window)
     other = window.browser.visible_paths()[3]
     with qtbot.waitSignal(window.controller.explanationShown, timeout=WAIT_MS):
         window.browser.select_path(other)
-    assert window.canvas.path == other and len(failures) == 1
+    assert window.canvas.path == other and len(failures) == 1, failures
 
 
 @pytest.mark.parametrize("use_process", [False, True], ids=["thread", "process"])
@@ -96,3 +107,22 @@ def test_client_answers_the_same_in_a_thread_and_in_a_process(qtbot, use_process
     finally:
         client.stop()
     assert not client.thread.isRunning()
+
+
+def test_cancel_reaches_a_job_in_the_engine_process(qtbot, settings, slow_method, monkeypatch):
+    monkeypatch.setenv("CONVSCOPE_ENGINE", "process")  # slow_method is registered in the child too
+    window = open_window(qtbot, settings)
+    try:
+        wait_idle(qtbot, window)
+        worker = window.controller.client.worker
+        progress: list[str] = []
+        worker.progress_reported.connect(lambda channel, _done, _total: progress.append(channel))
+        window.method_panel.select(slow_method)
+        qtbot.waitUntil(lambda: progress.count("explain") >= 5, timeout=WAIT_MS)
+        with qtbot.waitSignal(worker.job_cancelled, timeout=WAIT_MS):
+            window.controller.cancel()
+        assert window.canvas.explanation.method != slow_method
+        with qtbot.waitSignal(window.controller.explanationShown, timeout=WAIT_MS):
+            window.method_panel.select("gradcam")
+    finally:
+        window.close()
