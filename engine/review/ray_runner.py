@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from engine.review.outdir import ReviewOutput
 
 INSTALL_HINT = 'Ray is not installed: pip install -e ".[cluster]" (or pip install "ray[data]")'
-_EXTRA = ("_worker", "_seconds", "_trust")  # columns the actors add for the driver
+_EXTRA = ("_worker", "_node", "_seconds", "_trust")  # columns the actors add for the driver
 FLUSH_ROWS, FLUSH_SECONDS = 1024, 1.0  # the driver writes received rows this often
 
 
@@ -101,6 +101,7 @@ class ReviewActor:
         from engine import Session
 
         self.session = Session.open(model.path, trust=model.trust, preprocessing=model.preprocessing)
+        self.node = import_ray().get_runtime_context().get_node_id()  # the machine this actor runs on
         self.root, self.out, self.options = Path(images), Path(out), options
         self.alpha, self.colormap = alpha, colormap
 
@@ -116,6 +117,7 @@ class ReviewActor:
         import pyarrow as pa
 
         table = table.append_column("_worker", pa.array([os.getpid()] * count, pa.int64()))
+        table = table.append_column("_node", pa.array([self.node] * count, pa.string()))
         table = table.append_column("_trust", pa.array([self._trust(reviewed)] + [None] * (count - 1), pa.binary()))
         return table.append_column("_seconds", pa.array([time.perf_counter() - started] * count))
 
@@ -148,8 +150,8 @@ def review_on_ray(output: ReviewOutput, images: str | os.PathLike, options: Revi
     """Review the images `output` does not hold yet on the Ray that is initialised (see
     `connect`), with `actors` actors (default: one per CPU); write everything into `output`.
 
-    `on_table(table)` sees each batch as received, with the actors' `_worker` (pid) and
-    `_seconds` (time inside the actor) columns. Returns the same ReviewResult as
+    `on_table(table)` sees each batch as received, with the actors' `_worker` (pid), `_node`
+    (Ray node id) and `_seconds` (time inside the actor) columns. Returns the same ReviewResult as
     ReviewOutput.review; KeyboardInterrupt leaves the rows so far for the caller to finish.
     """
     root, started = Path(images), time.perf_counter()
