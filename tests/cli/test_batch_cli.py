@@ -42,7 +42,7 @@ def test_batch_writes_everything(images, tmp_path, capsys):
     assert _batch(images, out) == 0
     captured = capsys.readouterr()
     assert "reviewed 12 images" in captured.out and "12 of 12 done" in captured.out
-    assert "[12/12] 100%" in captured.err  # plain progress lines: stderr is not a terminal
+    assert "img 12/12 (100%)" in captured.err and "\r" not in captured.err  # plain lines: not a terminal
     rows = _csv_rows(out)
     assert len(rows) == 12
     assert {"path", "label", "predicted", "confidence", "correct", "peak_x", "peak_y", "pointing_hit",
