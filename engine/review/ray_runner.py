@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from engine.errors import ConvScopeError
 from engine.maps.render import write_png
 from engine.review.outdir import draw_review_overlay, overlay_name
+from engine.review.rows import ReviewRow
 from engine.review.runner import (
     ReviewedImage,
     ReviewOptions,
@@ -191,9 +192,10 @@ class _RowBuffer:
     which --resume recomputes."""
 
     def __init__(self, output: ReviewOutput) -> None:
-        self.output, self.rows, self.since = output, [], time.perf_counter()
+        self.output, self.since = output, time.perf_counter()
+        self.rows: list[ReviewRow] = []
 
-    def add(self, rows: list) -> None:
+    def add(self, rows: list[ReviewRow]) -> None:
         """Buffer rows; write them when enough have gathered or enough time has passed."""
         self.rows.extend(rows)
         if len(self.rows) >= FLUSH_ROWS or time.perf_counter() - self.since >= FLUSH_SECONDS:
