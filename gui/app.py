@@ -93,14 +93,14 @@ def _arm_screenshot(window: MainWindow, path: str, tab: str, image: str | None) 
                     return
         state["done"] = True
         if tab == "compare":
-            window.tabs.setCurrentWidget(window.compare)
+            window.show_tab("compare")
             window.controller.busyChanged.connect(lambda busy: busy or QTimer.singleShot(500, grab))
         elif tab == "review":
-            window.tabs.setCurrentWidget(window.review)
+            window.show_tab("review")
             window.review_controller.run()
             window.controller.busyChanged.connect(lambda busy: busy or QTimer.singleShot(800, grab))
         elif tab == "features":
-            window.tabs.setCurrentWidget(window.features)
+            window.show_tab("features")
             window.controller.show_patterns(window.features.patterns_request())
             window.controller.busyChanged.connect(lambda busy: busy or QTimer.singleShot(500, grab))
         else:
