@@ -77,6 +77,7 @@ class EngineThread(QThread):
         if not self.client.use_process:
             self._run_here()
             return
+        restarted = False
         while not self.client.stopping:
             try:
                 process, reader = self.client.spawn()
@@ -86,9 +87,12 @@ class EngineThread(QThread):
                 self._run_here()
                 return
             self.engine_ready = False
+            if restarted:  # only now: the model request must go to the new process's queue
+                self.client.worker.engine_restarted.emit()
             self._relay(process, reader)
             if self.client.stopping or not self._restart(process.exitcode):
                 return
+            restarted = True
 
     def _run_here(self) -> None:
         """The engine loop in this thread (the window's process). Every answer is copied through
@@ -133,8 +137,6 @@ class EngineThread(QThread):
         tail = "restarting it and reopening the model" if again else "it keeps stopping; restart ConvScope"
         self.client.worker.job_failed.emit(channel, f"The engine process stopped ({how}){doing}; {tail}", False)
         self.client.worker.job_finished.emit(channel, generation)
-        if again:
-            self.client.worker.engine_restarted.emit()
         return again
 
 
