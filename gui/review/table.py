@@ -166,6 +166,7 @@ def make_table_view(proxy: QSortFilterProxyModel) -> QTableView:
     for column in range(1, proxy.sourceModel().columnCount()):
         header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
     header.setMinimumSectionSize(36)
+    header.setResizeContentsPrecision(0)  # fit the figures to the visible rows, not to every row on each batch
     view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
     view.setToolTip("Double-click a row to open the image; click a header to sort")
     return view
