@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, QSize, Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QCheckBox,
     QComboBox,
     QHBoxLayout,
@@ -12,15 +14,70 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSizePolicy,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTableView,
     QVBoxLayout,
     QWidget,
 )
 
-from .browser_model import SORT_KEYS, ImageFilterProxy, ImageTableModel
+from .browser_model import MISMATCH, PARTS_ROLE, SORT_KEYS, ImageFilterProxy, ImageTableModel
 from .style import hint_label
 from .thumbnails import THUMB_SIZE, ThumbnailLoader
 from .wrap_row import WrapRow
+
+
+class ImageDelegate(QStyledItemDelegate):
+    """One image per row: its thumbnail, its name across the whole width (elided in the middle,
+    keeping the distinguishing end, only when even that is too narrow), and below it the folder
+    label on the left and the prediction on the right (red when it disagrees with the label)."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index) -> None:
+        """Background, selection and thumbnail as Qt draws them; the two lines of text ourselves."""
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        opt.text = ""
+        style = opt.widget.style() if opt.widget is not None else QApplication.style()
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
+        parts = index.data(PARTS_ROLE)
+        if parts is None:
+            return
+        name, label, prediction, flagged = parts
+        rect = text_rect(option.rect)
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        group = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
+        metrics = option.fontMetrics
+        half = rect.height() // 2
+        top = QRect(rect.left(), rect.top(), rect.width(), half)
+        bottom = QRect(rect.left(), rect.top() + half, rect.width(), rect.height() - half)
+        painter.save()
+        painter.setPen(option.palette.color(group))
+        painter.drawText(top, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom,
+                         metrics.elidedText(name, Qt.TextElideMode.ElideMiddle, rect.width()))
+        predicted_width = min(metrics.horizontalAdvance(prediction) + 2, rect.width() * 2 // 3)
+        label_room = max(0, rect.width() - predicted_width - metrics.horizontalAdvance("  "))
+        painter.drawText(bottom, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,
+                         metrics.elidedText(label, Qt.TextElideMode.ElideRight, label_room))
+        if flagged and not selected:
+            painter.setPen(MISMATCH)
+        painter.drawText(bottom, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop,
+                         metrics.elidedText(prediction, Qt.TextElideMode.ElideRight, predicted_width))
+        painter.restore()
+
+    def sizeHint(self, option: QStyleOptionViewItem, index) -> QSize:  # noqa: N802 - Qt's name
+        """Room for the thumbnail and the name."""
+        parts = index.data(PARTS_ROLE)
+        width = THUMB_SIZE + TEXT_GAP + 8 + (option.fontMetrics.horizontalAdvance(parts[0]) if parts else 0)
+        return QSize(width, THUMB_SIZE + 6)
+
+
+TEXT_GAP = 10  # px between the thumbnail and the text
+
+
+def text_rect(cell: QRect) -> QRect:
+    """Where a row's text goes: right of the thumbnail, inside the cell."""
+    return cell.adjusted(THUMB_SIZE + TEXT_GAP, 3, -4, -3)
 
 
 class ImageBrowser(QWidget):
@@ -67,7 +124,6 @@ class ImageBrowser(QWidget):
         self.proxy.rowsRemoved.connect(self._update_count)
         self.proxy.modelReset.connect(self._update_count)
         self.restrict(None)
-        self._fit_columns()
 
     def _make_view(self) -> QTableView:
         view = QTableView()
@@ -82,14 +138,16 @@ class ImageBrowser(QWidget):
         view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         view.setSortingEnabled(True)
         view.setWordWrap(False)
-        view.setTextElideMode(Qt.TextElideMode.ElideRight)
+        view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        view.setItemDelegateForColumn(0, ImageDelegate(view))
         header = view.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        for column in (2, 3):  # as wide as their header and values, not more: the names get the rest
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
         header.setMinimumSectionSize(40)
-        view.hideColumn(1)  # the label is the second line of the first column; sorting still uses it
+        # One column: the name gets the dock's whole width (a laptop's narrow dock cut "crack_01.p…"
+        # beside Predicted and Conf.); label and prediction are its second line. The hidden columns
+        # still sort (the Sort by box).
+        for column in (1, 2, 3):
+            view.hideColumn(column)
         view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         view.selectionModel().currentRowChanged.connect(self._current_changed)
         view.clicked.connect(self._clicked)  # the selected image again: recompute what a cancel stopped
@@ -107,18 +165,6 @@ class ImageBrowser(QWidget):
     def set_class_names(self, names: tuple[str, ...]) -> None:
         """The model's classes, to tell a real mismatch from a folder that is not a class."""
         self.model.class_names = tuple(names)
-        self._fit_columns()
-
-    def _fit_columns(self) -> None:
-        """The Predicted and Conf. columns fit their header and the widest value they can show."""
-        metrics = self.view.fontMetrics()
-        header = self.view.horizontalHeader().fontMetrics()
-        pad = 2 * self.view.style().pixelMetric(self.view.style().PixelMetric.PM_HeaderMargin) + 8
-        names = [f"✗ {name}" for name in self.model.class_names] or ["…"]
-        predicted = max(header.horizontalAdvance("Predicted"), *(metrics.horizontalAdvance(n) for n in names))
-        confidence = max(header.horizontalAdvance("Conf."), metrics.horizontalAdvance("100%"))
-        self.view.setColumnWidth(2, predicted + pad)
-        self.view.setColumnWidth(3, confidence + pad)
 
     def set_predictions(self, predictions) -> None:
         """Fill in predicted classes and confidences."""

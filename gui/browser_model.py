@@ -16,6 +16,7 @@ from .thumbnails import ThumbnailLoader
 COLUMNS = ("Image", "Label", "Predicted", "Conf.")
 SORT_KEYS = {"name": 0, "label": 1, "predicted": 2, "confidence": 3}
 MISMATCH = QColor(200, 40, 40)
+PARTS_ROLE = Qt.ItemDataRole.UserRole + 2  # column 0: (name, label, prediction, flagged) for the delegate
 
 
 @dataclass
@@ -90,7 +91,16 @@ class ImageTableModel(RowTableModel):
             return self._tooltip(row)
         if role == Qt.ItemDataRole.UserRole:
             return row.path
+        if role == PARTS_ROLE and column == 0:
+            return self.parts(row)
         return None
+
+    def parts(self, row: Row) -> tuple[str, str, str, bool]:
+        """Name, folder label, prediction with its confidence ("✗ crack 98%", "…" before it is
+        known) and whether the prediction is flagged (disagrees with the label, or unreadable)."""
+        predicted, confidence = self.text(row, 2), self.text(row, 3)
+        prediction = f"{predicted} {confidence}".strip()
+        return row.name, row.label or "", prediction, bool(self.mismatch(row) or row.error)
 
     def text(self, row: Row, column: int) -> str:
         """A cell as shown."""

@@ -1,15 +1,21 @@
 """The compare grid: several methods, layers or classes for the same image, side by side,
-zoom and pan in sync (linked ViewBoxes), each tile titled with what it shows and its time."""
+zoom and pan in sync (linked ViewBoxes), each tile titled with what it shows and its time.
+
+The grid takes as many columns as make the tiles' images largest in the room it has (at least
+MIN_TILE_WIDTH each), and titles are elided to their tile's width (whole in their tool tip), so
+every tile stays inside the window however long its title is."""
 
 from __future__ import annotations
 
+import html
 import math
 
 import numpy as np
 import pyqtgraph as pg
 from engine.maps.combine import COMBINATIONS
 from engine.params import Param, changed
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QFontMetricsF
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -26,6 +32,73 @@ from .style import hint_style
 
 COMPARE_MODES = {"methods": "methods", "layers": "CAM layers", "classes": "every class"}
 MAX_TILES = 12  # layers or classes: a 4 x 3 grid stays legible (methods: the ones the user ticks)
+MIN_TILE_WIDTH = 96  # px: narrower tiles would elide even short titles to nothing
+TITLE_SIZE = "9pt"
+TITLE_LINE_HEIGHT = 15  # px per title line at TITLE_SIZE, for choosing the columns
+
+
+def grid_columns(count: int, width: float, height: float, title_lines: int = 2, aspect: float = 1.0) -> int:
+    """The column count that gives `count` tiles the largest images in `width` x `height` px,
+    each tile titled with `title_lines` lines above an image of `aspect` (width / height);
+    at most as many columns as MIN_TILE_WIDTH px tiles fit side by side."""
+    if count <= 1:
+        return 1
+    most = max(1, min(count, int(width // MIN_TILE_WIDTH)))
+    best, best_side = 1, -1.0
+    for columns in range(1, most + 1):
+        rows = math.ceil(count / columns)
+        cell_w, cell_h = width / columns, height / rows - title_lines * TITLE_LINE_HEIGHT
+        side = min(cell_w / aspect, cell_h) if cell_h > 0 else 0.0  # the image's height
+        if side > best_side + 0.5:  # ties: fewer columns
+            best, best_side = columns, side
+    return best
+
+
+class TileTitle(pg.LabelItem):
+    """A tile's title (lines separated by `<br>`) that never widens its column: each line is elided
+    to the width the layout gives it; `text` and the tool tip keep the whole title."""
+
+    def __init__(self, text: str = " ") -> None:
+        self._shown_width = -1.0
+        super().__init__(text, color="#e8eaed", size=TITLE_SIZE)
+
+    def setText(self, text: str, **args) -> None:  # noqa: N802 - pyqtgraph's name
+        """Show `text` (plain lines joined by `<br>`), elided to the current width."""
+        self.full_text = text
+        self.setToolTip(html.unescape(text).replace("<br>", "\n"))
+        self._shown_width = self.rect().width()
+        super().setText(self._elided(text, self._shown_width), **args)
+        self.text = text
+
+    def _elided(self, text: str, width: float) -> str:
+        if width <= 0:
+            return text
+        font = self.item.font()
+        font.setPointSizeF(float(TITLE_SIZE.removesuffix("pt")))
+        metrics = QFontMetricsF(font)
+        room = width - 2 * self.item.document().documentMargin() - 2
+        lines = [html.unescape(line) for line in text.split("<br>")]
+        return "<br>".join(html.escape(metrics.elidedText(line, Qt.TextElideMode.ElideRight, room), quote=False)
+                           for line in lines)
+
+    def updateMin(self) -> None:  # noqa: N802 - pyqtgraph's name
+        """As tall as its lines, as narrow as the layout likes (the text is elided to fit)."""
+        super().updateMin()
+        height = self.itemRect().height()
+        self.setMinimumWidth(0)
+        self._sizeHint[Qt.SizeHint.MinimumSize] = (0, height)
+        self._sizeHint[Qt.SizeHint.PreferredSize] = (0, height)
+        self.updateGeometry()
+
+    def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt's name
+        """Elide again for the new width."""
+        super().resizeEvent(ev)
+        if ev is not None and abs(self.rect().width() - self._shown_width) > 0.5 and hasattr(self, "full_text"):
+            self.setText(self.full_text)
+
+    def shown_text(self) -> str:
+        """The lines as displayed (elided), in plain text."""
+        return self.item.toPlainText()
 
 
 def parameter_text(params: dict, declared: tuple[Param, ...]) -> str:
@@ -99,6 +172,8 @@ class CompareGrid(QWidget):
         top.addWidget(self.hint, 1)
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground("#202124")
+        self.graphics.installEventFilter(self)
+        self.columns = 1
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 0)
         layout.addLayout(top)
@@ -107,6 +182,7 @@ class CompareGrid(QWidget):
         self.settings = ViewSettings()
         self.keys: list = []
         self.user_moved = False  # the user zoomed or panned: stop fitting the tiles
+        self.linked = False  # the tiles zoom and pan together (see _link)
         self.titles: dict[str, str] = {}  # method name -> display title
         self.parameters: dict[str, tuple[Param, ...]] = {}  # method name -> its declared parameters
 
@@ -165,24 +241,75 @@ class CompareGrid(QWidget):
             self.mode_box.setCurrentIndex(index)
 
     def set_tiles(self, labels: list[str], keys: list) -> None:
-        """Lay out empty tiles; `keys` identify the requests whose results fill them."""
+        """Lay out empty tiles; `keys` identify the requests whose results fill them. A grid of the
+        same size keeps its views (building 17 pyqtgraph tiles takes a few hundred ms)."""
+        self.keys, self.user_moved = list(keys), False
+        if self.tiles and len(labels) == len(self.tiles):
+            self._unlink()
+            for tile, label in zip(self.tiles, labels, strict=True):
+                tile.label, tile.image, tile.explanation = label, None, None
+                tile.titles, tile.parameters = self.titles, self.parameters
+                tile.item.clear()
+                tile.title.setText(tile.two_line_caption())
+            return
         self.release()
-        self.tiles, self.keys = [], list(keys)
-        self.user_moved = False
-        columns = max(1, math.ceil(math.sqrt(len(labels))))
-        first: pg.ViewBox | None = None
+        self.keys = list(keys)
+        self.columns = columns = self._fitting_columns(len(labels))
         for k, label in enumerate(labels):
             row, column = divmod(k, columns)
-            title = self.graphics.ci.addLabel(label, row=2 * row, col=column, color="#e8eaed", size="10pt")
+            title = TileTitle(label)
+            self.graphics.ci.addItem(title, row=2 * row, col=column)
             view, item = image_view(self.graphics.ci, 2 * row + 1, column)
-            view.sigRangeChangedManually.connect(self._moved_by_user)
-            if first is None:
-                first = view
-            else:
-                view.setXLink(first)
-                view.setYLink(first)
+            view.sigRangeChangedManually.connect(lambda *_args, v=view: self._moved_by_user(v))
             self.tiles.append(Tile(label, title, view, item, self.titles, self.parameters))
             title.setText(self.tiles[-1].two_line_caption())
+
+    def _fitting_columns(self, count: int) -> int:
+        size = self.graphics.viewport().size()
+        aspect = next((t.image.shape[1] / t.image.shape[0] for t in self.tiles if t.image is not None), 1.0)
+        return grid_columns(count, size.width(), size.height(), aspect=aspect)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        """A resized grid may want another column count."""
+        if watched is self.graphics and event.type() == QEvent.Type.Resize:
+            QTimer.singleShot(0, self._relayout)
+        return super().eventFilter(watched, event)
+
+    def _relayout(self) -> None:
+        """Move the tiles to the column count that fits the grid's size now."""
+        columns = self._fitting_columns(len(self.tiles))
+        if not self.tiles or columns == self.columns:
+            return
+        self.columns = columns
+        layout = self.graphics.ci
+        for tile in self.tiles:
+            layout.removeItem(tile.title)
+            layout.removeItem(tile.view)
+        for k, tile in enumerate(self.tiles):
+            row, column = divmod(k, columns)
+            layout.addItem(tile.title, row=2 * row, col=column)
+            layout.addItem(tile.view, row=2 * row + 1, col=column)
+        if not self.user_moved:
+            QTimer.singleShot(0, self._fit)
+
+    def _link(self, lead: pg.ViewBox | None = None) -> None:
+        """Zoom and pan every tile with `lead` (default the first). Done once the tiles have their
+        results (or at the user's first zoom): while results and titles keep resizing linked tiles,
+        each change cascades range updates through all of them (hundreds of ms per result)."""
+        if self.linked or not self.tiles:
+            return
+        lead = lead or self.tiles[0].view
+        for tile in self.tiles:
+            if tile.view is not lead:
+                tile.view.setXLink(lead)
+                tile.view.setYLink(lead)
+        self.linked = True
+
+    def _unlink(self) -> None:
+        for tile in self.tiles:
+            tile.view.setXLink(None)
+            tile.view.setYLink(None)
+        self.linked = False
 
     def release(self) -> None:
         """Unlink and drop every tile.
@@ -190,9 +317,7 @@ class CompareGrid(QWidget):
         Linked ViewBoxes left in place until interpreter exit crash PySide6 6.12 while it
         garbage-collects them (seen with a 4-column grid), so links are undone explicitly.
         """
-        for tile in self.tiles[1:]:
-            tile.view.setXLink(None)
-            tile.view.setYLink(None)
+        self._unlink()
         self.graphics.ci.clear()
         self.tiles, self.keys = [], []
 
@@ -206,22 +331,24 @@ class CompareGrid(QWidget):
         tile.title.setText(tile.two_line_caption())
         self._draw(tile)
         if first_image or not self.user_moved:
-            # Tiles keep resizing while results and two-line titles arrive, and linked views with a
+            # Tiles keep resizing while results and two-line titles arrive, and views with a
             # locked aspect drift wider each time: fit again after the layout settles, until the
             # user zooms or pans.
             tile.view.autoRange(padding=0.02)
             QTimer.singleShot(0, self._fit)
+        if all(t.explanation is not None for t in self.tiles):
+            self._link()
         return True
 
     def _fit(self) -> None:
         if self.user_moved:
             return
-        shown = next((t for t in self.tiles if t.image is not None), None)
-        if shown is not None:
+        for shown in [t for t in self.tiles if t.image is not None][: 1 if self.linked else None]:
             shown.view.autoRange(padding=0.02)
 
-    def _moved_by_user(self, *_args) -> None:
+    def _moved_by_user(self, view: pg.ViewBox | None = None) -> None:
         self.user_moved = True
+        self._link(view)
 
     def apply(self, settings: ViewSettings) -> None:
         """Redraw every tile with new view settings."""

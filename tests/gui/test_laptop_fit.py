@@ -1,0 +1,76 @@
+"""At 1280 x 720 (the offscreen screen of tests/gui/conftest.py) every compare tile lies inside
+the grid with its title elided to its width (whole in the tool tip), and the browser shows the
+demo images' names whole."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtWidgets import QApplication
+
+from .conftest import WAIT_MS
+
+
+def _viewport_rect(graphics, item) -> QRectF:
+    return QRectF(graphics.mapFromScene(item.sceneBoundingRect()).boundingRect())
+
+
+def test_every_compare_tile_is_inside_the_grid_with_a_readable_title(qtbot, window):
+    assert QApplication.primaryScreen().size().toTuple() == (1280, 720)
+    grid = window.compare
+    grid.set_mode("methods")
+    window.show_tab("compare")
+    qtbot.waitUntil(lambda: len(grid.tiles) == len(window.controller.specs)
+                    and all(t.explanation for t in grid.tiles), timeout=WAIT_MS)
+    qtbot.wait(50)  # the layout settles and the column count follows the grid's size
+    QApplication.processEvents()
+    seen = QRectF(grid.graphics.viewport().rect()).adjusted(-1, -1, 1, 1)
+    for tile in grid.tiles:
+        for item in (tile.title, tile.view):
+            rect = _viewport_rect(grid.graphics, item)
+            assert rect.width() > 20 and seen.contains(rect), f"{tile.label}: {rect} outside {seen}"
+    assert grid.tiles[0].view.width() >= 80  # images of a useful size, not thumbnails
+    from gui.compare import TileTitle
+
+    for tile in grid.tiles:
+        assert isinstance(tile.title, TileTitle)
+        shown = tile.title.item.mapRectToParent(tile.title.item.boundingRect())
+        assert shown.width() <= tile.title.rect().width() + 1, f"{tile.label}: title wider than its tile"
+        whole = tile.caption()
+        assert tile.title.toolTip().replace("\n", " · ") == whole  # the whole title on hover
+        first = tile.title.shown_text().splitlines()[0]
+        assert first == tile.label or first.endswith("…")
+
+
+def test_grid_columns_fit_the_room():
+    from gui.compare import MIN_TILE_WIDTH, grid_columns
+
+    assert grid_columns(1, 600, 400) == 1
+    assert grid_columns(4, 800, 800) == 2
+    assert grid_columns(18, 680, 540) * MIN_TILE_WIDTH <= 680
+    assert grid_columns(6, 1200, 200) == 6  # a wide, low grid: one row
+    assert grid_columns(6, 200, 1200) == 1  # a narrow, tall one: one column (some tiles below MIN_TILE_WIDTH)
+
+
+def test_browser_shows_the_demo_names_whole(qtbot, window):
+    from gui.thumbnails import THUMB_SIZE
+
+    view = window.browser.view
+    metrics = view.fontMetrics()
+    cells = {}
+    for row in range(window.browser.proxy.rowCount()):
+        index = window.browser.proxy.index(row, 0)
+        cells[Path(index.data(Qt.ItemDataRole.UserRole)).name] = view.visualRect(index)
+    assert "mixed_02_scratch_crack.png" in cells  # the longest demo name
+    margins = 16  # the thumbnail's and the text's margins in the cell
+    cut = [f"{name}: {cell.width()} px" for name, cell in cells.items()
+           if cell.width() < THUMB_SIZE + metrics.horizontalAdvance(name) + margins]
+    assert not cut, f"names without room: {cut}"
+    from gui.browser import text_rect
+
+    for name, cell in cells.items():
+        assert metrics.elidedText(name, Qt.TextElideMode.ElideMiddle, text_rect(cell).width()) == name
+    model = window.browser.model
+    name, label, prediction, _flagged = model.parts(model.rows[0])
+    assert (name, label) == (model.rows[0].name, model.rows[0].label) and prediction.endswith("%")
