@@ -74,3 +74,22 @@ def test_browser_shows_the_demo_names_whole(qtbot, window):
     model = window.browser.model
     name, label, prediction, _flagged = model.parts(model.rows[0])
     assert (name, label) == (model.rows[0].name, model.rows[0].label) and prediction.endswith("%")
+
+
+def test_a_narrower_grid_takes_fewer_columns_and_tiles_stay_in_sync(qtbot, window):
+    grid = window.compare
+    grid.set_mode("classes")
+    window.show_tab("compare")
+    qtbot.waitUntil(lambda: len(grid.tiles) == 4 and all(t.explanation for t in grid.tiles), timeout=WAIT_MS)
+    assert grid.columns == 2  # 2 x 2 makes the largest images in the tab
+    grid.graphics.setFixedWidth(150)  # a narrow grid: the tiles move to one column
+    qtbot.waitUntil(lambda: grid.columns == 1, timeout=WAIT_MS)
+    QApplication.processEvents()
+    seen = QRectF(grid.graphics.viewport().rect()).adjusted(-1, -1, 1, 1)
+    assert all(seen.contains(_viewport_rect(grid.graphics, t.view)) for t in grid.tiles)
+    assert all(t.item.image is not None for t in grid.tiles)  # moved tiles keep their pictures
+    grid.tiles[0].view.setRange(xRange=(10, 60), yRange=(10, 60), padding=0)
+    first, last = grid.tiles[0].view.viewRange(), grid.tiles[-1].view.viewRange()
+    assert abs(sum(first[1]) - sum(last[1])) < 1e-6 and last[1][1] - last[1][0] < 100  # still in sync
+    grid.graphics.setMinimumWidth(0)
+    grid.graphics.setMaximumWidth(16777215)
