@@ -37,10 +37,12 @@ TITLE_SIZE = "9pt"
 TITLE_LINE_HEIGHT = 15  # px per title line at TITLE_SIZE, for choosing the columns
 
 
-def grid_columns(count: int, width: float, height: float, title_lines: int = 2, aspect: float = 1.0) -> int:
+def grid_columns(count: int, width: float, height: float, title_lines: int = 2, aspect: float = 1.0,
+                 title_width: float = 0.0) -> int:
     """The column count that gives `count` tiles the largest images in `width` x `height` px,
     each tile titled with `title_lines` lines above an image of `aspect` (width / height);
-    at most as many columns as MIN_TILE_WIDTH px tiles fit side by side."""
+    at most as many columns as MIN_TILE_WIDTH px tiles fit side by side. Tiles narrower than
+    `title_width` (the widest title line) count 10% smaller: whole titles are worth a little."""
     if count <= 1:
         return 1
     most = max(1, min(count, int(width // MIN_TILE_WIDTH)))
@@ -49,6 +51,8 @@ def grid_columns(count: int, width: float, height: float, title_lines: int = 2, 
         rows = math.ceil(count / columns)
         cell_w, cell_h = width / columns, height / rows - title_lines * TITLE_LINE_HEIGHT
         side = min(cell_w / aspect, cell_h) if cell_h > 0 else 0.0  # the image's height
+        if cell_w < title_width:
+            side *= 0.9
         if side > best_side + 0.5:  # ties: fewer columns
             best, best_side = columns, side
     return best
@@ -267,7 +271,18 @@ class CompareGrid(QWidget):
     def _fitting_columns(self, count: int) -> int:
         size = self.graphics.viewport().size()
         aspect = next((t.image.shape[1] / t.image.shape[0] for t in self.tiles if t.image is not None), 1.0)
-        return grid_columns(count, size.width(), size.height(), aspect=aspect)
+        return grid_columns(count, size.width(), size.height(), aspect=aspect, title_width=self._title_width())
+
+    def _title_width(self) -> float:
+        """The widest line of the tiles' titles, with the title's margins."""
+        if not self.tiles:
+            return 0.0
+        title = self.tiles[0].title
+        font = title.item.font()
+        font.setPointSizeF(float(TITLE_SIZE.removesuffix("pt")))
+        metrics = QFontMetricsF(font)
+        lines = [html.unescape(line) for t in self.tiles for line in t.title.full_text.split("<br>")]
+        return max(metrics.horizontalAdvance(line) for line in lines) + 2 * title.item.document().documentMargin() + 4
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
         """A resized grid may want another column count."""
@@ -338,6 +353,7 @@ class CompareGrid(QWidget):
             QTimer.singleShot(0, self._fit)
         if all(t.explanation is not None for t in self.tiles):
             self._link()
+            self._relayout()  # the finished titles may fit better in another column count
         return True
 
     def _fit(self) -> None:

@@ -72,6 +72,7 @@ def test_browser_shows_the_demo_names_whole(qtbot, window):
     for name, cell in cells.items():
         assert metrics.elidedText(name, Qt.TextElideMode.ElideMiddle, text_rect(cell).width()) == name
     model = window.browser.model
+    qtbot.waitUntil(lambda: model.rows[0].prediction is not None, timeout=WAIT_MS)
     name, label, prediction, _flagged = model.parts(model.rows[0])
     assert (name, label) == (model.rows[0].name, model.rows[0].label) and prediction.endswith("%")
 
