@@ -257,18 +257,27 @@ def _loaded(image: np.ndarray):  # noqa: ANN202 - engine.images.decoding.LoadedI
     return decode_image(data.tobytes(), "<synthetic>")
 
 
-def peak_hits(session, samples: list, classes: list[int]) -> list[bool]:  # noqa: ANN001
-    """For each sample, whether ConvScope's Grad-CAM of `classes[i]` peaks on that defect."""
+HALF_CELL = 8  # px at 256 px: half a cell of the 16x16 `last_conv` map
+
+
+def peak_hits(session, samples: list, classes: list[int]) -> np.ndarray:  # noqa: ANN001
+    """Per sample, where ConvScope's Grad-CAM of `classes[i]` peaks: (inside that class's
+    mask, within HALF_CELL px of it, within HALF_CELL px of another defect's mask)."""
     results = session.explain_batch([_loaded(s.image) for s in samples], "gradcam", classes=classes)
     hits = []
     for sample, cls, result in zip(samples, classes, results, strict=True):
         y, x = np.unravel_index(np.argmax(result.heatmap), result.heatmap.shape)
-        hits.append(bool(sample.mask[y, x] == cls))
-    return hits
+        near = []
+        for region in (sample.mask == cls, (sample.mask > 0) & (sample.mask != cls)):
+            distance = cv2.distanceTransform((~region).astype(np.uint8), cv2.DIST_L2, 5)
+            near.append(bool(region.any() and distance[y, x] <= HALF_CELL))
+        hits.append((bool(sample.mask[y, x] == cls), *near))
+    return np.array(hits, bool).reshape(-1, 3)
 
 
 def evaluate_localisation(path: Path, per_class: int, seed: int) -> dict[str, float]:
-    """Grad-CAM peak-in-mask rates as ConvScope computes them (last_conv, on the logit).
+    """Grad-CAM peak rates as ConvScope computes them (last_conv, on the logit): inside the
+    defect's mask, within half a map cell of it ("near"), near another defect ("other").
 
     Single defects: correctly classified images, the predicted class. Two defects: every
     image, each of its two classes explained in turn.
@@ -280,20 +289,24 @@ def evaluate_localisation(path: Path, per_class: int, seed: int) -> dict[str, fl
     session = Session.open(path)
     predicted = [p.best.index for p in session.predict([_loaded(s.image) for s in single], top=1)]
     kept = [s for s, p in zip(single, predicted, strict=True) if p == s.label]
-    single_hits = np.array(peak_hits(session, kept, [s.label for s in kept]))
     pairs = [(a, b) for a in (1, 2, 3) for b in (1, 2, 3) if a != b]
     mixed = [make_sample(rng, a, extra_defect=b) for _ in range(per_class // 2) for a, b in pairs]
-    first = np.array(peak_hits(session, mixed, [s.defects[0] for s in mixed]))
-    second = np.array(peak_hits(session, mixed, [s.defects[1] for s in mixed]))
-    result = {"single": float(single_hits.mean()), "single_n": len(kept),
-              "mixed": float(np.concatenate([first, second]).mean()), "mixed_n": 2 * len(mixed)}  # fmt: skip
-    for c in (1, 2, 3):
-        labels = np.array([s.label for s in kept])
-        result[f"single_{CLASS_NAMES[c]}"] = float(single_hits[labels == c].mean())
-        own = np.concatenate([[h for s, h in zip(mixed, hits, strict=True) if s.defects[k] == c]
-                              for k, hits in ((0, first), (1, second))])  # fmt: skip
-        result[f"mixed_{CLASS_NAMES[c]}"] = float(np.mean(own))
-    print("Grad-CAM peak on its defect: " + " ".join(f"{k}={v:.3f}" for k, v in result.items()))
+    sets = {
+        "single": (peak_hits(session, kept, [s.label for s in kept]), [s.label for s in kept]),
+        "mixed": (
+            np.concatenate([peak_hits(session, mixed, [s.defects[k] for s in mixed]) for k in (0, 1)]),
+            [s.defects[0] for s in mixed] + [s.defects[1] for s in mixed],
+        ),
+    }
+    result: dict[str, float] = {}
+    for name, (hits, classes) in sets.items():
+        result[f"{name}_n"] = len(hits)
+        for c in (0, 1, 2, 3):  # 0: every class
+            rows = hits[np.equal(classes, c) | (c == 0)]
+            suffix = f"_{CLASS_NAMES[c]}" if c else ""
+            result[f"{name}_inside{suffix}"], result[f"{name}_near{suffix}"] = rows[:, :2].mean(0)
+        result[f"{name}_other"] = float(hits[:, 2].mean())
+    print("Grad-CAM peak: " + " ".join(f"{k}={float(v):.3f}" for k, v in result.items()))
     return result
 
 
