@@ -1,5 +1,6 @@
 """The story the demo tells: the right-reason model and its shortcut twin get their verdicts,
-and the sanity check fails guided backprop and passes Grad-CAM on the demo model."""
+and the sanity check passes Grad-CAM on the demo model, whose map changes far more than guided
+backprop's."""
 
 from __future__ import annotations
 
@@ -33,11 +34,16 @@ def test_shortcut_twin_is_suspected():
     assert trust["overall"]["kept_after_removal_rate"] >= 0.5
 
 
-def test_sanity_check_fails_guided_backprop_and_passes_gradcam():
+def test_sanity_check_passes_gradcam_and_guided_backprop_keeps_more_of_its_map():
     from engine import Session
     from engine.trust.sanity import sanity_check
 
     session = Session.open(DEMO / "defects.keras")
     image = session.load_image(DEMO / "images" / "scratch" / "scratch_01.png")
     gradcam, guided = sanity_check(session, image, ["gradcam", "guided-backprop"])
-    assert gradcam.passed and not guided.passed
+    # Since the demo model's class-map head (issue 13 item 9) guided backprop passes too,
+    # by a margin (0.42 against 0.5; README "Sanity check"), but keeps far more of its map.
+    layers = len(gradcam.stages) - 1
+    half = (layers + 1) // 2  # the stage after the top ceil(L/2) layers, as the rule reads
+    assert gradcam.passed and gradcam.stages[half].rank_correlation < 0.2
+    assert guided.stages[half].rank_correlation > gradcam.stages[half].rank_correlation + 0.2
