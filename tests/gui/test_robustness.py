@@ -126,7 +126,8 @@ def test_grayscale_non_square_model(qtbot, window, tmp_path):
     explanation = explain_next(qtbot, window, 4)
     assert explanation.layer == "conv2"
     assert window.canvas.heatmap.shape == window.canvas.image.shape[:2]
-    assert window.controller.predictions  # the folder was predicted again
+    # the folder is predicted again (in batches that may arrive after the explanation)
+    qtbot.waitUntil(lambda: bool(window.controller.predictions), timeout=WAIT_MS)
 
 
 @pytest.fixture
