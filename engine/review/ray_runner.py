@@ -81,7 +81,9 @@ def connect(address: str | None = None, num_cpus: int | None = None) -> bool:
         if address:
             ray.init(address=address, logging_level="error", log_to_driver=False)
         else:
-            ray.init(num_cpus=num_cpus or os.cpu_count() or 1, include_dashboard=False,
+            # address="local": always a new instance on this machine, even when RAY_ADDRESS or a
+            # `ray start` cluster on this machine would otherwise be joined (with num_cpus refused).
+            ray.init(address="local", num_cpus=num_cpus or os.cpu_count() or 1, include_dashboard=False,
                      logging_level="error", log_to_driver=False, runtime_env={"env_vars": quiet})
     except (ConnectionError, RuntimeError, ValueError) as exc:
         raise ConvScopeError(f"cannot {'join Ray at ' + address if address else 'start Ray'}: {exc}") from None

@@ -22,7 +22,8 @@ from engine.review.ray_runner import ModelSource, connect, review_on_ray  # noqa
 from engine.review.rows import COLUMNS  # noqa: E402
 from engine.review.table import read_review_table  # noqa: E402
 
-FLOATS = {"confidence", "energy_inside", "iou"}
+FLOATS = {"confidence", "energy_inside", "iou", "deletion_auc", "insertion_auc", "random_deletion_auc",
+          "random_insertion_auc", "pixel_auroc", "removal_probability"}
 
 
 @pytest.fixture(scope="module")
