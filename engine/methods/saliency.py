@@ -29,9 +29,19 @@ class Saliency(Method):
         job.report(0, 1)
         grads, logits, chosen = input_gradients(self.context, job.output)(
             tf.constant(job.inputs), tf.constant(job.classes))
-        grads = grads.numpy()
+        attributions = self.attribute(grads.numpy(), job.inputs)
         job.report(1, 1)
-        return RawMaps(magnitude(grads), logits.numpy(), chosen.numpy(), attributions=grads)
+        return RawMaps(self.show(attributions), logits.numpy(), chosen.numpy(), attributions=attributions)
+
+    @staticmethod
+    def attribute(grads: np.ndarray, inputs: np.ndarray) -> np.ndarray:
+        """The signed attributions from the input gradients: the gradients themselves."""
+        return grads
+
+    @staticmethod
+    def show(attributions: np.ndarray) -> np.ndarray:
+        """(B, H, W, C) attributions -> (B, H, W) map: max |gradient| over channels."""
+        return magnitude(attributions)
 
 
 class SmoothGrad(Method):
@@ -70,7 +80,7 @@ class SmoothGrad(Method):
         return RawMaps(maps, logits.numpy(), chosen, attributions=mean_grads)
 
 
-class GradientInput(Method):
+class GradientInput(Saliency):
     """Gradient x input (Shrikumar et al. 2016): x * d score / d x in the model's input space
     (after preprocessing). The signed product is kept for polarity views; the map shows its
     positive part averaged over channels, as Integrated Gradients does."""
@@ -79,12 +89,12 @@ class GradientInput(Method):
     title = "Gradient x Input"
     needs_layer = False
 
-    def run(self, job: Job) -> RawMaps:
-        """One compiled gradient pass over the batch."""
-        job.report(0, 1)
-        grads, logits, chosen = input_gradients(self.context, job.output)(
-            tf.constant(job.inputs), tf.constant(job.classes))
-        attributions = (grads.numpy() * job.inputs).astype(np.float32)
-        job.report(1, 1)
-        return RawMaps(np.maximum(attributions, 0.0).mean(axis=-1).astype(np.float32), logits.numpy(),
-                       chosen.numpy(), attributions=attributions)
+    @staticmethod
+    def attribute(grads: np.ndarray, inputs: np.ndarray) -> np.ndarray:
+        """x * d score / d x."""
+        return (grads * inputs).astype(np.float32)
+
+    @staticmethod
+    def show(attributions: np.ndarray) -> np.ndarray:
+        """The positive part averaged over channels."""
+        return np.maximum(attributions, 0.0).mean(axis=-1).astype(np.float32)
