@@ -48,6 +48,9 @@ def load() -> tuple[ModuleType, ModuleType]:
             with _quiet_native_stderr():
                 import tensorflow
                 tensorflow.constant(0)  # device initialisation logs here too
+                # Python-side advice ("N out of the last M calls triggered tf.function retracing")
+                # is for TensorFlow programmers: functions per layer are built on purpose.
+                tensorflow.get_logger().setLevel("ERROR")
                 import keras as keras_module
             _modules.update(tf=tensorflow, keras=keras_module)
     return _modules["tf"], _modules["keras"]
