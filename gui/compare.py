@@ -14,8 +14,8 @@ import numpy as np
 import pyqtgraph as pg
 from engine.maps.combine import COMBINATIONS
 from engine.params import Param, changed
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QFontMetricsF
+from PySide6.QtCore import QEvent, QObject, QRectF, QSizeF, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -33,8 +33,10 @@ from .style import hint_style
 COMPARE_MODES = {"methods": "methods", "layers": "CAM layers", "classes": "every class"}
 MAX_TILES = 12  # layers or classes: a 4 x 3 grid stays legible (methods: the ones the user ticks)
 MIN_TILE_WIDTH = 96  # px: narrower tiles would elide even short titles to nothing
-TITLE_SIZE = "9pt"
-TITLE_LINE_HEIGHT = 15  # px per title line at TITLE_SIZE, for choosing the columns
+TITLE_POINT_SIZE = 9.0
+TITLE_COLOR = "#e8eaed"
+TITLE_MARGIN = 2.0  # px around the lines
+TITLE_LINE_HEIGHT = 15  # px per title line at TITLE_POINT_SIZE, for choosing the columns
 
 
 def grid_columns(count: int, width: float, height: float, title_lines: int = 2, aspect: float = 1.0,
@@ -58,51 +60,70 @@ def grid_columns(count: int, width: float, height: float, title_lines: int = 2, 
     return best
 
 
-class TileTitle(pg.LabelItem):
-    """A tile's title (lines separated by `<br>`) that never widens its column: each line is elided
-    to the width the layout gives it; `text` and the tool tip keep the whole title."""
+class TileTitle(pg.GraphicsWidget):
+    """A tile's title (lines separated by `<br>`) that never widens its column: it paints each line
+    elided to the width the layout gives it; `text` and the tool tip keep the whole title.
+
+    Painted, not a pg.LabelItem: a LabelItem re-measures its HTML and asks the layout for a new
+    size on every text change and every resize, and across 17 tiles those requests cascade into
+    stalls of over 100 ms. This one's size hint is only its height (its line count), so a new
+    text or width repaints it and nothing else."""
 
     def __init__(self, text: str = " ") -> None:
-        self._shown_width = -1.0
-        super().__init__(text, color="#e8eaed", size=TITLE_SIZE)
+        super().__init__()
+        self.text = self.full_text = ""
+        self._lines: list[str] = []
+        self._font = QFont()
+        self._font.setPointSizeF(TITLE_POINT_SIZE)
+        self._metrics = QFontMetricsF(self._font)
+        self.setText(text)
 
-    def setText(self, text: str, **args) -> None:  # noqa: N802 - pyqtgraph's name
-        """Show `text` (plain lines joined by `<br>`), elided to the current width."""
-        self.full_text = text
-        self.setToolTip(html.unescape(text).replace("<br>", "\n"))
-        self._shown_width = self.rect().width()
-        super().setText(self._elided(text, self._shown_width), **args)
-        self.text = text
-
-    def _elided(self, text: str, width: float) -> str:
-        if width <= 0:
-            return text
-        font = self.item.font()
-        font.setPointSizeF(float(TITLE_SIZE.removesuffix("pt")))
-        metrics = QFontMetricsF(font)
-        room = width - 2 * self.item.document().documentMargin() - 2
+    def setText(self, text: str) -> None:  # noqa: N802 - pyqtgraph's name
+        """Show `text` (plain lines, HTML-escaped, joined by `<br>`), elided to the width."""
         lines = [html.unescape(line) for line in text.split("<br>")]
-        return "<br>".join(html.escape(metrics.elidedText(line, Qt.TextElideMode.ElideRight, room), quote=False)
-                           for line in lines)
+        self.full_text = self.text = text
+        self.setToolTip("\n".join(lines))
+        if len(lines) != len(self._lines):
+            self._lines = lines
+            self.updateGeometry()
+        self._lines = lines
+        self.update()
 
-    def updateMin(self) -> None:  # noqa: N802 - pyqtgraph's name
-        """As tall as its lines, as narrow as the layout likes (the text is elided to fit)."""
-        super().updateMin()
-        height = self.itemRect().height()
-        self.setMinimumWidth(0)
-        self._sizeHint[Qt.SizeHint.MinimumSize] = (0, height)
-        self._sizeHint[Qt.SizeHint.PreferredSize] = (0, height)
-        self.updateGeometry()
+    def sizeHint(self, which: Qt.SizeHint, constraint: QSizeF | None = None) -> QSizeF:  # noqa: N802 - Qt's name
+        """Any width (the lines are elided to it), as tall as the lines."""
+        if which == Qt.SizeHint.MaximumSize:
+            return QSizeF(-1, -1)
+        return QSizeF(0, self._height())
 
-    def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt's name
-        """Elide again for the new width."""
-        super().resizeEvent(ev)
-        if ev is not None and abs(self.rect().width() - self._shown_width) > 0.5 and hasattr(self, "full_text"):
-            self.setText(self.full_text)
+    def _height(self) -> float:
+        return len(self._lines) * self._metrics.lineSpacing() + 2 * TITLE_MARGIN
+
+    def text_width(self) -> float:
+        """The widest line of the whole title, with the margins: the width it needs unelided."""
+        return max(self._metrics.horizontalAdvance(line) for line in self._lines) + 2 * TITLE_MARGIN + 2
+
+    def shown_lines(self) -> list[str]:
+        """The lines as painted at the current width (elided)."""
+        room = self.rect().width() - 2 * TITLE_MARGIN
+        return [self._metrics.elidedText(line, Qt.TextElideMode.ElideRight, room) for line in self._lines]
 
     def shown_text(self) -> str:
         """The lines as displayed (elided), in plain text."""
-        return self.item.toPlainText()
+        return "\n".join(self.shown_lines())
+
+    def shown_width(self) -> float:
+        """The widest painted line."""
+        return max(self._metrics.horizontalAdvance(line) for line in self.shown_lines())
+
+    def paint(self, painter: QPainter, *_args) -> None:
+        """Each line elided and centred."""
+        painter.setFont(self._font)
+        painter.setPen(QColor(TITLE_COLOR))
+        rect = self.rect().adjusted(TITLE_MARGIN, TITLE_MARGIN, -TITLE_MARGIN, -TITLE_MARGIN)
+        step = self._metrics.lineSpacing()
+        for k, line in enumerate(self.shown_lines()):
+            row = QRectF(rect.left(), rect.top() + k * step, rect.width(), step)
+            painter.drawText(row, Qt.AlignmentFlag.AlignCenter, line)
 
 
 def parameter_text(params: dict, declared: tuple[Param, ...]) -> str:
@@ -120,7 +141,7 @@ def parameter_text(params: dict, declared: tuple[Param, ...]) -> str:
 class Tile:
     """One cell of the grid."""
 
-    def __init__(self, label: str, title: pg.LabelItem, view: pg.ViewBox, item: pg.ImageItem,
+    def __init__(self, label: str, title: TileTitle, view: pg.ViewBox, item: pg.ImageItem,
                  titles: dict[str, str] | None = None, parameters: dict[str, tuple[Param, ...]] | None = None) -> None:
         self.label, self.title, self.view, self.item = label, title, view, item
         self.titles = titles or {}  # method name -> display title
@@ -275,14 +296,7 @@ class CompareGrid(QWidget):
 
     def _title_width(self) -> float:
         """The widest line of the tiles' titles, with the title's margins."""
-        if not self.tiles:
-            return 0.0
-        title = self.tiles[0].title
-        font = title.item.font()
-        font.setPointSizeF(float(TITLE_SIZE.removesuffix("pt")))
-        metrics = QFontMetricsF(font)
-        lines = [html.unescape(line) for t in self.tiles for line in t.title.full_text.split("<br>")]
-        return max(metrics.horizontalAdvance(line) for line in lines) + 2 * title.item.document().documentMargin() + 4
+        return max((t.title.text_width() for t in self.tiles), default=0.0)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
         """A resized grid may want another column count."""
