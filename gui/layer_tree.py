@@ -20,8 +20,17 @@ PATH_ROLE = Qt.ItemDataRole.UserRole
 TARGET_MARK = "◎"
 
 
+COLUMNS = ("Layer", "Output", "Params", "Type")  # the type last: on a laptop it is the one cut
+
+
+def compact_shape(shape: tuple) -> str:
+    """An output shape without its batch dimension, as a user reads it: `16×16×64`, `4`."""
+    dims = shape[1:] if shape and shape[0] is None else shape
+    return "×".join("?" if d is None else str(d) for d in dims) or "—"
+
+
 class LayerTree(QTreeWidget):
-    """Name, type, output shape, parameters. CAM targets are marked; clicking one selects it;
+    """Name, output shape (summary()'s form in the tool tip), parameters, type. CAM targets are marked; clicking one selects it;
     Ctrl/Shift+click several to fuse their maps (the target is then their paths joined by
     commas, which the engine fuses: engine.methods.fusion)."""
 
@@ -31,13 +40,13 @@ class LayerTree(QTreeWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setHeaderLabels(["Layer", "Type", "Output shape", "Params"])
+        self.setHeaderLabels(list(COLUMNS))
         self.setUniformRowHeights(True)
         self.setAlternatingRowColors(True)
         self.setRootIsDecorated(True)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         header = self.header()
-        for column in range(4):
+        for column in range(len(COLUMNS)):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(False)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -53,12 +62,13 @@ class LayerTree(QTreeWidget):
         self.items, self.layers = {}, {info.path: info for info in layers}
         for info in layers:
             parent = self.items.get(info.parent) if info.parent else None
-            item = QTreeWidgetItem([info.name, info.type, info.shape_text, f"{info.params:,}"])
+            item = QTreeWidgetItem([info.name, compact_shape(info.output_shape), f"{info.params:,}", info.type])
             item.setData(0, PATH_ROLE, info.path)
-            item.setTextAlignment(3, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            item.setToolTip(0, self._tooltip(info))
+            item.setTextAlignment(2, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            for column in range(len(COLUMNS)):
+                item.setToolTip(column, self._tooltip(info))
             if not info.is_cam_target:
-                for column in range(4):
+                for column in range(len(COLUMNS)):
                     item.setForeground(column, QBrush(hint_colour()))  # not a CAM target: quieter, still readable
             (parent.addChild(item) if parent else self.addTopLevelItem(item))
             self.items[info.path] = item
@@ -86,12 +96,15 @@ class LayerTree(QTreeWidget):
             self.scrollToItem(self.items[targets[-1]])
 
     def _tooltip(self, info: LayerInfo) -> str:
+        return f"{info.path} ({info.type}), output {info.shape_text}\n{self._hint(info)}"
+
+    def _hint(self, info: LayerInfo) -> str:
         if info.is_cam_target:
-            return (f"{info.path}\nClick to make it the CAM target; Ctrl+click several to fuse their maps. "
+            return ("Click to make it the CAM target; Ctrl+click several to fuse their maps. "
                     "Right-click for activations and filter patterns.")
         if info.is_model:
-            return f"{info.path}\nA nested model: expand it to pick one of its layers"
-        return f"{info.path}\nNot a CAM target (needs a spatial 4-D output)"
+            return "A nested model: expand it to pick one of its layers"
+        return "Not a CAM target (needs a spatial 4-D output)"
 
     def _clicked(self, item: QTreeWidgetItem, _column: int) -> None:
         selected = {i.data(0, PATH_ROLE) for i in self.selectedItems()}

@@ -62,6 +62,9 @@ def test_window_fits_a_laptop_screen_and_nothing_is_cut(qtbot, window):
     assert table.rowCount() == 4
     last = table.visualItemRect(table.item(table.rowCount() - 1, 0))
     assert last.bottom() <= table.viewport().height()  # every class in view, no scrolling
+    tree = window.layer_tree
+    shown = tree.header().sectionViewportPosition(2) + tree.header().sectionSize(2)
+    assert shown <= tree.viewport().width(), "layer name, output shape and parameters in view"
 
 
 def test_choosing_a_confusion_cell_does_not_widen_the_browser(qtbot, window):

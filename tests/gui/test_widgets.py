@@ -92,7 +92,9 @@ def test_layer_tree_nested_models(qtbot):
     tree.set_layers(layers, "base/conv2")
     assert tree.topLevelItemCount() == 4
     base = tree.items["base"]
-    assert base.childCount() == 2 and base.child(1).text(2) == "(None, 8, 8, 16)"
+    assert base.childCount() == 2 and base.child(1).text(1) == "8×8×16" and base.child(1).text(3) == "Conv2D"
+    assert "(None, 8, 8, 16)" in base.child(1).toolTip(1)  # summary()'s form on hover
+    assert tree.items["gap"].text(1) == "16"
     assert base.child(1).text(0).startswith("◎") and base.child(1).font(0).bold()
     assert tree.items["base/conv1"].text(0).startswith("○")
     chosen = []
