@@ -63,15 +63,11 @@ def eigencam(model, img_array, layer_name, agree_with_mean=False):
 
 
 def ablation_cam(model, img_array, layer_name, batch_size=32):
-    """Desai and Ramaswamy 2020: the layers after the target chained into a tail model, every
-    channel zeroed in its own copy, `predict` in batches of 32, w_k = (y_c - y_c^k) / y_c."""
-    names = [layer.name for layer in model.layers]
-    activations = keras.Model(model.inputs[0], model.get_layer(layer_name).output).predict(img_array, verbose=0)
-    inputs = keras.Input(activations.shape[1:])
-    x = inputs
-    for layer in model.layers[names.index(layer_name) + 1:]:
-        x = layer(x)
-    tail = keras.Model(inputs, x)
+    """Desai and Ramaswamy 2020: the graph after the target as a tail model (branches and all),
+    every channel zeroed in its own copy, `predict` in batches of 32, w_k = (y_c - y_c^k) / y_c."""
+    target = model.get_layer(layer_name).output
+    activations = keras.Model(model.inputs[0], target).predict(img_array, verbose=0)
+    tail = keras.Model(target, model.output)
     preds = _predict(model, img_array)[0]
     cls = int(np.argmax(preds))
     channels = activations.shape[-1]

@@ -5,7 +5,7 @@ thread, gui/worker.py), so the window shows at once with a status line saying th
 loading.
 
 Debug hook for README screenshots (not part of the command line):
-    python -m gui.app --screenshot docs/shot.png [--tab compare|features|review] [--image NAME]
+    python -m gui.app --screenshot docs/shot.png [--tab compare|features|review|trust] [--image NAME] [--review-trust]
 """
 
 from __future__ import annotations
@@ -69,6 +69,8 @@ def run_window(args) -> int:
     if shot:
         if getattr(args, "compare_mode", None):
             window.compare.set_mode(args.compare_mode)
+        if getattr(args, "review_trust", False):
+            window.review.options.trust.setChecked(True)
         _arm_screenshot(window, shot, getattr(args, "tab", "heatmap"), getattr(args, "image", None))
     code = app.exec()
     return int(code)
@@ -99,6 +101,8 @@ def _arm_screenshot(window: MainWindow, path: str, tab: str, image: str | None) 
             window.show_tab("review")
             window.review_controller.run()
             window.controller.busyChanged.connect(lambda busy: busy or QTimer.singleShot(800, grab))
+        elif tab == "trust":
+            _check_then_sanity(window, lambda: QTimer.singleShot(800, grab))
         elif tab == "features":
             window.show_tab("features")
             window.controller.show_patterns(window.features.patterns_request())
@@ -109,6 +113,19 @@ def _arm_screenshot(window: MainWindow, path: str, tab: str, image: str | None) 
     window.controller.explanationShown.connect(ready)
 
 
+def _check_then_sanity(window: MainWindow, then) -> None:
+    """Show the Trust tab, run "Check this map", then the sanity check, then call `then`."""
+    window.show_tab("trust")
+    steps = [window.trust.sanity_button.click, then]
+
+    def next_step(busy: bool) -> None:
+        if not busy and steps:
+            QTimer.singleShot(300, steps.pop(0))
+
+    window.controller.busyChanged.connect(next_step)
+    window.trust.check_button.click()
+
+
 def main(argv: list[str] | None = None) -> int:
     """`python -m gui.app [--model M] [--images DIR] [--screenshot PATH --tab T --image NAME --compare-mode M]`."""
     parser = argparse.ArgumentParser(prog="python -m gui.app")
@@ -116,7 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--images")
     parser.add_argument("--trust-model", action="store_true")
     parser.add_argument("--screenshot")
-    parser.add_argument("--tab", default="heatmap", choices=("heatmap", "compare", "features", "review"))
+    parser.add_argument("--tab", default="heatmap", choices=("heatmap", "compare", "features", "review", "trust"))
+    parser.add_argument("--review-trust", action="store_true", help="tick the review's Trust metrics")
     parser.add_argument("--image")
     parser.add_argument("--compare-mode", choices=("methods", "layers", "classes"))
     return run_window(parser.parse_args(argv))

@@ -46,3 +46,18 @@ def test_paper_implementations_match_ours(setup, method, call):
     ours = np.squeeze(ours)
     assert ours.shape == np.shape(theirs)
     assert _corr(ours, theirs) >= 0.999
+
+
+def test_paper_ablation_cam_follows_branches_after_the_target():
+    """The tail after the target is a graph, not a chain: a residual block branches right after
+    "stem_act" (the seeds' layer-by-layer chain cannot run it)."""
+    from bench import papers
+    from bench.reference import linear_copy
+    from tests.models import residual_bn_separable_model
+
+    model = residual_bn_separable_model(seed=5)
+    ours_session = session(model)
+    picture = image(32, 32, seed=6)
+    ours = np.squeeze(ours_session.explain(picture, "ablationcam", "stem_act").raw)
+    theirs = papers.ablation_cam(linear_copy(model), ours_session.batch([picture]), "stem_act")
+    assert _corr(ours, theirs) >= 0.999
