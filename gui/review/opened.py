@@ -17,13 +17,13 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QFileDialog,
-    QHeaderView,
     QLabel,
     QPushButton,
     QVBoxLayout,
 )
 
 from .columnar_model import ColumnarReviewModel, OpenedReview
+from .table import fit_columns_once, fit_columns_to_rows, show_flag_after_correct
 
 ALL_FLAGS = "Any flag"
 
@@ -141,10 +141,8 @@ class ReviewFolderOpener(QObject):
         self.model.set_review(opened)
         tab.proxy = self.model
         tab.table.setModel(self.model)
-        header = tab.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column in range(1, self.model.columnCount()):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+        fit_columns_once(tab.table)
+        show_flag_after_correct(tab.table.horizontalHeader())
         tab.result, tab.class_names = None, opened.result.class_names
         tab.matrix.set_matrix(opened.result.class_names, opened.result.confusion)
         tab.stats.set_stats(opened.result.per_label, opened.result.overall)
@@ -164,6 +162,7 @@ class ReviewFolderOpener(QObject):
         if self.active:
             self.tab.proxy = self.live_proxy
             self.tab.table.setModel(self.live_proxy)
+            fit_columns_to_rows(self.tab.table.horizontalHeader())
             self.model.set_review(None)
             self.opened = None
             self.flags.setCurrentIndex(0)

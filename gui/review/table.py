@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
 from gui.row_table import SORT_ROLE, Index, RowTableModel, filter_change
 
-COLUMNS = ("Image", "Label", "Predicted", "Conf.", "Correct", "Pointing", "Energy in mask", "IoU", "Flag")
+COLUMNS = ("Image", "Label", "Predicted", "Conf.", "Correct", "Pointing", "Energy", "IoU", "Flag")
 TIPS = ("Path relative to the reviewed folder", "Sub-folder name", "Predicted (and explained) class",
         "Probability of the predicted class", "Prediction equals the label (– when the label is not a class)",
         "The map's peak lies on the mask (within 15 px); – without a mask",
@@ -88,7 +88,7 @@ class ReviewTableModel(RowTableModel):
             return QBrush(WRONG)
         if role == Qt.ItemDataRole.ForegroundRole and column == 8 and row.flag not in ("", "clear"):
             return QBrush(WRONG)
-        if role == Qt.ItemDataRole.TextAlignmentRole and column >= 3:
+        if role == Qt.ItemDataRole.TextAlignmentRole and 3 <= column <= 7:  # the figures
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole:
             return "\n".join(t for t in (row.path, row.error, row.note,
@@ -148,8 +148,42 @@ class ReviewFilterProxy(QSortFilterProxyModel):
         return [model.rows[self.mapToSource(self.index(r, 0)).row()] for r in range(self.rowCount())]
 
 
+def fit_columns_to_rows(header: QHeaderView) -> None:
+    """Every column follows its visible rows (a live review, whose rows keep arriving)."""
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    show_flag_after_correct(header)
+
+
+def show_flag_after_correct(header: QHeaderView) -> None:
+    """The Flag column shown after Correct, where a laptop still shows it (the verdict banner
+    points at it); the model keeps its order, so exports and sorting are unchanged."""
+    flag, correct = COLUMNS.index("Flag"), COLUMNS.index("Correct")
+    header.moveSection(header.visualIndex(flag), header.visualIndex(correct) + 1)
+
+
+MAX_PATH_WIDTH = 320  # px: longer paths are elided (whole in the tool tip); no figure column is this wide
+FIT_ROWS = 200
+CELL_PADDING, HEADER_PADDING = 12, 28  # px: the cell's margins; the header's and its sort arrow
+
+
+def fit_columns_once(view: QTableView) -> None:
+    """Size every column once to its header and its first FIT_ROWS rows (an opened review of a
+    million rows, which must not be measured again on every scroll or sort)."""
+    header, model = view.horizontalHeader(), view.model()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    metrics = view.fontMetrics()
+    for column in range(model.columnCount()):
+        title = str(model.headerData(column, Qt.Orientation.Horizontal) or "")
+        texts = [str(model.index(row, column).data() or "") for row in range(min(FIT_ROWS, model.rowCount()))]
+        widest = max([metrics.horizontalAdvance(title) + HEADER_PADDING]
+                     + [metrics.horizontalAdvance(text) + CELL_PADDING for text in texts])
+        header.resizeSection(column, min(widest, MAX_PATH_WIDTH))
+
+
 def make_table_view(proxy: QSortFilterProxyModel) -> QTableView:
-    """A sortable, read-only table of review rows: the path column stretches, the figures fit."""
+    """A sortable, read-only table of review rows. Every column fits its rows (the path at most
+    MAX_PATH_WIDTH, elided on the left so the file name stays) and the table scrolls sideways
+    when they do not fit: a column that stretched got only the leftovers ("cr…ng", "..")."""
     view = QTableView()
     view.setModel(proxy)
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -158,15 +192,18 @@ def make_table_view(proxy: QSortFilterProxyModel) -> QTableView:
     view.setSortingEnabled(True)
     view.setAlternatingRowColors(True)
     view.setWordWrap(False)
-    view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+    view.setTextElideMode(Qt.TextElideMode.ElideLeft)
     view.verticalHeader().hide()
     view.verticalHeader().setDefaultSectionSize(22)
     header = view.horizontalHeader()
-    header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-    for column in range(1, proxy.sourceModel().columnCount()):
-        header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+    header.setMaximumSectionSize(MAX_PATH_WIDTH)
+    header.setStretchLastSection(False)
     header.setMinimumSectionSize(36)
-    header.setResizeContentsPrecision(0)  # fit the figures to the visible rows, not to every row on each batch
+    # Column widths come from at most FIT_ROWS rows from the top (Qt reads the vertical header's
+    # precision for them; its default of 1000, or every row while the table is hidden, made
+    # each arriving batch re-measure the whole table).
+    view.verticalHeader().setResizeContentsPrecision(FIT_ROWS)
+    fit_columns_to_rows(header)
     view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
     view.setToolTip("Double-click a row to open the image; click a header to sort")
     return view

@@ -80,6 +80,15 @@ def test_choosing_a_confusion_cell_does_not_widen_the_browser(qtbot, window):
     assert window.browser.restriction.isVisible()
     assert window.browser.width() == before
     assert cut_widgets(window.review) == []
+    table = window.review.table  # the listed images' paths and every figure whole, not "cr…ng"
+    metrics, header = table.fontMetrics(), table.horizontalHeader()
+    for row in range(table.model().rowCount()):
+        for column in range(table.model().columnCount()):
+            text = table.model().index(row, column).data()
+            assert metrics.horizontalAdvance(text) < header.sectionSize(column), (text, header.sectionSize(column))
+    flag = header.logicalIndex(5)
+    assert table.model().headerData(flag, Qt.Orientation.Horizontal) == "Flag"  # after Correct: in view
+    assert header.sectionViewportPosition(flag) + header.sectionSize(flag) <= table.viewport().width()
 
 
 def test_control_groups_wrap_like_text():

@@ -109,6 +109,8 @@ def test_a_million_rows_open_and_filter(qtbot, opener, tmp_path):
     _open(qtbot, opener, folder)
     table, result = opener.model, opener.opened.result
     assert table.rowCount() == 1_000_000
+    view = opener.tab.table  # sized once from the first rows: paths whole, not "cr…ng"
+    assert view.horizontalHeader().sectionSize(0) > view.fontMetrics().horizontalAdvance(table.index(0, 0).data())
     columns = opener.opened.columns
     held = opener.opened.review.table.nbytes + table.view.nbytes + sum(o.nbytes for o in table.orders.values())
     held += sum(a.nbytes for a in (columns.confidence, columns.energy, columns.iou, columns.correct,
