@@ -149,7 +149,7 @@ class ColumnarReviewModel(QAbstractTableModel):
         """A cell as shown (row: index into the review's rows)."""
         c = self.opened.columns
         if column == 0:
-            return c.text["path"][row].as_py()
+            return PurePosixPath(c.text["path"][row].as_py()).name  # the whole path on hover
         if column == 1:
             return c.text["label"][row].as_py() or "—"
         if c.error[row]:

@@ -5,7 +5,7 @@ the view that shows them. Another table model with the same `rows`, `root` and `
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from engine.review import ReviewResult, ReviewRow
 from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt
@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 from gui.row_table import SORT_ROLE, Index, RowTableModel, filter_change
 
 COLUMNS = ("Image", "Label", "Predicted", "Conf.", "Correct", "Pointing", "Energy", "IoU", "Flag")
-TIPS = ("Path relative to the reviewed folder", "Sub-folder name", "Predicted (and explained) class",
+TIPS = ("File name (hover for its path relative to the reviewed folder)", "Sub-folder name", "Predicted (and explained) class",
         "Probability of the predicted class", "Prediction equals the label (– when the label is not a class)",
         "The map's peak lies on the mask (within 15 px); – without a mask",
         "Share of the map's energy inside the mask (0..1)", "IoU of the map's region >= 0.5 with the mask",
@@ -98,7 +98,7 @@ class ReviewTableModel(RowTableModel):
     def text(self, row: ReviewRow, column: int) -> str:
         """A cell as shown."""
         if column == 0:
-            return row.path
+            return PurePosixPath(row.path).name  # as the browser lists it; the whole path on hover
         if column == 1:
             return row.label or "—"
         if row.error:
@@ -110,6 +110,8 @@ class ReviewTableModel(RowTableModel):
 
     def sort_value(self, row: ReviewRow, column: int):
         """Numbers sort as numbers; missing values first in ascending order."""
+        if column == 0:
+            return row.path.lower()
         if column <= 2 or column == 8:
             return self.text(row, column).lower() + "\0" + row.path.lower()
         value = (row.confidence, row.correct, row.pointing_hit, row.energy_inside, row.iou)[column - 3]

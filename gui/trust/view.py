@@ -83,9 +83,10 @@ class TrustView(QWidget):
         self.removal_text = QLabel("No defect mask for this image.")
         self.removal_text.setWordWrap(True)
         layout = QGridLayout(box)
-        layout.addWidget(self.before_picture, 0, 0)
-        layout.addWidget(self.after_picture, 0, 1)
-        layout.addWidget(self.removal_text, 1, 0, 1, 2)
+        layout.addWidget(self.removal_text, 0, 0, 1, 2)  # the outcome first: on a laptop the pictures scroll
+        layout.addWidget(self.before_picture, 1, 0)
+        layout.addWidget(self.after_picture, 1, 1)
+        layout.setRowStretch(2, 1)  # spare height below the pictures, not around the text
         return box
 
     def _sanity_box(self) -> QGroupBox:
