@@ -31,6 +31,7 @@ from .compose import ViewSettings, compose, duration_text, titled_grid
 from .style import hint_style
 
 COMPARE_MODES = {"methods": "methods", "layers": "CAM layers", "classes": "every class"}
+PAN_HINT = "Tiles zoom and pan together; the view settings below apply to every tile."
 MAX_TILES = 12  # layers or classes: a 4 x 3 grid stays legible (methods: the ones the user ticks)
 MIN_TILE_WIDTH = 96  # px: narrower tiles would elide even short titles to nothing
 TITLE_POINT_SIZE = 9.0
@@ -179,7 +180,7 @@ class CompareGrid(QWidget):
         for key, text in COMPARE_MODES.items():
             self.mode_box.addItem(f"Compare {text}", key)
         self.mode_box.currentIndexChanged.connect(lambda _i: self.modeChanged.emit(self.mode()))
-        self.hint = QLabel("Tiles zoom and pan together; the view settings below apply to every tile.")
+        self.hint = QLabel(PAN_HINT)
         self.hint.setStyleSheet(hint_style())
         self.hint.setWordWrap(True)
         self.methods_menu = QMenu(self)
@@ -210,6 +211,10 @@ class CompareGrid(QWidget):
         self.linked = False  # the tiles zoom and pan together (see _link)
         self.titles: dict[str, str] = {}  # method name -> display title
         self.parameters: dict[str, tuple[Param, ...]] = {}  # method name -> its declared parameters
+
+    def set_scope(self, text: str) -> None:
+        """Say what every tile shares (method, layer, how many of how many) above the grid."""
+        self.hint.setText(f"{text} {PAN_HINT}")
 
     def set_titles(self, titles: dict[str, str]) -> None:
         """The methods' display titles, for captions that name the method."""
@@ -403,6 +408,19 @@ class CompareGrid(QWidget):
         pictures = [compose(t.image, t.explanation.heatmap, self.settings) for t in done]
         columns = max(1, math.ceil(math.sqrt(len(done))))
         return titled_grid(pictures, [t.caption() for t in done], columns)
+
+
+def compare_scope(mode: str, method: str, layer: str | None, shown: int, total: int) -> str:
+    """What every tile shares, for the line above the grid: the method (`method`: its title)
+    or the layer the tiles do not vary, and how many of the candidates are shown."""
+    at = f" at layer {layer}" if layer else ""
+    if mode == "layers":
+        which = f"the {shown} deepest of {total} CAM layers" if shown < total else f"all {total} CAM layers"
+        return f"{method} on {which}."
+    if mode == "classes":
+        which = f"the first {shown} of {total} classes" if shown < total else "every class"
+        return f"{method}{at}, {which}."
+    return f"CAM methods{at}; the others work on the input." if layer else "Methods on the input."
 
 
 def tile_label(mode: str, method: str, layer: str | None, class_name: str | None) -> str:

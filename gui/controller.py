@@ -16,7 +16,7 @@ from engine.images.decoding import list_images
 from PySide6.QtCore import QObject, Signal
 
 from .canvas import HINT
-from .compare import MAX_TILES, tile_label
+from .compare import MAX_TILES, compare_scope, tile_label
 from .jobs import Activations, Compare, Explain, OpenModel, Patterns, PredictFolder, ResultCache
 from .state import ViewState
 from .worker import EngineClient, as_params
@@ -275,6 +275,7 @@ class Controller(QObject):
         labels = [tile_label(mode, self.title(r.method), r.layer, self._class_name(r.class_index)) for r in items]
         keys = [r.key(self.info.path) for r in items]
         compare = self.window.compare
+        compare.set_scope(self._compare_scope(mode, len(items)))
         compare.set_tiles(labels, keys)
         missing = []
         for request, key in zip(items, keys, strict=True):
@@ -285,6 +286,12 @@ class Controller(QObject):
                 missing.append(request)
         if missing:
             self.submit("compare", Compare(tuple(missing)))
+
+    def _compare_scope(self, mode: str, shown: int) -> str:
+        total = {"layers": len(self.info.cam_layers), "classes": len(self.info.class_names)}.get(mode, shown)
+        spec = next((s for s in self.specs if s.name == self.state.method), None)
+        layer = self.state.layer if spec is None or spec.needs_layer or mode == "methods" else None
+        return compare_scope(mode, self.title(self.state.method or ""), layer, shown, total)
 
     def _compare_items(self, mode: str) -> list[Explain]:
         path = self.state.image
