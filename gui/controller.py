@@ -197,6 +197,7 @@ class Controller(QObject):
         browser.set_folder(folder, paths)
         browser.set_predictions([self.predictions[p] for p in paths if p in self.predictions])
         self._predict_all()
+        self.window.status(f"{len(paths)} images in {folder}")  # what was said of the last folder no longer applies
         if not paths:
             self.client.supersede("explain")
             self.update(image=None, class_index=None)
@@ -378,8 +379,8 @@ class Controller(QObject):
         self.window.canvas.show_explanation(request.path, display, explanation, self.title(explanation.method))
         self.window.predictions.mark_explained(explanation.class_index)
         self.window.clear_error()
-        for note in explanation.notes:
-            self.window.status(note)
+        # The status line speaks of the map on the canvas: its notes, or none (a note of an earlier map would mislead).
+        self.window.status("; ".join(explanation.notes) if explanation.notes else self.window.ready_text())
         self.canvasChanged.emit()
         self.explanationShown.emit(explanation)
 

@@ -89,6 +89,9 @@ class ReviewController(QObject):
         if request is None:
             self.window.report_error("Open a model and a folder of images first")
             return
+        if not self.window.browser.paths():
+            self.window.report_error(f"No images to review in {request.folder}: open another folder (Ctrl+Shift+O)")
+            return
         if request.report_folder and (Path(request.report_folder) / "results.csv").exists():
             if not self.confirm_resume(request.report_folder):
                 return
