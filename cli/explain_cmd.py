@@ -71,6 +71,8 @@ def run_explain(args: argparse.Namespace) -> int:
         print(f"note: {note}")
     for kind, path in written.items():
         print(f"wrote {kind}: {path}")
+    if not written:
+        print("nothing written: add --out overlay.png (and/or --save-heatmap map.npy) to keep the map")
     if faithful is not None:
         from engine.trust.cli_text import faithfulness_lines
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -109,7 +110,18 @@ def resolve_layer(layers: tuple[LayerInfo, ...], name: str) -> LayerInfo:
     if by_name:
         choices = ", ".join(info.path for info in by_name)
         raise LayerError(f"layer name '{name}' is ambiguous; use one of: {choices}")
-    raise LayerError(f"no layer named '{name}' in the model")
+    raise LayerError(f"no layer named '{name}' in the model; {_layer_hint(layers, name)}")
+
+
+def _layer_hint(layers: tuple[LayerInfo, ...], name: str) -> str:
+    """The closest names, or the CAM targets to choose from (the last few when there are many)."""
+    names = list(dict.fromkeys([info.path for info in layers] + [info.name for info in layers]))
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+    if close:
+        return "did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
+    targets = [info.path for info in layers if info.is_cam_target]
+    shown = ", ".join(targets[-8:])
+    return f"layers with a spatial output: {'…, ' if len(targets) > 8 else ''}{shown} (`info --model M` lists every layer)"
 
 
 def default_target_layer(layers: tuple[LayerInfo, ...], class_count: int) -> LayerInfo | None:

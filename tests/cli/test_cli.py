@@ -106,6 +106,11 @@ def test_explain_writes_overlay_and_heatmaps(capsys, files, tmp_path):
     np.testing.assert_allclose(sixteen / 65535.0, heatmap, atol=1.0 / 65535 + 1e-6)
 
 
+def test_explain_without_outputs_says_how_to_keep_the_map(capsys, files):
+    code, out, _ = run(capsys, "explain", "--model", files["model"], "--image", files["image"])
+    assert code == 0 and "wrote" not in out and "nothing written: add --out" in out
+
+
 @pytest.mark.parametrize("class_arg, index", [("2", 2), ("scratch", 1)])
 def test_explain_class_and_layer_json(capsys, files, class_arg, index):
     code, out, _ = run(capsys, "explain", "--model", files["model"], "--image", files["image"],

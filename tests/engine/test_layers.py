@@ -81,6 +81,17 @@ def test_resolve_by_path_and_unique_name():
         resolve_layer(infos, "conv9")
 
 
+def test_an_unknown_layer_gets_the_closest_names_or_the_targets():
+    infos = list_layers(nested_functional())
+    with pytest.raises(LayerError) as typo:
+        resolve_layer(infos, "base_conv3")
+    assert "did you mean 'base_conv2'" in str(typo.value) or "'base/base_conv2'" in str(typo.value)
+    with pytest.raises(LayerError) as unknown:
+        resolve_layer(infos, "xyzzy")
+    message = str(unknown.value)
+    assert "spatial output" in message and "base/base_conv2" in message and "\n" not in message
+
+
 def test_ambiguous_name_lists_the_paths():
     base = keras.Sequential([keras.Input((16, 16, 3)), keras.layers.Conv2D(4, 3, name="conv")],
                             name="base")
