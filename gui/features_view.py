@@ -51,7 +51,7 @@ class FeaturesView(QWidget):
         self.regularised = QCheckBox("Regularised")
         self.regularised.setChecked(True)
         self.regularised.setToolTip("Jitter, blur and pre-activation objective: readable patterns. "
-                                    "Off: seed 002's plain gradient ascent, as `main.py filters` does by default.")
+                                    "Off: plain gradient ascent, as “python main.py filters --plain” does.")
         controls = WrapRow([group(self.layer_label, self.activations_button, self.patterns_button),
                             group(QLabel("Filters"), self.count, QLabel("Size"), self.size_box, QLabel("Steps"),
                                   self.steps, self.regularised)])

@@ -65,7 +65,7 @@ class MaskOverlay(QObject):
         self.label.setWordWrap(True)  # the whole line (with its IoU) on a narrow canvas
         self.label.setToolTip("Pointing: the map's peak lies on the mask (within 15 px). Energy inside: share of "
                               "the map inside the mask. IoU: overlap of the map's region >= 0.5 with the mask. "
-                              "The same figures as `convscope batch`.")
+                              "The same figures as “python main.py batch”.")
         self.row = QWidget()
         layout = QHBoxLayout(self.row)
         layout.setContentsMargins(6, 0, 6, 2)

@@ -54,7 +54,8 @@ def parameter_widget(param: Param) -> QWidget:
     else:
         widget = QLineEdit()
     set_widget_value(widget, param.default)
-    widget.setToolTip(f"{param.help} (default {param.default_text()}; {param.allowed()})")
+    allowed = "" if param.kind is bool else f"; {param.allowed()}"  # a checkbox needs no "true or false"
+    widget.setToolTip(f"{param.help} (default {param.default_text()}{allowed})")
     widget.setObjectName(param.name)
     return widget
 

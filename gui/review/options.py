@@ -54,10 +54,10 @@ class ReviewOptionsPanel(QObject):
                                "IoU: the emphasized region is where the map is at least this (`--threshold`)")
         self.trust = QCheckBox("Trust metrics")
         self.trust.setToolTip("Also compute deletion / insertion curves, pixel AUROC, defect removal and a verdict "
-                              "(`convscope batch --trust`); several times slower")
+                              "(as “batch --trust”); several times slower")
         self.write_report = QCheckBox("Write report to")
         self.write_report.setToolTip("Also write results.csv, summary.json, report.html and the overlays "
-                                     "into a folder of your choice, as `convscope batch --out` does")
+                                     "into a folder of your choice, as “batch --out” does")
         self.folder_button = QPushButton("Choose folder…")
         self.folder_button.clicked.connect(self.choose_folder)
         self.open_report = QPushButton("Open report")

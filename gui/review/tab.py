@@ -27,7 +27,7 @@ from .table import PATH_ROLE, ReviewFilterProxy, ReviewTableModel, make_table_vi
 ALL_LABELS = "All labels"
 NO_LABEL = "(no label)"
 START_HINT = ("Review every image of the open folder: predict, explain and score it against its mask, "
-              "as `convscope batch` does. Press “Review folder”.")
+              "as the command “python main.py batch” does. Press “Review folder”.")
 
 
 class ReviewTab(QWidget):
@@ -46,7 +46,7 @@ class ReviewTab(QWidget):
         self.proxy.setSourceModel(self.model)
         self.run_button = QPushButton("Review folder")
         self.run_button.setToolTip("Predict, explain and score every image of the open folder "
-                                   "with the current method and layer (like `convscope batch`)")
+                                   "with the current method and layer (like “python main.py batch”)")
         self.run_button.clicked.connect(self.runRequested)
         self.setup = hint_label()
         self.setup.setWordWrap(True)

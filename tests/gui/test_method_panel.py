@@ -24,6 +24,7 @@ def _expected_type(param: Param) -> type:
 def _check_control(widget, param: Param) -> None:
     assert isinstance(widget, _expected_type(param)), param.name
     assert widget_value(widget) == param.default and param.help in widget.toolTip()
+    assert ("true or false" in widget.toolTip()) is False  # a checkbox is on or off; other controls say their range
     if isinstance(widget, (QSpinBox, QDoubleSpinBox)):
         assert param.low is None or widget.minimum() == pytest.approx(param.low)
         assert param.high is None or widget.maximum() == pytest.approx(param.high)
