@@ -29,16 +29,30 @@ the layer tree to explain at that layer.</li>
 <h3>Which method?</h3>
 <ul>
 <li><b>Grad-CAM</b>: fast, coarse regions; the default. <b>Grad-CAM++</b>: better with several defects.
-<b>Layer-CAM</b>: usable on early layers, finer maps.</li>
-<li><b>Score-CAM</b> / <b>Faster Score-CAM</b>: no gradients (robust to saturated heads), slower.</li>
-<li><b>Saliency</b>, <b>SmoothGrad</b> (less noisy), <b>Integrated Gradients</b> (attributions that add up
-to the score change), <b>Guided backprop</b>: pixel-level maps of what the score is sensitive to.</li>
+<b>LayerCAM</b>: usable on early layers, finer maps. <b>HiResCAM</b> and <b>Grad-CAM element-wise</b>:
+gradient times activation cell by cell, faithful to what the layer computes. <b>XGrad-CAM</b>:
+Grad-CAM with weights that satisfy its axioms.</li>
+<li><b>Score-CAM</b> / <b>Faster Score-CAM</b> and <b>Ablation-CAM</b>: no gradients (robust to saturated
+heads), slower. <b>Eigen-CAM</b>: the layer's main component, the same for every class.</li>
+<li><b>Saliency (gradients)</b>, <b>SmoothGrad</b> (less noisy), <b>Integrated Gradients</b> (attributions
+that add up to the score change), <b>Gradient x Input</b>, <b>Guided Backpropagation</b>: pixel-level maps
+of what the score is sensitive to.</li>
+<li><b>Occlusion</b> and <b>RISE</b>: hide parts of the image and watch the score; they need nothing of
+the model's insides, and take seconds.</li>
+<li>For thin defects (a 2-pixel scratch): Ctrl+click several layers in the tree to fuse their maps, or
+tick <i>edges</i> under Combinations. For frames much larger than the model's input: <i>tiles</i> under
+Combinations explains the frame in overlapping tiles at full resolution.</li>
 </ul>
 <h3>Tabs</h3>
-<p><b>Compare</b>: every method, layer or class side by side, zooming together.
+<p><b>Compare</b>: every method, layer or class side by side, zooming together; its Faithfulness button
+marks the maps that beat the controls.
 <b>Activations &amp; filters</b>: a layer's feature maps for the image and the patterns its filters
 respond to. <b>Review</b>: the whole folder at once: accuracy, confusion matrix, and whether the heatmap
-sits on the defect mask, with an HTML report.</p>
+sits on the defect mask, with an HTML report; tick <i>Trust metrics</i> for a verdict on the lot.
+<b>Trust</b>: is this map faithful to the model (deletion and insertion curves against a random and an
+edge-map control), does the model need the defect (it is painted out and the image predicted again),
+and does the map depend on the model at all (<i>Sanity check</i>: the weights randomised layer by
+layer)?</p>
 <h3>Keys</h3>
 <p>Right / Left (PgDown / PgUp): next / previous image · 1 / 2 / 3: overlay / heatmap / image ·
 Ctrl+M: misclassified only · Ctrl+E: export · Esc: cancel the running job · F1: this guide.</p>
