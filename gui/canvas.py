@@ -7,11 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
+from engine.maps.combine import COMBINATIONS
 from engine.maps.render import colormap_lut
+from engine.params import Param
 from PySide6.QtCore import QPointF, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from .compose import ViewSettings, compose, duration_text, fit_map
+from .compose import ViewSettings, compose, duration_text, fit_map, parameter_text
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
 HINT = "Open a folder (Ctrl+Shift+O) and pick an image on the left"
@@ -82,14 +84,15 @@ class HeatmapCanvas(QWidget):
         self._set_image(path, image)
         self.title.setText(f"{Path(path).name} · explaining…")
 
-    def show_explanation(self, path: str, image: np.ndarray, explanation, title: str) -> None:
-        """The engine's map for an image; `title` is the method's display title. The canvas
-        keeps `heatmap` as the engine gave it."""
+    def show_explanation(self, path: str, image: np.ndarray, explanation, title: str,
+                         declared: tuple[Param, ...] = ()) -> None:
+        """The engine's map for an image; `title` is the method's display title, `declared` its
+        parameters. The canvas keeps `heatmap` as the engine gave it."""
         if path != self.path or self.image is None or self.image.shape != image.shape:
             self._set_image(path, image)
         self.explanation = explanation
         self.heatmap = fit_map(explanation.heatmap, *image.shape[:2])
-        self.title.setText(describe(explanation, title))
+        self.title.setText(describe(explanation, title, declared))
         self._redraw()
 
     def show_map_error(self, message: str) -> None:
@@ -152,12 +155,15 @@ class HeatmapCanvas(QWidget):
         self.hovered.emit(self.value_at(int(np.floor(point.x())), int(np.floor(point.y()))))
 
 
-def describe(explanation, title: str | None = None) -> str:
-    """A one-line title for an explanation (`title`: the method's display title)."""
+def describe(explanation, title: str | None = None, declared: tuple[Param, ...] = ()) -> str:
+    """A one-line title for an explanation (`title`: the method's display title; `declared`: its
+    parameters, so the values that differ from their defaults are named, as combinations are)."""
     layer = f" · layer {explanation.layer}" if explanation.layer else ""
     tile = getattr(explanation, "tile", None)  # tiles: the tile the verdict comes from
     layer += f" · verdict from the tile at x {tile[0]}, y {tile[1]}" if tile else ""
-    text = (f"{title or explanation.method} · class {explanation.class_name} ({explanation.probability:.1%})"
+    changed = parameter_text(explanation.params, declared + COMBINATIONS)
+    changed = f" ({changed})" if changed else ""  # the combinations and parameters that shaped this map
+    text = (f"{title or explanation.method}{changed} · class {explanation.class_name} ({explanation.probability:.1%})"
             f"{layer} · {duration_text(explanation.seconds)}")
     if explanation.empty:
         flat = any(note.startswith("the map is flat") for note in explanation.notes)

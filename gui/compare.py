@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from engine.maps.combine import COMBINATIONS
-from engine.params import Param, changed
+from engine.params import Param
 from PySide6.QtCore import QEvent, QObject, QRectF, QSizeF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter
 from PySide6.QtWidgets import (
@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from .canvas import image_view
-from .compose import ViewSettings, compose, duration_text, titled_grid
+from .compose import ViewSettings, compose, duration_text, parameter_text, titled_grid
 from .style import hint_style
 
 COMPARE_MODES = {"methods": "methods", "layers": "CAM layers", "classes": "every class"}
@@ -125,18 +125,6 @@ class TileTitle(pg.GraphicsWidget):
         for k, line in enumerate(self.shown_lines()):
             row = QRectF(rect.left(), rect.top() + k * step, rect.width(), step)
             painter.drawText(row, Qt.AlignmentFlag.AlignCenter, line)
-
-
-def parameter_text(params: dict, declared: tuple[Param, ...]) -> str:
-    """The values that differ from their declared defaults, in words: `samples 3, emphasize`."""
-    words = []
-    for name, value in changed(declared, params).items():
-        if isinstance(value, bool):
-            words.append(name.replace("_", " ") if value else f"no {name.replace('_', ' ')}")
-        else:
-            words.append(f"{name.replace('_', ' ')} {value:g}" if isinstance(value, (int, float))
-                         else f"{name.replace('_', ' ')} {value}")
-    return ", ".join(words)
 
 
 class Tile:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 from engine.maps.render import colorize, overlay
+from engine.params import Param, changed
 
 VIEW_MODES = ("overlay", "heatmap", "image")
 OUTLINE_COLOUR = (255, 255, 255)
@@ -97,3 +98,15 @@ def _put_title(tile: np.ndarray, title: str, bar: int) -> None:
         scale *= 0.9
     for k, line in enumerate(lines):
         cv2.putText(tile, line, (6, (k + 1) * bar - 7), font, scale, (235, 235, 235), 1, cv2.LINE_AA)
+
+
+def parameter_text(params: dict, declared: tuple[Param, ...]) -> str:
+    """The values that differ from their declared defaults, in words: `samples 3, emphasize`."""
+    words = []
+    for name, value in changed(declared, params).items():
+        if isinstance(value, bool):
+            words.append(name.replace("_", " ") if value else f"no {name.replace('_', ' ')}")
+        else:
+            words.append(f"{name.replace('_', ' ')} {value:g}" if isinstance(value, (int, float))
+                         else f"{name.replace('_', ' ')} {value}")
+    return ", ".join(words)

@@ -197,7 +197,8 @@ class Controller(QObject):
         browser.set_folder(folder, paths)
         browser.set_predictions([self.predictions[p] for p in paths if p in self.predictions])
         self._predict_all()
-        self.window.status(f"{len(paths)} images in {folder}")  # what was said of the last folder no longer applies
+        if self.info is not None:  # while the engine loads, the status line says so
+            self.window.status(f"{len(paths)} images in {folder}")  # what was said of the last folder is stale
         if not paths:
             self.client.supersede("explain")
             self.update(image=None, class_index=None)
@@ -376,7 +377,9 @@ class Controller(QObject):
             self._show(request, explanation, display)
 
     def _show(self, request: Explain, explanation, display) -> None:
-        self.window.canvas.show_explanation(request.path, display, explanation, self.title(explanation.method))
+        spec = next((s for s in self.specs if s.name == explanation.method), None)
+        self.window.canvas.show_explanation(request.path, display, explanation, self.title(explanation.method),
+                                            spec.parameters if spec else ())
         self.window.predictions.mark_explained(explanation.class_index)
         self.window.clear_error()
         # The status line speaks of the map on the canvas: its notes, or none (a note of an earlier map would mislead).

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from engine.maps.combine import COMBINATIONS
 from engine.params import Param
-from gui.compare import parameter_text
+from gui.compose import parameter_text
 from gui.method_panel import set_widget_value
 
 from .conftest import WAIT_MS, open_window, wait_idle

@@ -86,6 +86,8 @@ def test_changed_parameter_and_combination_reach_the_explanation(qtbot, settings
             set_widget_value(panel.combination_widgets["polarity"], "negative")
             set_widget_value(panel.combination_widgets["emphasize"], True)
         assert shown.args[0].method == "smoothgrad"
+        title = window.canvas.title_text()  # the map says what shaped it
+        assert "SmoothGrad (samples 3, polarity negative, emphasize)" in title, title
         wait_idle(qtbot, window)
         with qtbot.waitSignal(window.controller.explanationShown, timeout=WAIT_MS,
                               check_params_cb=lambda e: e.method == "gradcam") as shown:
