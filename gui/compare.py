@@ -388,6 +388,10 @@ class CompareGrid(QWidget):
         """The image the tiles explain (their requests' path), None without tiles."""
         return self.keys[0][1] if self.keys else None
 
+    def captions(self) -> list[str]:
+        """Every finished tile's whole caption, in grid order."""
+        return [t.caption() for t in self.tiles if t.explanation is not None]
+
     def grid_image(self) -> np.ndarray | None:
         """All finished tiles as one picture, titled, for export."""
         done = [t for t in self.tiles if t.explanation is not None]

@@ -3,7 +3,9 @@ filter grids, into a folder the user chooses."""
 
 from __future__ import annotations
 
+import json
 import re
+from dataclasses import asdict
 from pathlib import Path
 
 import cv2
@@ -34,7 +36,9 @@ def export_explanation(folder: str | Path, image_path: str, image: np.ndarray, e
     """overlay PNG (as shown, with the mask outline when one is drawn), heatmap 16-bit PNG and
     heatmap .npy for one explanation."""
     folder = Path(folder)
-    stem = f"{safe_stem(Path(image_path).stem)}_{safe_stem(explanation.method)}_{safe_stem(explanation.class_name)}"
+    layer = f"_{safe_stem(explanation.layer)}" if explanation.layer else ""  # maps differ by layer: so do names
+    stem = (f"{safe_stem(Path(image_path).stem)}_{safe_stem(explanation.method)}{layer}"
+            f"_{safe_stem(explanation.class_name)}")
     shown = ViewSettings(settings.opacity, settings.threshold, settings.colormap, settings.outline, "overlay")
     picture = draw_mask_outline(compose(image, explanation.heatmap, shown), mask_region)
     return [
@@ -67,4 +71,27 @@ def export_all(window, folder: str | Path) -> list[Path]:
         written += export_picture(folder, f"{stem}_activations", results["activations"].image)
     if "filters" in results:
         written += export_picture(folder, "filter_patterns", results["filters"].image)
+    if written:
+        written.append(write_record(folder, stem, window, written))
     return written
+
+
+def write_record(folder: str | Path, stem: str, window, written: list[Path]) -> Path:
+    """`<image>_export.json`: what each exported file shows (model, image, method, layer, class,
+    parameters, view settings, grid captions), so the evidence can be reproduced."""
+    canvas, results = window.canvas, window.features.results
+    info = window.controller.info
+    record = {
+        "model": info.path if info is not None else None,
+        "image": canvas.path,
+        "explanation": canvas.explanation.to_json() if canvas.explanation is not None else None,
+        "view": asdict(canvas.settings),
+        "compare": {"mode": window.compare.mode(), "tiles": window.compare.captions()}
+        if window.compare.image_path() == canvas.path else None,
+        "activations": results["activations"].caption if "activations" in results else None,
+        "filter_patterns": results["filters"].caption if "filters" in results else None,
+        "files": [p.name for p in written],
+    }
+    path = Path(folder) / f"{stem}_export.json"
+    path.write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
+    return path

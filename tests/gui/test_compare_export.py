@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import cv2
@@ -57,6 +58,13 @@ def test_export_everything(qtbot, window, tmp_path):
     overlay = cv2.imread(str(next(p for p in written if p.name.endswith("_overlay.png"))))[..., ::-1]
     assert overlay.shape == window.canvas.image.shape
     assert "Exported" in window.message.text()
+    shown = window.canvas.explanation
+    assert any(f"_{shown.method}_{shown.layer}_" in n for n in names)  # the layer in the map's file names
+    record = json.loads(next(p for p in written if p.name.endswith("_export.json")).read_text())
+    assert record["explanation"]["layer"] == shown.layer and record["explanation"]["method"] == shown.method
+    assert record["model"] == window.controller.info.path and record["image"] == window.canvas.path
+    assert record["compare"]["mode"] == "classes" and len(record["compare"]["tiles"]) == 4
+    assert "last_conv" in record["activations"] and set(record["files"]) <= set(names)
 
 
 def test_exported_overlay_carries_the_mask_outline_when_drawn(qtbot, window, tmp_path):
