@@ -266,7 +266,8 @@ class ImageBrowser(QWidget):
         total = len(self.model.rows)
         known = sum(r.prediction is not None for r in self.model.rows)
         wrong = sum(self.model.mismatch(r) for r in self.model.rows)
-        text = f"{total} images" if total else "No images: open a folder (Ctrl+Shift+O) or drop one here"
+        text = f"{total} image{'s' if total != 1 else ''}" if total else \
+            "No images: open a folder (Ctrl+Shift+O) or drop one here"
         if total and known:
             text += f" · {known} predicted · {wrong} disagree with their label"
         if total and self.proxy.rowCount() != total:

@@ -59,6 +59,7 @@ class ReviewController(QObject):
 
         options.changed.connect(save)
         options.folderChanged.connect(lambda folder: settings.set("review_report_folder", folder))
+        options.reportNotOpened.connect(self.window.report_error)
 
     def request(self) -> ReviewFolder | None:
         """The review of the open folder with the current method, layer and parameters."""

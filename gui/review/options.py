@@ -40,6 +40,7 @@ class ReviewOptionsPanel(QObject):
 
     folderChanged = Signal(str)
     changed = Signal()  # target, tolerance or threshold
+    reportNotOpened = Signal(str)  # no web browser could be started: where the report is
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -132,4 +133,6 @@ class ReviewOptionsPanel(QObject):
         return self.report_folder if self.write_report.isChecked() else ""
 
     def _open_report(self) -> None:
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(self.report_folder) / "report.html")))
+        report = Path(self.report_folder) / "report.html"
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(report))):
+            self.reportNotOpened.emit(f"No web browser could be started here; open {report} in one")

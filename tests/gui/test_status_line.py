@@ -31,3 +31,20 @@ def test_an_empty_folder_is_not_reviewed_and_the_next_folder_forgets_it(qtbot, w
     assert window.review.result is None
     window.controller.open_folder(str(DEMO_IMAGES))
     assert "No images to review" not in window.message.text()  # the folder's count, or the map's line
+
+
+def test_a_report_that_cannot_be_opened_says_where_it_is(qtbot, window, tmp_path, monkeypatch):
+    from PySide6.QtGui import QDesktopServices
+
+    monkeypatch.setattr(QDesktopServices, "openUrl", staticmethod(lambda _url: False))
+    options = window.review.options
+    options.report_folder = str(tmp_path)
+    options._open_report()
+    assert "No web browser" in window.message.text() and str(tmp_path / "report.html") in window.message.text()
+
+
+def test_one_image_is_counted_as_one(qtbot, window):
+    wait_idle(qtbot, window)
+    first = window.browser.paths()[0]
+    window.browser.set_folder(str(DEMO_IMAGES), [first])
+    assert window.browser.count.text().startswith("1 image") and "1 images" not in window.browser.count.text()
