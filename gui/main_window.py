@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from engine.images.decoding import IMAGE_SUFFIXES
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -47,6 +47,7 @@ from .view_controls import ViewControls
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
 PREFERRED_SIZE = QSize(1560, 940)
 MIN_BROWSER, MIN_RIGHT = 280, 300  # the docks' least widths: a 1280 x 720 screen keeps 690 px for the maps
+MIN_TREE_HEIGHT = 120  # px of layer tree left while Combinations are open: a few rows, still clickable
 
 
 def sentence(text: str) -> str:
@@ -147,6 +148,8 @@ class MainWindow(QMainWindow):
         right.addWidget(self.layer_tree)
         right.setSizes([430, 390])
         right.setChildrenCollapsible(False)
+        self.right_split, self.right_scroll, self.tree_sizes = right, scroll, [430, 390]
+        self.method_panel.combinations_button.toggled.connect(self._make_room_for_combinations)
         self.right_dock = self._dock("Prediction · method · layers", right, Qt.DockWidgetArea.RightDockWidgetArea)
         self.browser.setMinimumWidth(MIN_BROWSER)
         right.setMinimumWidth(MIN_RIGHT)
@@ -154,6 +157,20 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.browser_dock, self.right_dock],
                          [max(MIN_BROWSER, 330 - round(0.2 * short)), max(MIN_RIGHT, 445 - round(0.6 * short))],
                          Qt.Orientation.Horizontal)
+
+    def _make_room_for_combinations(self, shown: bool) -> None:
+        """Opened Combinations take the room of the layer tree (down to a few rows) and scroll
+        into view; closed, the tree gets its room back. On a laptop they showed half a row."""
+        split = self.right_split
+        if not shown:
+            split.setSizes(self.tree_sizes)
+            return
+        self.tree_sizes = split.sizes()
+        total = sum(self.tree_sizes)
+        split.setSizes([total - MIN_TREE_HEIGHT, MIN_TREE_HEIGHT])
+        button = self.method_panel.combinations_button
+        QTimer.singleShot(0, lambda: self.right_scroll.verticalScrollBar().setValue(button.mapTo(
+            self.right_scroll.widget(), button.rect().topLeft()).y() - 4))
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
