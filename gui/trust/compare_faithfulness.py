@@ -7,7 +7,8 @@ titles are rewritten when a tile gets a new map, which also drops the stale figu
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import fields, replace
 
 from PySide6.QtWidgets import QHBoxLayout, QPushButton
 
@@ -16,12 +17,17 @@ from gui.jobs import Explain
 from .requests import CompareTrust, CompareTrustResult
 
 CHANNEL = "trust"
+TOOL_TIP = ("Deletion / insertion AUC of every tile's map (Petsiuk et al. 2018); ✓ beats the random and edge "
+            "controls, ★ the most faithful map")
+EXPLAIN_FIELDS = tuple(f.name for f in fields(Explain))  # path, method, layer, class_index, params, output, ...
 
 
-def tile_request(key) -> Explain:
-    """The Explain request behind a compare tile's cache key (gui.jobs.Explain.key)."""
-    _model, path, _mtime, method, layer, class_index, params = key
-    return Explain(path, method, layer, class_index, params)
+def tile_request(key: tuple) -> Explain:
+    """The Explain request behind a compare tile's cache key (gui.jobs.Explain.key: the model, then
+    the path and its mtime, then the request's other fields in their declared order). Matched by
+    name, so a field added to both Explain and its key is carried through, not a crash."""
+    _model, path, _mtime, *rest = key
+    return Explain(path, **dict(zip(EXPLAIN_FIELDS[1:], rest, strict=False)))
 
 
 def tile_line(aucs: dict, faithful: bool, best: bool) -> str:
@@ -37,10 +43,11 @@ class CompareFaithfulness:
     def __init__(self, grid, client) -> None:
         self.grid, self.client = grid, client
         self.generation = 0
+        self.waiting = False  # a request of this button is on its way
+        self.submitted: Callable[[], None] = lambda: None  # told when the button sends a request
         self.pending: tuple = ()
         self.button = QPushButton("Faithfulness")
-        self.button.setToolTip("Deletion / insertion AUC of every tile's map (Petsiuk et al. 2018); ✓ beats the "
-                               "random and edge controls, ★ the most faithful map")
+        self.button.setToolTip(TOOL_TIP)
         self.button.clicked.connect(self.request)
         row = next((item.layout() for item in (grid.layout().itemAt(i) for i in range(grid.layout().count()))
                     if isinstance(item.layout(), QHBoxLayout)), None)
@@ -56,14 +63,28 @@ class CompareFaithfulness:
         items = tuple(replace(tile_request(key), class_index=tile.explanation.class_index) for key, tile in done)
         self.pending = tuple(key for key, _ in done)
         self.generation = self.client.submit(CHANNEL, CompareTrust(items))
+        self.waiting = True
+        self.submitted()
         self.button.setText("Faithfulness…")
+        self.button.setToolTip(TOOL_TIP)
         return True
+
+    def show_error(self, message: str) -> None:
+        """The request failed: say so on the button (the Compare tab is in front, not the Trust tab)."""
+        self.settle()
+        self.button.setText("Faithfulness ⚠ failed")
+        self.button.setToolTip(f"The last faithfulness request failed: {message}\n\n{TOOL_TIP}")
+
+    def settle(self) -> None:
+        """No request of the button is on its way any more (answered, failed or superseded)."""
+        self.waiting = False
+        self.button.setText("Faithfulness")
 
     def show(self, generation: int, result: CompareTrustResult) -> None:
         """Add the figures to the tiles that still show the same maps."""
-        self.button.setText("Faithfulness")
         if generation != self.generation:
             return
+        self.settle()
         best = result.best()
         for index, (key, aucs, faithful) in enumerate(zip(self.pending, result.aucs, result.faithful, strict=True)):
             if key in self.grid.keys:

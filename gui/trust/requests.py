@@ -39,6 +39,7 @@ class TrustResult:
     probability_after: float | None = None  # the explained class's, after removal
     predicted_after: str = ""  # the class predicted after removal
     kept: bool | None = None
+    defect_class: bool = True  # False for the defect-free class ("ok", "good", ...): removal says nothing then
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,16 @@ from .requests import (
 COMPARE_SEEDS = 2  # random orders per tile (the tiles share the image, so the controls barely differ)
 
 
+def is_defect_class(session, class_index: int, output: int = 0) -> bool:
+    """False for a class named like a good part ("ok", "good", "normal", ...: engine.methods.tiles),
+    the one whose prediction painting a defect out says nothing about."""
+    from engine.methods.tiles import defect_classes
+
+    heads = getattr(session.context, "heads", ())
+    binary = bool(heads[output].binary) if output < len(heads) else False
+    return class_index in set(defect_classes(tuple(session.info.class_names), binary).tolist())
+
+
 def run_trust_check(loop, envelope, request: TrustCheck) -> None:
     """Explain, compute the curves with both controls, and paint the defect out if there is a mask."""
     from engine.review.masks import class_mask, fit_mask, load_mask
@@ -24,8 +34,9 @@ def run_trust_check(loop, envelope, request: TrustCheck) -> None:
     image = session.load_image(request.explain.path)
     explanation, display = loop._explain_one(envelope, request.explain, image=image)
     found = faithfulness(session, [image], [explanation.heatmap], [explanation.class_index], cancel=cancel)[0]
-    result = TrustResult(request, explanation.class_name, found, display)
-    mask = load_mask(request.explain.path)
+    defect = is_defect_class(session, explanation.class_index, request.explain.output)
+    result = TrustResult(request, explanation.class_name, found, display, defect_class=defect)
+    mask = load_mask(request.explain.path) if defect else None  # removal tests defect predictions only
     if mask is not None:
         region = class_mask(fit_mask(mask, image.height, image.width), explanation.class_index,
                             len(session.info.class_names))[0]
