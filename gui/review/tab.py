@@ -24,6 +24,7 @@ from .confusion import ConfusionMatrix, LabelStatsTable
 from .options import ReviewOptionsPanel
 from .table import PATH_ROLE, ReviewFilterProxy, ReviewTableModel, make_table_view, summary_text
 
+OVERVIEW_MIN_HEIGHT = 215  # px: the matrix and four per-label rows above the images, also on a laptop
 ALL_LABELS = "All labels"
 NO_LABEL = "(no label)"
 START_HINT = ("Review every image of the open folder: predict, explain and score it against its mask, "
@@ -111,6 +112,7 @@ class ReviewTab(QWidget):
         hint.setWordWrap(True)
         right.addWidget(hint)
         overview = QWidget()
+        overview.setMinimumHeight(OVERVIEW_MIN_HEIGHT)
         row = QHBoxLayout(overview)
         row.setContentsMargins(0, 0, 0, 0)
         row.addLayout(left, 2)  # the matrix's cells shrink; the per-label figures need their width
