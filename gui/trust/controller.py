@@ -1,8 +1,14 @@
-"""Connects the Trust view to the engine: requests on the "trust" channel, results back."""
+"""Connects the Trust view to the engine: requests on the "trust" channel, results back.
+
+The panel describes one image, method, layer and class: when the window's selection moves
+on (another image, method, layer, class or model), the panel goes back to its hint and an
+answer still on its way for the old selection is dropped."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QObject
+
+from gui.jobs import Explain
 
 from .compare_faithfulness import CompareFaithfulness
 from .requests import CompareTrustResult, SanityDisplay, SanityRequest, TrustCheck, TrustResult
@@ -10,6 +16,7 @@ from .view import TrustView
 
 CHANNEL = "trust"
 SANITY_CONTRAST = "guided-backprop"  # shown beside a CAM: the method Adebayo et al. found failing
+REPLACED = "Stopped: the Compare tab's Faithfulness request replaced this check. Click again to run it."
 
 
 class TrustController(QObject):
@@ -19,17 +26,32 @@ class TrustController(QObject):
         super().__init__(view)
         self.view, self.controller = view, controller
         self.generation = 0
+        self.pending: Explain | None = None  # the explanation the request on its way is about
         self.compare = CompareFaithfulness(compare_grid, controller.client) if compare_grid is not None else None
+        if self.compare is not None:
+            self.compare.submitted = self._compare_submitted
+        view.method_title = controller.title
         worker = controller.client.worker
         worker.trust_computed.connect(self._computed)
         worker.job_failed.connect(self._failed)
+        worker.job_cancelled.connect(self._cancelled)
         worker.progress_reported.connect(self._progress)
+        controller.stateChanged.connect(self._selection_changed)
+        controller.modelChanged.connect(self._model_changed)
         view.checkRequested.connect(self.check)
         view.sanityRequested.connect(self.sanity)
 
-    def _current(self):
+    def _current(self) -> Explain | None:
         path = self.controller.path
         return self.controller.explain_request(path) if path else None
+
+    def _submit(self, request: TrustCheck | SanityRequest, busy: str) -> None:
+        """Send a request of the Trust tab (it supersedes the Compare tab's on the same channel)."""
+        if self.compare is not None and self.compare.waiting:
+            self.compare.settle()
+        self.generation = self.controller.client.submit(CHANNEL, request)
+        self.pending = request.explain
+        self.view.show_busy(busy)
 
     def check(self) -> bool:
         """Ask for the curves and the removal of the current map; False when nothing is shown."""
@@ -37,8 +59,7 @@ class TrustController(QObject):
         if request is None:
             self.view.show_error("open a model and an image first")
             return False
-        self.generation = self.controller.client.submit(CHANNEL, TrustCheck(request))
-        self.view.show_busy("Computing the deletion and insertion curves…")
+        self._submit(TrustCheck(request), "Computing the deletion and insertion curves…")
         return True
 
     def sanity(self) -> bool:
@@ -48,16 +69,25 @@ class TrustController(QObject):
             self.view.show_error("open a model and an image first")
             return False
         methods = tuple(dict.fromkeys((request.method, SANITY_CONTRAST)))
-        self.generation = self.controller.client.submit(CHANNEL, SanityRequest(request, methods))
-        self.view.show_busy(f"Sanity check of {', '.join(methods)}: randomising the layers one by one…")
+        titles = ", ".join(self.controller.title(m) for m in methods)
+        self._submit(SanityRequest(request, methods), f"Sanity check of {titles}: randomising the layers one by one…")
         return True
+
+    def _compare_submitted(self) -> None:
+        """The Compare tab's button superseded a request of this tab: say so instead of waiting forever."""
+        if self.pending is not None:
+            self.pending = None
+            self.view.show_busy(REPLACED)
 
     def _computed(self, generation: int, result) -> None:
         if isinstance(result, CompareTrustResult):
             if self.compare is not None:
                 self.compare.show(generation, result)
             return
-        if generation != self.generation:
+        if generation != self.generation or self.pending is None:
+            return
+        self.pending = None
+        if result.request.explain != self._current():  # the selection moved on meanwhile
             return
         if isinstance(result, TrustResult):
             self.view.show_result(result)
@@ -66,9 +96,39 @@ class TrustController(QObject):
             self.view.show_busy("Sanity check done.")
 
     def _failed(self, channel: str, message: str, _unsafe: bool) -> None:
-        if channel == CHANNEL:
+        """The channel's current request failed: say so where it was asked for."""
+        if channel != CHANNEL:
+            return
+        if self.compare is not None and self.compare.waiting:
+            self.compare.show_error(message)
+        elif self.pending is not None:
+            self.pending = None
             self.view.show_error(message)
 
+    def _cancelled(self, channel: str) -> None:
+        if channel != CHANNEL:
+            return
+        if self.compare is not None and self.compare.waiting:
+            self.compare.settle()
+        if self.pending is not None:
+            self.pending = None
+            self.view.show_busy("Cancelled.")
+
     def _progress(self, channel: str, done: int, total: int) -> None:
-        if channel == CHANNEL and total:
+        if channel == CHANNEL and total and self.pending is not None:
             self.view.show_busy(f"Sanity check: {done} of {total} layers randomised…")
+
+    def _selection_changed(self, _state=None) -> None:
+        """Back to the hint when the panel (or the request on its way) is about another map."""
+        current = self._current()
+        described = {self.pending, *self.view.shown_requests()} - {None}
+        if any(explain != current for explain in described):
+            self._clear()
+
+    def _model_changed(self, _info=None) -> None:
+        """Another model: nothing the panel shows applies to it."""
+        self._clear()
+
+    def _clear(self) -> None:
+        self.pending = None  # an answer still on its way is dropped
+        self.view.reset()

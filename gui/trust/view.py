@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pyqtgraph as pg
 from engine.maps.render import colorize
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QPixmap
+from PySide6.QtGui import QPixmap, QWheelEvent
 from PySide6.QtWidgets import (
+    QAbstractScrollArea,
+    QApplication,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -30,10 +34,41 @@ PENS = {"map": pg.mkPen("#1f5fbf", width=2), "random": pg.mkPen("#888888", width
         "edges": pg.mkPen("#e07b00", width=2, style=Qt.PenStyle.DotLine)}
 THUMB = 72
 PICTURE = 150
+NO_MASK = "No defect mask for this image."
+NO_SANITY = "Not run yet (it recomputes the map once per layer with weights)."
+VERDICT_STYLE = "font-weight: 600; padding: 4px;"
+
+
+class StaticPlot(pg.PlotWidget):
+    """A figure, not an instrument: no zoom, pan, menu or auto-range button, and the mouse wheel
+    scrolls the page it sits in (the event goes on to the parents) instead of zooming the axes."""
+
+    def __init__(self) -> None:
+        super().__init__(background="w")
+        item = self.getPlotItem()
+        item.setMouseEnabled(x=False, y=False)
+        item.setMenuEnabled(False)
+        item.hideButtons()
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 - Qt's name
+        """Hand the wheel to the surrounding scroll area. Forwarded, not just ignored: Qt does not
+        pass an ignored wheel event to the parents unless it came from the window system."""
+        page = self._page()
+        if page is None:
+            event.ignore()
+            return
+        QApplication.sendEvent(page.viewport(), event)
+
+    def _page(self) -> QAbstractScrollArea | None:
+        """The nearest scroll area this plot sits in (the plot itself is one: it is skipped)."""
+        parent = self.parentWidget()
+        while parent is not None and not isinstance(parent, QAbstractScrollArea):
+            parent = parent.parentWidget()
+        return parent
 
 
 def _plot(title: str, x_label: str, y_label: str, legend: tuple[int, int] = (-10, 10)) -> pg.PlotWidget:
-    plot = pg.PlotWidget(background="w")
+    plot = StaticPlot()
     plot.setTitle(title, color="#222")
     plot.setLabel("bottom", x_label)
     plot.setLabel("left", y_label)
@@ -67,7 +102,8 @@ class TrustView(QWidget):
         self.status.setWordWrap(True)
         self.verdict = QLabel("")
         self.verdict.setWordWrap(True)
-        self.verdict.setStyleSheet("font-weight: 600; padding: 4px;")
+        self.verdict.setStyleSheet(VERDICT_STYLE)
+        self.method_title: Callable[[str], str] = lambda name: name  # "gradcam" -> "Grad-CAM" (the controller's)
         self.deletion = _plot("Deletion (lower is better)", "fraction of pixels removed", "probability", (-10, 90))
         self.insertion = _plot("Insertion (higher is better)", "fraction of pixels inserted", "probability",
                                (-10, -40))
@@ -80,7 +116,7 @@ class TrustView(QWidget):
     def _removal_box(self) -> QGroupBox:
         box = QGroupBox("Defect painted out")
         self.before_picture, self.after_picture = QLabel(), QLabel()
-        self.removal_text = QLabel("No defect mask for this image.")
+        self.removal_text = QLabel(NO_MASK)
         self.removal_text.setWordWrap(True)
         layout = QGridLayout(box)
         layout.addWidget(self.removal_text, 0, 0, 1, 2)  # the outcome first: on a laptop the pictures scroll
@@ -91,7 +127,7 @@ class TrustView(QWidget):
 
     def _sanity_box(self) -> QGroupBox:
         box = QGroupBox("Sanity check: cascading randomisation")
-        self.sanity_text = QLabel("Not run yet (it recomputes the map once per layer with weights).")
+        self.sanity_text = QLabel(NO_SANITY)
         self.sanity_text.setWordWrap(True)
         self.maps_row = QHBoxLayout()
         strip = QWidget()
@@ -127,15 +163,46 @@ class TrustView(QWidget):
         lower.addWidget(self.removal, 2)
         lower.addWidget(self.sanity, 3)
         column.addLayout(lower)
-        scroll = QScrollArea()
-        scroll.setWidget(body)
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # fit the width, scroll down
+        self.page = QScrollArea()  # the wheel over the plots scrolls it too (StaticPlot)
+        self.page.setWidget(body)
+        self.page.setWidgetResizable(True)
+        self.page.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # fit the width, scroll down
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
+        outer.addWidget(self.page)
 
     # -- results ----------------------------------------------------------------------------
+    def shown_requests(self) -> tuple:
+        """The explanation requests (gui.jobs.Explain) of what the panel shows: the check's, the sanity check's."""
+        return tuple(shown.request.explain for shown in (self.result, self.sanity_result) if shown is not None)
+
+    def reset(self) -> None:
+        """Back to the initial state: the hint, no verdict, curves, pictures or sanity maps."""
+        self.result = self.sanity_result = None
+        self.status.setText(HINT)
+        self.verdict.setText("")
+        self.verdict.setStyleSheet(VERDICT_STYLE)
+        for plot in (self.deletion, self.insertion):
+            plot.clear()
+        self._clear_removal(NO_MASK)
+        self._clear_sanity()
+        self.sanity_text.setText(NO_SANITY)
+        self.sanity_text.setToolTip("")
+        self.similarity.getAxis("bottom").setTicks(None)
+
+    def _clear_removal(self, text: str, style: str = "") -> None:
+        self.before_picture.clear()
+        self.after_picture.clear()
+        self.removal_text.setText(text)
+        self.removal_text.setStyleSheet(style)
+
+    def _clear_sanity(self) -> None:
+        while self.maps_row.count():
+            widget = self.maps_row.takeAt(0).widget()
+            if widget is not None:
+                widget.deleteLater()
+        self.similarity.clear()
+
     def show_busy(self, text: str) -> None:
         """Say what is running."""
         self.status.setText(text)
@@ -149,7 +216,8 @@ class TrustView(QWidget):
         self.result = result
         found = result.faithfulness
         explain = result.request.explain
-        self.status.setText(f"{explain.method} on {explain.path.rsplit('/', 1)[-1]}, class '{result.class_name}'")
+        self.status.setText(f"{self.method_title(explain.method)} on {explain.path.rsplit('/', 1)[-1]}, "
+                            f"class '{result.class_name}'")
         a = found.aucs()
         beats = "FAITHFUL: the map beats both controls" if found.faithful else \
             "NOT FAITHFUL: a control does as well as the map"
@@ -157,8 +225,7 @@ class TrustView(QWidget):
             f"{beats}. Deletion AUC {a['deletion_auc']:.3f} (random {a['random_deletion_auc']:.3f}, edges "
             f"{a['edges_deletion_auc']:.3f}); insertion AUC {a['insertion_auc']:.3f} (random "
             f"{a['random_insertion_auc']:.3f}, edges {a['edges_insertion_auc']:.3f}).")
-        self.verdict.setStyleSheet("font-weight: 600; padding: 4px; background: %s;"
-                                   % ("#e6f6e6" if found.faithful else "#fff0d8"))
+        self.verdict.setStyleSheet(f"{VERDICT_STYLE} background: {'#e6f6e6' if found.faithful else '#fff0d8'};")
         for plot, kind in ((self.deletion, "deletion"), (self.insertion, "insertion")):
             plot.clear()
             for name, curves in (("map", found.map), ("random", found.random), ("edges", found.edges)):
@@ -168,10 +235,13 @@ class TrustView(QWidget):
         self._show_removal(result)
 
     def _show_removal(self, result: TrustResult) -> None:
+        """The removal's outcome; it means something only for a defect class's prediction."""
+        if not result.defect_class:
+            self._clear_removal(f"'{result.class_name}' is the defect-free class: painting the defect out "
+                                "checks defect predictions only.", "color: grey;")
+            return
         if result.painted is None:
-            self.before_picture.clear()
-            self.after_picture.clear()
-            self.removal_text.setText("No defect mask for this image: nothing to paint out.")
+            self._clear_removal("No defect mask for this image: nothing to paint out.")
             return
         self.before_picture.setPixmap(_picture(result.display, PICTURE))
         self.after_picture.setPixmap(_picture(result.painted, PICTURE))
@@ -185,23 +255,20 @@ class TrustView(QWidget):
     def show_sanity(self, display: SanityDisplay) -> None:
         """The sequence of maps and the similarity curve of each method."""
         self.sanity_result = display
-        while self.maps_row.count():
-            widget = self.maps_row.takeAt(0).widget()
-            if widget is not None:
-                widget.deleteLater()
-        self.similarity.clear()
+        self._clear_sanity()
         lines = []
         for result in display.results:
             half = result.stages[result.half]
             colour = "#070" if result.passed else "#b00"
-            lines.append(f"<span style='color:{colour}'><b>{result.method}: {'PASS' if result.passed else 'FAIL'}"
+            title = self.method_title(result.method)
+            lines.append(f"<span style='color:{colour}'><b>{title}: {'PASS' if result.passed else 'FAIL'}"
                          f"</b> (rank correlation {half.rank_correlation:.2f} after the top {result.half} of "
                          f"{len(result.stages) - 1} layers)</span>")
             x = np.arange(len(result.stages))
             self.similarity.plot(x, [s.rank_correlation for s in result.stages], pen=PENS["map"], symbol="o",
-                                 name=f"{result.method}: rank correlation")
+                                 name=f"{title}: rank correlation")
             self.similarity.plot(x, [s.ssim for s in result.stages], pen=PENS["edges"], symbol="t",
-                                 name=f"{result.method}: SSIM")
+                                 name=f"{title}: SSIM")
         first = display.results[0]
         for stage in first.stages:
             tile = QLabel()

@@ -7,9 +7,31 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, QPoint, QPointF, Qt, Signal
+from PySide6.QtGui import QWheelEvent
+from PySide6.QtWidgets import QApplication
 
 from .conftest import WAIT_MS, wait_idle
+
+
+def _faithfulness():
+    from engine.trust.faithfulness import Curves, Faithfulness
+
+    x = np.array([0.0, 0.25, 1.0])
+    good = Curves(np.array([0.9, 0.1, 0.0]), np.array([0.0, 0.8, 0.9]))
+    control = Curves(np.array([0.9, 0.6, 0.0]), np.array([0.0, 0.3, 0.9]))
+    return Faithfulness(1, x, good, control, control, 3)
+
+
+def _sanity_display(method: str = "gradcam"):
+    from engine.trust.sanity import SanityResult, SanityStage
+    from gui.jobs import Explain
+    from gui.trust.requests import SanityDisplay, SanityRequest
+
+    m = np.random.default_rng(0).random((16, 16)).astype(np.float32)
+    stages = (SanityStage("", m, 1.0, 1.0), SanityStage("predictions", m * 0.5, 0.2, 0.3))
+    request = SanityRequest(Explain("/x/a.png", method, None, None), (method,))
+    return SanityDisplay(request, "scratch", (SanityResult(method, 1, stages, True, "ok"),))
 
 
 # -- 1. the Compare tab's Faithfulness button ---------------------------------------------------
@@ -40,7 +62,83 @@ def test_window_compare_faithfulness_button_fills_every_tile(qtbot, window):
     assert sum("★ most faithful" in t.title.text for t in compare.tiles) == 1
 
 
+class _Client:
+    def __init__(self) -> None:
+        from gui.worker import EngineWorker
+
+        self.worker, self.sent = EngineWorker(), []
+
+    def submit(self, channel, request):
+        self.sent.append((channel, request))
+        return len(self.sent)
+
+
+class _Controller(QObject):
+    """The parts of gui.controller.Controller the TrustController uses."""
+
+    stateChanged = Signal(object)
+    modelChanged = Signal(object)
+
+    def __init__(self, path: str | None = None, method: str = "gradcam") -> None:
+        super().__init__()
+        self.client, self.path, self.method = _Client(), path, method
+        self.titles = {"gradcam": "Grad-CAM", "guided-backprop": "Guided Backprop"}
+
+    def title(self, name: str) -> str:
+        return self.titles.get(name, name)
+
+    def explain_request(self, path: str):
+        from gui.jobs import Explain
+
+        return Explain(path, self.method, "conv", None)
+
+
+def _finished_grid(qtbot):
+    from engine.results import Explanation
+    from gui.compare import CompareGrid
+    from gui.jobs import Explain
+
+    grid = CompareGrid()
+    qtbot.addWidget(grid)
+    keys = [Explain("/x/a.png", m, None, None).key("m") for m in ("gradcam", "saliency")]
+    grid.set_tiles(["Grad-CAM", "Saliency"], keys)
+    for key in keys:
+        grid.set_result(key, np.zeros((8, 8, 3), np.uint8), Explanation(
+            key[3], None, 2, "spot", 0.9, 3.0, np.zeros((8, 8), np.float32), np.zeros((2, 2), np.float32), 0.1))
+    return grid
+
+
+def test_a_failed_compare_faithfulness_request_is_shown(qtbot):
+    """The worker's error for the button's request reaches the button (not the hidden Trust tab only)."""
+    from gui.trust.controller import TrustController
+    from gui.trust.view import TrustView
+
+    view, controller = TrustView(), _Controller("/x/a.png")
+    qtbot.addWidget(view)
+    trust = TrustController(view, controller, _finished_grid(qtbot))
+    qtbot.mouseClick(trust.compare.button, Qt.MouseButton.LeftButton)
+    assert controller.client.sent and trust.compare.button.text() == "Faithfulness…"
+    controller.client.worker.job_failed.emit("trust", "out of memory", False)
+    assert "failed" in trust.compare.button.text() and "out of memory" in trust.compare.button.toolTip()
+    assert "out of memory" not in view.status.text()  # the Trust tab had not asked for anything
+
+
 # -- 2. removal is about defect predictions ---------------------------------------------------
+def test_removal_of_the_defect_free_class_has_no_verdict(qtbot):
+    from gui.jobs import Explain
+    from gui.trust.requests import TrustCheck, TrustResult
+    from gui.trust.view import TrustView
+
+    view = TrustView()
+    qtbot.addWidget(view)
+    display = np.zeros((40, 40, 3), np.uint8)
+    request = TrustCheck(Explain("/x/scratch_01.png", "gradcam", None, 0))
+    view.show_result(TrustResult(request, "ok", _faithfulness(), display, defect_class=False))
+    text = view.removal_text.text()
+    assert "SURVIVED" not in text and "defect predictions only" in text and "'ok'" in text
+    assert "#b00" not in view.removal_text.styleSheet() and "grey" in view.removal_text.styleSheet()
+
+
 @pytest.fixture(scope="module")
 def ok_session():
     from engine import Session
@@ -69,6 +167,89 @@ def test_task_skips_the_removal_for_the_defect_free_class(tmp_path, ok_session):
         HANDLERS[TrustCheck](loop, Envelope("trust", 1, request), request)
         result = loop.emitted[-1][2]
         assert result.defect_class is defect and (result.painted is not None) is defect
+
+
+# -- 3. static plots that let the page scroll ---------------------------------------------------
+def _wheel(widget, steps: int = -3) -> None:
+    centre = QPointF(widget.width() / 2, widget.height() / 2)
+    event = QWheelEvent(centre, QPointF(widget.mapToGlobal(centre.toPoint())), QPoint(0, 0), QPoint(0, 120 * steps),
+                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(widget, event)
+
+
+def test_wheel_over_the_plots_scrolls_the_page_and_never_zooms(qtbot):
+    from gui.trust.view import TrustView
+
+    view = TrustView()
+    qtbot.addWidget(view)
+    view.resize(900, 400)  # shorter than its content: the page scrolls
+    view.show()
+    qtbot.waitExposed(view)
+    bar = view.page.verticalScrollBar()
+    assert bar.maximum() > 0
+    for plot in (view.deletion, view.insertion, view.similarity):
+        box = plot.getPlotItem().getViewBox()
+        assert box.state["mouseEnabled"] == [False, False] and not box.menuEnabled()
+        assert plot.getPlotItem().buttonsHidden
+        before_range, before_value = box.viewRange(), bar.value()
+        bar.setValue(0 if before_value else bar.maximum() // 2)
+        before_value = bar.value()
+        _wheel(plot.viewport())
+        assert box.viewRange() == before_range
+        assert bar.value() != before_value
+
+
+# -- 4. and 5. no stale panel; method titles ---------------------------------------------------
+def test_window_trust_panel_clears_when_the_selection_changes(qtbot, window):
+    from gui.trust.view import HINT
+
+    wait_idle(qtbot, window)
+    window.show_tab("trust")
+    view = window.trust
+    assert window.trust_controller.check()
+    qtbot.waitUntil(lambda: view.result is not None, timeout=WAIT_MS)
+    view.show_sanity(_sanity_display())
+    window.browser.select_row(1)  # another image
+    assert view.result is None and view.sanity_result is None and view.status.text() == HINT
+    assert view.verdict.text() == "" and not view.deletion.getPlotItem().listDataItems()
+    assert view.maps_row.count() == 0 and not view.similarity.getPlotItem().listDataItems()
+    assert view.before_picture.pixmap().isNull()
+    wait_idle(qtbot, window)
+    assert window.trust_controller.check()
+    qtbot.waitUntil(lambda: view.result is not None, timeout=WAIT_MS)
+    assert view.status.text().startswith("Grad-CAM on ")  # 5: the method's title, not "gradcam"
+    window.method_panel.select("saliency")  # another method
+    assert view.result is None and view.status.text() == HINT
+    finished = window.controller.client.worker.job_finished
+    with qtbot.waitSignal(finished, timeout=WAIT_MS, check_params_cb=lambda channel, _generation: channel == "trust"):
+        assert window.trust_controller.check()
+        window.browser.select_row(2)  # the answer for the image left behind is not shown
+    assert view.result is None
+
+
+def test_trust_panel_clears_when_another_model_opens(qtbot):
+    from gui.trust.controller import TrustController
+    from gui.trust.view import HINT, TrustView
+
+    view, controller = TrustView(), _Controller("/x/a.png")
+    qtbot.addWidget(view)
+    TrustController(view, controller)
+    view.show_sanity(_sanity_display())
+    controller.modelChanged.emit(object())
+    assert view.sanity_result is None and view.status.text() == HINT
+
+
+def test_sanity_text_names_methods_by_title(qtbot):
+    from gui.trust.controller import TrustController
+    from gui.trust.view import TrustView
+
+    view, controller = TrustView(), _Controller("/x/a.png")
+    qtbot.addWidget(view)
+    trust = TrustController(view, controller)
+    assert trust.sanity()
+    assert "Grad-CAM, Guided Backprop" in view.status.text() and "gradcam" not in view.status.text()
+    view.show_sanity(_sanity_display())
+    assert "Grad-CAM: PASS" in view.sanity_text.text()
 
 
 # -- 6. the review banner names its method and layer ---------------------------------------------
