@@ -97,7 +97,7 @@ class ReviewController(QObject):
             if not self.confirm_resume(request.report_folder):
                 return
             request = replace(request, resume=True)
-        self.folder = request.folder
+        self.folder, self.ran = request.folder, request.options
         self.opener.leave()
         self.tab.start(request.folder, self.controller.info.class_names, len(self.window.browser.paths()))
         self.generation = self.controller.submit("review", request)
@@ -128,7 +128,10 @@ class ReviewController(QObject):
         if generation != self.generation:
             return
         self.tab.set_result(result)
-        self.tab.show_banner(banner_html(getattr(result, "trust", None)))  # the trust verdict, when asked for
+        info, ran = self.controller.info, getattr(self, "ran", None)
+        self.tab.show_banner(banner_html(  # the trust verdict, when asked for, and what it is about
+            getattr(result, "trust", None), method=self.controller.title(ran.method) if ran else None,
+            layer=ran.layer if ran else None, default_layer=info.default_layer if info else None))
         report = self.tab.options.report_destination()
         written = f" · report in {report}" if report else ""
         self.tab.options.refresh()

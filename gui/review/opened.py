@@ -51,11 +51,12 @@ def summary_line(opened: OpenedReview) -> str:
     return text
 
 
-def verdict_html(summary: dict) -> str:
-    """The lot's trust verdict from summary.json ("" when the review had no --trust)."""
+def verdict_html(summary: dict, titles=None, default_layer: str | None = None) -> str:  # noqa: ANN001
+    """The lot's trust verdict from summary.json ("" when the review had no --trust), naming the
+    method (its title through `titles`) and layer of the run it is about."""
     from gui.trust.banner import banner_html
 
-    return banner_html(summary.get("trust"))
+    return banner_html(summary.get("trust"), run=summary.get("run"), titles=titles, default_layer=default_layer)
 
 
 class OverlayPreview(QDialog):
@@ -147,7 +148,8 @@ class ReviewFolderOpener(QObject):
         tab.matrix.set_matrix(opened.result.class_names, opened.result.confusion)
         tab.stats.set_stats(opened.result.per_label, opened.result.overall)
         tab._set_labels(opened.columns.labels)
-        tab.show_banner(verdict_html(opened.review.summary))
+        controller = getattr(self.window, "controller", None)
+        tab.show_banner(verdict_html(opened.review.summary, controller.title if controller else None))
         tab.show_message(summary_line(opened))
         self.flags.setEnabled(True)
         tab.choose_cell(None, emit=False)
