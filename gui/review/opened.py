@@ -148,8 +148,8 @@ class ReviewFolderOpener(QObject):
         tab.matrix.set_matrix(opened.result.class_names, opened.result.confusion)
         tab.stats.set_stats(opened.result.per_label, opened.result.overall)
         tab._set_labels(opened.columns.labels)
-        controller = getattr(self.window, "controller", None)
-        tab.show_banner(verdict_html(opened.review.summary, controller.title if controller else None))
+        titles = getattr(getattr(self.window, "controller", None), "title", None)  # the method's window title
+        tab.show_banner(verdict_html(opened.review.summary, titles))
         tab.show_message(summary_line(opened))
         self.flags.setEnabled(True)
         tab.choose_cell(None, emit=False)
