@@ -20,13 +20,19 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def two_nodes():
+    import ray.data
     from ray.cluster_utils import Cluster
 
     cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1})
     cluster.add_node(num_cpus=1)
     ray.init(address=cluster.address, logging_level="error", log_to_driver=False,
              runtime_env={"env_vars": {"PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"}})
+    # Both actors must be up before the first batch: on a loaded machine the second one took so
+    # long to import TensorFlow that the first reviewed all 8 batches (1 node seen, not 2).
+    context = ray.data.DataContext.get_current()
+    waited, context.wait_for_min_actors_s = context.wait_for_min_actors_s, 600
     yield cluster
+    context.wait_for_min_actors_s = waited
     ray.shutdown()
     cluster.shutdown()
 
