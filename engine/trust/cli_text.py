@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.trust.faithfulness import Faithfulness
+from engine.trust.faithfulness import MIN_SCORE_DROP, Faithfulness
 from engine.trust.sanity import SanityResult
 
 
@@ -15,9 +15,18 @@ def faithfulness_lines(found: Faithfulness) -> list[str]:
              f"insertion AUC {a['insertion_auc']:.3f} (random {a['random_insertion_auc']:.3f}"
              + (f", edges {a['edges_insertion_auc']:.3f}" if a["edges_insertion_auc"] is not None else "")
              + ") higher is better"]
-    lines.append("faithful: the map beats both controls" if found.faithful
-                 else "not faithful: a control does as well as the map")
+    lines.append(verdict_sentence(found))
     return lines
+
+
+def verdict_sentence(found: Faithfulness) -> str:
+    """The outcome in one sentence: faithful, not faithful, or inconclusive (and why)."""
+    if not found.conclusive:
+        return (f"inconclusive: removing pixels barely moves the score (random order keeps p >= "
+                f"{found.random_lowest:.2f}, a fall under {MIN_SCORE_DROP:g} from p={found.random.deletion[0]:.2f}), "
+                "so the curves cannot rank this map")
+    return ("faithful: the map beats both controls" if found.faithful
+            else "not faithful: a control does as well as the map")
 
 
 def sanity_lines(result: SanityResult) -> list[str]:

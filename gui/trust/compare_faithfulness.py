@@ -18,7 +18,8 @@ from .requests import CompareTrust, CompareTrustResult
 
 CHANNEL = "trust"
 TOOL_TIP = ("Deletion / insertion AUC of every tile's map (Petsiuk et al. 2018); ✓ beats the random and edge "
-            "controls, ★ the most faithful map")
+            "controls, ★ the most faithful map; \"inconclusive\": removing pixels barely moves the score, so the "
+            "curves cannot rank the maps")
 EXPLAIN_FIELDS = tuple(f.name for f in fields(Explain))  # path, method, layer, class_index, params, output, ...
 
 
@@ -30,11 +31,14 @@ def tile_request(key: tuple) -> Explain:
     return Explain(path, **dict(zip(EXPLAIN_FIELDS[1:], rest, strict=False)))
 
 
-def tile_line(aucs: dict, faithful: bool, best: bool) -> str:
-    """The figures a tile's title gets."""
+def tile_line(aucs: dict, faithful: bool, best: bool, conclusive: bool = True) -> str:
+    """The figures a tile's title gets; an inconclusive tile gets neither ✓ nor ★, but says so."""
+    figures = f"del {aucs['deletion_auc']:.2f} · ins {aucs['insertion_auc']:.2f}"
+    if not conclusive:
+        return f"{figures} · <span style='color:#8a6d00'>inconclusive</span>"
     mark = " ★ most faithful" if best else ""
     check = " ✓" if faithful else ""
-    return f"del {aucs['deletion_auc']:.2f} · ins {aucs['insertion_auc']:.2f}{check}{mark}"
+    return f"{figures}{check}{mark}"
 
 
 class CompareFaithfulness:
@@ -89,4 +93,5 @@ class CompareFaithfulness:
         for index, (key, aucs, faithful) in enumerate(zip(self.pending, result.aucs, result.faithful, strict=True)):
             if key in self.grid.keys:
                 tile = self.grid.tiles[self.grid.keys.index(key)]
-                tile.title.setText(f"{tile.two_line_caption()}<br>{tile_line(aucs, faithful, index == best)}")
+                line = tile_line(aucs, faithful, index == best, result.is_conclusive(index))
+                tile.title.setText(f"{tile.two_line_caption()}<br>{line}")

@@ -27,6 +27,7 @@ class TrustController(QObject):
         self.view, self.controller = view, controller
         self.generation = 0
         self.pending: Explain | None = None  # the explanation the request on its way is about
+        self.pending_sanity = False  # the request on its way is a sanity check: its news go in the sanity box
         self.compare = CompareFaithfulness(compare_grid, controller.client) if compare_grid is not None else None
         if self.compare is not None:
             self.compare.submitted = self._compare_submitted
@@ -51,7 +52,8 @@ class TrustController(QObject):
             self.compare.settle()
         self.generation = self.controller.client.submit(CHANNEL, request)
         self.pending = request.explain
-        self.view.show_busy(busy)
+        self.pending_sanity = isinstance(request, SanityRequest)
+        self.view.show_busy(busy, self.pending_sanity)
 
     def check(self) -> bool:
         """Ask for the curves and the removal of the current map; False when nothing is shown."""
@@ -77,7 +79,7 @@ class TrustController(QObject):
         """The Compare tab's button superseded a request of this tab: say so instead of waiting forever."""
         if self.pending is not None:
             self.pending = None
-            self.view.show_busy(REPLACED)
+            self.view.show_busy(REPLACED, self.pending_sanity)
 
     def _computed(self, generation: int, result) -> None:
         if isinstance(result, CompareTrustResult):
@@ -92,8 +94,7 @@ class TrustController(QObject):
         if isinstance(result, TrustResult):
             self.view.show_result(result)
         elif isinstance(result, SanityDisplay):
-            self.view.show_sanity(result)
-            self.view.show_busy("Sanity check done.")
+            self.view.show_sanity(result)  # its box says PASS / FAIL; the header keeps describing the panel
 
     def _failed(self, channel: str, message: str, _unsafe: bool) -> None:
         """The channel's current request failed: say so where it was asked for."""
@@ -103,7 +104,7 @@ class TrustController(QObject):
             self.compare.show_error(message)
         elif self.pending is not None:
             self.pending = None
-            self.view.show_error(message)
+            self.view.show_error(message, self.pending_sanity)
 
     def _cancelled(self, channel: str) -> None:
         if channel != CHANNEL:
@@ -112,11 +113,11 @@ class TrustController(QObject):
             self.compare.settle()
         if self.pending is not None:
             self.pending = None
-            self.view.show_busy("Cancelled.")
+            self.view.show_busy("Cancelled.", self.pending_sanity)
 
     def _progress(self, channel: str, done: int, total: int) -> None:
         if channel == CHANNEL and total and self.pending is not None:
-            self.view.show_busy(f"Sanity check: {done} of {total} layers randomised…")
+            self.view.show_busy(f"Sanity check: {done} of {total} layers randomised…", self.pending_sanity)
 
     def _selection_changed(self, _state=None) -> None:
         """Back to the hint when the panel (or the request on its way) is about another map."""

@@ -60,14 +60,22 @@ class CompareTrust:
 
 @dataclass(frozen=True)
 class CompareTrustResult:
-    """Per tile, in `request.items` order: the areas (map and controls) and whether it beats both controls."""
+    """Per tile, in `request.items` order: the areas (map and controls), whether it beats both controls
+    (False when inconclusive) and whether its curves can rank maps at all (engine.trust.faithfulness:
+    conclusive; empty: every tile conclusive)."""
 
     request: CompareTrust
     aucs: tuple[dict, ...]
     faithful: tuple[bool, ...]
+    conclusive: tuple[bool, ...] = ()
+
+    def is_conclusive(self, index: int) -> bool:
+        """Whether tile `index`'s curves can rank maps (True when not reported)."""
+        return self.conclusive[index] if index < len(self.conclusive) else True
 
     def best(self) -> int | None:
-        """The tile whose map is most faithful: the largest insertion minus deletion area."""
+        """The tile whose map is most faithful: the largest insertion minus deletion area (a ranking
+        of the areas only; the tiles do not mark it when its curves are inconclusive)."""
         if not self.aucs:
             return None
         scores = [a["insertion_auc"] - a["deletion_auc"] for a in self.aucs]

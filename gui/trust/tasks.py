@@ -74,7 +74,8 @@ def run_compare_trust(loop, envelope, request: CompareTrust) -> None:
     found = faithfulness(session, [image] * len(explained), [e.heatmap for e in explained],
                          [e.class_index for e in explained], seeds=COMPARE_SEEDS, cancel=loop._cancel_check(envelope))
     loop.emit("trust_computed", envelope.generation,
-              CompareTrustResult(request, tuple(f.aucs() for f in found), tuple(f.faithful for f in found)))
+              CompareTrustResult(request, tuple(f.aucs() for f in found), tuple(f.faithful for f in found),
+                                 tuple(f.conclusive for f in found)))
 
 
 TRUST_HANDLERS = {TrustCheck: run_trust_check, SanityRequest: run_sanity, CompareTrust: run_compare_trust}

@@ -34,9 +34,11 @@ PENS = {"map": pg.mkPen("#1f5fbf", width=2), "random": pg.mkPen("#888888", width
         "edges": pg.mkPen("#e07b00", width=2, style=Qt.PenStyle.DotLine)}
 THUMB = 72
 PICTURE = 150
-NO_MASK = "No defect mask for this image."
+NOT_RUN = "Not run yet: Check this map paints the defect out and predicts again."
+NO_MASK = "No defect mask for this image: nothing to paint out."  # only after a check found none
 NO_SANITY = "Not run yet (it recomputes the map once per layer with weights)."
 VERDICT_STYLE = "font-weight: 600; padding: 4px;"
+VERDICT_COLOURS = {"faithful": "#e6f6e6", "not faithful": "#fff0d8", "inconclusive": "#e8e8e8"}  # neutral grey
 
 
 class StaticPlot(pg.PlotWidget):
@@ -116,7 +118,7 @@ class TrustView(QWidget):
     def _removal_box(self) -> QGroupBox:
         box = QGroupBox("Defect painted out")
         self.before_picture, self.after_picture = QLabel(), QLabel()
-        self.removal_text = QLabel(NO_MASK)
+        self.removal_text = QLabel(NOT_RUN)
         self.removal_text.setWordWrap(True)
         layout = QGridLayout(box)
         layout.addWidget(self.removal_text, 0, 0, 1, 2)  # the outcome first: on a laptop the pictures scroll
@@ -184,11 +186,12 @@ class TrustView(QWidget):
         self.verdict.setStyleSheet(VERDICT_STYLE)
         for plot in (self.deletion, self.insertion):
             plot.clear()
-        self._clear_removal(NO_MASK)
+        self._clear_removal(NOT_RUN)
         self._clear_sanity()
         self.sanity_text.setText(NO_SANITY)
         self.sanity_text.setToolTip("")
         self.similarity.getAxis("bottom").setTicks(None)
+        self.page.verticalScrollBar().setValue(0)  # a new map: start at the buttons, not where the last one was read
 
     def _clear_removal(self, text: str, style: str = "") -> None:
         self.before_picture.clear()
@@ -203,29 +206,42 @@ class TrustView(QWidget):
                 widget.deleteLater()
         self.similarity.clear()
 
-    def show_busy(self, text: str) -> None:
-        """Say what is running."""
-        self.status.setText(text)
+    def show_busy(self, text: str, sanity: bool = False) -> None:
+        """Say what is running: the sanity check in its own box (the header keeps describing the panel)."""
+        (self.sanity_text if sanity else self.status).setText(text)
 
-    def show_error(self, message: str) -> None:
-        """Say why the last request failed."""
-        self.status.setText(f"Could not check: {message}")
+    def show_error(self, message: str, sanity: bool = False) -> None:
+        """Say why the last request failed, where it was asked for."""
+        if sanity:
+            self.sanity_text.setText(f"Could not run the sanity check: {message}")
+        else:
+            self.status.setText(f"Could not check: {message}")
+
+    def _describe(self, explain, class_name: str) -> None:
+        """The header: what the panel shows ("Grad-CAM on scratch_01.png, class 'scratch'")."""
+        self.status.setText(f"{self.method_title(explain.method)} on {explain.path.rsplit('/', 1)[-1]}, "
+                            f"class '{class_name}'")
 
     def show_result(self, result: TrustResult) -> None:
         """Draw the curves, the verdict and the removal."""
         self.result = result
         found = result.faithfulness
-        explain = result.request.explain
-        self.status.setText(f"{self.method_title(explain.method)} on {explain.path.rsplit('/', 1)[-1]}, "
-                            f"class '{result.class_name}'")
+        self._describe(result.request.explain, result.class_name)
         a = found.aucs()
-        beats = "FAITHFUL: the map beats both controls" if found.faithful else \
-            "NOT FAITHFUL: a control does as well as the map"
-        self.verdict.setText(
-            f"{beats}. Deletion AUC {a['deletion_auc']:.3f} (random {a['random_deletion_auc']:.3f}, edges "
-            f"{a['edges_deletion_auc']:.3f}); insertion AUC {a['insertion_auc']:.3f} (random "
-            f"{a['random_insertion_auc']:.3f}, edges {a['edges_insertion_auc']:.3f}).")
-        self.verdict.setStyleSheet(f"{VERDICT_STYLE} background: {'#e6f6e6' if found.faithful else '#fff0d8'};")
+        figures = (f"Deletion AUC {a['deletion_auc']:.3f} (random {a['random_deletion_auc']:.3f}, edges "
+                   f"{a['edges_deletion_auc']:.3f}); insertion AUC {a['insertion_auc']:.3f} (random "
+                   f"{a['random_insertion_auc']:.3f}, edges {a['edges_insertion_auc']:.3f}).")
+        if not found.conclusive:
+            head = (f"INCONCLUSIVE: removing pixels barely moves the score (random order keeps "
+                    f"p ≥ {found.random_lowest:.2f}, from p={found.random.deletion[0]:.2f}), so the curves cannot "
+                    "rank this map")
+            background = VERDICT_COLOURS["inconclusive"]
+        elif found.faithful:
+            head, background = "FAITHFUL: the map beats both controls", VERDICT_COLOURS["faithful"]
+        else:
+            head, background = "NOT FAITHFUL: a control does as well as the map", VERDICT_COLOURS["not faithful"]
+        self.verdict.setText(f"{head}. {figures}")
+        self.verdict.setStyleSheet(f"{VERDICT_STYLE} background: {background};")
         for plot, kind in ((self.deletion, "deletion"), (self.insertion, "insertion")):
             plot.clear()
             for name, curves in (("map", found.map), ("random", found.random), ("edges", found.edges)):
@@ -241,7 +257,7 @@ class TrustView(QWidget):
                                 "checks defect predictions only.", "color: grey;")
             return
         if result.painted is None:
-            self._clear_removal("No defect mask for this image: nothing to paint out.")
+            self._clear_removal(NO_MASK)
             return
         self.before_picture.setPixmap(_picture(result.display, PICTURE))
         self.after_picture.setPixmap(_picture(result.painted, PICTURE))
@@ -256,6 +272,7 @@ class TrustView(QWidget):
         """The sequence of maps and the similarity curve of each method."""
         self.sanity_result = display
         self._clear_sanity()
+        self._describe(display.request.explain, display.class_name)
         lines = []
         for result in display.results:
             half = result.stages[result.half]

@@ -137,3 +137,55 @@ def test_large_images_are_split_to_the_memory_budget(monkeypatch):
     assert images_per_call(fixed, 64, 5) == (4 * 2**20 // 4) // per_image
     assert images_per_call(agnostic, 64, 5, 2000 * 2000) == 1
     assert images_per_call(fixed, 2, 5) == 2
+
+
+def _constant_predictor(batch: np.ndarray) -> np.ndarray:
+    """A model that ignores its input: class 1 at p = 0.97 whatever the pixels."""
+    return np.tile([0.03, 0.97], (len(batch), 1))
+
+
+def test_curves_that_cannot_move_are_inconclusive_not_faithful():
+    from engine.trust.faithfulness import INCONCLUSIVE, MIN_SCORE_DROP
+
+    x = _line_image()
+    perfect = np.zeros((SIZE, SIZE), np.float32)
+    perfect[LINE] = 1.0
+    result = curve_probabilities(_constant_predictor, x, [perfect], [1], steps=8, seeds=2,
+                                 edge_maps=[1.0 - perfect])[0]
+    assert result.score_drop < MIN_SCORE_DROP and result.random_lowest == pytest.approx(0.97)
+    assert not result.conclusive and result.verdict == INCONCLUSIVE
+    assert result.faithful is False  # kept a bool for JSON consumers, never True when inconclusive
+    json = result.to_json()
+    assert json["verdict"] == "inconclusive" and json["conclusive"] is False and json["faithful"] is False
+
+
+def test_small_wobbles_stay_inconclusive_even_when_the_map_wins_them():
+    """The demo's two-defect image: every curve within a few hundredths of the start."""
+    from engine.trust.faithfulness import Curves, Faithfulness
+
+    x = np.linspace(0, 1, 5)
+    flat = Curves(np.array([0.99, 0.99, 0.98, 0.98, 0.97]), np.array([0.97, 0.97, 0.98, 0.98, 0.99]))
+    wobble = Curves(np.array([0.99, 0.90, 0.91, 0.93, 0.97]), np.array([0.97, 1.0, 1.0, 1.0, 0.99]))
+    found = Faithfulness(1, x, wobble, flat, flat, 3)
+    assert found.beats_controls and not found.conclusive and not found.faithful
+
+
+def test_conclusive_curves_keep_their_verdict():
+    from engine.trust.faithfulness import FAITHFUL, NOT_FAITHFUL
+
+    x = _line_image()
+    perfect = np.zeros((SIZE, SIZE), np.float32)
+    perfect[LINE] = 1.0
+    good = curve_probabilities(_line_predictor([]), x, [perfect], [1], steps=10, seeds=3,
+                               edge_maps=[1.0 - perfect])[0]
+    assert good.conclusive and good.verdict == FAITHFUL and good.faithful and good.to_json()["verdict"] == FAITHFUL
+    bad = curve_probabilities(_line_predictor([]), x, [1.0 - perfect], [1], steps=10, seeds=3)[0]
+    assert bad.conclusive and bad.verdict == NOT_FAITHFUL and not bad.faithful
+
+
+def test_cli_lines_say_inconclusive():
+    from engine.trust.cli_text import faithfulness_lines
+
+    x = _line_image()
+    found = curve_probabilities(_constant_predictor, x, [np.zeros((SIZE, SIZE))], [1], steps=4, seeds=1)[0]
+    assert faithfulness_lines(found)[-1].startswith("inconclusive: removing pixels barely moves the score")

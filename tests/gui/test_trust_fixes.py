@@ -1,6 +1,8 @@
 """The Trust features' UX fixes: the Compare tab's Faithfulness button on the real window, errors
 shown, removal only for defect classes, static plots that let the page scroll, no stale panels,
-method titles, and the review banner naming its method and layer."""
+method titles, and the review banner naming its method and layer; then (the second review) an
+inconclusive verdict for curves that cannot move, the removal box's not-run text, the page back at
+the top on a new map, the header kept after a sanity check, and a readable similarity plot."""
 
 from __future__ import annotations
 
@@ -247,7 +249,7 @@ def test_sanity_text_names_methods_by_title(qtbot):
     qtbot.addWidget(view)
     trust = TrustController(view, controller)
     assert trust.sanity()
-    assert "Grad-CAM, Guided Backprop" in view.status.text() and "gradcam" not in view.status.text()
+    assert "Grad-CAM, Guided Backprop" in view.sanity_text.text() and "gradcam" not in view.sanity_text.text()
     view.show_sanity(_sanity_display())
     assert "Grad-CAM: PASS" in view.sanity_text.text()
 
@@ -273,3 +275,119 @@ def test_banner_reads_the_method_and_layer_of_a_review_run():
     run = {"method": "gradcam", "layer": "block2_conv"}
     text = banner_html(trust, run=run, titles={"gradcam": "Grad-CAM"}.get, default_layer="last_conv")
     assert "Grad-CAM at layer block2_conv" in text and "last_conv" in text
+
+
+# -- 7. inconclusive curves are neither faithful nor unfaithful ---------------------------------
+def _flat_faithfulness():
+    """The demo's two-defect image: every curve within a few hundredths of the start."""
+    from engine.trust.faithfulness import Curves, Faithfulness
+
+    x = np.linspace(0, 1, 5)
+    flat = Curves(np.array([0.99, 0.99, 0.98, 0.98, 0.97]), np.array([0.97, 0.97, 0.98, 0.98, 0.99]))
+    wobble = Curves(np.array([0.99, 0.90, 0.91, 0.93, 0.97]), np.array([0.97, 1.0, 1.0, 1.0, 0.99]))
+    return Faithfulness(1, x, wobble, flat, flat, 3)
+
+
+def test_flat_curves_show_an_inconclusive_grey_verdict(qtbot):
+    from gui.jobs import Explain
+    from gui.trust.requests import TrustCheck, TrustResult
+    from gui.trust.view import VERDICT_COLOURS, TrustView
+
+    view = TrustView()
+    qtbot.addWidget(view)
+    request = TrustCheck(Explain("/x/mixed_01_scratch_spot.png", "gradcam", None, 2))
+    view.show_result(TrustResult(request, "spot", _flat_faithfulness(), np.zeros((40, 40, 3), np.uint8)))
+    text = view.verdict.text()
+    assert text.startswith("INCONCLUSIVE: removing pixels barely moves the score") and "FAITHFUL" not in text
+    assert "p ≥ 0.97" in text and "cannot rank this map" in text
+    assert VERDICT_COLOURS["inconclusive"] in view.verdict.styleSheet()
+    view.show_result(TrustResult(request, "spot", _faithfulness(), np.zeros((40, 40, 3), np.uint8)))
+    assert view.verdict.text().startswith("FAITHFUL") and VERDICT_COLOURS["faithful"] in view.verdict.styleSheet()
+
+
+def test_inconclusive_compare_tiles_get_no_tick_and_no_star(qtbot):
+    from gui.trust.compare_faithfulness import CompareFaithfulness, tile_line
+    from gui.trust.requests import CompareTrustResult
+
+    aucs = {"deletion_auc": 0.96, "insertion_auc": 0.99}
+    line = tile_line(aucs, False, True, conclusive=False)
+    assert "✓" not in line and "★" not in line and "inconclusive" in line
+    assert "✓" in tile_line(aucs, True, True) and "★" in tile_line(aucs, True, True)
+    grid, client = _finished_grid(qtbot), _Client()
+    helper = CompareFaithfulness(grid, client)
+    assert helper.request()
+    request = client.sent[-1][1]
+    result = CompareTrustResult(request, (aucs, {"deletion_auc": 0.1, "insertion_auc": 0.9}), (False, True),
+                                (False, True))
+    helper.show(len(client.sent), result)
+    first, second = (tile.title.text for tile in grid.tiles)
+    assert "inconclusive" in first and "✓" not in first and "★" not in first
+    assert "✓" in second and "★ most faithful" in second
+
+
+def test_compare_task_reports_whether_each_tile_is_conclusive(tmp_path, ok_session):
+    from gui.engine_loop import HANDLERS, Envelope
+    from gui.jobs import Explain
+    from gui.trust.requests import CompareTrust
+
+    from .test_trust_view import _Loop
+
+    path = tmp_path / "c.png"
+    cv2.imwrite(str(path), (np.random.default_rng(3).random((32, 32, 3)) * 255).astype(np.uint8))
+    request = CompareTrust((Explain(str(path), "gradcam", None, 1), Explain(str(path), "saliency", None, 1)))
+    loop = _Loop(ok_session)
+    HANDLERS[CompareTrust](loop, Envelope("trust", 1, request), request)
+    result = loop.emitted[-1][2]
+    assert len(result.conclusive) == 2 and all(isinstance(c, bool) for c in result.conclusive)
+    assert all(not f or c for f, c in zip(result.faithful, result.conclusive, strict=True))
+
+
+# -- 8. the removal box before a check ------------------------------------------------------------
+def test_removal_box_says_not_run_until_a_check_finds_no_mask(qtbot):
+    from gui.jobs import Explain
+    from gui.trust.requests import TrustCheck, TrustResult
+    from gui.trust.view import NO_MASK, NOT_RUN, TrustView
+
+    view = TrustView()
+    qtbot.addWidget(view)
+    assert view.removal_text.text() == NOT_RUN and "No defect mask" not in view.removal_text.text()
+    request = TrustCheck(Explain("/x/a.png", "gradcam", None, 1))
+    view.show_result(TrustResult(request, "scratch", _faithfulness(), np.zeros((40, 40, 3), np.uint8)))
+    assert view.removal_text.text() == NO_MASK
+    view.reset()
+    assert view.removal_text.text() == NOT_RUN
+
+
+# -- 9. a new map starts at the top; the sanity check keeps the header ----------------------------
+def test_reset_scrolls_the_page_back_to_the_buttons(qtbot):
+    from gui.trust.view import TrustView
+
+    view = TrustView()
+    qtbot.addWidget(view)
+    view.resize(900, 400)
+    view.show()
+    qtbot.waitExposed(view)
+    bar = view.page.verticalScrollBar()
+    bar.setValue(bar.maximum())
+    assert bar.value() > 0
+    view.reset()
+    assert bar.value() == 0
+
+
+def test_sanity_check_keeps_the_header_and_reports_in_its_box(qtbot):
+    from gui.trust.controller import TrustController
+    from gui.trust.requests import SanityDisplay, SanityRequest
+    from gui.trust.view import TrustView
+
+    view, controller = TrustView(), _Controller("/x/a.png")
+    qtbot.addWidget(view)
+    trust = TrustController(view, controller)
+    assert trust.sanity()
+    assert "randomising" in view.sanity_text.text()
+    controller.client.worker.progress_reported.emit("trust", 1, 3)
+    assert "1 of 3" in view.sanity_text.text() and "1 of 3" not in view.status.text()
+    explain = controller.explain_request("/x/a.png")
+    display = SanityDisplay(SanityRequest(explain, ("gradcam",)), "scratch", _sanity_display().results)
+    controller.client.worker.trust_computed.emit(trust.generation, display)
+    assert view.status.text() == "Grad-CAM on a.png, class 'scratch'"
+    assert "done" not in view.status.text().lower() and "Grad-CAM: PASS" in view.sanity_text.text()
