@@ -137,11 +137,12 @@ class Tile:
         self.parameters = parameters or {}  # method name -> its declared parameters
         self.image: np.ndarray | None = None
         self.explanation = None
+        self.cancelled = False  # its request was cancelled before it came back
 
     def caption(self) -> str:
         """Method (or layer, or class) with the parameters that differ from the defaults, and seconds."""
         if self.explanation is None:
-            return f"{self.label} · computing…"
+            return f"{self.label} · {'cancelled' if self.cancelled else 'computing…'}"
         e = self.explanation
         params = parameter_text(e.params, self.parameters.get(e.method, ()) + COMBINATIONS)
         params = f" ({params})" if params else ""
@@ -265,7 +266,7 @@ class CompareGrid(QWidget):
         if self.tiles and len(labels) == len(self.tiles):
             self._unlink()
             for tile, label in zip(self.tiles, labels, strict=True):
-                tile.label, tile.image, tile.explanation = label, None, None
+                tile.label, tile.image, tile.explanation, tile.cancelled = label, None, None, False
                 tile.titles, tile.parameters = self.titles, self.parameters
                 tile.item.clear()
                 tile.title.setText(tile.two_line_caption())
@@ -387,6 +388,13 @@ class CompareGrid(QWidget):
     def image_path(self) -> str | None:
         """The image the tiles explain (their requests' path), None without tiles."""
         return self.keys[0][1] if self.keys else None
+
+    def mark_cancelled(self) -> None:
+        """Tiles still waiting say they were cancelled (a new grid or image asks again)."""
+        for tile in self.tiles:
+            if tile.explanation is None:
+                tile.cancelled = True
+                tile.title.setText(tile.two_line_caption())
 
     def captions(self) -> list[str]:
         """Every finished tile's whole caption, in grid order."""

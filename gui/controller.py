@@ -150,10 +150,14 @@ class Controller(QObject):
 
     def cancel(self) -> None:
         """Stop the running job now and drop the queued ones; the canvas keeps saying which
-        image is selected (selecting it again recomputes)."""
-        self.client.cancel()
-        self.busy.clear()
-        self._update_busy()
+        image is selected (selecting it again recomputes). Folder predictions resume: the
+        browser and the predictions panel would otherwise wait for them forever."""
+        if not self.busy:
+            return  # nothing runs: Esc has nothing to say
+        self._stop_jobs()
+        self.window.compare.mark_cancelled()
+        self.window.features.mark_cancelled()
+        self._predict_all()
         canvas = self.window.canvas
         path = self.state.image
         if path and (canvas.path != path or canvas.explanation is None):
@@ -162,9 +166,19 @@ class Controller(QObject):
         self.window.status("Cancelled")
 
     # -- files ------------------------------------------------------------------------------
+    def _stop_jobs(self) -> None:
+        self.client.cancel()
+        self.busy.clear()
+        self._update_busy()
+
     def open_model(self, path: str, trust: bool = False) -> None:
-        """Load a model in the worker; the previous one stays usable if this one fails."""
+        """Load a model in the worker, first stopping what runs for the old one (the load
+        waited behind it); the previous model stays usable if this one fails."""
         self.pending_model = str(path)
+        if self.busy:
+            self._stop_jobs()
+        if self.specs:  # before, the status line says the engine itself is loading
+            self.window.status(f"Opening {Path(path).name}…")
         self.submit("model", OpenModel(str(path), trust))
 
     def open_folder(self, folder: str, select: str | None = None) -> bool:

@@ -94,6 +94,11 @@ class FeaturesView(QWidget):
         if first:
             self.view.autoRange(padding=0.02)
 
+    def mark_cancelled(self) -> None:
+        """A running ascent was cancelled: its partial grid stays, said to be partial."""
+        if self.result is not None and not self.result.final:
+            self.caption.setText(f"{self.result.caption}  (cancelled: partial result)")
+
     def _ask_activations(self) -> None:
         if self.layer:
             self.activationsRequested.emit(self.layer)
