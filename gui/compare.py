@@ -198,11 +198,13 @@ class CompareGrid(QWidget):
         self.keys: list = []
         self.user_moved = False  # the user zoomed or panned: stop fitting the tiles
         self.linked = False  # the tiles zoom and pan together (see _link)
+        self.scope = ""  # what every tile shares (set_scope)
         self.titles: dict[str, str] = {}  # method name -> display title
         self.parameters: dict[str, tuple[Param, ...]] = {}  # method name -> its declared parameters
 
     def set_scope(self, text: str) -> None:
         """Say what every tile shares (method, layer, how many of how many) above the grid."""
+        self.scope = text
         self.hint.setText(f"{text} {PAN_HINT}")
 
     def set_titles(self, titles: dict[str, str]) -> None:

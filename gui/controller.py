@@ -163,7 +163,16 @@ class Controller(QObject):
         if path and (canvas.path != path or canvas.explanation is None):
             canvas.show_note(path, f"{Path(path).name} · cancelled: select the image again to explain it")
             self.canvasChanged.emit()
+        elif path and not self._shows_current_request(path):
+            canvas.title.setText(f"{canvas.title_text()} · cancelled: this map is for the earlier settings")
         self.window.status("Cancelled")
+
+    def _shows_current_request(self, path: str) -> bool:
+        """Whether the canvas's map is the one the current choices ask for (a cancel may leave
+        the map of earlier settings in place while the panel shows the new ones)."""
+        request = self.explain_request(path)
+        cached = self.cache.get(request.key(self.info.path)) if request and self.info else None
+        return cached is not None and cached[0] is self.window.canvas.explanation
 
     # -- files ------------------------------------------------------------------------------
     def _stop_jobs(self) -> None:

@@ -86,7 +86,7 @@ def write_record(folder: str | Path, stem: str, window, written: list[Path]) -> 
         "image": canvas.path,
         "explanation": canvas.explanation.to_json() if canvas.explanation is not None else None,
         "view": asdict(canvas.settings),
-        "compare": {"mode": window.compare.mode(), "tiles": window.compare.captions()}
+        "compare": {"mode": window.compare.mode(), "scope": window.compare.scope, "tiles": window.compare.captions()}
         if window.compare.image_path() == canvas.path else None,
         "activations": results["activations"].caption if "activations" in results else None,
         "filter_patterns": results["filters"].caption if "filters" in results else None,

@@ -20,6 +20,7 @@ def test_folder_predictions_resume_after_a_cancel(qtbot, settings, slow_method):
         qtbot.waitUntil(lambda: "explain" in controller.busy, timeout=WAIT_MS)
         controller.cancel()
         assert window.message.text() == "Cancelled"
+        assert "this map is for the earlier settings" in window.canvas.title_text()  # Grad-CAM's, not the slow one's
         qtbot.waitUntil(lambda: all(p in controller.predictions for p in missing), timeout=WAIT_MS)
         qtbot.waitUntil(lambda: all(model.rows[model.row_of(p)].prediction is not None for p in missing),
                         timeout=WAIT_MS)

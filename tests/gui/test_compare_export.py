@@ -64,6 +64,7 @@ def test_export_everything(qtbot, window, tmp_path):
     assert record["explanation"]["layer"] == shown.layer and record["explanation"]["method"] == shown.method
     assert record["model"] == window.controller.info.path and record["image"] == window.canvas.path
     assert record["compare"]["mode"] == "classes" and len(record["compare"]["tiles"]) == 4
+    assert f"at layer {window.controller.state.layer}" in record["compare"]["scope"]  # the grid's own layer
     assert "last_conv" in record["activations"] and set(record["files"]) <= set(names)
 
 
