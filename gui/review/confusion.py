@@ -76,6 +76,7 @@ class ConfusionMatrix(QTableWidget):
 
 
 STATS_COLUMNS = ("Label", "Images", "Accuracy", "Pointing", "Energy", "IoU")
+TRUST_COLUMNS = ("Verdict", "Kept after removal")  # with Trust metrics: each label's own verdict
 
 
 def _share(value: float | None) -> str:
@@ -102,13 +103,20 @@ class LabelStatsTable(QTableWidget):
         self.setToolTip("Pointing: share of maps whose peak lies on the mask; energy: mean share of the "
                         "map inside the mask; IoU: mean overlap of the map's region >= 0.5 with the mask")
 
-    def set_stats(self, per_label, overall) -> None:
-        """Show LabelStats rows (None clears)."""
+    def set_stats(self, per_label, overall, trust: dict | None = None) -> None:
+        """Show LabelStats rows (None clears); `trust` (the review's trust summary) adds each
+        label's verdict and how many of its defect images kept their prediction after removal."""
         rows = [*per_label, overall] if overall is not None else []
+        columns = STATS_COLUMNS + (TRUST_COLUMNS if trust else ())
+        self.setColumnCount(len(columns))
+        self.setHorizontalHeaderLabels(columns)
         self.setRowCount(len(rows))
         for i, stats in enumerate(rows):
             cells = (stats.label, f"{stats.images}" + (f" ({stats.errors} unreadable)" if stats.errors else ""),
                      _share(stats.accuracy), _share(stats.pointing), _score(stats.energy_inside), _score(stats.iou))
+            if trust:
+                cells += _trust_cells(trust.get("overall") if stats is overall else
+                                      trust.get("per_label", {}).get(stats.label))
             for j, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if j:
@@ -118,3 +126,12 @@ class LabelStatsTable(QTableWidget):
                     font.setBold(True)
                     item.setFont(font)
                 self.setItem(i, j, item)
+
+
+def _trust_cells(found: dict | None) -> tuple[str, str]:
+    """A label's verdict and "k of n" images kept after removal ("–" where there is none)."""
+    if not found:
+        return ("–", "–")
+    images = found.get("removal_images") or 0
+    kept = f"{found.get('kept_after_removal', 0)} of {images}" if images else "–"
+    return (found.get("verdict") or "–", kept)

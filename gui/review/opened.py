@@ -146,7 +146,7 @@ class ReviewFolderOpener(QObject):
         show_flag_after_correct(tab.table.horizontalHeader())
         tab.result, tab.class_names = None, opened.result.class_names
         tab.matrix.set_matrix(opened.result.class_names, opened.result.confusion)
-        tab.stats.set_stats(opened.result.per_label, opened.result.overall)
+        tab.stats.set_stats(opened.result.per_label, opened.result.overall, opened.review.summary.get("trust"))
         tab._set_labels(opened.columns.labels)
         titles = getattr(getattr(self.window, "controller", None), "title", None)  # the method's window title
         tab.show_banner(verdict_html(opened.review.summary, titles))

@@ -168,7 +168,7 @@ class ReviewTab(QWidget):
         self.result = result
         self.model.reset(self.model.root, result.rows)
         self.matrix.set_matrix(result.class_names, result.confusion)
-        self.stats.set_stats(result.per_label, result.overall)
+        self.stats.set_stats(result.per_label, result.overall, getattr(result, "trust", None))
         self._set_labels([s.label if s.label != NO_LABEL else "" for s in result.per_label])
         self.summary.setText(summary_text(result))
         self.choose_cell(None, emit=True)

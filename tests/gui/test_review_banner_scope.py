@@ -19,3 +19,11 @@ def test_the_banner_names_method_and_layer_and_warns_off_the_default(qtbot, wind
     text = window.review.banner.text()
     assert "Verdict for Grad-CAM at layer block2_conv" in text
     assert f"not the model's default CAM layer {default}" in text
+    stats = window.review.stats
+    headers = [stats.horizontalHeaderItem(c).text() for c in range(stats.columnCount())]
+    assert headers[-2:] == ["Verdict", "Kept after removal"]  # each label's own verdict beside the lot's
+    trust = window.review.result.trust
+    for row in range(stats.rowCount() - 1):
+        label = stats.item(row, 0).text()
+        found = trust["per_label"].get(label)
+        assert stats.item(row, len(headers) - 2).text() == (found["verdict"] if found else "–")
