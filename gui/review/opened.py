@@ -103,10 +103,10 @@ class ReviewFolderOpener(QObject):
         self.button.clicked.connect(self.choose)
         self.flags = QComboBox()
         self.flags.addItems([ALL_FLAGS, *FLAGS, *TRUST_FLAGS])
-        self.flags.setToolTip("Show only rows with a flag (opened reviews)")
-        self.flags.setEnabled(False)
+        self.flags.setToolTip("Show only rows with a flag")
         self.flags.currentIndexChanged.connect(lambda _i: tab._filter())
         self.model.flag_source = self.flag
+        self.live_proxy.flag_source = self.flag
         self.preview = OverlayPreview(tab)
         self._loaded.connect(self._show)
         tab.table.doubleClicked.connect(self._double_clicked)
@@ -151,13 +151,12 @@ class ReviewFolderOpener(QObject):
         titles = getattr(getattr(self.window, "controller", None), "title", None)  # the method's window title
         tab.show_banner(verdict_html(opened.review.summary, titles))
         tab.show_message(summary_line(opened))
-        self.flags.setEnabled(True)
         tab.choose_cell(None, emit=False)
 
     def flag(self) -> str | None:
         """The chosen flag filter (None: any)."""
         text = self.flags.currentText()
-        return None if text == ALL_FLAGS or not self.active else text
+        return None if text == ALL_FLAGS else text
 
     def leave(self) -> None:
         """Back to the live review's table (a review starts)."""
@@ -168,7 +167,6 @@ class ReviewFolderOpener(QObject):
             self.model.set_review(None)
             self.opened = None
             self.flags.setCurrentIndex(0)
-            self.flags.setEnabled(False)
 
     def _double_clicked(self, index) -> None:
         if not self.active or not index.isValid():

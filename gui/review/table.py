@@ -118,8 +118,18 @@ class ReviewTableModel(RowTableModel):
         return -1.0 if value is None else float(value)
 
 
+def row_has_flag(row: ReviewRow, flag: str) -> bool:
+    """One row's answer to the flag filter, as engine.review.table's flag_mask answers for a
+    review folder: a word of the trust `flag` column, or one of its FLAGS."""
+    tests = {"misclassified": row.correct is False, "correct": row.correct is True,
+             "pointing miss": row.pointing_hit is False, "no mask": row.pointing_hit is None,
+             "empty map": bool(row.empty_map), "unreadable": bool(row.error)}
+    return tests[flag] if flag in tests else flag in (row.flag or "")
+
+
 class ReviewFilterProxy(QSortFilterProxyModel):
-    """Sorting by any column; filters: misclassified only, one label, one confusion-matrix cell."""
+    """Sorting by any column; filters: misclassified only, one label, one confusion-matrix
+    cell, one flag (the flag filter's choice, through `flag_source`)."""
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -127,17 +137,22 @@ class ReviewFilterProxy(QSortFilterProxyModel):
         self.misclassified_only = False
         self.label: str | None = None
         self.cell: tuple[int, int] | None = None  # (true class index, predicted class index)
+        self.flag: str | None = None
+        self.flag_source = lambda: None  # the flag filter's widget (gui.review.opened)
 
     def set_filters(self, misclassified_only: bool, label: str | None, cell: tuple[int, int] | None) -> None:
         """Apply the filters (None: no filter)."""
         with filter_change(self):
             self.misclassified_only, self.label, self.cell = misclassified_only, label, cell
+            self.flag = self.flag_source()
 
     def accepts(self, row: ReviewRow) -> bool:
         """Whether a row passes the filters."""
         if self.misclassified_only and row.correct is not False:
             return False
         if self.label is not None and (row.label or "") != self.label:
+            return False
+        if self.flag is not None and not row_has_flag(row, self.flag):
             return False
         return self.cell is None or (row.label_index, row.predicted_index) == self.cell
 

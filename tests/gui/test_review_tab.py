@@ -201,3 +201,18 @@ def test_review_options_and_report_folder_write_what_batch_out_writes(qtbot, set
         assert "folder of its own" in window.review.summary.text()
     finally:
         window.close()
+
+
+def test_the_flag_filter_works_on_a_live_review(qtbot, window):
+    """The flag filter was greyed out for a review run in the window (opened folders only)."""
+    window.show_tab("review")
+    window.review_controller.run()
+    qtbot.waitUntil(lambda: window.review.result is not None, timeout=WAIT_MS)
+    flags, proxy, rows = window.review_controller.opener.flags, window.review.proxy, window.review.model.rows
+    assert flags.isEnabled()
+    for flag, wanted in (("misclassified", lambda r: r.correct is False), ("no mask", lambda r: r.pointing_hit is None),
+                         ("correct", lambda r: r.correct is True)):
+        flags.setCurrentText(flag)
+        assert proxy.rowCount() == sum(map(wanted, rows)) > 0, flag
+    flags.setCurrentIndex(0)
+    assert proxy.rowCount() == len(rows)
