@@ -7,6 +7,7 @@ from collections.abc import Callable
 import numpy as np
 import pyqtgraph as pg
 from engine.maps.render import colorize
+from engine.trust.sanity import FAIL_CORRELATION
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPixmap, QWheelEvent
 from PySide6.QtWidgets import (
@@ -38,6 +39,9 @@ NOT_RUN = "Not run yet: Check this map paints the defect out and predicts again.
 NO_MASK = "No defect mask for this image: nothing to paint out."  # only after a check found none
 NO_SANITY = "Not run yet (it recomputes the map once per layer with weights)."
 VERDICT_STYLE = "font-weight: 600; padding: 4px;"
+# The similarity plot: one colour per method, one line style per measure (solid ρ, dashed SSIM).
+METHOD_COLOURS = ("#1f5fbf", "#c0392b", "#2e8b57", "#8e44ad")
+MEASURE_STYLES = {"ρ": (Qt.PenStyle.SolidLine, "o"), "SSIM": (Qt.PenStyle.DashLine, "t")}
 VERDICT_COLOURS = {"faithful": "#e6f6e6", "not faithful": "#fff0d8", "inconclusive": "#e8e8e8"}  # neutral grey
 
 
@@ -138,14 +142,26 @@ class TrustView(QWidget):
         scroll.setWidget(strip)
         scroll.setWidgetResizable(True)
         scroll.setMinimumHeight(THUMB + 80)
-        self.similarity = _plot("Similarity with the original map", "layers randomised (from the top)", "",
-                                (-10, 10))
-        self.similarity.setMaximumHeight(240)
+        self.similarity = self._similarity_plot()
         layout = QVBoxLayout(box)
         layout.addWidget(self.sanity_text)
         layout.addWidget(scroll)
-        layout.addWidget(self.similarity)
         return box
+
+    def _similarity_plot(self) -> pg.PlotWidget:
+        """Stage numbers on the x axis (the layer names in the tool tip and under the maps), and a
+        one-row legend below the axis, outside the data area, naming each method once (its colour) and
+        each measure once (its line style). The plot spans the page under the removal and sanity boxes:
+        inside the sanity box it had about 300 px in a 1280 px window, too narrow for its legend."""
+        plot = StaticPlot()
+        plot.setTitle("Sanity check: similarity with the original map", color="#222", size="9pt")
+        plot.setLabel("bottom", "stage (layer names: under the maps, or hover)")
+        plot.showGrid(x=True, y=True, alpha=0.2)
+        plot.setMinimumHeight(240)
+        plot.setMaximumHeight(290)
+        self.similarity_legend = pg.LegendItem(colCount=4, horSpacing=16, labelTextSize="8pt", labelTextColor="#333333")
+        plot.getPlotItem().layout.addItem(self.similarity_legend, 4, 1)  # below the bottom axis
+        return plot
 
     def _layout(self) -> None:
         buttons = QHBoxLayout()
@@ -165,6 +181,7 @@ class TrustView(QWidget):
         lower.addWidget(self.removal, 2)
         lower.addWidget(self.sanity, 3)
         column.addLayout(lower)
+        column.addWidget(self.similarity)  # the full width: its legend and stage axis need it
         self.page = QScrollArea()  # the wheel over the plots scrolls it too (StaticPlot)
         self.page.setWidget(body)
         self.page.setWidgetResizable(True)
@@ -191,6 +208,7 @@ class TrustView(QWidget):
         self.sanity_text.setText(NO_SANITY)
         self.sanity_text.setToolTip("")
         self.similarity.getAxis("bottom").setTicks(None)
+        self.similarity.setToolTip("")
         self.page.verticalScrollBar().setValue(0)  # a new map: start at the buttons, not where the last one was read
 
     def _clear_removal(self, text: str, style: str = "") -> None:
@@ -205,6 +223,7 @@ class TrustView(QWidget):
             if widget is not None:
                 widget.deleteLater()
         self.similarity.clear()
+        self.similarity_legend.clear()
 
     def show_busy(self, text: str, sanity: bool = False) -> None:
         """Say what is running: the sanity check in its own box (the header keeps describing the panel)."""
@@ -273,31 +292,65 @@ class TrustView(QWidget):
         self.sanity_result = display
         self._clear_sanity()
         self._describe(display.request.explain, display.class_name)
-        lines = []
-        for result in display.results:
+        lines: list[str] = []
+        titles: list[tuple[str, str]] = []
+        for number, result in enumerate(display.results):
             half = result.stages[result.half]
-            colour = "#070" if result.passed else "#b00"
+            verdict = "#070" if result.passed else "#b00"
             title = self.method_title(result.method)
-            lines.append(f"<span style='color:{colour}'><b>{title}: {'PASS' if result.passed else 'FAIL'}"
+            lines.append(f"<span style='color:{verdict}'><b>{title}: {'PASS' if result.passed else 'FAIL'}"
                          f"</b> (rank correlation {half.rank_correlation:.2f} after the top {result.half} of "
                          f"{len(result.stages) - 1} layers)</span>")
             x = np.arange(len(result.stages))
-            self.similarity.plot(x, [s.rank_correlation for s in result.stages], pen=PENS["map"], symbol="o",
-                                 name=f"{title}: rank correlation")
-            self.similarity.plot(x, [s.ssim for s in result.stages], pen=PENS["edges"], symbol="t",
-                                 name=f"{title}: SSIM")
+            colour = METHOD_COLOURS[number % len(METHOD_COLOURS)]
+            for measure, values in (("ρ", [s.rank_correlation for s in result.stages]),
+                                    ("SSIM", [s.ssim for s in result.stages])):
+                style, symbol = MEASURE_STYLES[measure]
+                self.similarity.plot(x, values, pen=pg.mkPen(colour, width=2, style=style), symbol=symbol,
+                                     symbolSize=7, symbolBrush=colour, symbolPen=colour)
+            titles.append((title, colour))
         first = display.results[0]
         for stage in first.stages:
             tile = QLabel()
             tile.setPixmap(_picture(colorize(stage.heatmap), THUMB))
             tile.setToolTip(stage.layer or "original")
-            caption = QLabel(f"{stage.layer or 'original'}\nρ={stage.rank_correlation:+.2f}")
+            index = self.maps_row.count()
+            caption = QLabel(f"{index}: {stage.layer or 'original'}\nρ={stage.rank_correlation:+.2f}")
             caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
             cell = QWidget()
             column = QVBoxLayout(cell)
             column.addWidget(tile)
             column.addWidget(caption)
             self.maps_row.addWidget(cell)
-        self.similarity.getAxis("bottom").setTicks([[(i, s.layer or "orig.") for i, s in enumerate(first.stages)]])
+        self._similarity_legend(titles)
+        self._similarity_axes(display)
         self.sanity_text.setText("<br>".join(lines))
         self.sanity_text.setToolTip("\n".join(r.reason for r in display.results))
+
+    def _similarity_legend(self, titles: list[tuple[str, str]]) -> None:
+        """The methods (their colours), then the measures (their line styles)."""
+        legend = self.similarity_legend
+        legend.clear()
+        for title, colour in titles:
+            legend.addItem(pg.PlotDataItem(pen=pg.mkPen(colour, width=3)), title)
+        for name, (style, _symbol) in MEASURE_STYLES.items():
+            label = "ρ (rank correlation)" if name == "ρ" else name
+            legend.addItem(pg.PlotDataItem(pen=pg.mkPen("#444444", width=2, style=style)), label)
+
+    def _similarity_axes(self, display: SanityDisplay) -> None:
+        """Stage numbers as ticks, the layer names in the tool tip, and the rule drawn: a dashed line
+        at the rank correlation a method must fall under, a dotted one at the stage where it must."""
+        first = display.results[0]
+        self.similarity.getAxis("bottom").setTicks([[(i, str(i)) for i in range(len(first.stages))]])
+        names = "\n".join(f"{i}: {'original map' if not s.layer else 'randomised down to ' + s.layer}"
+                          for i, s in enumerate(first.stages))
+        self.similarity.setToolTip(f"Stages (layers with weights re-initialised from the top):\n{names}")
+        grey = "#666666"
+        self.similarity.addItem(pg.InfiniteLine(
+            FAIL_CORRELATION, angle=0, pen=pg.mkPen(grey, width=1, style=Qt.PenStyle.DashLine),
+            label=f"pass: ρ < {FAIL_CORRELATION:g} at stage {first.half}",
+            labelOpts={"position": 0.98, "anchors": [(1, 1), (1, 1)], "color": grey}))
+        self.similarity.addItem(pg.InfiniteLine(first.half, angle=90,
+                                                pen=pg.mkPen(grey, width=1, style=Qt.PenStyle.DotLine)))
+        self.similarity.setYRange(min(-0.1, *(s.rank_correlation for r in display.results for s in r.stages)), 1.05)
+        self.similarity.setXRange(0, len(first.stages) - 1, padding=0.03)

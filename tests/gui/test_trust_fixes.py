@@ -391,3 +391,43 @@ def test_sanity_check_keeps_the_header_and_reports_in_its_box(qtbot):
     controller.client.worker.trust_computed.emit(trust.generation, display)
     assert view.status.text() == "Grad-CAM on a.png, class 'scratch'"
     assert "done" not in view.status.text().lower() and "Grad-CAM: PASS" in view.sanity_text.text()
+
+
+# -- 10. a readable similarity plot ---------------------------------------------------------------
+def test_similarity_plot_is_readable(qtbot):
+    import pyqtgraph as pg
+    from engine.trust.sanity import FAIL_CORRELATION, SanityResult, SanityStage
+    from gui.jobs import Explain
+    from gui.trust.requests import SanityDisplay, SanityRequest
+    from gui.trust.view import TrustView
+
+    view = TrustView()
+    view.method_title = {"gradcam": "Grad-CAM", "guided-backprop": "Guided Backprop"}.get
+    qtbot.addWidget(view)
+    m = np.random.default_rng(0).random((16, 16)).astype(np.float32)
+    layers = ("predictions", "block3_conv2", "block3_conv1", "block2_conv1")
+    stages = (SanityStage("", m, 1.0, 1.0), *(SanityStage(name, m, 0.5 - 0.1 * i, 0.4) for i, name in enumerate(layers)))
+    request = SanityRequest(Explain("/x/a.png", "gradcam", None, None), ("gradcam", "guided-backprop"))
+    results = (SanityResult("gradcam", 1, stages, True, "ok"), SanityResult("guided-backprop", 1, stages, False, "no"))
+    view.show_sanity(SanityDisplay(request, "scratch", results))
+    plot = view.similarity.getPlotItem()
+    # the legend sits below the axis, outside the data area, and names methods and measures once each
+    assert view.similarity_legend.parentItem() is not plot.getViewBox() and plot.legend is None
+    labels = [label.text for _sample, label in view.similarity_legend.items]
+    assert labels == ["Grad-CAM", "Guided Backprop", "ρ (rank correlation)", "SSIM"]
+    assert plot.layout.itemAt(4, 1) is view.similarity_legend
+    # one colour per method, solid for rank correlation, dashed for SSIM
+    curves = plot.listDataItems()
+    styles = [c.opts["pen"].style() for c in curves]
+    assert styles == [Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine] * 2
+    assert curves[0].opts["pen"].color() != curves[2].opts["pen"].color()
+    # stage numbers as ticks, the layer names in the tool tip and under the maps
+    ticks = view.similarity.getAxis("bottom")._tickLevels[0]
+    assert [label for _x, label in ticks] == [str(i) for i in range(len(stages))]
+    assert all(name in view.similarity.toolTip() for name in layers)
+    # the pass line
+    lines = [i for i in plot.items if isinstance(i, pg.InfiniteLine) and i.angle == 0]
+    assert len(lines) == 1 and lines[0].value() == FAIL_CORRELATION
+    assert lines[0].pen.style() == Qt.PenStyle.DashLine
+    view.reset()
+    assert not view.similarity_legend.items and view.similarity.toolTip() == ""
