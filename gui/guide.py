@@ -50,7 +50,7 @@ marks the maps that beat the controls.
 respond to. <b>Review</b>: the whole folder at once: accuracy, confusion matrix, and whether the heatmap
 sits on the defect mask, with an HTML report; tick <i>Trust metrics</i> for a verdict on the lot.
 <b>Trust</b>: is this map faithful to the model (deletion and insertion curves against a random and an
-edge-map control), does the model need the defect (it is painted out and the image predicted again),
+edge-map control; "inconclusive" when removing pixels barely moves the score), does the model need the defect (it is painted out and the image predicted again),
 and does the map depend on the model at all (<i>Sanity check</i>: the weights randomised layer by
 layer)?</p>
 <h3>Keys</h3>
