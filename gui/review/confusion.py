@@ -107,7 +107,7 @@ class LabelStatsTable(QTableWidget):
         """Show LabelStats rows (None clears); `trust` (the review's trust summary) adds each
         label's verdict and how many of its defect images kept their prediction after removal."""
         rows = [*per_label, overall] if overall is not None else []
-        columns = STATS_COLUMNS + (TRUST_COLUMNS if trust else ())
+        columns = STATS_COLUMNS[:1] + (TRUST_COLUMNS if trust else ()) + STATS_COLUMNS[1:]  # verdict first
         self.setColumnCount(len(columns))
         self.setHorizontalHeaderLabels(columns)
         self.setRowCount(len(rows))
@@ -115,11 +115,11 @@ class LabelStatsTable(QTableWidget):
             cells = (stats.label, f"{stats.images}" + (f" ({stats.errors} unreadable)" if stats.errors else ""),
                      _share(stats.accuracy), _share(stats.pointing), _score(stats.energy_inside), _score(stats.iou))
             if trust:
-                cells += _trust_cells(trust.get("overall") if stats is overall else
-                                      trust.get("per_label", {}).get(stats.label))
+                cells = cells[:1] + _trust_cells(trust.get("overall") if stats is overall else
+                                                 trust.get("per_label", {}).get(stats.label)) + cells[1:]
             for j, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                if j:
+                if j and not (trust and j == 1):  # figures to the right; the label and the verdict read left
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 if stats is overall:
                     font = item.font()

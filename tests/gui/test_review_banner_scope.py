@@ -21,9 +21,9 @@ def test_the_banner_names_method_and_layer_and_warns_off_the_default(qtbot, wind
     assert f"not the model's default CAM layer {default}" in text
     stats = window.review.stats
     headers = [stats.horizontalHeaderItem(c).text() for c in range(stats.columnCount())]
-    assert headers[-2:] == ["Verdict", "Kept after removal"]  # each label's own verdict beside the lot's
+    assert headers[1:3] == ["Verdict", "Kept after removal"]  # each label's own verdict, first
     trust = window.review.result.trust
     for row in range(stats.rowCount() - 1):
         label = stats.item(row, 0).text()
         found = trust["per_label"].get(label)
-        assert stats.item(row, len(headers) - 2).text() == (found["verdict"] if found else "–")
+        assert stats.item(row, 1).text() == (found["verdict"] if found else "–")
