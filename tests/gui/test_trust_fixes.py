@@ -156,13 +156,9 @@ def test_task_skips_the_removal_for_the_defect_free_class(tmp_path, ok_session):
     from gui.jobs import Explain
     from gui.trust.requests import TrustCheck
 
-    from .test_trust_view import _Loop
+    from .test_trust_view import _Loop, image_with_mask
 
-    path = tmp_path / "a.png"
-    cv2.imwrite(str(path), (np.random.default_rng(1).random((32, 32, 3)) * 255).astype(np.uint8))
-    mask = np.zeros((32, 32), np.uint8)
-    mask[10:14, 4:28] = 255
-    cv2.imwrite(str(tmp_path / "a_mask.png"), mask)
+    path = image_with_mask(tmp_path)
     loop = _Loop(ok_session)
     for class_index, defect in ((0, False), (1, True)):
         request = TrustCheck(Explain(str(path), "gradcam", None, class_index))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -86,16 +88,22 @@ def tiny_session():
     return Session(tiny_cnn(), "tiny.keras", Sidecar())
 
 
+def image_with_mask(folder) -> Path:
+    """A 32 px random image `a.png` with a bar-shaped defect mask `a_mask.png` beside it."""
+    path = folder / "a.png"
+    cv2.imwrite(str(path), (np.random.default_rng(1).random((32, 32, 3)) * 255).astype(np.uint8))
+    mask = np.zeros((32, 32), np.uint8)
+    mask[10:14, 4:28] = 255
+    cv2.imwrite(str(folder / "a_mask.png"), mask)
+    return path
+
+
 def test_tasks_compute_curves_removal_and_sanity(tmp_path, tiny_session):
     from gui.engine_loop import HANDLERS, Envelope
     from gui.jobs import Explain
     from gui.trust.requests import SanityDisplay, SanityRequest, TrustCheck, TrustResult
 
-    path = tmp_path / "a.png"
-    cv2.imwrite(str(path), (np.random.default_rng(1).random((32, 32, 3)) * 255).astype(np.uint8))
-    mask = np.zeros((32, 32), np.uint8)
-    mask[10:14, 4:28] = 255
-    cv2.imwrite(str(tmp_path / "a_mask.png"), mask)
+    path = image_with_mask(tmp_path)
     loop = _Loop(tiny_session)
     explain = Explain(str(path), "gradcam", None, None)
     HANDLERS[TrustCheck](loop, Envelope("trust", 1, TrustCheck(explain)), TrustCheck(explain))
