@@ -72,7 +72,7 @@ class TileTitle(pg.GraphicsWidget):
 
     def __init__(self, text: str = " ") -> None:
         super().__init__()
-        self.text = self.full_text = ""
+        self.text = ""
         self._lines: list[str] = []
         self._font = QFont()
         self._font.setPointSizeF(TITLE_POINT_SIZE)
@@ -82,12 +82,12 @@ class TileTitle(pg.GraphicsWidget):
     def setText(self, text: str) -> None:  # noqa: N802 - pyqtgraph's name
         """Show `text` (plain lines, HTML-escaped, joined by `<br>`), elided to the width."""
         lines = [html.unescape(line) for line in text.split("<br>")]
-        self.full_text = self.text = text
+        self.text = text
         self.setToolTip("\n".join(lines))
-        if len(lines) != len(self._lines):
-            self._lines = lines
-            self.updateGeometry()
+        taller = len(lines) != len(self._lines)  # the only change the layout needs to hear of
         self._lines = lines
+        if taller:
+            self.updateGeometry()
         self.update()
 
     def sizeHint(self, which: Qt.SizeHint, constraint: QSizeF | None = None) -> QSizeF:  # noqa: N802 - Qt's name
@@ -409,7 +409,7 @@ class CompareGrid(QWidget):
             return None
         pictures = [compose(t.image, t.explanation.heatmap, self.settings) for t in done]
         columns = max(1, math.ceil(math.sqrt(len(done))))
-        return titled_grid(pictures, [t.caption() for t in done], columns)
+        return titled_grid(pictures, self.captions(), columns)
 
 
 def compare_scope(mode: str, method: str, layer: str | None, shown: int, total: int) -> str:

@@ -17,7 +17,16 @@ from PySide6.QtCore import QObject, Signal
 
 from .canvas import HINT
 from .compare import MAX_TILES, compare_scope, tile_label
-from .jobs import Activations, Compare, Explain, OpenModel, Patterns, PredictFolder, ResultCache
+from .jobs import (
+    Activations,
+    Compare,
+    Explain,
+    MethodSpec,
+    OpenModel,
+    Patterns,
+    PredictFolder,
+    ResultCache,
+)
 from .state import ViewState
 from .worker import EngineClient, as_params
 
@@ -90,6 +99,10 @@ class Controller(QObject):
             if before.get(key) != value:
                 self.window.settings.set(key, value)
         self.stateChanged.emit(self.state)
+
+    def spec_of(self, method: str | None) -> MethodSpec | None:
+        """The engine's description of a method (None before the engine has started, or unknown)."""
+        return next((s for s in self.specs if s.name == method), None)
 
     def title(self, method: str) -> str:
         """A method's display title ("gradcam" -> "Grad-CAM")."""
@@ -249,7 +262,7 @@ class Controller(QObject):
         method = method or state.method
         if method is None or self.info is None or method not in self.titles:
             return None
-        spec = next((s for s in self.specs if s.name == method), None)
+        spec = self.spec_of(method)
         needs_layer = spec.needs_layer if spec else True
         params = state.params_of(method)  # its own parameters and the combinations that apply to it
         chosen = state.class_index if class_index == "current" else class_index
@@ -314,7 +327,7 @@ class Controller(QObject):
 
     def _compare_scope(self, mode: str, shown: int) -> str:
         total = {"layers": len(self.info.cam_layers), "classes": len(self.info.class_names)}.get(mode, shown)
-        spec = next((s for s in self.specs if s.name == self.state.method), None)
+        spec = self.spec_of(self.state.method)
         layer = self.state.layer if spec is None or spec.needs_layer or mode == "methods" else None
         return compare_scope(mode, self.title(self.state.method or ""), layer, shown, total)
 
@@ -400,7 +413,7 @@ class Controller(QObject):
             self._show(request, explanation, display)
 
     def _show(self, request: Explain, explanation, display) -> None:
-        spec = next((s for s in self.specs if s.name == explanation.method), None)
+        spec = self.spec_of(explanation.method)
         self.window.canvas.show_explanation(request.path, display, explanation, self.title(explanation.method),
                                             spec.parameters if spec else ())
         self.window.predictions.mark_explained(explanation.class_index)

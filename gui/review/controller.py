@@ -66,7 +66,7 @@ class ReviewController(QObject):
         c = self.controller
         state = c.state
         folder = self.window.browser.folder
-        spec = next((s for s in c.specs if s.name == state.method), None)
+        spec = c.spec_of(state.method)
         if c.info is None or spec is None or not folder:
             return None
         options = self.tab.options.options(spec.name, state.layer if spec.needs_layer else None,
