@@ -175,12 +175,15 @@ class RowColumns:
 
     def __init__(self, rows: Sequence[Any]) -> None:
         self.rows = rows
+        self._read: dict[str, list[Any]] = {}
 
     def __len__(self) -> int:
         return len(self.rows)
 
     def _values(self, name: str) -> list[Any]:
-        return [getattr(row, name) for row in self.rows]
+        if name not in self._read:  # each column read from the rows once (the reading is what costs)
+            self._read[name] = [getattr(row, name) for row in self.rows]
+        return self._read[name]
 
     def numpy(self, name: str, fill: float | int | bool | str = -1) -> np.ndarray:
         """A column as an array, missing values replaced by `fill`."""

@@ -7,7 +7,7 @@ columns that declare an `Aggregate`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -115,7 +115,7 @@ def source_stats(label: str, keep: np.ndarray, source: ColumnSource) -> LabelSta
 
 def per_label_stats(source: ColumnSource) -> tuple[tuple[LabelStats, ...], LabelStats]:
     """(one LabelStats per label, sorted by name; the one over all rows)."""
-    source = Cached(source)  # each column's arrays built once for every label
+    source = source if isinstance(source, Cached) else Cached(source)  # each column read once for every label
     codes, labels = source.label_codes()
     per_label = tuple(source_stats(name or "(no label)", codes == i, source) for i, name in enumerate(labels))
     return per_label, source_stats("all", np.ones(len(source), bool), source)
@@ -146,16 +146,25 @@ def summarise(rows: Sequence[ReviewRow], class_names: Sequence[str], total: int 
     of this run, for AUPRO and the mean curves)."""
     from engine.trust.review import trust_summary
 
-    source = RowColumns(rows)
+    source = Cached(RowColumns(rows))
     per_label, overall = per_label_stats(source)
     return ReviewResult(tuple(rows), tuple(class_names), source_confusion(source, len(class_names)), per_label,
                         overall, len(rows) if total is None else total, complete, seconds,
-                        trust_summary(rows, trust, trust_figures))
+                        trust_summary(rows, trust, trust_figures(source)))
 
 
-def trust_figures(rows: Sequence[ReviewRow]) -> dict[str, float | None]:
-    """The means of the trust columns that declare an aggregate, over `rows`."""
-    return means(RowColumns(rows), np.ones(len(rows), bool), aggregated(_rows.registry(), trust=True))
+def trust_figures(source: ColumnSource) -> Callable[[str | None], dict[str, float | None]]:
+    """The means of the trust columns that declare an aggregate, per label ("(no label)" for
+    images without one; None: over all rows), as engine.trust.review.trust_summary asks for them."""
+    codes, labels = source.label_codes()
+    names = [name or "(no label)" for name in labels]
+    columns = aggregated(_rows.registry(), trust=True)
+
+    def figures(label: str | None) -> dict[str, float | None]:
+        keep = np.ones(len(source), bool) if label is None else codes == names.index(label)
+        return means(source, keep, columns)
+
+    return figures
 
 
 def worst_cases(rows: Sequence[ReviewRow], count: int = 24) -> list[ReviewRow]:

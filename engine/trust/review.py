@@ -120,13 +120,13 @@ class TrustAccumulator:
                            "insertion": (entry["random"][1] / n).tolist()}}
 
 
-Figures = Callable[[Sequence], dict[str, Any]]  # a group's means of the trust columns (engine.review.stats)
+Figures = Callable[[str | None], dict[str, Any]]  # a label's (None: all rows') means of the trust columns
 
 
 def label_trust(rows: Sequence, aupro: AuproAccumulator | None, curves: dict[str, Any] | None,
-                figures: Figures | None = None) -> dict[str, Any]:
-    """The trust figures and verdict of one group of rows; `figures(rows)` adds the means of the
-    trust columns that declare them (engine.review.rows, passed in: trust sits below the review)."""
+                figures: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The trust figures and verdict of one group of rows, with `figures`: the means of the trust
+    columns that declare one (engine.review.stats.trust_figures; trust sits below the review)."""
     found = verdict(rows)
     flagged = sum(1 for r in rows if r.flag and r.flag != "clear")
     return {"verdict": found.verdict, "verdict_reason": found.reason,
@@ -134,7 +134,7 @@ def label_trust(rows: Sequence, aupro: AuproAccumulator | None, curves: dict[str
             "removal_images": found.images, "off_defect": found.off_defect, "flagged": flagged,
             "aupro": aupro.value() if aupro is not None else None,
             "aupro_images": aupro.images if aupro is not None else 0,
-            **(figures(rows) if figures is not None else {}),
+            **(figures or {}),
             "mean_curves": curves}
 
 
@@ -146,15 +146,16 @@ def has_trust(rows: Sequence) -> bool:
 def trust_summary(rows: Sequence, accumulator: TrustAccumulator | None = None,
                   figures: Figures | None = None) -> dict[str, Any] | None:
     """The summary's `trust` object: `overall` and `per_label`, each with its verdict (and the
-    trust columns' means from `figures`); None when no row has trust figures. AUPRO and mean
+    trust columns' means, `figures(label)`); None when no row has trust figures. AUPRO and mean
     curves need the accumulator (a review run in this process); without it they are None."""
     if not has_trust(rows):
         return None
     acc = accumulator or TrustAccumulator()
     labels = sorted({r.label or "(no label)" for r in rows})
     per_label = {name: label_trust([r for r in rows if (r.label or "(no label)") == name], acc.aupro.get(name),
-                                   acc.mean_curves(name), figures) for name in labels}
-    return {"overall": label_trust(rows, acc.aupro.get(ALL), acc.mean_curves(ALL), figures), "per_label": per_label}
+                                   acc.mean_curves(name), figures(name) if figures else None) for name in labels}
+    overall = label_trust(rows, acc.aupro.get(ALL), acc.mean_curves(ALL), figures(None) if figures else None)
+    return {"overall": overall, "per_label": per_label}
 
 
 def verdict_line(trust: dict[str, Any]) -> str:
