@@ -129,16 +129,6 @@ def source_confusion(source: ColumnSource, class_count: int) -> np.ndarray:
     return counts.reshape(class_count, class_count).astype(np.int64)
 
 
-def label_stats(label: str, rows: Sequence[ReviewRow]) -> LabelStats:
-    """Accuracy and localisation over `rows`."""
-    return source_stats(label, np.ones(len(rows), bool), RowColumns(rows))
-
-
-def confusion_matrix(rows: Sequence[ReviewRow], class_count: int) -> np.ndarray:
-    """Counts of (true class, predicted class) over rows whose label names a class."""
-    return source_confusion(RowColumns(rows), class_count)
-
-
 def summarise(rows: Sequence[ReviewRow], class_names: Sequence[str], total: int | None = None,
               complete: bool = True, seconds: float = 0.0, trust=None) -> ReviewResult:
     """A ReviewResult over `rows` (the confusion matrix and per-label statistics), with the
