@@ -28,11 +28,6 @@ def shown_columns() -> tuple[Column, ...]:
     return tuple(c for c in registry() if c.header)
 
 
-def headers() -> tuple[str, ...]:
-    """The titles of the shown columns."""
-    return tuple(c.header for c in shown_columns())
-
-
 def summary_text(result: ReviewResult | None, done: int = 0, total: int = 0) -> str:
     """The one-line summary: accuracy and the localisation figures, as the CLI prints them."""
     if result is None:
