@@ -29,6 +29,7 @@ import typing
 from collections.abc import Callable, Sequence
 from dataclasses import MISSING, dataclass, field, fields
 from functools import cache
+from operator import attrgetter
 from pathlib import PurePosixPath
 from typing import Any, Protocol
 
@@ -182,7 +183,7 @@ class RowColumns:
 
     def _values(self, name: str) -> list[Any]:
         if name not in self._read:  # each column read from the rows once (the reading is what costs)
-            self._read[name] = [getattr(row, name) for row in self.rows]
+            self._read[name] = list(map(attrgetter(name), self.rows))
         return self._read[name]
 
     def numpy(self, name: str, fill: float | int | bool | str = -1) -> np.ndarray:
@@ -192,7 +193,8 @@ class RowColumns:
 
     def mask_of(self, name: str) -> np.ndarray:
         """True where a column has a value."""
-        return np.array([v is not None for v in self._values(name)], bool)
+        values = self._values(name)
+        return np.fromiter((v is not None for v in values), bool, count=len(values))
 
     def contains(self, name: str, word: str) -> np.ndarray:
         """True where a text column contains `word`."""
