@@ -15,17 +15,28 @@ from engine.errors import ImageLoadError
 from engine.images.decoding import list_images
 from PySide6.QtCore import QObject, Signal
 
+from .cache import ResultCache
 from .canvas import HINT
 from .compare import MAX_TILES, compare_scope, tile_label
-from .jobs import (
+from .protocol import (
     Activations,
     Compare,
+    EngineStarted,
     Explain,
+    ExplanationComputed,
+    FeaturesComputed,
+    ImageLoaded,
+    JobFailed,
+    JobFinished,
     MethodSpec,
+    ModelOpened,
     OpenModel,
     Patterns,
     PredictFolder,
-    ResultCache,
+    PredictionsComputed,
+    ProgressReported,
+    Request,
+    channel_of,
 )
 from .state import ViewState
 from .worker import EngineClient, as_params
@@ -64,16 +75,16 @@ class Controller(QObject):
         self.pending_model: str | None = None
         self.explaining: Explain | None = None  # the explanation request on its way
         self.errors: list[str] = []
-        worker = self.client.worker
-        worker.engine_started.connect(self._engine_started)
-        worker.model_opened.connect(self._model_opened)
-        worker.predictions_computed.connect(self._predictions_computed)
-        worker.image_loaded.connect(self._image_loaded)
-        worker.explanation_computed.connect(self._explanation_computed)
-        worker.features_computed.connect(self._features_computed)
-        worker.progress_reported.connect(self._progress_reported)
-        worker.job_failed.connect(self._job_failed)
-        worker.job_finished.connect(self._job_finished)
+        signals = self.client.signals
+        signals.on(EngineStarted, self._engine_started)
+        signals.on(ModelOpened, self._model_opened)
+        signals.on(PredictionsComputed, self._predictions_computed)
+        signals.on(ImageLoaded, self._image_loaded)
+        signals.on(ExplanationComputed, self._explanation_computed)
+        signals.on(FeaturesComputed, self._features_computed)
+        signals.on(ProgressReported, self._progress_reported)
+        signals.on(JobFailed, self._job_failed)
+        signals.on(JobFinished, self._job_finished)
 
     # -- the state --------------------------------------------------------------------------
     @property
@@ -201,7 +212,7 @@ class Controller(QObject):
             self._stop_jobs()
         if self.specs:  # before, the status line says the engine itself is loading
             self.window.status(f"Opening {Path(path).name}…")
-        self.submit("model", OpenModel(str(path), trust))
+        self.submit(OpenModel(str(path), trust))
 
     def open_folder(self, folder: str, select: str | None = None) -> bool:
         """List a folder's images in the browser, then predict them all in the worker."""
@@ -243,9 +254,10 @@ class Controller(QObject):
             self.canvasChanged.emit()
 
     # -- requests ---------------------------------------------------------------------------
-    def submit(self, channel: str, request) -> int:
-        """Send a request to the worker and show progress for it."""
-        generation = self.client.submit(channel, request)
+    def submit(self, request: Request) -> int:
+        """Send a request to the engine and show progress for it."""
+        channel = channel_of(request)
+        generation = self.client.submit(request)
         self.busy[channel] = generation
         self.window.show_busy(BUSY_TEXT[channel] if self.specs else STARTING, True)
         return generation
@@ -253,7 +265,7 @@ class Controller(QObject):
     def _predict_all(self) -> None:
         paths = tuple(p for p in self.window.browser.paths() if p not in self.predictions)
         if self.info is not None and paths:
-            self.submit("predict", PredictFolder(paths))
+            self.submit(PredictFolder(paths))
 
     def explain_request(self, path: str, method: str | None = None, layer: str | None = None,
                         class_index: int | None | str = "current") -> Explain | None:
@@ -286,7 +298,7 @@ class Controller(QObject):
         else:
             if not ("explain" in self.busy and self.explaining == request):  # the same one runs already
                 self.explaining = request
-                self.submit("explain", request)
+                self.submit(request)
         if self.state.tab == "compare":
             self.refresh_compare()
         self.sync_activations()
@@ -323,7 +335,7 @@ class Controller(QObject):
             else:
                 missing.append(request)
         if missing:
-            self.submit("compare", Compare(tuple(missing)))
+            self.submit(Compare(tuple(missing)))
 
     def _compare_scope(self, mode: str, shown: int) -> str:
         total = {"layers": len(self.info.cam_layers), "classes": len(self.info.class_names)}.get(mode, shown)
@@ -350,16 +362,16 @@ class Controller(QObject):
         """Ask for a layer's activations on the current image."""
         if layer and self.state.image and self.info is not None:
             self.window.features.set_layer(layer)
-            self.submit("features", Activations(self.state.image, layer))
+            self.submit(Activations(self.state.image, layer))
 
     def show_patterns(self, request: Patterns | None) -> None:
         """Ask for filter patterns (the grid fills in as they run)."""
         if request and self.info is not None:
-            self.submit("features", request)
+            self.submit(request)
 
     # -- answers ----------------------------------------------------------------------------
-    def _engine_started(self, specs) -> None:
-        self.specs = tuple(specs)
+    def _engine_started(self, reply: EngineStarted) -> None:
+        self.specs = reply.specs
         self.titles = {s.name: s.title for s in self.specs}
         self.window.compare.set_methods(self.specs, self.state.compare_methods)
         self.window.method_panel.set_methods(self.specs, self.state.method)
@@ -368,7 +380,8 @@ class Controller(QObject):
         if "model" not in self.busy:
             self.window.status("Engine ready")
 
-    def _model_opened(self, info) -> None:
+    def _model_opened(self, reply: ModelOpened) -> None:
+        info = reply.info
         self.info, self.predictions = info, {}
         self.cache.clear()
         self.window.browser.clear_predictions()
@@ -383,7 +396,8 @@ class Controller(QObject):
         elif not self.window.browser.paths():
             self.window.canvas.show_hint(HINT)
 
-    def _predictions_computed(self, _generation: int, predictions) -> None:
+    def _predictions_computed(self, reply: PredictionsComputed) -> None:
+        predictions = reply.predictions
         for prediction in predictions:
             self.predictions[prediction.path] = prediction
         self.window.browser.set_predictions(predictions)
@@ -396,20 +410,21 @@ class Controller(QObject):
         self.window.predictions.show_prediction(self.predictions.get(path), self.window.browser.label_of(path),
                                                 classes)
 
-    def _image_loaded(self, generation: int, path: str, display) -> None:
-        if self.client.is_current("explain", generation) and path == self.state.image:
+    def _image_loaded(self, reply: ImageLoaded) -> None:
+        path = reply.path
+        if self.client.is_current("explain", reply.generation) and path == self.state.image:
             if self.window.canvas.path != path or self.window.canvas.image is None:
-                self.window.canvas.show_loading(path, display)
+                self.window.canvas.show_loading(path, reply.display)
                 self.canvasChanged.emit()
 
-    def _explanation_computed(self, channel: str, generation: int, request: Explain, explanation,
-                              display) -> None:
+    def _explanation_computed(self, reply: ExplanationComputed) -> None:
+        channel, request, explanation, display = reply.channel, reply.request, reply.explanation, reply.display
         key = request.key(self.info.path) if self.info else None
         if key is not None:
             self.cache.put(key, (explanation, display))
         if channel == "compare":
             self.window.compare.set_result(key, display, explanation)
-        elif self.client.is_current(channel, generation) and request.path == self.state.image:
+        elif self.client.is_current(channel, reply.generation) and request.path == self.state.image:
             self._show(request, explanation, display)
 
     def _show(self, request: Explain, explanation, display) -> None:
@@ -423,20 +438,21 @@ class Controller(QObject):
         self.canvasChanged.emit()
         self.explanationShown.emit(explanation)
 
-    def _features_computed(self, generation: int, result) -> None:
-        if self.client.is_current("features", generation):
-            self.window.features.show_result(result)
+    def _features_computed(self, reply: FeaturesComputed) -> None:
+        if self.client.is_current("features", reply.generation):
+            self.window.features.show_result(reply.result)
 
-    def _progress_reported(self, channel: str, done: int, total: int) -> None:
-        if channel in self.busy:
-            self.window.show_progress(BUSY_TEXT[channel], done, total)
+    def _progress_reported(self, reply: ProgressReported) -> None:
+        if reply.channel in self.busy:
+            self.window.show_progress(BUSY_TEXT[reply.channel], reply.done, reply.total)
 
-    def _job_failed(self, channel: str, message: str, unsafe: bool) -> None:
+    def _job_failed(self, reply: JobFailed) -> None:
+        channel, message = reply.channel, reply.message
         self.errors.append(message)
         if channel == "model":
             self.busy.pop("model", None)
             self._update_busy()
-            self.window.model_failed(message, unsafe, self.pending_model)
+            self.window.model_failed(message, reply.unsafe, self.pending_model)
         else:
             self.window.report_error(message)
             if channel == "explain":
@@ -452,9 +468,9 @@ class Controller(QObject):
             canvas.show_map_error(message)
         self.canvasChanged.emit()
 
-    def _job_finished(self, channel: str, generation: int) -> None:
-        if self.busy.get(channel) == generation:
-            del self.busy[channel]
+    def _job_finished(self, reply: JobFinished) -> None:
+        if self.busy.get(reply.channel) == reply.generation:
+            del self.busy[reply.channel]
         self._update_busy()
 
     def _update_busy(self) -> None:

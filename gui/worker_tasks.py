@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .jobs import Activations, FeatureResult, MethodSpec, Patterns, ReviewFolder
+from .protocol import Activations, FeatureResult, MethodSpec, Patterns, ReviewFolder
 
 
 def method_specs(methods: dict) -> tuple[MethodSpec, ...]:

@@ -12,11 +12,8 @@ from dataclasses import fields, replace
 
 from PySide6.QtWidgets import QHBoxLayout, QPushButton
 
-from gui.jobs import Explain
+from gui.protocol import CompareTrust, CompareTrustResult, Explain
 
-from .requests import CompareTrust, CompareTrustResult
-
-CHANNEL = "trust"
 TOOL_TIP = ("Deletion / insertion AUC of every tile's map (Petsiuk et al. 2018); ✓ beats the random and edge "
             "controls, ★ the most faithful map; \"inconclusive\": removing pixels barely moves the score, so the "
             "curves cannot rank the maps")
@@ -66,7 +63,7 @@ class CompareFaithfulness:
             return False
         items = tuple(replace(tile_request(key), class_index=tile.explanation.class_index) for key, tile in done)
         self.pending = tuple(key for key, _ in done)
-        self.generation = self.client.submit(CHANNEL, CompareTrust(items))
+        self.generation = self.client.submit(CompareTrust(items))
         self.waiting = True
         self.submitted()
         self.button.setText("Faithfulness…")

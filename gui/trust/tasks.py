@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from .requests import (
+from collections.abc import Callable
+
+from gui.protocol import (
     CompareTrust,
     CompareTrustResult,
     SanityDisplay,
     SanityRequest,
     TrustCheck,
+    TrustComputed,
     TrustResult,
 )
 
@@ -46,7 +49,7 @@ def run_trust_check(loop, envelope, request: TrustCheck) -> None:
             result = TrustResult(request, explanation.class_name, found, display, removal.painted.display, region,
                                  explanation.probability, removal.probability_after,
                                  session.class_name(removal.predicted_after), removal.kept)
-    loop.emit("trust_computed", envelope.generation, result)
+    loop.emit(TrustComputed(envelope.generation, result))
 
 
 def run_sanity(loop, envelope, request: SanityRequest) -> None:
@@ -58,8 +61,8 @@ def run_sanity(loop, envelope, request: SanityRequest) -> None:
     params = {m: dict(explain.params) for m in request.methods if m == explain.method}
     results = sanity_check(session, image, request.methods, explain.layer, explain.class_index, params,
                            progress=loop._progress(envelope.channel), cancel=loop._cancel_check(envelope))
-    loop.emit("trust_computed", envelope.generation,
-              SanityDisplay(request, session.class_name(results[0].class_index), tuple(results)))
+    loop.emit(TrustComputed(envelope.generation,
+                            SanityDisplay(request, session.class_name(results[0].class_index), tuple(results))))
 
 
 def run_compare_trust(loop, envelope, request: CompareTrust) -> None:
@@ -73,9 +76,9 @@ def run_compare_trust(loop, envelope, request: CompareTrust) -> None:
     explained = [loop._explain_one(envelope, item, image=image)[0] for item in request.items]
     found = faithfulness(session, [image] * len(explained), [e.heatmap for e in explained],
                          [e.class_index for e in explained], seeds=COMPARE_SEEDS, cancel=loop._cancel_check(envelope))
-    loop.emit("trust_computed", envelope.generation,
-              CompareTrustResult(request, tuple(f.aucs() for f in found), tuple(f.faithful for f in found),
-                                 tuple(f.conclusive for f in found)))
+    loop.emit(TrustComputed(envelope.generation,
+                            CompareTrustResult(request, tuple(f.aucs() for f in found), tuple(f.faithful for f in found),
+                                               tuple(f.conclusive for f in found))))
 
 
-TRUST_HANDLERS = {TrustCheck: run_trust_check, SanityRequest: run_sanity, CompareTrust: run_compare_trust}
+TRUST_HANDLERS: dict[type, Callable[..., None]] = {TrustCheck: run_trust_check, SanityRequest: run_sanity, CompareTrust: run_compare_trust}

@@ -23,9 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.protocol import SanityDisplay, TrustResult
 from gui.thumbnails import to_qimage
-
-from .requests import SanityDisplay, TrustResult
 
 HINT = ("Check the map of the current image: deletion and insertion curves against a random order and the "
         "image's edges (Petsiuk et al. 2018), and, when the image has a defect mask, the defect painted out "

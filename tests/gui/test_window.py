@@ -30,7 +30,7 @@ def test_window_shows_at_once_with_engine_status(qtbot, settings):
         assert window.controller.info.class_names == ("ok", "scratch", "spot", "crack")
     finally:
         window.close()
-    assert not window.controller.client.thread.isRunning()
+    assert not window.controller.client.engine_thread.isRunning()
 
 
 def test_first_run_opens_demo_and_map_is_the_engines(qtbot, window, session):
