@@ -3,13 +3,16 @@ into, and what to show when the answers come back.
 
 Views emit what the user changed (an image, a class, a layer, a method and its parameters,
 the compare mode, the view settings, the tab); the controller updates the state, remembers
-it, asks the engine worker for what is missing and tells the views what to show through
-their own small methods (`show_explanation`, `show_prediction`, ...)."""
+it, sends the requests `gui.plan` says the state needs (a plain function, tested headless)
+and tells the views what to show through their own small methods (`show_explanation`,
+`show_prediction`, ...). Views that only mirror the state (the layer tree's target, the view
+settings) subscribe to `stateChanged` instead (gui.main_window)."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.errors import ImageLoadError
 from engine.images.decoding import list_images
@@ -18,9 +21,9 @@ from PySide6.QtCore import QObject, Signal
 from .cache import ResultCache
 from .canvas import HINT
 from .compare import MAX_TILES, compare_scope, tile_label
+from .plan import EngineFacts, changed, compare_items, explain_request, requests_for
 from .protocol import (
     Activations,
-    Compare,
     EngineStarted,
     Explain,
     ExplanationComputed,
@@ -40,6 +43,9 @@ from .protocol import (
 )
 from .state import ViewState
 from .worker import EngineClient, as_params
+
+if TYPE_CHECKING:
+    from engine.results import ModelInfo
 
 BUSY_TEXT = {"model": "Loading the model…", "predict": "Predicting the folder…", "explain": "Explaining…",
              "compare": "Computing the compare grid…", "features": "Computing feature views…",
@@ -67,9 +73,7 @@ class Controller(QObject):
         self.state = state
         self.client = client or EngineClient(self)
         self.cache = ResultCache()
-        self.info = None
-        self.specs: tuple = ()
-        self.titles: dict[str, str] = {}  # method name -> display title, from the engine
+        self.facts = EngineFacts()  # the engine's methods and the open model
         self.predictions: dict[str, object] = {}
         self.busy: dict[str, int] = {}
         self.pending_model: str | None = None
@@ -88,6 +92,16 @@ class Controller(QObject):
 
     # -- the state --------------------------------------------------------------------------
     @property
+    def info(self) -> ModelInfo | None:
+        """The open model (None before one has opened)."""
+        return self.facts.info
+
+    @property
+    def specs(self) -> tuple[MethodSpec, ...]:
+        """The engine's methods (empty before TensorFlow has loaded)."""
+        return self.facts.specs
+
+    @property
     def path(self) -> str | None:
         """The selected image."""
         return self.state.image
@@ -105,7 +119,7 @@ class Controller(QObject):
     def update(self, **changes) -> None:
         """Change the state and remember what the settings keep."""
         before = self.state.remembered()
-        self.state = replace(self.state, **changes)
+        self.state = changed(self.state, **changes)
         for key, value in self.state.remembered().items():
             if before.get(key) != value:
                 self.window.settings.set(key, value)
@@ -113,18 +127,18 @@ class Controller(QObject):
 
     def spec_of(self, method: str | None) -> MethodSpec | None:
         """The engine's description of a method (None before the engine has started, or unknown)."""
-        return next((s for s in self.specs if s.name == method), None)
+        return self.facts.spec_of(method)
 
     def title(self, method: str) -> str:
         """A method's display title ("gradcam" -> "Grad-CAM")."""
-        return self.titles.get(method, method)
+        return self.facts.title(method)
 
     # -- what the user changed --------------------------------------------------------------
     def select_image(self, path: str) -> None:
         """A new image: explain its predicted class. The same image again recomputes what
         a cancel stopped (or shows the cached map at once)."""
         if path != self.state.image:
-            self.update(image=path, class_index=None)
+            self.update(image=path)  # and the predicted class: gui.plan.changed
             self._show_prediction()
             self.refresh()
         elif "explain" not in self.busy and not self.window.canvas.shows_map_of(path):
@@ -137,9 +151,7 @@ class Controller(QObject):
 
     def select_layer(self, path: str) -> None:
         """Make a layer the CAM target."""
-        self.update(layer=path)
-        self.window.layer_tree.set_target(path)
-        self.window.features.set_layer(path.split(",")[-1])  # several layers (fused): the deepest one's features
+        self.update(layer=path)  # the layer tree and the features tab follow the state (gui.main_window)
         self.refresh()
 
     def set_method(self, method: str | None, params: dict) -> None:
@@ -152,25 +164,21 @@ class Controller(QObject):
     def set_compare_mode(self, mode: str) -> None:
         """What the compare tiles vary: methods, layers or classes."""
         self.update(compare_mode=mode)
-        self.refresh_compare()
+        self.fill_tab()
 
     def set_compare_methods(self, methods: tuple[str, ...]) -> None:
         """Which methods the compare tiles show (the Compare tab's Methods menu)."""
         self.update(compare_methods=tuple(methods))
-        self.refresh_compare()
+        self.fill_tab()
 
     def set_view(self, view) -> None:
         """Opacity, threshold, colour map, outline or view mode."""
-        self.update(view=view)
-        self.window.canvas.apply(view)
-        self.window.compare.apply(view)
+        self.update(view=view)  # the canvas and the compare grid redraw on their own (gui.main_window)
 
     def set_tab(self, tab: str) -> None:
         """The tab in front changed: fill it for the current image."""
         self.update(tab=tab)
-        if tab == "compare":
-            self.refresh_compare()
-        self.sync_activations()
+        self.fill_tab()
 
     def cancel(self) -> None:
         """Stop the running job now and drop the queued ones; the canvas keeps saying which
@@ -194,9 +202,14 @@ class Controller(QObject):
     def _shows_current_request(self, path: str) -> bool:
         """Whether the canvas's map is the one the current choices ask for (a cancel may leave
         the map of earlier settings in place while the panel shows the new ones)."""
-        request = self.explain_request(path)
-        cached = self.cache.get(request.key(self.info.path)) if request and self.info else None
+        cached = self._cached(self.explain_request(path))
         return cached is not None and cached[0] is self.window.canvas.explanation
+
+    def _cached(self, request: Explain | None) -> tuple | None:
+        """The cached (Explanation, display) of a request, or None."""
+        if request is None or self.info is None:
+            return None
+        return self.cache.get(request.key(self.info.path))
 
     # -- files ------------------------------------------------------------------------------
     def _stop_jobs(self) -> None:
@@ -267,21 +280,13 @@ class Controller(QObject):
         if self.info is not None and paths:
             self.submit(PredictFolder(paths))
 
-    def explain_request(self, path: str, method: str | None = None, layer: str | None = None,
-                        class_index: int | None | str = "current") -> Explain | None:
-        """The request for the current state (any of its choices can be overridden)."""
-        state = self.state
-        method = method or state.method
-        if method is None or self.info is None or method not in self.titles:
-            return None
-        spec = self.spec_of(method)
-        needs_layer = spec.needs_layer if spec else True
-        params = state.params_of(method)  # its own parameters and the combinations that apply to it
-        chosen = state.class_index if class_index == "current" else class_index
-        return Explain(path, method, (layer or state.layer) if needs_layer else None, chosen, params, state.output)
+    def explain_request(self, path: str) -> Explain | None:
+        """The current state's explanation of an image (None: no engine, model or method yet)."""
+        return explain_request(self.state, self.facts, path)
 
     def refresh(self) -> None:
-        """Explain the current image with the current choices (instant when cached)."""
+        """Explain the current image with the current choices (instant when cached), and fill the
+        tab in front: the requests are gui.plan.requests_for's."""
         path = self.state.image
         if path is None:
             return
@@ -289,19 +294,25 @@ class Controller(QObject):
         if request is None:
             self._waiting_for_engine(path)
             return
-        cached = self.cache.get(request.key(self.info.path))
+        cached = self._cached(request)
         if cached is not None:
             self.client.supersede("explain")  # a running request is stale now
             self.busy.pop("explain", None)
             self._update_busy()
             self._show(request, *cached)
-        else:
-            if not ("explain" in self.busy and self.explaining == request):  # the same one runs already
-                self.explaining = request
-                self.submit(request)
         if self.state.tab == "compare":
-            self.refresh_compare()
-        self.sync_activations()
+            self._show_compare_tiles()
+        running = self.explaining if "explain" in self.busy else None
+        for needed in requests_for(self.state, self.facts, lambda r: self._cached(r) is not None, MAX_TILES,
+                                   running, *self._shown_activations()):
+            if isinstance(needed, Explain):
+                self.explaining = needed
+            self.submit(needed)
+
+    def _shown_activations(self) -> tuple[str | None, str | None]:
+        """The image of the activations the Features tab shows, and its layer."""
+        shown = self.window.features.results.get("activations")
+        return (shown.path if shown is not None else None), self.window.features.layer
 
     def _waiting_for_engine(self, path: str) -> None:
         """Say what the canvas waits for instead of a hint to open a folder that is open."""
@@ -309,54 +320,39 @@ class Controller(QObject):
         if self.window.canvas.path != path:
             self.window.canvas.show_note(path, f"{Path(path).name} · loading {what}…")
 
-    def sync_activations(self) -> None:
-        """Recompute the shown activations when they belong to another image (they depend on the
-        image and the layer only, not on the method or class)."""
-        shown = self.window.features.results.get("activations")
-        if self.state.tab == "features" and shown is not None and shown.path != self.state.image:
-            self.show_activations(self.window.features.layer or self.state.layer)
+    def fill_tab(self) -> None:
+        """Fill the tab in front (compare tiles, stale activations) without re-explaining."""
+        if self.state.image is None:
+            return
+        if self.state.tab == "compare":
+            self._show_compare_tiles()
+        for needed in requests_for(self.state, self.facts, lambda r: self._cached(r) is not None, MAX_TILES,
+                                   None, *self._shown_activations(), canvas=False):
+            self.submit(needed)
 
-    def refresh_compare(self) -> None:
-        """Fill the compare grid for the current image and compare mode."""
-        if self.state.image is None or self.info is None:
+    def _show_compare_tiles(self) -> None:
+        """Lay out the compare grid for the current image and mode, with the tiles already computed."""
+        if self.info is None:
             return
         mode = self.state.compare_mode
-        items = self._compare_items(mode)
-        labels = [tile_label(mode, self.title(r.method), r.layer, self._class_name(r.class_index)) for r in items]
+        items = compare_items(self.state, self.facts, MAX_TILES)
+        labels = [tile_label(mode, self.title(r.method), r.layer, self.facts.class_name(r.class_index))
+                  for r in items]
         keys = [r.key(self.info.path) for r in items]
         compare = self.window.compare
         compare.set_scope(self._compare_scope(mode, len(items)))
         compare.set_tiles(labels, keys)
-        missing = []
-        for request, key in zip(items, keys, strict=True):
+        for key in keys:
             cached = self.cache.get(key)
             if cached is not None:
                 compare.set_result(key, cached[1], cached[0])
-            else:
-                missing.append(request)
-        if missing:
-            self.submit(Compare(tuple(missing)))
 
     def _compare_scope(self, mode: str, shown: int) -> str:
+        assert self.info is not None
         total = {"layers": len(self.info.cam_layers), "classes": len(self.info.class_names)}.get(mode, shown)
         spec = self.spec_of(self.state.method)
         layer = self.state.layer if spec is None or spec.needs_layer or mode == "methods" else None
         return compare_scope(mode, self.title(self.state.method or ""), layer, shown, total)
-
-    def _compare_items(self, mode: str) -> list[Explain]:
-        path = self.state.image
-        if mode == "layers":
-            layers = [info.path for info in self.info.cam_layers][-MAX_TILES:]
-            return [r for r in (self.explain_request(path, layer=layer) for layer in layers) if r]
-        if mode == "classes":
-            classes = range(min(MAX_TILES, len(self.info.class_names)))
-            return [r for r in (self.explain_request(path, class_index=c) for c in classes) if r]
-        chosen = self.state.compare_methods
-        methods = [s.name for s in self.specs if not chosen or s.name in chosen]
-        return [r for r in (self.explain_request(path, method=m) for m in methods) if r]
-
-    def _class_name(self, index: int | None) -> str | None:
-        return None if index is None else self.info.class_names[index]
 
     def show_activations(self, layer: str | None) -> None:
         """Ask for a layer's activations on the current image."""
@@ -371,8 +367,7 @@ class Controller(QObject):
 
     # -- answers ----------------------------------------------------------------------------
     def _engine_started(self, reply: EngineStarted) -> None:
-        self.specs = reply.specs
-        self.titles = {s.name: s.title for s in self.specs}
+        self.facts = replace(self.facts, specs=reply.specs)
         self.window.compare.set_methods(self.specs, self.state.compare_methods)
         self.window.method_panel.set_methods(self.specs, self.state.method)
         panel = self.window.method_panel
@@ -382,7 +377,7 @@ class Controller(QObject):
 
     def _model_opened(self, reply: ModelOpened) -> None:
         info = reply.info
-        self.info, self.predictions = info, {}
+        self.facts, self.predictions = replace(self.facts, info=info), {}
         self.cache.clear()
         self.window.browser.clear_predictions()
         cam = {layer.path for layer in info.cam_layers}
@@ -407,8 +402,8 @@ class Controller(QObject):
     def _show_prediction(self) -> None:
         path = self.state.image
         classes = self.info.class_names if self.info else ()
-        self.window.predictions.show_prediction(self.predictions.get(path), self.window.browser.label_of(path),
-                                                classes)
+        prediction = self.predictions.get(path) if path else None
+        self.window.predictions.show_prediction(prediction, self.window.browser.label_of(path), classes)
 
     def _image_loaded(self, reply: ImageLoaded) -> None:
         path = reply.path
