@@ -24,7 +24,7 @@ import importlib
 import os
 import queue
 from collections import deque
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -106,6 +106,7 @@ class EngineLoop:
                  alive: Callable[[], bool] = lambda: True) -> None:
         self.inbox, self.emit, self.latest, self.cancel_flag, self.alive = inbox, emit, latest, cancel, alive
         self.session: Session | None = None
+        self.methods: Mapping[str, Any] = {}  # the engine's method registry, with the window's extra methods
         self._pending: deque[str] = deque()
         self._predict_generation = -1
         self._total = 0
@@ -132,15 +133,12 @@ class EngineLoop:
         """Import the engine (and TensorFlow) here, register the parent's extra methods
         ("module:QualName"), and announce the method list."""
         try:
-            from engine.methods import METHODS
+            from engine.methods import registry
             from engine.model.backend import load
 
-            for name, where in methods.items():
-                if name not in METHODS:
-                    module, _, qualname = where.partition(":")
-                    METHODS[name] = getattr(importlib.import_module(module), qualname)
+            self.methods = registry({name: _import(where) for name, where in methods.items()})
             load()
-            self.emit(EngineStarted(method_specs(METHODS)))
+            self.emit(EngineStarted(method_specs(self.methods)))
         except Exception as exc:  # noqa: BLE001 - a broken install is reported, not raised
             self.emit(JobFailed("model", f"the engine could not start: {exc}"))
 
@@ -154,7 +152,7 @@ class EngineLoop:
         try:
             self._dispatch(envelope)
         except Cancelled:
-            self.emit(JobCancelled(channel))
+            self.emit(JobCancelled(channel, envelope.generation))
         except UnsafeModelError as exc:
             self.emit(JobFailed(channel, str(exc), unsafe=True))
         except ConvScopeError as exc:
@@ -167,10 +165,10 @@ class EngineLoop:
     def _stale(self, envelope: Envelope) -> bool:
         return self.latest.get(envelope.channel, 0) != envelope.generation
 
-    def _cancel_check(self, envelope: Envelope) -> Callable[[], bool]:
+    def cancel_check(self, envelope: Envelope) -> Callable[[], bool]:
         return lambda: self.cancel_flag.is_set() or self._stale(envelope)
 
-    def _progress(self, channel: str) -> Callable[[int, int], None]:
+    def progress(self, channel: str) -> Callable[[int, int], None]:
         return lambda done, total: self.emit(ProgressReported(channel, int(done), int(total)))
 
     @property
@@ -191,24 +189,24 @@ class EngineLoop:
     def _open(self, envelope: Envelope, request: OpenModel) -> None:
         from engine.session import Session
 
-        session = Session.open(request.path, trust=request.trust)  # a failure keeps the old one
+        session = Session.open(request.path, trust=request.trust, methods=self.methods)  # a failure keeps the old one
         self.session = session
         self.emit(ModelOpened(session.info))
 
     def _activations(self, envelope: Envelope, request: Activations) -> None:
         self.emit(FeaturesComputed(envelope.generation, activation_result(self.opened, request)))
 
-    def _explain_one(self, envelope: Envelope, request: Explain, progress=None, image=None):
+    def explain_one(self, envelope: Envelope, request: Explain, progress=None, image=None):
         image = image or self.opened.load_image(request.path)
         result = self.opened.explain(
             image, request.method, request.layer, request.class_index, request.output,
-            progress=progress, cancel=self._cancel_check(envelope), **dict(request.params))
+            progress=progress, cancel=self.cancel_check(envelope), **dict(request.params))
         return result, image.display
 
     def _explain(self, envelope: Envelope, request: Explain) -> None:
         image = self.opened.load_image(request.path)
         self.emit(ImageLoaded(envelope.generation, request.path, image.display))
-        result, display = self._explain_one(envelope, request, self._progress(envelope.channel), image)
+        result, display = self.explain_one(envelope, request, self.progress(envelope.channel), image)
         self.emit(ExplanationComputed(envelope.channel, envelope.generation, request, result, display))
 
     def _compare(self, envelope: Envelope, request: Compare) -> None:
@@ -219,37 +217,43 @@ class EngineLoop:
             try:
                 if item.path not in loaded:
                     loaded[item.path] = self.opened.load_image(item.path)
-                result, display = self._explain_one(envelope, item, image=loaded[item.path])
+                result, display = self.explain_one(envelope, item, image=loaded[item.path])
             except ConvScopeError as exc:  # one tile failing does not stop the others
                 self.emit(JobFailed(envelope.channel, f"{item.method}: {exc}"))
                 continue
             self.emit(ExplanationComputed(envelope.channel, envelope.generation, item, result, display))
-            self._serve_waiting(NOT_DURING_COMPARE)
+            self.serve_waiting(NOT_DURING_COMPARE)
         self.emit(ProgressReported(envelope.channel, total, total))
 
     def _patterns(self, envelope: Envelope, request: Patterns) -> None:
         def partial(result) -> None:
             self.emit(FeaturesComputed(envelope.generation, result))
 
-        report = self._progress(envelope.channel)
-
-        def progress(done: int, total: int) -> None:
-            report(done, total)
-            self._serve_waiting(NOT_DURING_PATTERNS)  # a newer explanation never waits for the ascent
-
-        result = pattern_result(self.opened, request, progress, self._cancel_check(envelope), partial)
+        progress = self.stepping(envelope, NOT_DURING_PATTERNS)  # a newer explanation never waits for the ascent
+        result = pattern_result(self.opened, request, progress, self.cancel_check(envelope), partial)
         self.emit(FeaturesComputed(envelope.generation, result))
 
     def _review(self, envelope: Envelope, request: ReviewFolder) -> None:
         def on_rows(rows) -> None:
             self.emit(ReviewRowsComputed(envelope.generation, tuple(rows)))
-            self._serve_waiting()
+            self.serve_waiting()
 
-        result = review_result(self.opened, request, self._progress(envelope.channel),
-                               self._cancel_check(envelope), on_rows)
+        result = review_result(self.opened, request, self.progress(envelope.channel),
+                               self.cancel_check(envelope), on_rows)
         self.emit(ReviewFinished(envelope.generation, result))
 
-    def _serve_waiting(self, defer: tuple[str, ...] = NOT_DURING_REVIEW) -> None:
+    def stepping(self, envelope: Envelope, defer: tuple[str, ...]) -> Callable[[int, int], None]:
+        """A progress callback for a long job that also serves the quick requests waiting meanwhile
+        (an explanation of a newly selected image runs between two steps, not after the job)."""
+        report = self.progress(envelope.channel)
+
+        def progress(done: int, total: int) -> None:
+            report(done, total)
+            self.serve_waiting(defer)
+
+        return progress
+
+    def serve_waiting(self, defer: tuple[str, ...] = NOT_DURING_REVIEW) -> None:
         """Handle queued quick requests now (called between the batches of a review)."""
         deferred = []
         while True:
@@ -313,6 +317,12 @@ HANDLERS: dict[type, Handler] = {  # request type -> the loop method that runs i
 }
 if set(HANDLERS) != set(REQUESTS):  # a request without a handler would otherwise fail only when sent
     raise RuntimeError(f"engine requests without a handler: {set(REQUESTS) ^ set(HANDLERS)}")
+
+
+def _import(where: str) -> Any:
+    """The class a "module:QualName" names."""
+    module, _, qualname = where.partition(":")
+    return getattr(importlib.import_module(module), qualname)
 
 
 class Generations(MutableMapping):

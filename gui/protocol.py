@@ -332,6 +332,7 @@ class JobCancelled:
     """A request stopped at a cancel or when a newer one superseded it."""
 
     channel: str
+    generation: int
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,8 @@ STACK_BYTES = 64 * 1024 * 1024
 STOP_GRACE_SECONDS = 3.0  # a child still busy after this is terminated when the window closes
 RESTARTS_ALLOWED = 3  # crashes within RESTART_WINDOW_SECONDS before the relay gives up
 RESTART_WINDOW_SECONDS = 60.0
+EXTRA_METHODS: dict[str, str] = {}  # methods beyond the built-in ones, "name": "module:QualName", that
+# the engine registers when it starts (a plug-in, or the tests' slow method); engine.methods.METHODS is read-only
 
 R = TypeVar("R")
 
@@ -142,7 +144,8 @@ class EngineThread(QThread):
     def _run_here(self) -> None:
         """The engine loop in this thread (the window's process). Every answer is copied through
         pickle, as it is between processes, so that this mode passes on only what could cross."""
-        EngineLoop(self.client.inbox, self._emit_copy, self.client.latest, self.client.cancel_flag).run()
+        EngineLoop(self.client.inbox, self._emit_copy, self.client.latest, self.client.cancel_flag).run(
+            dict(EXTRA_METHODS))
 
     def _emit_copy(self, reply: Reply) -> None:
         self._emit(pickle.loads(pickle.dumps(reply, pickle.HIGHEST_PROTOCOL)))
@@ -225,19 +228,11 @@ class EngineClient(QObject):
         reader, sender = self.context.Pipe(duplex=False)
         process = self.context.Process(target=serve, name="convscope-engine", daemon=True,
                                        args=(self.inbox, sender, self.latest.array, self.cancel_flag,
-                                             self.extra_methods()))
+                                             dict(EXTRA_METHODS)))
         process.start()
         sender.close()  # the child holds the only writer: its end closing is our EOF
         self.process = process
         return process, reader
-
-    @staticmethod
-    def extra_methods() -> dict[str, str]:
-        """Methods registered in this process ("module:QualName"), for the engine to register too;
-        none when this process never imported the registry (the window does not need it)."""
-        registry = sys.modules.get("engine.methods")
-        methods = getattr(registry, "METHODS", {})
-        return {name: f"{cls.__module__}:{cls.__qualname__}" for name, cls in methods.items()}
 
     def submit(self, request: Request) -> int:
         """Queue a request; it supersedes any older one on its channel (TypeError: not a request)."""

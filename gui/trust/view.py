@@ -191,7 +191,7 @@ class TrustView(QWidget):
 
     # -- results ----------------------------------------------------------------------------
     def shown_requests(self) -> tuple:
-        """The explanation requests (gui.jobs.Explain) of what the panel shows: the check's, the sanity check's."""
+        """The explanation requests (gui.protocol.Explain) of what the panel shows: the check's, the sanity check's."""
         return tuple(shown.request.explain for shown in (self.result, self.sanity_result) if shown is not None)
 
     def reset(self) -> None:

@@ -41,7 +41,7 @@ def test_each_reply_reaches_only_its_own_subscribers(qtbot):
     got: list = []
     signals.on(protocol.JobFailed, got.append)
     signals.on(protocol.JobFinished, lambda reply: got.append(("finished", reply.generation)))
-    signals.relay(protocol.JobCancelled("explain"))
+    signals.relay(protocol.JobCancelled("explain", 3))
     signals.relay(protocol.JobFailed("explain", "no such layer"))
     signals.relay(protocol.JobFinished("explain", 4))
     assert got == [protocol.JobFailed("explain", "no such layer"), ("finished", 4)]

@@ -62,15 +62,18 @@ class _Loop:
     def __init__(self, session) -> None:
         self.session, self.emitted = session, []
 
-    def _cancel_check(self, _envelope):
+    def cancel_check(self, _envelope):
         return lambda: False
 
-    def _progress(self, _channel):
+    def progress(self, _channel):
         return lambda done, total: self.emitted.append(("progress", done, total))
 
-    def _explain_one(self, _envelope, request, progress=None, image=None):
+    def explain_one(self, _envelope, request, progress=None, image=None):
         result = self.session.explain(image, request.method, request.layer, request.class_index)
         return result, image.display
+
+    def stepping(self, envelope, _defer):
+        return self.progress(envelope.channel)
 
     def emit(self, reply):
         self.emitted.append(reply)
