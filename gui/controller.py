@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 
 BUSY_TEXT = {"model": "Loading the model…", "predict": "Predicting the folder…", "explain": "Explaining…",
              "compare": "Computing the compare grid…", "features": "Computing feature views…",
-             "review": "Reviewing the folder…"}
+             "review": "Reviewing the folder…", "trust": "Checking the map…"}
 STARTING = "Loading the engine (TensorFlow)…"
 
 
@@ -66,6 +66,7 @@ class Controller(QObject):
     busyChanged = Signal(bool)
     canvasChanged = Signal()  # the canvas shows another image, map or error
     stateChanged = Signal(object)  # ViewState, after any change
+    cancelled = Signal()  # the user stopped the running jobs (Esc, Cancel): views waiting for one stop waiting
 
     def __init__(self, window, state: ViewState, client: EngineClient | None = None) -> None:
         super().__init__(window)
@@ -139,6 +140,7 @@ class Controller(QObject):
         a cancel stopped (or shows the cached map at once)."""
         if path != self.state.image:
             self.update(image=path)  # and the predicted class: gui.plan.changed
+            self.window.predictions.mark_explained(None)  # the previous image's class until this map arrives
             self._show_prediction()
             self.refresh()
         elif "explain" not in self.busy and not self.window.canvas.shows_map_of(path):
@@ -187,6 +189,7 @@ class Controller(QObject):
         if not self.busy:
             return  # nothing runs: Esc has nothing to say
         self._stop_jobs()
+        self.cancelled.emit()
         self.window.compare.mark_cancelled()
         self.window.features.mark_cancelled()
         self._predict_all()
@@ -202,10 +205,10 @@ class Controller(QObject):
     def _shows_current_request(self, path: str) -> bool:
         """Whether the canvas's map is the one the current choices ask for (a cancel may leave
         the map of earlier settings in place while the panel shows the new ones)."""
-        cached = self._cached(self.explain_request(path))
+        cached = self.cached_result(self.explain_request(path))
         return cached is not None and cached[0] is self.window.canvas.explanation
 
-    def _cached(self, request: Explain | None) -> tuple | None:
+    def cached_result(self, request: Explain | None) -> tuple | None:
         """The cached (Explanation, display) of a request, or None."""
         if request is None or self.info is None:
             return None
@@ -294,7 +297,7 @@ class Controller(QObject):
         if request is None:
             self._waiting_for_engine(path)
             return
-        cached = self._cached(request)
+        cached = self.cached_result(request)
         if cached is not None:
             self.client.supersede("explain")  # a running request is stale now
             self.busy.pop("explain", None)
@@ -303,7 +306,7 @@ class Controller(QObject):
         if self.state.tab == "compare":
             self._show_compare_tiles()
         running = self.explaining if "explain" in self.busy else None
-        for needed in requests_for(self.state, self.facts, lambda r: self._cached(r) is not None, MAX_TILES,
+        for needed in requests_for(self.state, self.facts, lambda r: self.cached_result(r) is not None, MAX_TILES,
                                    running, *self._shown_activations()):
             if isinstance(needed, Explain):
                 self.explaining = needed
@@ -326,7 +329,7 @@ class Controller(QObject):
             return
         if self.state.tab == "compare":
             self._show_compare_tiles()
-        for needed in requests_for(self.state, self.facts, lambda r: self._cached(r) is not None, MAX_TILES,
+        for needed in requests_for(self.state, self.facts, lambda r: self.cached_result(r) is not None, MAX_TILES,
                                    None, *self._shown_activations(), canvas=False):
             self.submit(needed)
 

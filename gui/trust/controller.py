@@ -38,7 +38,7 @@ class TrustController(QObject):
         self.generation = 0
         self.pending: Explain | None = None  # the explanation the request on its way is about
         self.pending_sanity = False  # the request on its way is a sanity check: its news go in the sanity box
-        self.compare = CompareFaithfulness(compare_grid, controller.client) if compare_grid is not None else None
+        self.compare = CompareFaithfulness(compare_grid, controller.submit) if compare_grid is not None else None
         if self.compare is not None:
             self.compare.submitted = self._compare_submitted
         view.method_title = controller.title
@@ -48,6 +48,7 @@ class TrustController(QObject):
         signals.on(JobCancelled, self._cancelled)
         signals.on(ProgressReported, self._progress)
         controller.stateChanged.connect(self._selection_changed)
+        controller.cancelled.connect(self._stopped)
         controller.modelChanged.connect(self._model_changed)
         view.checkRequested.connect(self.check)
         view.sanityRequested.connect(self.sanity)
@@ -60,7 +61,7 @@ class TrustController(QObject):
         """Send a request of the Trust tab (it supersedes the Compare tab's on the same channel)."""
         if self.compare is not None and self.compare.waiting:
             self.compare.settle()
-        self.generation = self.controller.client.submit(request)
+        self.generation = self.controller.submit(request)  # progress, Cancel and Esc as for every long job
         self.pending = request.explain
         self.pending_sanity = isinstance(request, SanityRequest)
         self.view.show_busy(busy, self.pending_sanity)
@@ -119,8 +120,17 @@ class TrustController(QObject):
             self.view.show_error(message, self.pending_sanity)
 
     def _cancelled(self, reply: JobCancelled) -> None:
+        """The engine stopped a request of the channel: the one on its way, or an older one (which
+        says nothing about the newer request that superseded it)."""
         if reply.channel != CHANNEL:
             return
+        if self.compare is not None and self.compare.waiting and reply.generation == self.compare.generation:
+            self.compare.settle()
+        if self.pending is not None and reply.generation == self.generation:
+            self._stopped()
+
+    def _stopped(self) -> None:
+        """The requests on their way were cancelled (Esc or Cancel, which may drop them before they start)."""
         if self.compare is not None and self.compare.waiting:
             self.compare.settle()
         if self.pending is not None:
@@ -128,9 +138,12 @@ class TrustController(QObject):
             self.view.show_busy("Cancelled.", self.pending_sanity)
 
     def _progress(self, reply: ProgressReported) -> None:
-        if reply.channel == CHANNEL and reply.total and self.pending is not None:
-            self.view.show_busy(f"Sanity check: {reply.done} of {reply.total} layers randomised…",
-                                self.pending_sanity)
+        if reply.channel != CHANNEL or not reply.total or self.pending is None:
+            return
+        if self.pending_sanity:
+            self.view.show_busy(f"Sanity check: {reply.done} of {reply.total} layers randomised…", True)
+        else:
+            self.view.show_busy(f"Computing the deletion and insertion curves… {reply.done / reply.total:.0%}")
 
     def _selection_changed(self, _state=None) -> None:
         """Back to the hint when the panel (or the request on its way) is about another map."""

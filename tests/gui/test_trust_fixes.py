@@ -38,7 +38,7 @@ def _sanity_display(method: str = "gradcam"):
 
 # -- 1. the Compare tab's Faithfulness button ---------------------------------------------------
 def test_tile_request_keeps_every_field_of_the_explain_key():
-    """The compare tile's key (gui.jobs.Explain.key) gives back the very request, output included."""
+    """The compare tile's key (gui.protocol.Explain.key) gives back the very request, output included."""
     from gui.protocol import Explain
     from gui.trust.compare_faithfulness import tile_request
 
@@ -79,6 +79,7 @@ class _Controller(QObject):
     """The parts of gui.controller.Controller the TrustController uses."""
 
     stateChanged = Signal(object)
+    cancelled = Signal()
     modelChanged = Signal(object)
 
     def __init__(self, path: str | None = None, method: str = "gradcam") -> None:
@@ -88,6 +89,9 @@ class _Controller(QObject):
 
     def title(self, name: str) -> str:
         return self.titles.get(name, name)
+
+    def submit(self, request) -> int:
+        return self.client.submit(request)
 
     def explain_request(self, path: str):
         from gui.protocol import Explain
@@ -307,7 +311,7 @@ def test_inconclusive_compare_tiles_get_no_tick_and_no_star(qtbot):
     assert "✓" not in line and "★" not in line and "inconclusive" in line
     assert "✓" in tile_line(aucs, True, True) and "★" in tile_line(aucs, True, True)
     grid, client = _finished_grid(qtbot), _Client()
-    helper = CompareFaithfulness(grid, client)
+    helper = CompareFaithfulness(grid, client.submit)
     assert helper.request()
     request = client.sent[-1]
     result = CompareTrustResult(request, (aucs, {"deletion_auc": 0.1, "insertion_auc": 0.9}), (False, True),

@@ -144,7 +144,7 @@ def test_compare_tiles_get_their_areas_and_the_best_is_marked(qtbot):
     keys = [("m", "/x/a.png", 1, method, None, None, ()) for method in ("gradcam", "saliency")]
     grid.set_tiles(["Grad-CAM", "Saliency"], keys)
     client = _Client()
-    helper = CompareFaithfulness(grid, client)
+    helper = CompareFaithfulness(grid, client.submit)
     assert not helper.request()  # no finished tile yet
     image = np.zeros((8, 8, 3), np.uint8)
     for key in keys:
