@@ -29,8 +29,6 @@ DEMO_MODEL = ROOT / "resources" / "demo" / "defects.keras"
 DEMO_IMAGES = ROOT / "resources" / "demo" / "images"
 TICK_MS = 5
 GOAL_MS = 100.0
-SCENARIOS = ("start-up", "first explanation", "compare methods", "compare layers", "filter patterns",
-             "review")
 
 
 @dataclass(frozen=True)
@@ -201,7 +199,7 @@ class Run:
         def action() -> None:
             window.tabs.setCurrentWidget(window.compare)
             window.compare.set_mode(mode)
-            window.controller.refresh_compare()
+            window.controller.fill_tab()
 
         self.measure(f"compare {mode}", action, self.idle)
 

@@ -90,7 +90,7 @@ class Explanation:
     params: dict[str, Any] = field(default_factory=dict)
     empty: bool = False  # no positive evidence: the map is all zero
     notes: tuple[str, ...] = ()
-    # Tiles (engine.methods.tiles): (x, y, width, height) of the tile the verdict comes from.
+    # Tiles (engine.tiles): (x, y, width, height) of the tile the verdict comes from.
     tile: tuple[int, int, int, int] | None = None
 
     def to_json(self) -> dict[str, Any]:

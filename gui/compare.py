@@ -207,10 +207,6 @@ class CompareGrid(QWidget):
         self.scope = text
         self.hint.setText(f"{text} {PAN_HINT}")
 
-    def set_titles(self, titles: dict[str, str]) -> None:
-        """The methods' display titles, for captions that name the method."""
-        self.titles = dict(titles)
-
     def set_methods(self, specs, chosen: tuple[str, ...] = ()) -> None:
         """The engine's methods (MethodSpec): titles and parameters for the captions, one
         checkable entry each in the Methods menu, ticked when in `chosen` (all when empty)."""
@@ -228,14 +224,6 @@ class CompareGrid(QWidget):
     def chosen_methods(self) -> tuple[str, ...]:
         """The ticked methods, in the engine's order."""
         return tuple(a.data() for a in self.methods_menu.actions() if a.isChecked())
-
-    def set_chosen_methods(self, names: tuple[str, ...]) -> None:
-        """Tick exactly `names` (all when empty), without emitting."""
-        for action in self.methods_menu.actions():
-            action.blockSignals(True)
-            action.setChecked(not names or action.data() in names)
-            action.blockSignals(False)
-        self._label_methods()
 
     def _methods_toggled(self, checked: bool) -> None:
         if not checked and not self.chosen_methods():  # at least one method stays

@@ -67,6 +67,7 @@ class MainWindow(QMainWindow):
         self._fit_screen()
         state = initial_state(settings)
         self._build_views(state)
+        self._shown_state = state  # what the views that mirror the state show (_follow_state)
         self._build_docks()
         self._build_status_bar()
         self.controller = Controller(self, state)
@@ -210,11 +211,24 @@ class MainWindow(QMainWindow):
         self.canvas.hovered.connect(self.hover.setText)
         self.tabs.currentChanged.connect(self._tab_changed)
         c.canvasChanged.connect(self.mask_overlay.update)
+        c.stateChanged.connect(self._follow_state)
         self.mask_overlay.toggle.toggled.connect(lambda on: self.remember("mask_outline", on))
         self.browser.misclassified.toggled.connect(lambda on: self.remember("misclassified_only", on))
         self.browser.sort_box.currentIndexChanged.connect(lambda _i: self.remember("sort", self.browser.sort_key()))
 
     # -- slots ------------------------------------------------------------------------------
+    def _follow_state(self, state) -> None:
+        """The views that mirror a choice follow it: the layer tree marks the target layer (the
+        features tab acts on the deepest of several fused ones), the maps redraw with the view settings."""
+        shown, self._shown_state = self._shown_state, state
+        if shown is None or state.layer != shown.layer:
+            self.layer_tree.set_target(state.layer)
+            if state.layer:
+                self.features.set_layer(state.layer.split(",")[-1])
+        if shown is None or state.view != shown.view:
+            self.canvas.apply(state.view)
+            self.compare.apply(state.view)
+
     def _method_changed(self) -> None:
         panel = self.method_panel
         self.controller.set_method(panel.method(), {name: panel.params_for(name) for name in panel.specs})

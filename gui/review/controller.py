@@ -10,7 +10,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QMessageBox
 
-from gui.jobs import ReviewFolder
+from gui.protocol import JobFailed, ReviewFinished, ReviewFolder, ReviewRowsComputed
 from gui.trust.banner import banner_html
 
 from .opened import install_opener
@@ -27,10 +27,10 @@ class ReviewController(QObject):
         self.controller = window.controller
         self.generation = -1  # the review whose results the tab takes (kept through a Cancel)
         self.folder = ""
-        worker = self.controller.client.worker
-        worker.review_rows_computed.connect(self._rows_computed)
-        worker.review_finished.connect(self._review_finished)
-        worker.job_failed.connect(self._job_failed)
+        signals = self.controller.client.signals
+        signals.on(ReviewRowsComputed, self._rows_computed)
+        signals.on(ReviewFinished, self._review_finished)
+        signals.on(JobFailed, self._job_failed)
         tab.runRequested.connect(self.run)
         tab.imageRequested.connect(self.open_image)
         tab.cellChosen.connect(self._cell_chosen)
@@ -100,7 +100,7 @@ class ReviewController(QObject):
         self.folder, self.ran = request.folder, request.options
         self.opener.leave()
         self.tab.start(request.folder, self.controller.info.class_names, len(self.window.browser.paths()))
-        self.generation = self.controller.submit("review", request)
+        self.generation = self.controller.submit(request)
 
     def confirm_resume(self, folder: str) -> bool:
         """Ask before adding to the review already in the report folder."""
@@ -120,13 +120,14 @@ class ReviewController(QObject):
                 return
         self.window.show_tab("heatmap")
 
-    def _rows_computed(self, generation: int, rows) -> None:
-        if generation == self.generation:
-            self.tab.add_rows(rows)
+    def _rows_computed(self, reply: ReviewRowsComputed) -> None:
+        if reply.generation == self.generation:
+            self.tab.add_rows(list(reply.rows))
 
-    def _review_finished(self, generation: int, result) -> None:
-        if generation != self.generation:
+    def _review_finished(self, reply: ReviewFinished) -> None:
+        if reply.generation != self.generation:
             return
+        result = reply.result
         self.tab.set_result(result)
         info, ran = self.controller.info, getattr(self, "ran", None)
         self.tab.show_banner(banner_html(  # the trust verdict, when asked for, and what it is about
@@ -138,9 +139,9 @@ class ReviewController(QObject):
         self.window.status(("Review finished: " if result.complete else "Review cancelled: ")
                            + summary_text(result) + written)
 
-    def _job_failed(self, channel: str, message: str, _unsafe: bool) -> None:
-        if channel == "review":
-            self.tab.show_message(f"The review could not run: {message}")
+    def _job_failed(self, reply: JobFailed) -> None:
+        if reply.channel == "review":
+            self.tab.show_message(f"The review could not run: {reply.message}")
 
     def _cell_chosen(self, cell) -> None:
         browser = self.window.browser

@@ -23,9 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.protocol import SanityDisplay, TrustResult
 from gui.thumbnails import to_qimage
-
-from .requests import SanityDisplay, TrustResult
 
 HINT = ("Check the map of the current image: deletion and insertion curves against a random order and the "
         "image's edges (Petsiuk et al. 2018), and, when the image has a defect mask, the defect painted out "
@@ -192,7 +191,7 @@ class TrustView(QWidget):
 
     # -- results ----------------------------------------------------------------------------
     def shown_requests(self) -> tuple:
-        """The explanation requests (gui.jobs.Explain) of what the panel shows: the check's, the sanity check's."""
+        """The explanation requests (gui.protocol.Explain) of what the panel shows: the check's, the sanity check's."""
         return tuple(shown.request.explain for shown in (self.result, self.sanity_result) if shown is not None)
 
     def reset(self) -> None:
