@@ -177,9 +177,7 @@ class MainWindow(QMainWindow):
         self.message = QLabel("Loading the engine (TensorFlow)…")
         self.job = QLabel()
         self.job.setStyleSheet(hint_style())
-        self.hover = QLabel("Point at the image for pixel and heat values")
-        self.hover.setStyleSheet(hint_style())
-        self.hover.setMinimumWidth(260)
+        self.hover = self.canvas.readout  # under the canvas: in the bar it squeezed the messages to nothing
         self.message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # never widens the window
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(220)
@@ -188,7 +186,6 @@ class MainWindow(QMainWindow):
         self.cancel_button.setToolTip("Stop the running computation (Esc)")
         self.cancel_button.clicked.connect(lambda: self.controller.cancel())
         bar.addWidget(self.message, 1)
-        bar.addPermanentWidget(self.hover)
         bar.addPermanentWidget(self.job)
         bar.addPermanentWidget(self.progress)
         bar.addPermanentWidget(self.cancel_button)
@@ -207,7 +204,6 @@ class MainWindow(QMainWindow):
         self.compare.modeChanged.connect(c.set_compare_mode)
         self.compare.methodsChanged.connect(c.set_compare_methods)
         self.view_controls.changed.connect(c.set_view)
-        self.canvas.hovered.connect(self.hover.setText)
         self.tabs.currentChanged.connect(self._tab_changed)
         c.canvasChanged.connect(self.mask_overlay.update)
         self.mask_overlay.toggle.toggled.connect(lambda on: self.remember("mask_outline", on))
