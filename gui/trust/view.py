@@ -9,7 +9,7 @@ import pyqtgraph as pg
 from engine.maps.render import colorize
 from engine.trust.sanity import FAIL_CORRELATION
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QPixmap, QWheelEvent
+from PySide6.QtGui import QPixmap, QResizeEvent, QWheelEvent
 from PySide6.QtWidgets import (
     QAbstractScrollArea,
     QApplication,
@@ -34,6 +34,7 @@ HINT = ("Check the map of the current image: deletion and insertion curves again
 PENS = {"map": pg.mkPen("#1f5fbf", width=2), "random": pg.mkPen("#888888", width=2, style=Qt.PenStyle.DashLine),
         "edges": pg.mkPen("#e07b00", width=2, style=Qt.PenStyle.DotLine)}
 THUMB = 72
+CELL_WIDTH, CELL_SPACING = THUMB + 28, 6  # px: a stage map with its caption
 PICTURE = 150
 NOT_RUN = "Not run yet: Check this map paints the defect out and predicts again."
 NO_MASK = "No defect mask for this image: nothing to paint out."  # only after a check found none
@@ -43,6 +44,69 @@ VERDICT_STYLE = "font-weight: 600; padding: 4px;"
 METHOD_COLOURS = ("#1f5fbf", "#c0392b", "#2e8b57", "#8e44ad")
 MEASURE_STYLES = {"ρ": (Qt.PenStyle.SolidLine, "o"), "SSIM": (Qt.PenStyle.DashLine, "t")}
 VERDICT_COLOURS = {"faithful": "#e6f6e6", "not faithful": "#fff0d8", "inconclusive": "#e8e8e8"}  # neutral grey
+
+
+class StageGrid(QWidget):
+    """The sanity check's stage maps in as many columns as the width holds, the rest on further
+    rows: in one scrolling row a laptop showed two and a half of nine."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.grid = QGridLayout(self)
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        self.grid.setSpacing(CELL_SPACING)
+        self.cells: list[QWidget] = []
+        self.columns = 0
+
+    def count(self) -> int:
+        """How many stage maps it holds."""
+        return len(self.cells)
+
+    def add(self, cell: QWidget) -> None:
+        """One more stage map, after the others."""
+        self.cells.append(cell)
+        self._arrange(force=True)
+
+    def clear(self) -> None:
+        """Drop every stage map."""
+        for cell in self.cells:
+            self.grid.removeWidget(cell)
+            cell.deleteLater()
+        self.cells, self.columns = [], 0
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
+        """Another width may hold another number of columns."""
+        super().resizeEvent(event)
+        self._arrange()
+
+    def _arrange(self, force: bool = False) -> None:
+        columns = max(1, (self.width() + CELL_SPACING) // (CELL_WIDTH + CELL_SPACING))
+        if columns == self.columns and not force:
+            return
+        self.columns = columns
+        for cell in self.cells:
+            self.grid.removeWidget(cell)
+        for index, cell in enumerate(self.cells):
+            self.grid.addWidget(cell, *divmod(index, columns))
+        self.updateGeometry()
+
+
+def stage_cell(picture: QLabel, index: int, stage) -> QWidget:
+    """A stage map above its number, layer (elided to the cell, whole in the tool tip) and ρ."""
+    name = stage.layer or "original"
+    caption = QLabel()
+    metrics = caption.fontMetrics()
+    caption.setText(f"{metrics.elidedText(f'{index}: {name}', Qt.TextElideMode.ElideMiddle, CELL_WIDTH)}"
+                    f"\nρ={stage.rank_correlation:+.2f}")
+    caption.setToolTip(f"{index}: {name}")
+    caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    cell = QWidget()
+    cell.setFixedWidth(CELL_WIDTH)
+    column = QVBoxLayout(cell)
+    column.setContentsMargins(0, 0, 0, 0)
+    column.addWidget(picture, 0, Qt.AlignmentFlag.AlignHCenter)
+    column.addWidget(caption)
+    return cell
 
 
 class StaticPlot(pg.PlotWidget):
@@ -135,17 +199,11 @@ class TrustView(QWidget):
         box = QGroupBox("Sanity check: cascading randomisation")
         self.sanity_text = QLabel(NO_SANITY)
         self.sanity_text.setWordWrap(True)
-        self.maps_row = QHBoxLayout()
-        strip = QWidget()
-        strip.setLayout(self.maps_row)
-        scroll = QScrollArea()
-        scroll.setWidget(strip)
-        scroll.setWidgetResizable(True)
-        scroll.setMinimumHeight(THUMB + 80)
+        self.maps_row = StageGrid()
         self.similarity = self._similarity_plot()
         layout = QVBoxLayout(box)
         layout.addWidget(self.sanity_text)
-        layout.addWidget(scroll)
+        layout.addWidget(self.maps_row)
         return box
 
     def _similarity_plot(self) -> pg.PlotWidget:
@@ -218,10 +276,7 @@ class TrustView(QWidget):
         self.removal_text.setStyleSheet(style)
 
     def _clear_sanity(self) -> None:
-        while self.maps_row.count():
-            widget = self.maps_row.takeAt(0).widget()
-            if widget is not None:
-                widget.deleteLater()
+        self.maps_row.clear()
         self.similarity.clear()
         self.similarity_legend.clear()
 
@@ -314,14 +369,7 @@ class TrustView(QWidget):
             tile = QLabel()
             tile.setPixmap(_picture(colorize(stage.heatmap), THUMB))
             tile.setToolTip(stage.layer or "original")
-            index = self.maps_row.count()
-            caption = QLabel(f"{index}: {stage.layer or 'original'}\nρ={stage.rank_correlation:+.2f}")
-            caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            cell = QWidget()
-            column = QVBoxLayout(cell)
-            column.addWidget(tile)
-            column.addWidget(caption)
-            self.maps_row.addWidget(cell)
+            self.maps_row.add(stage_cell(tile, self.maps_row.count(), stage))
         self._similarity_legend(titles)
         self._similarity_axes(display)
         self.sanity_text.setText("<br>".join(lines))
