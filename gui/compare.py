@@ -76,18 +76,18 @@ def grid_columns(count: int, width: float, height: float, title_lines: int = 2, 
                  title_width: float = 0.0) -> int:
     """The column count that gives `count` tiles the largest images in `width` x `height` px,
     each tile titled with `title_lines` lines above an image of `aspect` (width / height);
-    at most as many columns as MIN_TILE_WIDTH px tiles fit side by side. Tiles narrower than
-    `title_width` (the widest title line) count 10% smaller: whole titles are worth a little."""
+    at most as many columns as MIN_TILE_WIDTH px tiles fit side by side. In tiles narrower than
+    `title_width` (the widest title line) each title line wraps onto as many lines as it needs."""
     if count <= 1:
         return 1
     most = max(1, min(count, int(width // MIN_TILE_WIDTH)))
     best, best_side = 1, -1.0
     for columns in range(1, most + 1):
         rows = math.ceil(count / columns)
-        cell_w, cell_h = width / columns, height / rows - title_lines * TITLE_LINE_HEIGHT
+        cell_w = width / columns
+        lines = title_lines * max(1, math.ceil(title_width / cell_w))
+        cell_h = height / rows - lines * TITLE_LINE_HEIGHT
         side = min(cell_w / aspect, cell_h) if cell_h > 0 else 0.0  # the image's height
-        if cell_w < title_width:
-            side *= 0.9
         if side > best_side + 0.5:  # ties: fewer columns
             best, best_side = columns, side
     return best

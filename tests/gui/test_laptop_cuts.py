@@ -98,3 +98,12 @@ def test_every_layer_tree_column_is_whole(qtbot, window):
     assert [compact_count(n) for n in (648, 10_368, 110_720, 23_500_000)] == ["648", "10,368", "110.7k", "23.5M"]
     item = next(iter(tree.items.values()))
     assert "parameters" in item.toolTip(2)  # the exact count on hover
+
+
+def test_the_view_controls_keep_one_row_beside_the_wider_tree(qtbot, window):
+    from gui.wrap_row import WrapRow
+
+    _on_laptop(qtbot, window)
+    QApplication.processEvents()
+    row = window.view_controls.findChild(WrapRow)
+    assert row.lines == (3,), f"the view controls wrap to {len(row.lines)} rows"
