@@ -9,7 +9,7 @@ import pyqtgraph as pg
 from engine.maps.render import colorize
 from engine.trust.sanity import FAIL_CORRELATION
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QPixmap, QResizeEvent, QWheelEvent
+from PySide6.QtGui import QPixmap, QResizeEvent, QShowEvent, QWheelEvent
 from PySide6.QtWidgets import (
     QAbstractScrollArea,
     QApplication,
@@ -174,9 +174,7 @@ class TrustView(QWidget):
         self.verdict.setWordWrap(True)
         self.verdict.setStyleSheet(VERDICT_STYLE)
         self.method_title: Callable[[str], str] = lambda name: name  # "gradcam" -> "Grad-CAM" (the controller's)
-        self.deletion = _plot("Deletion (lower is better)", "fraction of pixels removed", "probability", (-10, 90))
-        self.insertion = _plot("Insertion (higher is better)", "fraction of pixels inserted", "probability",
-                               (-10, -40))
+        self.plots_built = False  # the three plots: made when the tab is first shown (_build_plots)
         self.removal = self._removal_box()
         self.sanity = self._sanity_box()
         self._layout()
@@ -200,7 +198,6 @@ class TrustView(QWidget):
         self.sanity_text = QLabel(NO_SANITY)
         self.sanity_text.setWordWrap(True)
         self.maps_row = StageGrid()
-        self.similarity = self._similarity_plot()
         layout = QVBoxLayout(box)
         layout.addWidget(self.sanity_text)
         layout.addWidget(self.maps_row)
@@ -226,9 +223,7 @@ class TrustView(QWidget):
         buttons.addWidget(self.check_button)
         buttons.addWidget(self.sanity_button)
         buttons.addStretch(1)
-        curves = QHBoxLayout()
-        curves.addWidget(self.deletion)
-        curves.addWidget(self.insertion)
+        self.curves = curves = QHBoxLayout()  # the deletion and insertion plots (_build_plots)
         body = QWidget()
         column = QVBoxLayout(body)
         column.addLayout(buttons)
@@ -239,7 +234,7 @@ class TrustView(QWidget):
         lower.addWidget(self.removal, 2)
         lower.addWidget(self.sanity, 3)
         column.addLayout(lower)
-        column.addWidget(self.similarity)  # the full width: its legend and stage axis need it
+        self.body_column = column  # the similarity plot goes last (_build_plots)
         self.page = QScrollArea()  # the wheel over the plots scrolls it too (StaticPlot)
         self.page.setWidget(body)
         self.page.setWidgetResizable(True)
@@ -247,6 +242,25 @@ class TrustView(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(self.page)
+
+    def _build_plots(self) -> None:
+        """The deletion, insertion and similarity plots: 0.3 s of pyqtgraph that the window's
+        first paint does not need, so they are made when the tab is first shown or has a result."""
+        if self.plots_built:
+            return
+        self.plots_built = True
+        self.deletion = _plot("Deletion (lower is better)", "fraction of pixels removed", "probability", (-10, 90))
+        self.insertion = _plot("Insertion (higher is better)", "fraction of pixels inserted", "probability",
+                               (-10, -40))
+        self.curves.addWidget(self.deletion)
+        self.curves.addWidget(self.insertion)
+        self.similarity = self._similarity_plot()
+        self.body_column.addWidget(self.similarity)  # the full width: its legend and stage axis need it
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
+        """The plots, before the tab's first paint."""
+        self._build_plots()
+        super().showEvent(event)
 
     # -- results ----------------------------------------------------------------------------
     def shown_requests(self) -> tuple:
@@ -259,14 +273,15 @@ class TrustView(QWidget):
         self.status.setText(HINT)
         self.verdict.setText("")
         self.verdict.setStyleSheet(VERDICT_STYLE)
-        for plot in (self.deletion, self.insertion):
-            plot.clear()
         self._clear_removal(NOT_RUN)
         self._clear_sanity()
         self.sanity_text.setText(NO_SANITY)
         self.sanity_text.setToolTip("")
-        self.similarity.getAxis("bottom").setTicks(None)
-        self.similarity.setToolTip("")
+        if self.plots_built:
+            for plot in (self.deletion, self.insertion):
+                plot.clear()
+            self.similarity.getAxis("bottom").setTicks(None)
+            self.similarity.setToolTip("")
         self.page.verticalScrollBar().setValue(0)  # a new map: start at the buttons, not where the last one was read
 
     def _clear_removal(self, text: str, style: str = "") -> None:
@@ -277,8 +292,9 @@ class TrustView(QWidget):
 
     def _clear_sanity(self) -> None:
         self.maps_row.clear()
-        self.similarity.clear()
-        self.similarity_legend.clear()
+        if self.plots_built:
+            self.similarity.clear()
+            self.similarity_legend.clear()
 
     def show_busy(self, text: str, sanity: bool = False) -> None:
         """Say what is running: the sanity check in its own box (the header keeps describing the panel)."""
@@ -298,6 +314,7 @@ class TrustView(QWidget):
 
     def show_result(self, result: TrustResult) -> None:
         """Draw the curves, the verdict and the removal."""
+        self._build_plots()
         self.result = result
         found = result.faithfulness
         self._describe(result.request.explain, result.class_name)
@@ -344,6 +361,7 @@ class TrustView(QWidget):
 
     def show_sanity(self, display: SanityDisplay) -> None:
         """The sequence of maps and the similarity curve of each method."""
+        self._build_plots()
         self.sanity_result = display
         self._clear_sanity()
         self._describe(display.request.explain, display.class_name)
