@@ -1,0 +1,46 @@
+"""Start-up (issue 20, item 13): what the first paint does not need waits. The Trust tab's three
+pyqtgraph plots (about half of the window's construction) are made when the tab is first shown
+or gets a result, and then work as before. (The time itself: `python -m bench.startup`.)"""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtWidgets import QApplication
+
+from .conftest import open_window
+
+
+def test_the_trust_plots_are_made_when_the_tab_is_first_shown(qtbot, settings):
+    window = open_window(qtbot, settings, wait=False)
+    try:
+        view = window.trust
+        assert view.findChildren(pg.PlotWidget) == []  # none before the first paint
+        QApplication.processEvents()
+        assert view.findChildren(pg.PlotWidget) == []  # nor while another tab is in front
+        window.show_tab("trust")
+        QApplication.processEvents()
+        plots = view.findChildren(pg.PlotWidget)
+        assert len(plots) == 3 and all(plot.isVisible() for plot in plots)
+        assert {view.deletion, view.insertion, view.similarity} == set(plots)
+        window.show_tab("heatmap")
+        window.show_tab("trust")
+        assert len(view.findChildren(pg.PlotWidget)) == 3  # made once
+    finally:
+        window.close()
+
+
+def test_a_result_for_a_never_shown_trust_tab_makes_its_plots(qtbot):
+    import numpy as np
+    from gui.trust.requests import TrustResult
+    from gui.trust.view import TrustView
+
+    from .test_trust_view import _faithfulness, _request
+
+    view = TrustView()
+    qtbot.addWidget(view)
+    view.reset()  # before any plot: nothing to clear, no error
+    display = np.zeros((40, 40, 3), np.uint8)
+    view.show_result(TrustResult(_request(), "scratch", _faithfulness(), display))
+    assert len(view.deletion.getPlotItem().listDataItems()) == 3
+    view.reset()
+    assert view.deletion.getPlotItem().listDataItems() == []
