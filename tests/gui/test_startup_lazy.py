@@ -44,3 +44,27 @@ def test_a_result_for_a_never_shown_trust_tab_makes_its_plots(qtbot):
     assert len(view.deletion.getPlotItem().listDataItems()) == 3
     view.reset()
     assert view.deletion.getPlotItem().listDataItems() == []
+
+
+def test_the_first_folder_is_listed_after_the_first_paint(qtbot, settings):
+    from PySide6.QtCore import QEvent, QObject
+
+    painted: list[str] = []
+
+    class Paints(QObject):
+        def eventFilter(self, watched, event):  # noqa: N802 - Qt's name
+            if event.type() == QEvent.Type.Paint and not painted:
+                painted.append(window.browser.folder)
+            return False
+
+    from .conftest import DEMO_IMAGES
+
+    window = open_window(qtbot, settings, wait=False)
+    try:
+        watcher = Paints()
+        window.installEventFilter(watcher)
+        assert window.browser.folder in ("", None)  # not listed before the event loop runs
+        qtbot.waitUntil(lambda: window.browser.folder == str(DEMO_IMAGES), timeout=5000)
+        assert painted and painted[0] in ("", None)  # the first paint came before the listing
+    finally:
+        window.close()
