@@ -9,7 +9,7 @@ import pyqtgraph as pg
 from engine.maps.render import colorize
 from engine.trust.sanity import FAIL_CORRELATION
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QPixmap, QResizeEvent, QShowEvent, QWheelEvent
+from PySide6.QtGui import QPixmap, QResizeEvent, QWheelEvent
 from PySide6.QtWidgets import (
     QAbstractScrollArea,
     QApplication,
@@ -257,10 +257,11 @@ class TrustView(QWidget):
         self.similarity = self._similarity_plot()
         self.body_column.addWidget(self.similarity)  # the full width: its legend and stage axis need it
 
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
-        """The plots, before the tab's first paint."""
-        self._build_plots()
-        super().showEvent(event)
+    def setVisible(self, visible: bool) -> None:  # noqa: N802 - Qt's name
+        """The plots, before the tab is first shown (and laid out: its page then scrolls right away)."""
+        if visible:
+            self._build_plots()
+        super().setVisible(visible)
 
     # -- results ----------------------------------------------------------------------------
     def shown_requests(self) -> tuple:
