@@ -24,6 +24,7 @@ from .settings import Settings, make_settings
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 DEMO_MODEL = RESOURCES / "demo" / "defects.keras"
 DEMO_IMAGES = RESOURCES / "demo" / "images"
+IDLE_STEP_MS = 100  # between the Trust tab's plots, made one by one after the first paint
 FIRST_PAINT_MS = 250  # open the first model and folder by then even if the window has not painted
 
 
@@ -86,6 +87,7 @@ def create_window(args=None, settings: Settings | None = None) -> MainWindow:
         window.controller.open_model(model, trust=bool(getattr(args, "trust_model", False)))
         if folder:
             window.controller.open_folder(folder, select=settings.get("image") or None)
+        window.trust.build_when_idle(IDLE_STEP_MS)  # while the engine loads: not at the tab's first click
 
     window.first_paint = FirstPaint(window, open_first)
     return window

@@ -8,7 +8,7 @@ import numpy as np
 import pyqtgraph as pg
 from engine.maps.render import colorize
 from engine.trust.sanity import FAIL_CORRELATION
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QPixmap, QResizeEvent, QWheelEvent
 from PySide6.QtWidgets import (
     QAbstractScrollArea,
@@ -174,7 +174,9 @@ class TrustView(QWidget):
         self.verdict.setWordWrap(True)
         self.verdict.setStyleSheet(VERDICT_STYLE)
         self.method_title: Callable[[str], str] = lambda name: name  # "gradcam" -> "Grad-CAM" (the controller's)
-        self.plots_built = False  # the three plots: made when the tab is first shown (_build_plots)
+        # The three plots, made one by one when the window is idle (build_when_idle), or all at
+        # once when the tab is shown or gets a result before that.
+        self.pending_plots: list[Callable[[], None]] = [self._add_deletion, self._add_insertion, self._add_similarity]
         self.removal = self._removal_box()
         self.sanity = self._sanity_box()
         self._layout()
@@ -243,17 +245,36 @@ class TrustView(QWidget):
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(self.page)
 
+    @property
+    def plots_built(self) -> bool:
+        """Whether all three plots are made."""
+        return not self.pending_plots
+
     def _build_plots(self) -> None:
-        """The deletion, insertion and similarity plots: 0.3 s of pyqtgraph that the window's
-        first paint does not need, so they are made when the tab is first shown or has a result."""
-        if self.plots_built:
-            return
-        self.plots_built = True
+        """The plots still missing: 0.1-0.3 s of pyqtgraph that the window's first paint does not need."""
+        while self.pending_plots:
+            self.pending_plots.pop(0)()
+
+    def build_when_idle(self, pause_ms: int = 0) -> None:
+        """Make the plots one per event-loop pass (each a short stall, not one long one)."""
+        def step() -> None:
+            if self.pending_plots:
+                self.pending_plots.pop(0)()
+            if self.pending_plots:
+                QTimer.singleShot(pause_ms, step)
+
+        QTimer.singleShot(pause_ms, step)
+
+    def _add_deletion(self) -> None:
         self.deletion = _plot("Deletion (lower is better)", "fraction of pixels removed", "probability", (-10, 90))
+        self.curves.addWidget(self.deletion)
+
+    def _add_insertion(self) -> None:
         self.insertion = _plot("Insertion (higher is better)", "fraction of pixels inserted", "probability",
                                (-10, -40))
-        self.curves.addWidget(self.deletion)
         self.curves.addWidget(self.insertion)
+
+    def _add_similarity(self) -> None:
         self.similarity = self._similarity_plot()
         self.body_column.addWidget(self.similarity)  # the full width: its legend and stage axis need it
 
@@ -278,12 +299,16 @@ class TrustView(QWidget):
         self._clear_sanity()
         self.sanity_text.setText(NO_SANITY)
         self.sanity_text.setToolTip("")
-        if self.plots_built:
-            for plot in (self.deletion, self.insertion):
-                plot.clear()
-            self.similarity.getAxis("bottom").setTicks(None)
-            self.similarity.setToolTip("")
+        for plot in self._made(("deletion", "insertion")):
+            plot.clear()
+        for plot in self._made(("similarity",)):
+            plot.getAxis("bottom").setTicks(None)
+            plot.setToolTip("")
         self.page.verticalScrollBar().setValue(0)  # a new map: start at the buttons, not where the last one was read
+
+    def _made(self, names: tuple[str, ...]) -> list[pg.PlotWidget]:
+        """The plots of `names` made so far."""
+        return [getattr(self, name) for name in names if hasattr(self, name)]
 
     def _clear_removal(self, text: str, style: str = "") -> None:
         self.before_picture.clear()
@@ -293,8 +318,8 @@ class TrustView(QWidget):
 
     def _clear_sanity(self) -> None:
         self.maps_row.clear()
-        if self.plots_built:
-            self.similarity.clear()
+        for plot in self._made(("similarity",)):
+            plot.clear()
             self.similarity_legend.clear()
 
     def show_busy(self, text: str, sanity: bool = False) -> None:
