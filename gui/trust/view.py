@@ -149,6 +149,14 @@ def _plot(title: str, x_label: str, y_label: str, legend: tuple[int, int] = (-10
     return plot
 
 
+def _fixed_legend(plot: pg.PlotWidget) -> None:
+    """The map's, random order's and edges' legend entries, made once: the curves of each result
+    are drawn unnamed (legend entries made anew for each result stalled the window 100+ ms)."""
+    legend = plot.getPlotItem().legend
+    for name, pen in PENS.items():
+        legend.addItem(pg.PlotDataItem(pen=pen), name)
+
+
 def _picture(rgb: np.ndarray, size: int) -> QPixmap:
     pixmap = QPixmap.fromImage(to_qimage(rgb))
     return pixmap.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
@@ -268,11 +276,13 @@ class TrustView(QWidget):
     def _add_deletion(self) -> None:
         self.deletion = _plot("Deletion (lower is better)", "fraction of pixels removed", "probability", (-10, 90))
         self.curves.addWidget(self.deletion)
+        _fixed_legend(self.deletion)
 
     def _add_insertion(self) -> None:
         self.insertion = _plot("Insertion (higher is better)", "fraction of pixels inserted", "probability",
                                (-10, -40))
         self.curves.addWidget(self.insertion)
+        _fixed_legend(self.insertion)
 
     def _add_similarity(self) -> None:
         self.similarity = self._similarity_plot()
@@ -363,7 +373,7 @@ class TrustView(QWidget):
             plot.clear()
             for name, curves in (("map", found.map), ("random", found.random), ("edges", found.edges)):
                 if curves is not None:
-                    plot.plot(found.fractions, getattr(curves, kind), pen=PENS[name], name=name)
+                    plot.plot(found.fractions, getattr(curves, kind), pen=PENS[name])  # named in the fixed legend
             plot.setYRange(0, 1.02)
         self._show_removal(result)
 
