@@ -21,3 +21,7 @@ h5_file  # pytest fixtures, requested by name
 two_nodes
 local_ray
 qapp
+_.random_deletion_auc  # engine/review/rows.py: review columns, read by name from the declarations
+_.random_insertion_auc
+_.insertion_auc  # engine/trust/faithfulness.py: a figure read by name into the review's columns
+_.first_paint  # gui/app.py: keeps the first-paint hook referenced until it has run

@@ -46,7 +46,7 @@ from .view_controls import ViewControls
 
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
 PREFERRED_SIZE = QSize(1560, 940)
-MIN_BROWSER, MIN_RIGHT = 280, 300  # the docks' least widths: a 1280 x 720 screen keeps 690 px for the maps
+MIN_BROWSER, MIN_RIGHT = 280, 330  # the docks' least widths: at 1280 x 720 the maps keep 660 px, the layer tree all its columns
 MIN_TREE_HEIGHT = 120  # px of layer tree left while Combinations are open: a few rows, still clickable
 
 
@@ -178,9 +178,7 @@ class MainWindow(QMainWindow):
         self.message = QLabel("Loading the engine (TensorFlow)…")
         self.job = QLabel()
         self.job.setStyleSheet(hint_style())
-        self.hover = QLabel("Point at the image for pixel and heat values")
-        self.hover.setStyleSheet(hint_style())
-        self.hover.setMinimumWidth(260)
+        self.hover = self.canvas.readout  # under the canvas: in the bar it squeezed the messages to nothing
         self.message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # never widens the window
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(220)
@@ -189,7 +187,6 @@ class MainWindow(QMainWindow):
         self.cancel_button.setToolTip("Stop the running computation (Esc)")
         self.cancel_button.clicked.connect(lambda: self.controller.cancel())
         bar.addWidget(self.message, 1)
-        bar.addPermanentWidget(self.hover)
         bar.addPermanentWidget(self.job)
         bar.addPermanentWidget(self.progress)
         bar.addPermanentWidget(self.cancel_button)
@@ -208,7 +205,6 @@ class MainWindow(QMainWindow):
         self.compare.modeChanged.connect(c.set_compare_mode)
         self.compare.methodsChanged.connect(c.set_compare_methods)
         self.view_controls.changed.connect(c.set_view)
-        self.canvas.hovered.connect(self.hover.setText)
         self.tabs.currentChanged.connect(self._tab_changed)
         c.canvasChanged.connect(self.mask_overlay.update)
         c.stateChanged.connect(self._follow_state)

@@ -4,6 +4,7 @@ and filters the browser to a confusion-matrix cell."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,6 +17,25 @@ from gui.trust.banner import banner_html
 from .opened import install_opener
 from .tab import ReviewTab
 from .table import summary_text
+
+
+def earlier_run_differs(request: ReviewFolder, model_path: str) -> str:
+    """What makes the review already in the request's report folder another one ("another model
+    (old.keras)", "another image folder (lot_7)"), from its summary.json; "" when it is the same
+    model and folder, or the folder does not say. The engine checks the rest (the model's hash,
+    the settings) when it resumes."""
+    from engine.review.outdir import SUMMARY_NAME  # engine.review imports OpenCV: not at start-up
+
+    try:
+        run = json.loads((Path(request.report_folder) / SUMMARY_NAME).read_text(encoding="utf-8")).get("run", {})
+    except (OSError, ValueError, AttributeError):
+        return ""
+    model, images = run.get("model"), run.get("images")
+    if model and Path(model).resolve() != Path(model_path).resolve():
+        return f"another model ({Path(model).name})"
+    if images and Path(images).resolve() != Path(request.folder).resolve():
+        return f"another image folder ({Path(images).name})"
+    return ""
 
 
 class ReviewController(QObject):
@@ -94,6 +114,11 @@ class ReviewController(QObject):
             self.window.report_error(f"No images to review in {request.folder}: open another folder (Ctrl+Shift+O)")
             return
         if request.report_folder and (Path(request.report_folder) / "results.csv").exists():
+            other = earlier_run_differs(request, self.controller.info.path)
+            if other:  # checked first: a review of another model or folder is not one to continue
+                self.window.report_error(f"{request.report_folder} holds a review of {other}: choose another "
+                                         "report folder (or untick “Write report to”)")
+                return
             if not self.confirm_resume(request.report_folder):
                 return
             request = replace(request, resume=True)
@@ -164,6 +189,7 @@ class ReviewController(QObject):
 
     def _model_changed(self, _info) -> None:
         self._drop()
+        self.tab.options.open_report.setEnabled(False)  # the folder's report is the previous model's
         self.tab.invalidate("The model changed: press “Review folder” to review again.")
         self.describe()
 
