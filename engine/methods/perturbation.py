@@ -69,6 +69,7 @@ class Occlusion(Method):
     name = "occlusion"
     title = "Occlusion"
     needs_layer = False
+    floor = "zero"  # a zero drop: covering the patch changes nothing (min-max would call the least harmful patch that)
     parameters = (Param("patch", int, 16, "occluding patch side, model-input pixels", low=1, high=4096),
                   Param("stride", int, 8, "patch step, model-input pixels", low=1, high=4096),
                   Param("fill", str, "mean", "what the patch shows", choices=FILLS))
@@ -148,6 +149,7 @@ class Rise(Method):
     name = "rise"
     title = "RISE"
     needs_layer = False
+    floor = "min"  # every value is an expected probability: no value means "no evidence"
     parameters = (Param("masks", int, 1000, "random masks", low=1, high=100000),
                   Param("grid", int, 8, "mask grid cells per side", low=1, high=256),
                   Param("keep", float, 0.5, "probability that a grid cell is kept", low=0.01, high=1.0),
