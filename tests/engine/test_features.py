@@ -305,3 +305,20 @@ def test_the_size_probe_is_static_shape_inference_not_an_eager_call():
     with pytest.raises(MethodError, match="too small"):
         F.filter_patterns(session, "crop", [0], F.PatternSettings(size=8, steps=1))
     assert F.filter_patterns(session, "crop", [0], F.PatternSettings(size=12, steps=1)).shape == (1, 12, 12, 3)
+
+
+def test_pre_activation_of_a_layer_without_an_activation_is_its_output(tmp_path):
+    """Guards: BatchNormalization or Add rebuilt with activation='linear' (a Keras error), or skipped."""
+    from engine.model.backend import keras
+
+    keras.utils.set_random_seed(5)
+    inputs = keras.Input((16, 16, 3))
+    conv = keras.layers.Conv2D(4, 3, padding="same", name="conv")(inputs)
+    x = keras.layers.BatchNormalization(name="bn")(conv)
+    x = keras.layers.Add(name="add")([x, conv])
+    model = keras.Model(inputs, keras.layers.Dense(2)(keras.layers.GlobalAveragePooling2D()(x)))
+    session = _save(model, tmp_path / "bn.keras")
+    images = F.starting_noise(range(4), 16, 3, session.info.preprocessing)
+    for layer in ("bn", "add"):
+        np.testing.assert_allclose(F.filter_means(session, layer, images, range(4), pre_activation=True),
+                                   F.filter_means(session, layer, images, range(4)), rtol=1e-5, atol=1e-6)
