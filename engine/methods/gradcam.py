@@ -14,8 +14,8 @@ import numpy as np
 from engine.methods.base import Job, Method, RawMaps
 from engine.model.backend import tf
 
-RESULTS_KEPT = 4  # batches whose activations and gradients stay cached
-RESULTS_BYTES = 64 * 2**20  # a batch with more activations and gradients than this is not kept
+RESULTS_KEPT = 4  # batches whose activations and gradients stay cached ...
+RESULTS_BYTES = 64 * 2**20  # ... holding at most this many bytes together
 
 
 def cam_gradients(context, layer: str, output: int):
@@ -58,18 +58,23 @@ def layer_gradients(context, inputs: np.ndarray, classes: np.ndarray, layer: str
     """(A, dy/dA, logits, chosen) of a batch as tensors, computed once per (images, classes,
     layer, output) and kept for the next gradient CAM: a Compare grid's Grad-CAM, Grad-CAM++,
     LayerCAM, ... all combine the same activations and gradients. The last RESULTS_KEPT
-    batches are kept, and none larger than RESULTS_BYTES."""
+    batches are kept, within RESULTS_BYTES together."""
     kept = context.cached("cam-gradients/results", OrderedDict)
     key = (layer, output, _batch_key(inputs, classes))
     if key in kept:
         kept.move_to_end(key)
         return kept[key]
     result = tuple(cam_gradients(context, layer, output)(tf.constant(inputs), tf.constant(classes, tf.int32)))
-    if 2 * result[0].shape.num_elements() * result[0].dtype.size <= RESULTS_BYTES:
+    if _size(result) <= RESULTS_BYTES:
         kept[key] = result
-        while len(kept) > RESULTS_KEPT:
+        while len(kept) > RESULTS_KEPT or sum(_size(r) for r in kept.values()) > RESULTS_BYTES:
             kept.popitem(last=False)
     return result
+
+
+def _size(result: tuple) -> int:
+    """Bytes of the activations and gradients of one cached batch."""
+    return 2 * result[0].shape.num_elements() * result[0].dtype.size
 
 
 def gradcam_map(activations, grads):

@@ -53,3 +53,18 @@ def test_the_shared_results_follow_the_image_and_the_class():
         again = fresh.explain(one if seed == 1 else two, "layercam", "conv2", class_index).raw
         np.testing.assert_allclose(raw, again, rtol=1e-6, atol=1e-7)
     assert not np.allclose(maps[(1, 0)], maps[(2, 0)]) and not np.allclose(maps[(1, 0)], maps[(1, 1)])
+
+
+def test_the_cache_is_bounded_in_entries_and_bytes(monkeypatch):
+    """Guards: a cache that grows with every image reviewed (a lot review runs through it)."""
+    from engine.methods import gradcam
+
+    sess = session(tiny_cnn(seed=3))
+    for seed in range(gradcam.RESULTS_KEPT + 3):
+        sess.explain(image(32, 32, seed=seed), "gradcam", "conv2")
+    assert len(sess.context._cache["cam-gradients/results"]) == gradcam.RESULTS_KEPT
+    monkeypatch.setattr(gradcam, "RESULTS_BYTES", 1)
+    calls = _counting(sess, "conv2")
+    for name in GRADIENT_CAMS:
+        sess.explain(image(32, 32, seed=99), name, "conv2")
+    assert calls == [1] * len(GRADIENT_CAMS)  # too large to keep: computed for each method
