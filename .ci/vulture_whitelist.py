@@ -25,3 +25,4 @@ _.random_deletion_auc  # engine/review/rows.py: review columns, read by name fro
 _.random_insertion_auc
 _.insertion_auc  # engine/trust/faithfulness.py: a figure read by name into the review's columns
 _.first_paint  # gui/app.py: keeps the first-paint hook referenced until it has run
+_.compute_output_shape  # tests/engine/test_features.py: a Keras layer override, called by Keras

@@ -241,7 +241,8 @@ class Session:
         from engine.maps import combine
 
         attributions = None if raw.attributions is None else raw.attributions[i]
-        heatmap, empty = combine.finish(raw.maps[i], attributions, image.display, options, guided)
+        heatmap, empty = combine.finish(raw.maps[i], attributions, image.display, options, guided,
+                                        self.method(method).floor)
         head = self.context.heads[job.output]
         index = int(raw.classes[i])
         probabilities = head.probabilities(raw.logits[i][None])[0]

@@ -180,8 +180,9 @@ def describe(explanation, title: str | None = None, declared: tuple[Param, ...] 
     layer += f" · verdict from the tile at x {tile[0]}, y {tile[1]}" if tile else ""
     changed = parameter_text(explanation.params, declared + COMBINATIONS)
     changed = f" ({changed})" if changed else ""  # the combinations and parameters that shaped this map
-    text = (f"{title or explanation.method}{changed} · class {explanation.class_name} ({explanation.probability:.1%})"
-            f"{layer} · {duration_text(explanation.seconds)}")
+    agnostic = getattr(explanation, "class_agnostic", False)  # Eigen-CAM: the map is about the image
+    subject = "class-agnostic" if agnostic else f"class {explanation.class_name} ({explanation.probability:.1%})"
+    text = f"{title or explanation.method}{changed} · {subject}{layer} · {duration_text(explanation.seconds)}"
     return text + evidence_note(explanation)
 
 
@@ -189,5 +190,7 @@ def evidence_note(explanation) -> str:
     """" · no positive evidence for this class" (or why the map is flat) for an all-zero map, else ""."""
     if not explanation.empty:
         return ""
-    flat = any(note.startswith("the map is flat") for note in explanation.notes)
-    return " · flat map: the score barely depends on the input" if flat else " · no positive evidence for this class"
+    if any(note.startswith("the map is flat") for note in explanation.notes):
+        return " · flat map: the score barely depends on the input"
+    agnostic = getattr(explanation, "class_agnostic", False)
+    return " · no positive evidence" + ("" if agnostic else " for this class")

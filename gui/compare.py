@@ -195,10 +195,13 @@ class Tile:
         params = parameter_text(e.params, self.parameters.get(e.method, ()) + COMBINATIONS)
         params = f" ({params})" if params else ""
         empty = evidence_note(e)  # an all-zero tile says why, as the Heatmap tab does
+        agnostic = getattr(e, "class_agnostic", False)  # Eigen-CAM: the map is about the image
+        score = "class-agnostic" if agnostic else f"{e.class_name} {e.probability:.0%}"
         if self.label == e.class_name:  # comparing classes: name the method instead
             method = self.titles.get(e.method, e.method)
-            return f"{e.class_name} {e.probability:.0%} · {method}{params} · {duration_text(e.seconds)}{empty}"
-        return f"{self.label}{params} · {e.class_name} {e.probability:.0%} · {duration_text(e.seconds)}{empty}"
+            lead = f"{e.class_name} · class-agnostic" if agnostic else score
+            return f"{lead} · {method}{params} · {duration_text(e.seconds)}{empty}"
+        return f"{self.label}{params} · {score} · {duration_text(e.seconds)}{empty}"
 
     def two_line_caption(self) -> str:
         """The caption broken after its first part, so long method names fit a narrow tile."""
