@@ -29,6 +29,43 @@ def add_model_options(parser: argparse.ArgumentParser, required: bool = True) ->
                         help="load a model that safe mode refuses (it may run code); only for models you trust")
 
 
+# Arguments that name something a command reads, by destination: the model (a file or a
+# SavedModel folder), one image, and `images` (a folder, or predict's list of image files).
+INPUT_PATHS = {"model": "model", "image": "file", "images": "folder or files"}
+
+
+def check_inputs(args: argparse.Namespace) -> None:
+    """Refuse, before the engine (TensorFlow) loads, an input path that does not exist or is
+    of the wrong kind: one ConvScopeError naming the option and the path."""
+    for dest, kind in INPUT_PATHS.items():
+        value = getattr(args, dest, None)
+        if isinstance(value, list):
+            for path in value:
+                _check_input(None, path, "file")
+        elif value:
+            _check_input(f"--{dest}", value, "folder" if kind == "folder or files" else kind)
+
+
+def _check_input(option: str | None, path: str, kind: str) -> None:
+    from engine.errors import ImageLoadError, ModelLoadError
+    from engine.model.loading import check_local_path  # no TensorFlow: only engine.errors
+
+    named = f"{option} {path}" if option else path
+    if kind == "model":
+        try:
+            check_local_path(path)
+        except ModelLoadError as exc:
+            raise ModelLoadError(f"{option} {exc}") from None
+        return
+    target = Path(path).expanduser()
+    if not target.exists():
+        raise ImageLoadError(f"{named}: no such {kind}")
+    if kind == "folder" and not target.is_dir():
+        raise ImageLoadError(f"{named}: is a file, not a folder")
+    if kind == "file" and target.is_dir():
+        raise ImageLoadError(f"{named}: is a folder, not an image file")
+
+
 def open_session(args: argparse.Namespace):
     """Load the model named by the options; safe-mode refusals say how to override."""
     from engine import Session

@@ -33,15 +33,34 @@ def application() -> QApplication:
     return app
 
 
-def initial_paths(args, settings: Settings) -> tuple[str, str]:
-    """Model and folder to open: the arguments, else the last ones, else the demo."""
+def initial_paths(args, settings: Settings) -> tuple[str, str, list[str]]:
+    """Model and folder to open: the arguments (cli.app has checked they exist), else the last
+    ones, else the demo; and a notice for each remembered one that has since disappeared."""
+    notices = []
     model = getattr(args, "model", None) or settings.get("model")
+    if model and not Path(model).exists():
+        notices.append(f"the last model {model} no longer exists: opened the demo model")
     if not model or not Path(model).exists():
         model = str(DEMO_MODEL)
     folder = getattr(args, "images", None) or settings.get("folder")
+    if folder and not Path(folder).is_dir():
+        notices.append(f"the last folder {folder} no longer exists: showing the demo images")
     if not folder or not Path(folder).is_dir():
         folder = str(DEMO_IMAGES) if DEMO_IMAGES.is_dir() else ""
-    return model, folder
+    return model, folder, notices
+
+
+def _keep_saying(window: MainWindow, notices: list[str]) -> None:
+    """Say what disappeared now and again once the first map is shown (the loading messages
+    replace the status line until then)."""
+    text = "⚠ " + "; ".join(notices)
+    window.status(text)
+
+    def again(_explanation=None) -> None:
+        window.controller.explanationShown.disconnect(again)
+        window.status(text)
+
+    window.controller.explanationShown.connect(again)
 
 
 def create_window(args=None, settings: Settings | None = None) -> MainWindow:
@@ -54,7 +73,9 @@ def create_window(args=None, settings: Settings | None = None) -> MainWindow:
     if geometry is not None:
         window.restoreGeometry(geometry)
     window.show()
-    model, folder = initial_paths(args, settings)
+    model, folder, notices = initial_paths(args, settings)
+    if notices:
+        _keep_saying(window, notices)
     window.controller.open_model(model, trust=bool(getattr(args, "trust_model", False)))
     if folder:
         window.controller.open_folder(folder, select=settings.get("image") or None)
