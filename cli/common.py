@@ -221,6 +221,14 @@ class Progress:
         if done >= total:
             self.close()
 
+    def note(self, text: str) -> None:
+        """One line of news above the bar (or between the progress lines)."""
+        if self._bar is not None:
+            self._bar.write(text, file=self.stream)
+        else:
+            self.stream.write(text + "\n")
+            self.stream.flush()
+
     def _line(self, done: int, total: int) -> str:
         """`review: img 5/12 (41%), 0.9 s, 5.6 img/s, ~1 s left` (rate and time left once known)."""
         elapsed = time.perf_counter() - self._started
