@@ -205,7 +205,8 @@ class Progress:
         self.tty = bool(getattr(stream, "isatty", lambda: False)())
         self.total = 0
         self._bar: Any = None
-        self._first: int | None = None  # done at the first call (a resumed review starts above 0)
+        self._first: tuple[int, float] | None = None  # (done, time) at the first call (a resume starts above 0)
+        self._base: tuple[int, float] | None = None  # (done, time) when the first step finished: the rate's start
         self._started = time.perf_counter()
         self._next = 0.0
 
@@ -230,13 +231,17 @@ class Progress:
             self.stream.flush()
 
     def _line(self, done: int, total: int) -> str:
-        """`review: img 5/12 (41%), 0.9 s, 5.6 img/s, ~1 s left` (rate and time left once known)."""
-        elapsed = time.perf_counter() - self._started
-        line = f"{self.label}: {self.unit} {done}/{total} ({100 * done // max(1, total)}%), {elapsed:.1f} s"
+        """`review: img 5/12 (41%), 0.9 s, 5.6 img/s, ~1 s left` (rate and time left once known).
+        The rate counts from the first step that finished, not from the start: a start-up (Ray
+        starting its actors, a first trace) would otherwise make it look slow for the whole run."""
+        now = time.perf_counter()
+        line = f"{self.label}: {self.unit} {done}/{total} ({100 * done // max(1, total)}%), {now - self._started:.1f} s"
         if self._first is None:
-            self._first = done
-        rate = (done - self._first) / elapsed if elapsed > 0 else 0.0
-        if rate > 0:
+            self._first = (done, now)
+        elif self._base is None and done > self._first[0]:
+            self._base = (done, now)
+        elif self._base is not None and now > self._base[1] and done > self._base[0]:
+            rate = (done - self._base[0]) / (now - self._base[1])
             line += f", {rate:.1f} {self.unit}/s" + (f", ~{(total - done) / rate:.0f} s left" if done < total else "")
         return line
 

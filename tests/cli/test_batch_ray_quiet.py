@@ -65,3 +65,19 @@ def test_the_users_own_native_log_level_wins(monkeypatch):
     monkeypatch.setattr(ray_runner, "import_ray", lambda: fake)
     ray_runner.connect(None, num_cpus=1)
     assert fake.calls[0]["native_level"] == "debug" and os.environ["RAY_BACKEND_LOG_LEVEL"] == "debug"
+
+
+def test_the_rate_counts_from_the_first_finished_step(monkeypatch):
+    """Ray's actors take a minute to start: the progress line's rate and time left must not
+    include it (a review about to end showed 0.1 img/s and ~4 min left)."""
+    import io
+
+    from cli import common
+
+    clock = iter([0.0, 0.0, 60.0, 61.0, 62.0])
+    monkeypatch.setattr(common.time, "perf_counter", lambda: next(clock))
+    log = io.StringIO()
+    progress = common.Progress(log, "review", "img")
+    for done in (0, 8, 16, 24):
+        progress(done, 40)
+    assert log.getvalue().splitlines()[-1] == "review: img 24/40 (60%), 62.0 s, 8.0 img/s, ~2 s left"
