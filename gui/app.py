@@ -35,25 +35,30 @@ def application() -> QApplication:
 
 def initial_paths(args, settings: Settings) -> tuple[str, str, list[str]]:
     """Model and folder to open: the arguments (cli.app has checked they exist), else the last
-    ones, else the demo; and a notice for each remembered one that has since disappeared."""
-    notices = []
+    ones, else the demo; and the remembered ones that have since disappeared."""
+    gone = []
     model = getattr(args, "model", None) or settings.get("model")
     if model and not Path(model).exists():
-        notices.append(f"the last model {model} no longer exists: opened the demo model")
+        gone.append(model)
     if not model or not Path(model).exists():
         model = str(DEMO_MODEL)
     folder = getattr(args, "images", None) or settings.get("folder")
     if folder and not Path(folder).is_dir():
-        notices.append(f"the last folder {folder} no longer exists: showing the demo images")
+        gone.append(folder)
     if not folder or not Path(folder).is_dir():
         folder = str(DEMO_IMAGES) if DEMO_IMAGES.is_dir() else ""
-    return model, folder, notices
+    return model, folder, gone
 
 
-def _keep_saying(window: MainWindow, notices: list[str]) -> None:
-    """Say what disappeared now and again once the first map is shown (the loading messages
-    replace the status line until then)."""
-    text = "⚠ " + "; ".join(notices)
+def gone_text(gone: list[str]) -> str:
+    """One status line for the remembered paths that disappeared (names: it must fit at 1280 px)."""
+    names = ", ".join(Path(path).name for path in gone)
+    return f"⚠ Gone since last time: {names}; opened the demo instead"
+
+
+def _keep_saying(window: MainWindow, text: str) -> None:
+    """Say `text` now and again once the first map is shown (the loading messages replace the
+    status line until then)."""
     window.status(text)
 
     def again(_explanation=None) -> None:
@@ -73,9 +78,9 @@ def create_window(args=None, settings: Settings | None = None) -> MainWindow:
     if geometry is not None:
         window.restoreGeometry(geometry)
     window.show()
-    model, folder, notices = initial_paths(args, settings)
-    if notices:
-        _keep_saying(window, notices)
+    model, folder, gone = initial_paths(args, settings)
+    if gone:
+        _keep_saying(window, gone_text(gone))
     window.controller.open_model(model, trust=bool(getattr(args, "trust_model", False)))
     if folder:
         window.controller.open_folder(folder, select=settings.get("image") or None)

@@ -16,10 +16,9 @@ def test_remembered_paths_that_disappeared_fall_back_to_the_demo_with_a_notice(s
 
     settings.set("model", str(tmp_path / "gone.keras"))
     settings.set("folder", str(tmp_path / "gone"))
-    model, folder, notices = initial_paths(NOTHING_GIVEN, settings)
+    model, folder, gone = initial_paths(NOTHING_GIVEN, settings)
     assert (model, folder) == (str(DEMO_MODEL), str(DEMO_IMAGES))
-    assert [("gone.keras" in n, n.endswith("gone no longer exists: showing the demo images")) for n in notices] == [
-        (True, False), (False, True)]
+    assert gone == [str(tmp_path / "gone.keras"), str(tmp_path / "gone")]
 
 
 def test_remembered_paths_that_exist_open_without_a_notice(settings, tmp_path):
@@ -37,6 +36,6 @@ def test_the_status_line_says_the_remembered_model_is_gone_after_the_first_map(q
     window = create_window(NOTHING_GIVEN, settings)
     qtbot.addWidget(window)
     qtbot.waitUntil(lambda: window.canvas.explanation is not None, timeout=WAIT_MS)
-    assert "gone.keras no longer exists: opened the demo model" in window.message.text()
+    assert window.message.text() == "⚠ Gone since last time: gone.keras; opened the demo instead"
     assert str(window.controller.info.path).endswith("defects.keras")
     window.close()
