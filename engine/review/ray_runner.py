@@ -111,11 +111,14 @@ def _native_stderr_hidden(hidden: bool) -> Iterator[None]:
     """File descriptor 2 into a discarded temporary file while Ray starts: its C++ core
     announces there, at INFO, the log level it read from RAY_BACKEND_LOG_LEVEL. Python's own
     errors are raised, not printed, so nothing the user needs is lost."""
-    if not hidden:
+    try:
+        saved = os.dup(2) if hidden else -1
+    except OSError:  # no stderr at all (a pythonw-like start): nothing to hide
+        saved = -1
+    if saved < 0:
         yield
         return
     sys.stderr.flush()
-    saved = os.dup(2)
     try:
         with tempfile.TemporaryFile() as sink:
             os.dup2(sink.fileno(), 2)

@@ -81,3 +81,12 @@ def test_the_rate_counts_from_the_first_finished_step(monkeypatch):
     for done in (0, 8, 16, 24):
         progress(done, 40)
     assert log.getvalue().splitlines()[-1] == "review: img 24/40 (60%), 62.0 s, 8.0 img/s, ~2 s left"
+
+
+def test_native_lines_while_ray_starts_are_hidden_and_stderr_comes_back(capfd):
+    with ray_runner._native_stderr_hidden(True):
+        os.write(2, b"logging.cc:303: Set ray log level\n")
+    os.write(2, b"convscope: after\n")
+    with ray_runner._native_stderr_hidden(False):
+        os.write(2, b"verbose: shown\n")
+    assert capfd.readouterr().err == "convscope: after\nverbose: shown\n"
