@@ -6,7 +6,9 @@ the actors' start-up are reported apart), one actor's rate over the single proce
 scaling efficiency, and from these a paper estimate of a 10-node cluster's time for
 1,000,000 demo-size images.
 
-`actor_call_s` is the median time a batch spends inside an actor; an actor runs several
+`cpu_ms_per_image` is the CPU time of the driver and the actors (not Ray's own raylet and
+GCS) per image from the first finished batch to the last: unlike images/s, it hardly depends
+on how many cores other jobs leave free. `actor_call_s` is the median time a batch spends inside an actor; an actor runs several
 batches at once (decoding, model, overlays; see engine.review.ray_runner), so it exceeds
 the interval between batches at the driver.
 """
@@ -26,29 +28,49 @@ import numpy as np
 from bench.big_lot import DEMO_MODEL, make_lot
 
 
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system, all threads) of a process on this machine, from /proc
+    (Linux); nan where there is none."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class Clock:
-    """Timestamps of finished batches (progress calls or received tables)."""
+    """Timestamps of finished batches (progress calls or received tables), and the CPU time
+    the driver and the actors had used by then: CPU per image does not depend on how many
+    cores other jobs left free, where images/s does."""
 
     def __init__(self) -> None:
         self.started = time.perf_counter()
         self.times: list[float] = []
         self.done: list[int] = []
+        self.driver_cpu: list[float] = []
         self.inside: list[float] = []  # seconds inside the actor per batch (Ray)
+        self.actor_cpu: dict[int, list[float]] = {}  # pid -> CPU seconds at each of its batches
 
     def progress(self, done: int, _total: int) -> None:
         self.times.append(time.perf_counter())
         self.done.append(done)
+        self.driver_cpu.append(process_cpu(os.getpid()))
 
     def table(self, table) -> None:
         self.inside.append(float(table.column("_seconds")[0].as_py()))
+        pid = int(table.column("_worker")[0].as_py())
+        self.actor_cpu.setdefault(pid, []).append(process_cpu(pid))
 
     def figures(self, batch_size: int) -> dict:
-        """Steady images/s (first to last finished batch), time to the first batch, per-batch times."""
+        """Steady images/s (first to last finished batch), time to the first batch, per-batch
+        times, and CPU milliseconds per image over the same span (driver + actors)."""
         times, done = self.times[1:], self.done[1:]  # the first call is the start (0 done)
         steady = (done[-1] - done[0]) / (times[-1] - times[0]) if len(times) > 1 else float("nan")
         between = float(np.median(np.diff(times))) if len(times) > 2 else float("nan")
+        cpu = self.driver_cpu[-1] - self.driver_cpu[1] + sum(c[-1] - c[0] for c in self.actor_cpu.values())
         result = {"images_per_s": round(steady, 2), "first_batch_s": round(times[0] - self.started, 1),
-                  "total_s": round(times[-1] - self.started, 1), "batch_interval_s": round(between, 3)}
+                  "total_s": round(times[-1] - self.started, 1), "batch_interval_s": round(between, 3),
+                  "cpu_ms_per_image": round(1000 * cpu / max(1, done[-1] - done[0]), 2)}
         if self.inside:
             result["actor_call_s"] = round(float(np.median(self.inside[1:] or self.inside)), 3)
         return result

@@ -360,18 +360,20 @@ def review_with_ray(output: ReviewOutput, session, images: str | os.PathLike, op
     with warnings.catch_warnings():
         if not verbose:
             warnings.filterwarnings("ignore", module=r"ray(\.|$)")  # e.g. Ray Data's notes on its own settings
-        started = connect(None if address in (None, "", "local") else address, verbose=verbose)
-        ready = time.perf_counter()
+        joining = None if address in (None, "", "local") else address
+        started = connect(joining, verbose=verbose)
+        took = f" in {time.perf_counter() - began:.1f} s"
+        how = (f"joined {joining}{took}" if joining else f"started{took}") if started else "already running"
         try:
             model = ModelSource(str(session.info.path), trust, preprocessing)
             return review_on_ray(output, images, options, model, tuple(session.info.class_names), actors=actors,
-                                 progress=progress, on_table=_first_table(note, began, ready, started))
+                                 progress=progress, on_table=_first_table(note, began, how))
         finally:
             if started:
                 ray.shutdown()
 
 
-def _first_table(note: Callable[[str], None] | None, began: float, ready: float, started: bool):
+def _first_table(note: Callable[[str], None] | None, began: float, how: str):
     """on_table for review_on_ray: at the first table, one note of Ray's start-up times."""
     if note is None:
         return None
@@ -380,8 +382,7 @@ def _first_table(note: Callable[[str], None] | None, began: float, ready: float,
     def on_table(_table: pa.Table) -> None:
         if pending:
             pending.clear()
-            how = "started" if started else "already running"
-            note(f"Ray: {how} in {ready - began:.1f} s, first rows after {time.perf_counter() - began:.1f} s "
+            note(f"Ray: {how}, first rows after {time.perf_counter() - began:.1f} s "
                  "(each actor loads TensorFlow and the model once)")
 
     return on_table

@@ -90,3 +90,23 @@ def test_native_lines_while_ray_starts_are_hidden_and_stderr_comes_back(capfd):
     with ray_runner._native_stderr_hidden(False):
         os.write(2, b"verbose: shown\n")
     assert capfd.readouterr().err == "convscope: after\nverbose: shown\n"
+
+
+@pytest.mark.parametrize(("address", "started", "opening"), [
+    (None, True, "Ray: started in "), ("auto", True, "Ray: joined auto in "), (None, False, "Ray: already running,")])
+def test_the_start_up_is_said_once(monkeypatch, address, started, opening):
+    from types import SimpleNamespace
+
+    notes: list[str] = []
+
+    def review_on_ray(*_args, on_table, **_kwargs):
+        for _batch in range(3):
+            on_table(None)
+        return "result"
+
+    monkeypatch.setattr(ray_runner, "import_ray", lambda: SimpleNamespace(shutdown=lambda: None))
+    monkeypatch.setattr(ray_runner, "connect", lambda *_args, **_kwargs: started)
+    monkeypatch.setattr(ray_runner, "review_on_ray", review_on_ray)
+    session = SimpleNamespace(info=SimpleNamespace(path="m.keras", class_names=("ok",)))
+    assert ray_runner.review_with_ray(None, session, "lot", None, address, note=notes.append) == "result"
+    assert len(notes) == 1 and notes[0].startswith(opening) and "first rows after" in notes[0], notes
