@@ -42,6 +42,10 @@ class ReviewRow:
     removal_probability: float | None = None  # the explained class's probability with the defect painted out
     kept_after_removal: bool | None = None  # the explained class still predicted after removal
     flag: str = ""  # "clear", "off-defect", "survives-removal" or both (engine.trust.verdict); "" without a mask
+    # Where the mask came from and what it traces (engine.annotations), "" without a mask.
+    mask_source: str = ""  # labelme, voc, yolo, coco, cvat, mask, dagm, mvtec or drawn
+    mask_kind: str = ""  # pixel, polygon, ellipse or box
+    control_kept_after_removal: bool | None = None  # the class still predicted with the control painted out
 
     @property
     def has_mask(self) -> bool:
@@ -53,9 +57,10 @@ COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(ReviewRow))
 _INTS = {"label_index", "predicted_index", "explained_index", "peak_x", "peak_y", "width", "height"}
 _FLOATS = {"confidence", "energy_inside", "iou", "deletion_auc", "insertion_auc", "random_deletion_auc",
            "random_insertion_auc", "pixel_auroc", "removal_probability"}
-_BOOLS = {"correct", "pointing_hit", "empty_map", "kept_after_removal"}
+_BOOLS = {"correct", "pointing_hit", "empty_map", "kept_after_removal", "control_kept_after_removal"}
 TRUST_COLUMNS: tuple[str, ...] = ("deletion_auc", "insertion_auc", "random_deletion_auc", "random_insertion_auc",
-                                  "pixel_auroc", "removal_probability", "kept_after_removal", "flag")
+                                  "pixel_auroc", "removal_probability", "kept_after_removal", "flag",
+                                  "control_kept_after_removal")
 
 
 def _cell(value: Any) -> str:
