@@ -24,7 +24,6 @@ from engine.annotations.labels import LabelResolver
 from engine.annotations.regions import Annotation, AnnotationError, coarsest, rasterise
 from engine.annotations.voc import read_voc
 from engine.annotations.yolo import class_names_for, read_yolo
-from engine.review.masks import LAYOUT_KINDS, find_mask_source, fit_mask, read_mask
 
 UNKNOWN_NOTE = "labels not classes of the model, left out: "
 SKIPPED_NOTE = "annotation skipped: "
@@ -84,6 +83,9 @@ class Annotator:
 
         A malformed per-image file raises AnnotationError (the caller skips the image's mask).
         """
+        # engine.review imports this package for its runner: imported here, not at the top
+        from engine.review.masks import LAYOUT_KINDS, find_mask_source, fit_mask, read_mask
+
         image = Path(image_path)
         pixel = find_mask_source(image, self.root)
         if pixel is not None:
