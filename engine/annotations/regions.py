@@ -28,6 +28,7 @@ class AnnotationError(ConvScopeError):
 
 
 Point = tuple[float, float]
+EDGE = 1e-6  # px: a box edge this close to a pixel boundary lies on it
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,8 +78,9 @@ class Region:
         height, width = canvas.shape
         if self.kind == BOX:
             (x0, y0), (x1, y1) = self.points
-            cols = slice(max(0, int(np.floor(x0))), min(width, int(np.ceil(x1))))
-            rows = slice(max(0, int(np.floor(y0))), min(height, int(np.ceil(y1))))
+            # EDGE: normalised coordinates (YOLO) come back as 12.000000001; that is not a 13th column
+            cols = slice(max(0, int(np.floor(x0 + EDGE))), min(width, int(np.ceil(x1 - EDGE))))
+            rows = slice(max(0, int(np.floor(y0 + EDGE))), min(height, int(np.ceil(y1 - EDGE))))
             canvas[rows, cols] = value
         elif self.kind == ELLIPSE:
             (cx, cy), (rx, ry) = self.points

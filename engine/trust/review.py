@@ -63,7 +63,8 @@ def _with_trust(item, curve: Faithfulness, removal: Removal | None):
         share = float(np.mean(item.region))
         fields.update(pixel_auroc=auroc, removal_probability=removal.probability_after,
                       kept_after_removal=removal.kept, control_kept_after_removal=removal.control_kept,
-                      flag=image_flag(item.row.energy_inside, share, auroc, removal.kept, item.row.correct))
+                      flag=image_flag(item.row.energy_inside, share, auroc, removal.kept, item.row.correct,
+                                      item.row.mask_kind))
     return replace(item, row=replace(item.row, **fields), trust=ImageTrust(curve, removal))
 
 

@@ -5,7 +5,9 @@ Per image with a defect mask (rules in the README, "Trust: the verdict"):
 - ``off-defect``: the map's evidence is off the defect: its energy inside the mask is less
   than :data:`OFF_DEFECT_RATIO` times the mask's share of the image (a map spread at
   random puts about that share inside; Wang et al. 2020's energy-based pointing game), or
-  its pixel AUROC against the mask is below :data:`LOW_PIXEL_AUROC`;
+  its pixel AUROC against the mask is below :data:`LOW_PIXEL_AUROC` (for masks that follow
+  the defect, pixel or polygon: against a box or an ellipse, a map sharp on a thin scratch
+  ranks the box's many defect-free pixels low, so only the energy test is fair there);
 - ``survives-removal``: the explained class is still predicted after the defect was painted
   out (flagged for correctly classified images, whose explained class is the defect's).
 
@@ -39,12 +41,16 @@ RIGHT_REASON, SHORTCUT, INSUFFICIENT = "right-reason", "shortcut-suspected", "in
 OFF_DEFECT, SURVIVES, CLEAR = "off-defect", "survives-removal", "clear"
 
 
+COARSE_KINDS = ("box", "ellipse")  # regions drawn around a defect rather than along it
+
+
 def image_flag(energy_inside: float | None, mask_share: float, pixel_auroc: float | None,
-               kept: bool | None, correct: bool | None) -> str:
-    """The flag of one image with a mask: "clear", or the reasons joined by "; "."""
+               kept: bool | None, correct: bool | None, mask_kind: str = "") -> str:
+    """The flag of one image with a mask: "clear", or the reasons joined by "; " (the pixel
+    AUROC test is left out for coarse regions, `mask_kind` box or ellipse)."""
     reasons = []
     low_energy = energy_inside is not None and energy_inside < OFF_DEFECT_RATIO * mask_share
-    low_auroc = pixel_auroc is not None and pixel_auroc < LOW_PIXEL_AUROC
+    low_auroc = pixel_auroc is not None and pixel_auroc < LOW_PIXEL_AUROC and mask_kind not in COARSE_KINDS
     if low_energy or low_auroc:
         reasons.append(OFF_DEFECT)
     if kept and correct is not False:
