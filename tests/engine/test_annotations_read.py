@@ -257,3 +257,13 @@ def test_malformed_lot_files(tmp_path):
     (tmp_path / "c.csv").write_text("a.png,1,2,3,4\n")
     with pytest.raises(AnnotationError, match="not a COCO"):
         Annotator(tmp_path, CLASSES, annotations=tmp_path / "c.csv")
+
+
+# Guards: a folder listing kept from one review to the next (a file drawn since is not seen).
+def test_files_added_between_reviews_are_found_after_fresh(tmp_path):
+    image = _lot(tmp_path)
+    annotator = Annotator(tmp_path, CLASSES)
+    assert annotator.find(image, H, W) is None
+    write_labelme(tmp_path / "scratch" / "a.json", [Region.box("spot", 0, 0, 5, 5)], "a.png", H, W)
+    annotator.fresh()
+    assert annotator.find(image, H, W).source == "labelme"
