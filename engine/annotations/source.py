@@ -115,7 +115,7 @@ class Annotator:
         if annotation is None:
             return None
         regions = annotation.fitted(height, width)
-        unknown = self.resolver.note_unknown([r.label for r in regions], image.as_posix())
+        unknown = self.resolver.unknown([r.label for r in regions])
         mask, kinds = rasterise(regions, height, width, self.resolver.index)
         return FoundMask(mask, annotation.source, kinds, coarsest([r.kind for r in regions]) or "pixel",
                          tuple(unknown))

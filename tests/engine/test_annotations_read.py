@@ -164,8 +164,9 @@ def test_labelme_written_by_convscope_reads_back(tmp_path):
                Region.ellipse("spot", 45, 20, 6, 3), Region.polygon("crack", [(1, 30), (20, 30), (10, 38)]),
                Region.pixels("crack", bitmap, 50, 30)]
     index = {"scratch": 1, "spot": 2, "crack": 3}.get
-    path = write_labelme(tmp_path / "a.json", regions, "a.png", H, W)
+    path = write_labelme(tmp_path / "a.json", regions, "a.png", H, W, drawn=True)
     back = read_labelme(path)
+    assert back.source == "drawn" and read_labelme(write_labelme(path, regions, "a.png", H, W)).source == "labelme"
     assert [r.kind for r in back.regions] == ["box", "ellipse", "polygon", "polygon", "pixel"]  # no ellipse shape
     assert np.array_equal(rasterise(back.regions, H, W, index)[0], rasterise(regions, H, W, index)[0])
     assert back.size == (H, W)
