@@ -8,9 +8,11 @@ reviewed (Grad-CAM, no trust, no output files) four times with one opened model:
 - `labelme`: a LabelMe box file beside each defect image;
 - `coco`: one COCO file for the lot (`--annotations coco.json`).
 
-Prints each review's seconds and its ratio to `none`, and the time the Annotator alone
-takes to read every image's annotations in one thread (a review reads them in its decoding
-threads, beside the model), as a share of the `none` review.
+Prints each review's wall and CPU seconds (this process: the model's threads, decoding, the
+annotations) and their ratios to `none`, the median over `--repeat` rounds run in turn (on a
+shared machine, wall time follows the other jobs; CPU time far less), and the time the
+Annotator alone takes to read every image's annotations in one thread (a review reads them
+in its decoding threads, beside the model), as a share of the `none` review's wall time.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -63,14 +66,14 @@ def make_lots(root: Path, count: int) -> dict[str, Path]:
     return lots
 
 
-def review_seconds(session, lot: Path, annotations: Path | None) -> tuple[float, int]:
-    """The review's wall time and the number of images scored against a mask."""
+def review_seconds(session, lot: Path, annotations: Path | None) -> tuple[float, float, int]:
+    """The review's wall and CPU time and the number of images scored against a mask."""
     from engine.review import ReviewOptions, review_folder
 
     options = ReviewOptions(batch_size=32, annotations=str(annotations) if annotations else None)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     result = review_folder(session, lot, options)
-    return time.perf_counter() - started, result.overall.with_mask
+    return time.perf_counter() - started, time.process_time() - cpu, result.overall.with_mask
 
 
 def read_seconds(session, lot: Path, annotations: Path | None) -> float:
@@ -90,6 +93,7 @@ def main() -> None:
     """Build the lots in a temporary folder, review each, print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=1, help="rounds of the four reviews (medians printed)")
     args = parser.parse_args()
     from engine import Session
 
@@ -98,15 +102,25 @@ def main() -> None:
         lots = make_lots(Path(temp), args.images)
         coco = Path(temp) / "coco.json"
         review_seconds(session, DEMO / "boxed_lot", None)  # warm-up: compiled functions built once
-        figures = {}
-        for name in VARIANTS:
-            seconds, scored = review_seconds(session, lots[name], coco if name == "coco" else None)
-            figures[name] = seconds
-            print(f"{name:8s} {seconds:8.1f} s  {args.images / seconds:6.1f} img/s  scored against a region: "
-                  f"{scored:5d}  ratio to none: {seconds / figures['none']:.3f}", flush=True)
+        ratios: dict[str, list[tuple[float, float]]] = {name: [] for name in VARIANTS}
+        walls = []
+        for round_ in range(args.repeat):
+            times = {}
+            for name in VARIANTS[round_ % 2:] + VARIANTS[:round_ % 2]:  # alternate which goes first
+                times[name] = review_seconds(session, lots[name], coco if name == "coco" else None)
+                wall, cpu, scored = times[name]
+                print(f"round {round_ + 1} {name:8s} wall {wall:7.1f} s  cpu {cpu:7.1f} s  "
+                      f"{args.images / wall:6.1f} img/s  scored against a region: {scored:5d}", flush=True)
+            walls.append(times["none"][0])
+            for name in VARIANTS:
+                ratios[name].append((times[name][0] / times["none"][0], times[name][1] / times["none"][1]))
+        for name in VARIANTS[1:]:
+            wall = statistics.median(r[0] for r in ratios[name])
+            cpu = statistics.median(r[1] for r in ratios[name])
+            print(f"{name:8s} over none: wall x{wall:.3f}, cpu x{cpu:.3f} (median of {args.repeat})", flush=True)
         for name in ("labelme", "coco"):
             alone = read_seconds(session, lots[name], coco if name == "coco" else None)
-            print(f"reading {name} alone (one thread): {alone:.1f} s = {alone / figures['none']:.1%} of the "
+            print(f"reading {name} alone (one thread): {alone:.1f} s = {alone / statistics.median(walls):.1%} of the "
                   f"'none' review", flush=True)
 
 
