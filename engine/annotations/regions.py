@@ -19,8 +19,8 @@ from engine.errors import ConvScopeError
 PIXEL, POLYGON, ELLIPSE, BOX = "pixel", "polygon", "ellipse", "box"
 KINDS = (PIXEL, POLYGON, ELLIPSE, BOX)  # finest first: how tightly each follows a defect's outline
 
-LABELME, VOC, YOLO, COCO, CVAT, MASK, DAGM, MVTEC, DRAWN = (
-    "labelme", "voc", "yolo", "coco", "cvat", "mask", "dagm", "mvtec", "drawn")
+# Where regions came from (`mask_source`); pixel masks name their layout (engine.review.masks: mask, dagm, mvtec).
+LABELME, VOC, YOLO, COCO, CVAT, DRAWN = "labelme", "voc", "yolo", "coco", "cvat", "drawn"
 
 
 class AnnotationError(ConvScopeError):

@@ -324,7 +324,8 @@ def _score(session, item: _Item, label: int | None, guess: tuple[int, float], ex
     region = class_mask(mask, explanation.class_index, count)[0] if metrics.has_mask and mask is not None else None
     others = (mask > 0) & ~region if region is not None and mask is not None else None
     scored = region is not None and found is not None
-    source, kind = (found.source, found.kind_for(explanation.class_index)) if scored and found else ("", "")
+    per_class = explanation.class_index if metrics.mask_mode == "class" else None  # binary: every region counts
+    source, kind = (found.source, found.kind_for(per_class)) if scored and found else ("", "")
     row = ReviewRow(
         path=item.relative, label=item.label, label_index=label, predicted=session.class_name(guess[0]),
         predicted_index=guess[0], confidence=guess[1], correct=None if label is None else guess[0] == label,
