@@ -8,7 +8,8 @@ from argparse import Namespace
 from pathlib import Path
 
 import pytest
-from engine.params import Param, check_params
+from engine.methods.base import Method
+from engine.params import Param
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_MODEL = ROOT / "resources" / "demo" / "defects.keras"
@@ -25,19 +26,14 @@ if os.environ.get("QT_QPA_PLATFORM") == "offscreen":  # the GUI tests run on a 1
     os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={LAPTOP_SCREEN}"
 
 
-class SlowMethod:
-    """A stand-in for a slow method (Score-CAM-like): many small steps, each checking cancel."""
+class SlowMethod(Method):
+    """A stand-in for a slow method (Score-CAM-like): many small steps, each checking cancel.
+    A Method, so that what the engine reads of every method (floor, class_agnostic, ...) is there."""
 
     name = "slow-test"
     title = "Slow (test)"
     needs_layer = True
     parameters = (Param("steps", int, 400, "sleeps of 10 ms", low=1),)
-
-    def __init__(self, context) -> None:
-        self.context = context
-
-    def params(self, given):
-        return check_params(self.parameters, given, self.name)
 
     def run(self, job):
         from engine.methods.gradcam import GradCam
