@@ -65,6 +65,7 @@ class Method:
     name: ClassVar[str]
     title: ClassVar[str]
     needs_layer: ClassVar[bool]  # CAMs need a 4-D layer; input-gradient methods do not
+    gradient_free: ClassVar[bool] = False  # needs only predictions: runs on a black-box export too
     parameters: ClassVar[tuple[Param, ...]] = ()  # declared once: CLI, GUI, README come from it
 
     def __init__(self, context: ModelContext) -> None:

@@ -183,10 +183,33 @@ def logits_forward(context: ModelContext, output: int):
     return context.cached(("forward-logits", output), build)
 
 
+def row_scores(context: ModelContext, output: int) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """(x_rows, classes) -> probability of each row's class, numpy in and out: the compiled
+    row_probabilities for a Keras model, the runtime for a black-box export (engine.model.blackbox)."""
+    if getattr(context, "black_box", False):
+        head = context.heads[output]
+
+        def black_box(x_rows: np.ndarray, classes: np.ndarray) -> np.ndarray:
+            found = head.probabilities(context.logits(x_rows))  # type: ignore[attr-defined]
+            return found[np.arange(len(classes)), classes].astype(np.float32)
+
+        return black_box
+    compiled = row_probabilities(context, output)
+    return lambda x_rows, classes: compiled(tf.constant(x_rows), tf.constant(classes))[0].numpy()
+
+
+def forward_logits(context: ModelContext, output: int) -> Callable[[np.ndarray], np.ndarray]:
+    """x -> logits of `output`, numpy in and out, for a Keras model or a black-box export."""
+    if getattr(context, "black_box", False):
+        return context.logits  # type: ignore[attr-defined]
+    compiled = logits_forward(context, output)
+    return lambda x: compiled(tf.constant(x)).numpy()
+
+
 def clean_classes(context: ModelContext, job: Job) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(logits, chosen classes, probability of the chosen class) of the job's unmodified inputs."""
     head = context.heads[job.output]
-    logits = logits_forward(context, job.output)(tf.constant(job.inputs)).numpy()
+    logits = forward_logits(context, job.output)(job.inputs)
     chosen = resolve(head, logits, job.classes)
     probabilities = head.probabilities(logits)[np.arange(len(logits)), chosen]
     return logits, chosen, probabilities.astype(np.float32)

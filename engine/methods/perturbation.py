@@ -25,8 +25,7 @@ import cv2
 import numpy as np
 
 from engine.methods.base import Job, Method, RawMaps
-from engine.methods.common import chunk_size, clean_classes, row_probabilities, run_chunks
-from engine.model.backend import tf
+from engine.methods.common import chunk_size, clean_classes, row_scores, run_chunks
 from engine.params import Param
 
 FILLS = ("mean", "zero", "blur")
@@ -57,6 +56,7 @@ class Occlusion(Method):
     name = "occlusion"
     title = "Occlusion"
     needs_layer = False
+    gradient_free = True
     parameters = (Param("patch", int, 16, "occluding patch side, model-input pixels", low=1, high=4096),
                   Param("stride", int, 8, "patch step, model-input pixels", low=1, high=4096),
                   Param("fill", str, "mean", "what the patch shows", choices=FILLS))
@@ -64,8 +64,8 @@ class Occlusion(Method):
     def run(self, job: Job) -> RawMaps:
         """Every (image, patch position) row in chunks; signed drops kept as attributions."""
         logits, chosen, _ = clean_classes(self.context, job)
-        probabilities = row_probabilities(self.context, job.output)
-        base = probabilities(tf.constant(job.inputs), tf.constant(chosen))[0].numpy()
+        probabilities = row_scores(self.context, job.output)
+        base = probabilities(job.inputs, chosen)
         batch, height, width = job.inputs.shape[:3]
         patch_h, patch_w = min(job.params["patch"], height), min(job.params["patch"], width)
         ys = patch_starts(height, patch_h, job.params["stride"])
@@ -84,7 +84,7 @@ class Occlusion(Method):
             occluded = job.inputs[rows].copy()
             for r, (image, (y, x)) in enumerate(zip(rows, positions[where[start:stop]], strict=True)):
                 occluded[r, y:y + patch_h, x:x + patch_w] = fills[image, y:y + patch_h, x:x + patch_w]
-            drops = base[rows] - probabilities(tf.constant(occluded), tf.constant(chosen[rows]))[0].numpy()
+            drops = base[rows] - probabilities(occluded, chosen[rows])
             for image, (y, x), drop in zip(rows, positions[where[start:stop]], drops, strict=True):
                 sums[image, y:y + patch_h, x:x + patch_w] += drop
 
@@ -135,6 +135,7 @@ class Rise(Method):
     name = "rise"
     title = "RISE"
     needs_layer = False
+    gradient_free = True
     parameters = (Param("masks", int, 1000, "random masks", low=1, high=100000),
                   Param("grid", int, 8, "mask grid cells per side", low=1, high=256),
                   Param("keep", float, 0.5, "probability that a grid cell is kept", low=0.01, high=1.0),
@@ -143,7 +144,7 @@ class Rise(Method):
     def run(self, job: Job) -> RawMaps:
         """Masked copies of every image in chunks; sum_i p_c(x * M_i) M_i / (N p)."""
         logits, chosen, _ = clean_classes(self.context, job)
-        probabilities = row_probabilities(self.context, job.output)
+        probabilities = row_scores(self.context, job.output)
         count, side, keep = job.params["masks"], job.params["grid"], job.params["keep"]
         batch, height, width = job.inputs.shape[:3]
         rng = np.random.default_rng(job.params["seed"])
@@ -157,7 +158,7 @@ class Rise(Method):
             rows = image_of[start:stop]
             masks = rise_masks(mask_of[start:stop], grids, shifts, height, width)
             masked = job.inputs[rows] * masks[..., None]
-            scores = probabilities(tf.constant(masked), tf.constant(chosen[rows]))[0].numpy()
+            scores = probabilities(masked, chosen[rows])
             for image in np.unique(rows):
                 here = rows == image
                 sums[image] += np.tensordot(scores[here], masks[here], axes=1)
