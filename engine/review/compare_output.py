@@ -116,7 +116,7 @@ def _num(value: float | None) -> str:
 
 def _verdict(side: str, model: str, verdict: str | None, reason: str | None, accuracy: float | None) -> str:
     kind = escape(verdict or "no-trust")
-    text = f"<b>{kind}</b><br>{escape(reason or "")}" if verdict else "no verdict: run with --trust"
+    text = f"<b>{kind}</b><br>{escape(reason or '')}" if verdict else "no verdict: run with --trust"
     acc = "–" if accuracy is None else f"{accuracy:.1%}"
     return (f'<div><h3>{side}: <span class=mono>{escape(model)}</span></h3>'
             f'<div class="verdict {kind}">{text}</div><p>accuracy {acc}</p></div>')
