@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -52,7 +53,9 @@ def tflite_int8(model, samples: Iterable[np.ndarray], io_type: str = "int8") -> 
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     if io_type != "float32":
         converter.inference_input_type = converter.inference_output_type = getattr(tf, io_type)
-    return converter.convert()
+    with warnings.catch_warnings():  # the converter's own note; the calibration above gives the statistics
+        warnings.filterwarnings("ignore", "Statistics for quantized inputs were expected")
+        return converter.convert()
 
 
 def onnx_bytes(model, batch: int | None = None, opset: int = 17) -> bytes:
