@@ -50,7 +50,9 @@ def generated_table(rows: int, seed: int = 0, class_names: tuple[str, ...] = CLA
     trust["kept_after_removal"] = valid(rng.random(rows) < 0.2, masked)
     trust["flag"] = pa.array(np.where(masked, flags[rng.integers(0, 4, rows)], "").tolist())
     columns.update(trust)
-    return pa.table([columns[f.name].cast(f.type) for f in schema()], schema=schema())
+    # a column declared since this generator was written stays empty
+    return pa.table([columns[f.name].cast(f.type) if f.name in columns else pa.nulls(rows, f.type) for f in schema()],
+                    schema=schema())
 
 
 def write_generated_review(folder: str | Path, rows: int, seed: int = 0, csv: bool = True,
@@ -69,7 +71,7 @@ def write_generated_review(folder: str | Path, rows: int, seed: int = 0, csv: bo
         pa.parquet.write_table(table, root / PARQUET_NAME / "part-generated-00000.parquet")
     if csv:
         as_text = table.cast(pa.schema([pa.field(f.name, pa.string()) for f in table.schema]))
-        bools = {"correct", "pointing_hit", "empty_map", "kept_after_removal"}
+        bools = {f.name for f in table.schema if pa.types.is_boolean(f.type)}
         columns = [pa.compute.if_else(pa.compute.equal(c, "true"), "1", pa.compute.if_else(
             pa.compute.equal(c, "false"), "0", c)) if n in bools else c for n, c in zip(table.column_names, as_text.columns, strict=True)]
         pa.csv.write_csv(pa.table(columns, names=table.column_names), root / "results.csv",

@@ -84,14 +84,12 @@ def run_batch(args: argparse.Namespace) -> int:
 
 
 def _print_summary(result, new: int, out: str) -> None:
+    from engine.review.stats import figures_line
+
     overall = result.overall
-    accuracy = "–" if overall.accuracy is None else f"{overall.accuracy:.1%}"
-    pointing = "–" if overall.pointing is None else f"{overall.pointing:.1%}"
-    energy = "–" if overall.energy_inside is None else f"{overall.energy_inside:.3f}"
     earlier = f" (+{len(result.rows) - new} from the earlier run)" if len(result.rows) > new else ""
     print(f"reviewed {new} images in {result.seconds:.1f}s{earlier}, {len(result.rows)} of {result.total} done: "
-          f"accuracy {accuracy}, pointing game {pointing}, energy in mask {energy} "
-          f"({overall.with_mask} with a mask)")
+          f"{figures_line(overall, ', ')} ({overall.with_mask} with a mask)")
     if overall.errors:
         print(f"{overall.errors} image(s) could not be read: see results.csv")
     if result.trust is not None:

@@ -5,7 +5,8 @@ For a GUI worker thread: :func:`review_folder` takes progress(done, total) and c
 callbacks and returns a frozen :class:`ReviewResult`; :func:`load_mask` and
 :func:`image_metrics` score a single image. `runner` reviews in one process, `ray_runner`
 on Ray Data (`batch --ray`); `rows`, `table`, `outdir` and `report` write and read the
-review folder (CSV, Parquet, JSON, HTML).
+review folder (CSV, Parquet, JSON, HTML). Every column is declared once, on its ReviewRow
+field (`columns` says how and how to add one); `stats` sums rows and columnar reviews alike.
 
 May import numpy, OpenCV, pyarrow, `engine.errors`, `engine.images`, `engine.maps`,
 `engine.methods.base` and `engine.trust`; a `Session` is passed in, never imported, and Ray

@@ -8,8 +8,9 @@ from html import escape
 from typing import Any
 
 from engine.review import trust_report
-from engine.review.rows import ReviewRow
-from engine.review.stats import LabelStats, ReviewResult, worst_cases
+from engine.review.columns import aggregated, figure_text
+from engine.review.rows import ReviewRow, registry
+from engine.review.stats import LabelStats, ReviewResult, figures_line, worst_cases
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px;color:#222;max-width:1200px}
@@ -21,10 +22,6 @@ th{background:#f0f0f0}td.name,th.name{text-align:left}.meta td{text-align:left}
 .sheet{display:flex;flex-wrap:wrap;gap:12px}.sheet figure{margin:0;width:200px;font-size:.8em}
 .sheet img{width:200px;height:auto;border:1px solid #999}.bad{color:#b00}.mono{font-family:monospace}
 """
-
-
-def _pct(value: float | None) -> str:
-    return "–" if value is None else f"{100.0 * value:.1f}%"
 
 
 def _num(value: float | None) -> str:
@@ -65,14 +62,16 @@ def _confusion_table(result: ReviewResult) -> str:
 
 
 def _label_row(stats: LabelStats) -> str:
-    cells = [stats.images, f"{stats.correct}/{stats.labelled}" if stats.labelled else "–", _pct(stats.accuracy),
-             stats.with_mask, _pct(stats.pointing), _num(stats.energy_inside), _num(stats.iou), stats.errors]
+    figures = [figure_text(c, stats.figures.get(c.summed.key)) for c in aggregated(registry())]
+    cells = [stats.images, f"{stats.correct}/{stats.labelled}" if stats.labelled else "–", stats.with_mask,
+             *figures, stats.errors]
     return f"<tr><td class=name>{escape(stats.label)}</td>{''.join(f'<td>{c}</td>' for c in cells)}</tr>"
 
 
 def _label_table(result: ReviewResult) -> str:
-    head = ("<tr><th class=name>label (folder)</th><th>images</th><th>correct</th><th>accuracy</th>"
-            "<th>with mask</th><th>pointing game</th><th>energy in mask</th><th>IoU</th><th>errors</th></tr>")
+    titles = "".join(f"<th>{escape(c.summed.title)}</th>" for c in aggregated(registry()))
+    head = (f"<tr><th class=name>label (folder)</th><th>images</th><th>correct</th><th>with mask</th>{titles}"
+            "<th>errors</th></tr>")
     rows = "".join(_label_row(s) for s in (*result.per_label, result.overall))
     return f"<table class=labels id=per-class>{head}{rows}</table>"
 
@@ -125,8 +124,7 @@ def render_report(result: ReviewResult, run: dict[str, Any], status: str,
 <h1>ConvScope review</h1>
 {trust_report.verdict_banner(result)}
 <p><span class="status{partial}">{escape(status)}</span> {len(result.rows)} of {result.total} images;
-accuracy {_pct(overall.accuracy)}; pointing game {_pct(overall.pointing)};
-energy in mask {_num(overall.energy_inside)}; IoU {_num(overall.iou)}</p>
+{escape(figures_line(overall, "; "))}</p>
 {_meta_table(run, result)}
 <h2>Confusion matrix</h2>{_confusion_table(result)}
 <h2>Per-class accuracy and localisation</h2>{_label_table(result)}

@@ -1,19 +1,34 @@
-"""Aggregates over review rows: confusion matrix, per-label accuracy and localisation."""
+"""Aggregates over review rows: confusion matrix, per-label accuracy and localisation.
+
+Computed once, over columns (engine.review.columns.ColumnSource): a list of rows and a
+columnar review folder go through the same code. The per-label figures are the means of the
+columns that declare an `Aggregate`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from engine.review import rows as _rows
+from engine.review.columns import (
+    Cached,
+    ColumnSource,
+    RowColumns,
+    aggregated,
+    figure_text,
+    flag_mask,
+    means,
+)
 from engine.review.rows import ReviewRow
 
 
 @dataclass(frozen=True)
 class LabelStats:
-    """Accuracy and localisation over the images of one label (or of all images)."""
+    """Counts and the aggregated columns' means over the images of one label (or of all images)."""
 
     label: str
     images: int  # rows, including images that could not be read
@@ -21,18 +36,38 @@ class LabelStats:
     labelled: int  # images whose label names a class (so correctness is known)
     correct: int
     with_mask: int  # images scored against a mask
-    pointing: float | None  # share of pointing-game hits among images with a mask
-    energy_inside: float | None  # mean energy share inside the mask
-    iou: float | None  # mean IoU of the emphasized region
+    figures: dict[str, float | None] = field(default_factory=dict)  # {Aggregate.key: mean}, e.g. "pointing"
 
     @property
     def accuracy(self) -> float | None:
         """correct / labelled, None when no image has a class label."""
         return self.correct / self.labelled if self.labelled else None
 
+    @property
+    def pointing(self) -> float | None:
+        """Share of pointing-game hits among images with a mask."""
+        return self.figures.get("pointing")
+
+    @property
+    def energy_inside(self) -> float | None:
+        """Mean energy share inside the mask."""
+        return self.figures.get("energy_inside")
+
+    @property
+    def iou(self) -> float | None:
+        """Mean IoU of the emphasized region."""
+        return self.figures.get("iou")
+
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready form."""
-        return {**vars(self), "accuracy": self.accuracy}
+        counts = {k: v for k, v in vars(self).items() if k != "figures"}
+        return {**counts, **self.figures, "accuracy": self.accuracy}
+
+
+def figures_line(stats: LabelStats, separator: str = " · ") -> str:
+    """The aggregated figures in words: "accuracy 95.0% · pointing game 80.0% · ..."."""
+    return separator.join(f"{c.summed.title} {figure_text(c, stats.figures.get(c.summed.key))}"
+                          for c in aggregated(_rows.registry()))
 
 
 @dataclass(frozen=True)
@@ -67,31 +102,31 @@ class ReviewResult:
         }
 
 
-def _mean(values: list[float]) -> float | None:
-    return float(np.mean(values)) if values else None
-
-
-def label_stats(label: str, rows: Sequence[ReviewRow]) -> LabelStats:
-    """Accuracy and localisation over `rows`."""
-    scored = [r for r in rows if r.has_mask]
-    labelled = [r for r in rows if r.correct is not None]
+def source_stats(label: str, keep: np.ndarray, source: ColumnSource) -> LabelStats:
+    """Counts and aggregated means over the rows of `source` in `keep`."""
+    labelled, scored = keep & source.mask_of("correct"), keep & source.mask_of("pointing_hit")
+    correct = source.numpy("correct", False).astype(bool)
     return LabelStats(
-        label=label, images=len(rows), errors=sum(1 for r in rows if r.error),
-        labelled=len(labelled), correct=sum(1 for r in labelled if r.correct), with_mask=len(scored),
-        pointing=_mean([float(bool(r.pointing_hit)) for r in scored]),
-        energy_inside=_mean([r.energy_inside for r in scored if r.energy_inside is not None]),
-        iou=_mean([r.iou for r in scored if r.iou is not None]),
+        label=label, images=int(keep.sum()), errors=int((keep & flag_mask(source, "unreadable")).sum()),
+        labelled=int(labelled.sum()), correct=int((labelled & correct).sum()), with_mask=int(scored.sum()),
+        figures=means(source, keep, aggregated(_rows.registry())),
     )
 
 
-def confusion_matrix(rows: Sequence[ReviewRow], class_count: int) -> np.ndarray:
-    """Counts of (true class, predicted class) over rows whose label names a class."""
-    matrix = np.zeros((class_count, class_count), dtype=np.int64)
-    for row in rows:
-        if row.label_index is not None and row.predicted_index is not None:
-            if 0 <= row.label_index < class_count and 0 <= row.predicted_index < class_count:
-                matrix[row.label_index, row.predicted_index] += 1
-    return matrix
+def per_label_stats(source: ColumnSource) -> tuple[tuple[LabelStats, ...], LabelStats]:
+    """(one LabelStats per label, sorted by name; the one over all rows)."""
+    source = source if isinstance(source, Cached) else Cached(source)  # each column read once for every label
+    codes, labels = source.label_codes()
+    per_label = tuple(source_stats(name or "(no label)", codes == i, source) for i, name in enumerate(labels))
+    return per_label, source_stats("all", np.ones(len(source), bool), source)
+
+
+def source_confusion(source: ColumnSource, class_count: int) -> np.ndarray:
+    """Counts of (true class, predicted class) over rows whose label and prediction are classes."""
+    truth, guess = source.numpy("label_index"), source.numpy("predicted_index")
+    valid = (truth >= 0) & (truth < class_count) & (guess >= 0) & (guess < class_count)
+    counts = np.bincount(truth[valid] * class_count + guess[valid], minlength=class_count * class_count)
+    return counts.reshape(class_count, class_count).astype(np.int64)
 
 
 def summarise(rows: Sequence[ReviewRow], class_names: Sequence[str], total: int | None = None,
@@ -101,12 +136,25 @@ def summarise(rows: Sequence[ReviewRow], class_names: Sequence[str], total: int 
     of this run, for AUPRO and the mean curves)."""
     from engine.trust.review import trust_summary
 
-    labels = sorted({r.label or "" for r in rows})
-    per_label = tuple(label_stats(name or "(no label)", [r for r in rows if (r.label or "") == name])
-                      for name in labels)
-    return ReviewResult(tuple(rows), tuple(class_names), confusion_matrix(rows, len(class_names)), per_label,
-                        label_stats("all", rows), len(rows) if total is None else total, complete, seconds,
-                        trust_summary(rows, trust))
+    source = Cached(RowColumns(rows))
+    per_label, overall = per_label_stats(source)
+    return ReviewResult(tuple(rows), tuple(class_names), source_confusion(source, len(class_names)), per_label,
+                        overall, len(rows) if total is None else total, complete, seconds,
+                        trust_summary(rows, trust, trust_figures(source)))
+
+
+def trust_figures(source: ColumnSource) -> Callable[[str | None], dict[str, float | None]]:
+    """The means of the trust columns that declare an aggregate, per label ("(no label)" for
+    images without one; None: over all rows), as engine.trust.review.trust_summary asks for them."""
+    codes, labels = source.label_codes()
+    names = [name or "(no label)" for name in labels]
+    columns = aggregated(_rows.registry(), trust=True)
+
+    def figures(label: str | None) -> dict[str, float | None]:
+        keep = np.ones(len(source), bool) if label is None else codes == names.index(label)
+        return means(source, keep, columns)
+
+    return figures
 
 
 def worst_cases(rows: Sequence[ReviewRow], count: int = 24) -> list[ReviewRow]:

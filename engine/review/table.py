@@ -19,8 +19,9 @@ import numpy as np
 
 from engine.errors import OutputPathError
 from engine.review import rows as _rows
-from engine.review.rows import COLUMNS, ReviewRow
-from engine.review.stats import LabelStats
+from engine.review.columns import Column, flag_mask
+from engine.review.rows import ReviewRow, check_header
+from engine.review.stats import LabelStats, per_label_stats, source_confusion
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -39,45 +40,50 @@ def _arrow():
     return pa
 
 
-def column_type(name: str):
-    """The Arrow type of a results column (ints and floats as 64-bit, nullable)."""
+def column_type(item: Column):
+    """The Arrow type of a review column (ints and floats as 64-bit, nullable)."""
     pa = _arrow()
-    if name in _rows._INTS:
-        return pa.int64()
-    if name in _rows._FLOATS:
-        return pa.float64()
-    if name in _rows._BOOLS:
-        return pa.bool_()
-    return pa.string()
+    return {int: pa.int64(), float: pa.float64(), bool: pa.bool_(), str: pa.string()}[item.kind]
 
 
 def schema() -> pa.Schema:
-    """The Arrow schema of a review's rows, in COLUMNS order."""
+    """The Arrow schema of a review's rows, in column order."""
     pa = _arrow()
-    return pa.schema([pa.field(name, column_type(name)) for name in COLUMNS])
+    return pa.schema([pa.field(c.name, column_type(c)) for c in _rows.registry()])
 
 
 def rows_to_table(rows: Sequence[ReviewRow]) -> pa.Table:
     """Rows as an Arrow table with the review schema."""
     pa = _arrow()
-    values = [[getattr(row, name) for row in rows] for name in COLUMNS]  # not astuple: it deep-copies
-    return pa.table([pa.array(list(v), type=column_type(n)) for n, v in zip(COLUMNS, values, strict=True)],
+    columns = _rows.registry()
+    values = [[getattr(row, c.name) for row in rows] for c in columns]  # not astuple: it deep-copies
+    return pa.table([pa.array(v, type=column_type(c)) for c, v in zip(columns, values, strict=True)],
                     schema=schema())
 
 
 def table_to_rows(table: pa.Table) -> list[ReviewRow]:
     """Arrow rows back as ReviewRow objects (for small tables: a batch, a test)."""
-    columns = [table.column(name).to_pylist() for name in COLUMNS]
-    return [ReviewRow(*(_plain(n, v) for n, v in zip(COLUMNS, values, strict=True)))
-            for values in zip(*columns, strict=True)]
+    columns = [c for c in _rows.registry() if c.name in table.column_names]
+    values = [table.column(c.name).to_pylist() for c in columns]
+    return [_rows.ReviewRow(**{c.name: _plain(c, v) for c, v in zip(columns, record, strict=True)})
+            for record in zip(*values, strict=True)]
 
 
-def _plain(name: str, value: Any) -> Any:
-    if value is None and name not in _rows._INTS | _rows._FLOATS | _rows._BOOLS | {"label"}:
-        return ""
-    if value is None and name == "empty_map":
-        return False
+def _plain(item: Column, value: Any) -> Any:
+    if value is None and not item.nullable:
+        return False if item.kind is bool else ""
     return value
+
+
+def complete_table(table: pa.Table) -> pa.Table:
+    """A table read from an older review with this version's schema: columns added since
+    then are empty (null), columns in this version's order."""
+    pa = _arrow()
+    check_header(table.column_names)
+    target = schema()
+    columns = [table.column(f.name).cast(f.type) if f.name in table.column_names
+               else pa.nulls(table.num_rows, f.type) for f in target]
+    return pa.table(columns, schema=target)
 
 
 class ParquetAppender:
@@ -125,11 +131,6 @@ class ParquetAppender:
         self.flush()
 
 
-FLAGS = ("misclassified", "correct", "pointing miss", "no mask", "empty map", "unreadable")
-TRUST_FLAGS = ("off-defect", "survives-removal", "clear")  # the `flag` column of `batch --trust`
-TEXT_COLUMNS = ("path", "label", "predicted", "flag")  # sorted as lower-case text, then by path
-
-
 @dataclass(frozen=True)
 class ColumnarReview:
     """A finished review's rows as an Arrow table (no Python object per row), where it came
@@ -156,7 +157,7 @@ class ColumnarReview:
         highest = max((int(np.max(self.numpy(n), initial=-1)) for n in ("label_index", "predicted_index")), default=-1)
         return tuple(f"class {i}" for i in range(highest + 1))
 
-    def numpy(self, name: str, fill: float | int | bool = -1) -> np.ndarray:
+    def numpy(self, name: str, fill: float | int | bool | str = -1) -> np.ndarray:
         """A column as a numpy array, missing values replaced by `fill` (numbers and flags)."""
         column = self.table.column(name)
         if column.null_count:
@@ -181,25 +182,14 @@ class ColumnarReview:
         codes = encoded.indices.to_numpy(zero_copy_only=False)
         return rank[codes] if len(names) else codes.astype(np.int64), [names[i] for i in order]
 
+    def contains(self, name: str, word: str) -> np.ndarray:
+        """True where a text column contains `word`."""
+        found = _arrow().compute.match_substring(self.text(name), word)
+        return found.to_numpy(zero_copy_only=False).astype(bool)
+
     def flag_mask(self, flag: str) -> np.ndarray:
-        """Rows with a flag: one of FLAGS, or a word of the trust `flag` column (TRUST_FLAGS)."""
-        if flag in TRUST_FLAGS and "flag" in self.table.column_names:
-            pa = _arrow()
-            found = pa.compute.match_substring(self.text("flag"), flag)
-            return found.to_numpy(zero_copy_only=False).astype(bool)
-        if flag == "misclassified":
-            return self.numpy("correct", True) == False  # noqa: E712 - numpy comparison
-        if flag == "correct":
-            return self.numpy("correct", False) == True  # noqa: E712
-        if flag == "pointing miss":
-            return self.numpy("pointing_hit", True) == False  # noqa: E712
-        if flag == "no mask":
-            return ~self.mask_of("pointing_hit")
-        if flag == "empty map":
-            return self.numpy("empty_map", False).astype(bool)
-        if flag == "unreadable":
-            return self.text("error").to_numpy(zero_copy_only=False).astype(bool)
-        raise ValueError(f"unknown flag {flag!r}; one of {', '.join(FLAGS + TRUST_FLAGS)}")
+        """Rows with a flag (one of engine.review.columns.FLAGS)."""
+        return flag_mask(self, flag)
 
     def filter_mask(self, label: str | None = None, cell: tuple[int, int] | None = None,
                     flag: str | None = None) -> np.ndarray:
@@ -219,7 +209,7 @@ class ColumnarReview:
         """Row indices in ascending order of a column: text columns by lower-case text then
         path, numbers and flags with missing values first (stable)."""
         pa = _arrow()
-        if name in TEXT_COLUMNS:
+        if pa.types.is_string(self.table.column(name).type):  # text: as Column.sort_key sorts it
             keys = pa.table({"key": pa.compute.utf8_lower(self.text(name)), "path": self.text("path")})
             return pa.compute.sort_indices(keys, sort_keys=[("key", "ascending"), ("path", "ascending")]).to_numpy()
         values = self.table.column(name).cast(pa.float64()).fill_null(-1.0).to_numpy()
@@ -244,41 +234,13 @@ class ReviewSummary:
     seconds: float
 
 
-def _stats(label: str, keep: np.ndarray, columns: dict[str, np.ndarray]) -> LabelStats:
-    labelled, scored = keep & columns["has_correct"], keep & columns["has_mask"]
-
-    def mean(values: np.ndarray, where: np.ndarray) -> float | None:
-        return float(np.mean(values[where])) if where.any() else None
-
-    return LabelStats(
-        label=label, images=int(keep.sum()), errors=int((keep & columns["error"]).sum()),
-        labelled=int(labelled.sum()), correct=int((labelled & columns["correct"]).sum()),
-        with_mask=int(scored.sum()), pointing=mean(columns["pointing"].astype(np.float64), scored),
-        energy_inside=mean(columns["energy"], scored & columns["has_energy"]),
-        iou=mean(columns["iou"], scored & columns["has_iou"]),
-    )
-
-
 def columnar_summary(review: ColumnarReview) -> ReviewSummary:
-    """Confusion matrix and per-label statistics of a review, as engine.review.stats.summarise
-    computes them from rows (a test checks they agree)."""
+    """Confusion matrix and per-label statistics of a review, by the code that summarises rows
+    (engine.review.stats)."""
     names = review.class_names
-    count = len(names)
-    columns = {
-        "has_correct": review.mask_of("correct"), "correct": review.numpy("correct", False).astype(bool),
-        "has_mask": review.mask_of("pointing_hit"), "pointing": review.numpy("pointing_hit", False).astype(bool),
-        "energy": review.numpy("energy_inside", 0.0), "has_energy": review.mask_of("energy_inside"),
-        "iou": review.numpy("iou", 0.0), "has_iou": review.mask_of("iou"),
-        "error": review.flag_mask("unreadable"),
-    }
-    truth, guess = review.numpy("label_index"), review.numpy("predicted_index")
-    valid = (truth >= 0) & (truth < count) & (guess >= 0) & (guess < count)
-    confusion = np.bincount(truth[valid] * count + guess[valid], minlength=count * count)
-    codes, labels = review.label_codes()
-    per_label = tuple(_stats(name or "(no label)", codes == i, columns) for i, name in enumerate(labels))
-    overall = _stats("all", np.ones(len(review), bool), columns)
+    per_label, overall = per_label_stats(review)
     summary = review.summary
-    return ReviewSummary(names, confusion.reshape(count, count).astype(np.int64), per_label, overall, len(review),
+    return ReviewSummary(names, source_confusion(review, len(names)), per_label, overall, len(review),
                          int(summary.get("images_total", len(review))), bool(summary.get("complete", True)),
                          float(summary.get("seconds", 0.0)))
 
@@ -293,7 +255,7 @@ def read_review_table(folder: str | os.PathLike) -> ColumnarReview:
     dataset, csv_path = root / PARQUET_NAME, root / _CSV
     if dataset.is_dir() and any(dataset.glob("part-*.parquet")):
         try:
-            table = pa.parquet.read_table(dataset, schema=schema())
+            table = complete_table(pa.parquet.read_table(dataset))
             if not csv_path.exists() or _csv_lines(csv_path) == table.num_rows:
                 return ColumnarReview(table, root, "parquet", _summary(root))
         except (OSError, ValueError, pa.ArrowException):
@@ -327,7 +289,7 @@ def _csv_lines(path: Path) -> int:
 def _read_csv(path: Path) -> pa.Table:
     pa = _arrow()
     convert = pa.csv.ConvertOptions(
-        column_types={name: column_type(name) for name in COLUMNS}, strings_can_be_null=False,
+        column_types={c.name: column_type(c) for c in _rows.registry()}, strings_can_be_null=False,
         true_values=["1"], false_values=["0"], null_values=[""],
         quoted_strings_can_be_null=False)
     parse = pa.csv.ParseOptions(newlines_in_values=True, invalid_row_handler=lambda _row: "skip")
@@ -335,6 +297,7 @@ def _read_csv(path: Path) -> pa.Table:
         table = pa.csv.read_csv(path, parse_options=parse, convert_options=convert)
     except (pa.ArrowException, OSError) as exc:
         raise OutputPathError(f"{path}: cannot read ({exc})") from None
-    if tuple(table.column_names) != COLUMNS:
-        raise OutputPathError(f"{path}: the columns are not those of a ConvScope review")
-    return table.cast(schema())
+    try:
+        return complete_table(table)
+    except ValueError:
+        raise OutputPathError(f"{path}: the columns are not those of a ConvScope review") from None

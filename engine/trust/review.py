@@ -120,13 +120,13 @@ class TrustAccumulator:
                            "insertion": (entry["random"][1] / n).tolist()}}
 
 
-def _mean(values: list) -> float | None:
-    kept = [v for v in values if v is not None]
-    return float(np.mean(kept)) if kept else None
+Figures = Callable[[str | None], dict[str, Any]]  # a label's (None: all rows') means of the trust columns
 
 
-def label_trust(rows: Sequence, aupro: AuproAccumulator | None, curves: dict[str, Any] | None) -> dict[str, Any]:
-    """The trust figures and verdict of one group of rows."""
+def label_trust(rows: Sequence, aupro: AuproAccumulator | None, curves: dict[str, Any] | None,
+                figures: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The trust figures and verdict of one group of rows, with `figures`: the means of the trust
+    columns that declare one (engine.review.stats.trust_figures; trust sits below the review)."""
     found = verdict(rows)
     flagged = sum(1 for r in rows if r.flag and r.flag != "clear")
     return {"verdict": found.verdict, "verdict_reason": found.reason,
@@ -134,11 +134,7 @@ def label_trust(rows: Sequence, aupro: AuproAccumulator | None, curves: dict[str
             "removal_images": found.images, "off_defect": found.off_defect, "flagged": flagged,
             "aupro": aupro.value() if aupro is not None else None,
             "aupro_images": aupro.images if aupro is not None else 0,
-            "mean_pixel_auroc": _mean([r.pixel_auroc for r in rows]),
-            "deletion_auc": _mean([r.deletion_auc for r in rows]),
-            "insertion_auc": _mean([r.insertion_auc for r in rows]),
-            "random_deletion_auc": _mean([r.random_deletion_auc for r in rows]),
-            "random_insertion_auc": _mean([r.random_insertion_auc for r in rows]),
+            **(figures or {}),
             "mean_curves": curves}
 
 
@@ -147,17 +143,19 @@ def has_trust(rows: Sequence) -> bool:
     return any(r.deletion_auc is not None or r.flag for r in rows)
 
 
-def trust_summary(rows: Sequence, accumulator: TrustAccumulator | None = None) -> dict[str, Any] | None:
-    """The summary's `trust` object: `overall` and `per_label`, each with its verdict; None
-    when no row has trust figures. AUPRO and mean curves need the accumulator (a review run
-    in this process); without it they are None."""
+def trust_summary(rows: Sequence, accumulator: TrustAccumulator | None = None,
+                  figures: Figures | None = None) -> dict[str, Any] | None:
+    """The summary's `trust` object: `overall` and `per_label`, each with its verdict (and the
+    trust columns' means, `figures(label)`); None when no row has trust figures. AUPRO and mean
+    curves need the accumulator (a review run in this process); without it they are None."""
     if not has_trust(rows):
         return None
     acc = accumulator or TrustAccumulator()
     labels = sorted({r.label or "(no label)" for r in rows})
     per_label = {name: label_trust([r for r in rows if (r.label or "(no label)") == name], acc.aupro.get(name),
-                                   acc.mean_curves(name)) for name in labels}
-    return {"overall": label_trust(rows, acc.aupro.get(ALL), acc.mean_curves(ALL)), "per_label": per_label}
+                                   acc.mean_curves(name), figures(name) if figures else None) for name in labels}
+    overall = label_trust(rows, acc.aupro.get(ALL), acc.mean_curves(ALL), figures(None) if figures else None)
+    return {"overall": overall, "per_label": per_label}
 
 
 def verdict_line(trust: dict[str, Any]) -> str:

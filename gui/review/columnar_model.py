@@ -10,45 +10,51 @@ import threading
 from pathlib import Path, PurePosixPath
 
 import numpy as np
-from engine.review.table import FLAGS, TRUST_FLAGS, ColumnarReview, ReviewSummary
+from engine.review.columns import FLAG_NAMES, Column
+from engine.review.table import ColumnarReview, ReviewSummary
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, Signal
 from PySide6.QtGui import QBrush
 
 from gui.row_table import Index
 
-from .table import COLUMNS, PATH_ROLE, TIPS, WRONG
-
-COLUMN_NAMES = ("path", "label", "predicted", "confidence", "correct", "pointing_hit", "energy_inside", "iou",
-                "flag")
-HEADERS = (*COLUMNS[:8], "Flag")  # the live table's columns (whether or not it shows the flag)
-HEADER_TIPS = (*TIPS[:8], "Trust flag of `batch --trust`: clear, off-defect, survives-removal")
+from .table import PATH_ROLE, RIGHT_ALIGNED, WRONG, shown_columns
 
 
 class _Columns:
-    """The columns a view needs, extracted once (in the loading thread): numbers as numpy,
-    missing values as NaN or -1, text as Arrow arrays (one cell read per painted cell)."""
+    """The columns a view needs, extracted once (in the loading thread): the shown numbers and
+    booleans as float64 numpy arrays with NaN where missing, text as Arrow arrays (one cell read
+    per painted cell), the flags as boolean masks."""
 
     def __init__(self, review: ColumnarReview) -> None:
-        self.text = {name: review.text(name) for name in ("path", "label", "predicted", "error", "note", "flag")}
-        self.confidence = review.numpy("confidence", np.nan)
-        self.energy = review.numpy("energy_inside", np.nan)
-        self.iou = review.numpy("iou", np.nan)
-        self.pointing = _tristate(review, "pointing_hit")
-        self.correct = _tristate(review, "correct")
+        self.shown = shown_columns()
+        self.text = {c.name: review.text(c.name) for c in self.shown if not c.numeric}
+        self.text.update({name: review.text(name) for name in ("path", "error", "note")})
+        self.numbers = {c.name: _floats(review, c.name, c.kind is bool) for c in self.shown if c.numeric}
         self.truth, self.guess = review.numpy("label_index"), review.numpy("predicted_index")
         count = len(review.class_names)
         valid = (self.truth >= 0) & (self.guess >= 0)
         self.cell = np.where(valid, self.truth * count + self.guess, -1).astype(np.int32)  # confusion cell
         self.class_count = count
         self.label_codes, self.labels = review.label_codes()
-        self.error = review.flag_mask("unreadable")
-        self.flags = {flag: review.flag_mask(flag) for flag in (*FLAGS, *TRUST_FLAGS)}
+        self.flags = {flag: review.flag_mask(flag) for flag in FLAG_NAMES}
+        self.error = self.flags["unreadable"]
+
+    def value(self, item: Column, row: int):
+        """A cell's value as a ReviewRow holds it (None where missing)."""
+        if not item.numeric:
+            return self.text[item.name][row].as_py()
+        number = self.numbers[item.name][row]
+        return None if np.isnan(number) else item.kind(number)
+
+    def arrays(self) -> list[np.ndarray]:
+        """The numpy arrays held (for measuring memory)."""
+        return [*self.numbers.values(), self.truth, self.guess, self.cell, self.label_codes, *self.flags.values()]
 
 
-def _tristate(review: ColumnarReview, name: str) -> np.ndarray:
-    """A boolean column as int8: 1 true, 0 false, -1 missing."""
-    values = review.numpy(name, False).astype(np.int8)
-    values[~review.mask_of(name)] = -1
+def _floats(review: ColumnarReview, name: str, boolean: bool) -> np.ndarray:
+    """A column as float64, NaN where missing."""
+    values = review.numpy(name, False if boolean else 0).astype(np.float64)
+    values[~review.mask_of(name)] = np.nan
     return values
 
 
@@ -83,6 +89,7 @@ class ColumnarReviewModel(QAbstractTableModel):
         self.flag_source = lambda: None  # the flag filter's widget (gui.review.opened)
         self._lock = threading.Lock()
         self._orderReady.connect(self._order_ready)
+        self.shown = shown_columns()
 
     # -- contents -------------------------------------------------------------------------
     def set_review(self, opened: OpenedReview | None) -> None:
@@ -98,8 +105,8 @@ class ColumnarReviewModel(QAbstractTableModel):
 
     def _compute_orders(self, opened: OpenedReview) -> None:
         first = self.sorting[0]
-        for column in (first, *(c for c in range(len(COLUMN_NAMES)) if c != first)):
-            order = opened.review.sort_order(COLUMN_NAMES[column])
+        for column in (first, *(c for c in range(len(self.shown)) if c != first)):
+            order = opened.review.sort_order(self.shown[column].name)
             with self._lock:
                 if self.opened is not opened:
                     return
@@ -115,31 +122,30 @@ class ColumnarReviewModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self.view)
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt signature
-        return len(HEADERS)
+        return len(self.shown)
 
     def headerData(self, section: int, orientation, role: int = Qt.ItemDataRole.DisplayRole):
         if orientation != Qt.Orientation.Horizontal:
             return None
         if role == Qt.ItemDataRole.DisplayRole:
-            return HEADERS[section]
+            return self.shown[section].header
         if role == Qt.ItemDataRole.ToolTipRole:
-            return HEADER_TIPS[section]
+            return self.shown[section].tip or self.shown[section].help
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole):
         if not index.isValid() or self.opened is None:
             return None
-        row, column = int(self.view[index.row()]), index.column()
+        row, shown = int(self.view[index.row()]), self.shown[index.column()]
         c = self.opened.columns
         if role == Qt.ItemDataRole.DisplayRole:
-            return self.text(row, column)
+            return self.text(row, index.column())
         if role == PATH_ROLE:
             return ""  # the tab's double-click is for live reviews; gui.review.opened handles these rows
-        if role == Qt.ItemDataRole.ForegroundRole and column in (2, 4):
-            if c.correct[row] == 0 or c.error[row]:
-                return QBrush(WRONG)
-        if role == Qt.ItemDataRole.TextAlignmentRole and 3 <= column <= 7:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ForegroundRole and any(c.flags[flag][row] for flag in shown.warn):
+            return QBrush(WRONG)
+        if role == Qt.ItemDataRole.TextAlignmentRole and shown.numeric:
+            return RIGHT_ALIGNED
         if role == Qt.ItemDataRole.ToolTipRole:
             parts = (c.text["path"][row].as_py(), c.text["error"][row].as_py(), c.text["note"][row].as_py())
             return "\n".join(p for p in parts if p)
@@ -147,24 +153,8 @@ class ColumnarReviewModel(QAbstractTableModel):
 
     def text(self, row: int, column: int) -> str:
         """A cell as shown (row: index into the review's rows)."""
-        c = self.opened.columns
-        if column == 0:
-            return PurePosixPath(c.text["path"][row].as_py()).name  # the whole path on hover
-        if column == 1:
-            return c.text["label"][row].as_py() or "—"
-        if c.error[row]:
-            return "unreadable" if column == 2 else ""
-        if column == 2:
-            return c.text["predicted"][row].as_py()
-        if column == 3:
-            return _percent(c.confidence[row])
-        if column == 4:
-            return ("–", "✗", "✓")[c.correct[row] + 1]
-        if column == 5:
-            return ("–", "miss", "hit")[c.pointing[row] + 1]
-        if column == 8:
-            return c.text["flag"][row].as_py()
-        return _number((c.energy, c.iou)[column - 6][row])
+        c, shown = self.opened.columns, self.shown[column]
+        return shown.show(c.value(shown, row), bool(c.error[row]))
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         """Sort by a column: at once when its order is cached, else as soon as it is."""
@@ -191,7 +181,7 @@ class ColumnarReviewModel(QAbstractTableModel):
             return mask if keep is None else keep & mask
 
         if self.misclassified_only:
-            keep = both(c.correct == 0)
+            keep = both(c.flags["misclassified"])
         if self.label is not None:
             keep = both(c.label_codes == (c.labels.index(self.label) if self.label in c.labels else -1))
         if self.cell is not None:
@@ -234,11 +224,3 @@ class ColumnarReviewModel(QAbstractTableModel):
         c = self.opened.columns
         rows = np.flatnonzero((c.truth == cell[0]) & (c.guess == cell[1]))
         return {self.absolute(int(r)) for r in rows}
-
-
-def _percent(value: float) -> str:
-    return "–" if np.isnan(value) else f"{value:.1%}"
-
-
-def _number(value: float) -> str:
-    return "–" if np.isnan(value) else f"{value:.3f}"

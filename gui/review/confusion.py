@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+from engine.review.columns import Column, aggregated, figure_text
+from engine.review.rows import registry
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
@@ -75,24 +77,21 @@ class ConfusionMatrix(QTableWidget):
             self.cellChosen.emit(row, column)
 
 
-STATS_COLUMNS = ("Label", "Images", "Accuracy", "Pointing", "Energy", "IoU")
 TRUST_COLUMNS = ("Verdict", "Kept after removal")  # with Trust metrics: each label's own verdict
 
 
-def _share(value: float | None) -> str:
-    return "–" if value is None else f"{value:.1%}"
-
-
-def _score(value: float | None) -> str:
-    return "–" if value is None else f"{value:.3f}"
+def stats_columns() -> tuple[Column, ...]:
+    """The review columns summed up per label that the window shows (declaring a header)."""
+    return tuple(c for c in aggregated(registry()) if c.summed.header)
 
 
 class LabelStatsTable(QTableWidget):
     """Accuracy and localisation per label (sub-folder), and over all images (the last row)."""
 
     def __init__(self, parent=None) -> None:
-        super().__init__(0, len(STATS_COLUMNS), parent)
-        self.setHorizontalHeaderLabels(STATS_COLUMNS)
+        headers = self.headers()
+        super().__init__(0, len(headers), parent)
+        self.setHorizontalHeaderLabels(headers)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.verticalHeader().hide()
@@ -100,20 +99,25 @@ class LabelStatsTable(QTableWidget):
         header = self.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
-        self.setToolTip("Pointing: share of maps whose peak lies on the mask; energy: mean share of the "
-                        "map inside the mask; IoU: mean overlap of the map's region >= 0.5 with the mask")
+        self.setToolTip("\n".join(f"{c.summed.header}: mean of {c.name}: {c.help}" for c in stats_columns()))
+
+    @staticmethod
+    def headers() -> tuple[str, ...]:
+        """The table's titles: label, images, then the summed-up columns."""
+        return ("Label", "Images", *(c.summed.header for c in stats_columns()))
 
     def set_stats(self, per_label, overall, trust: dict | None = None) -> None:
         """Show LabelStats rows (None clears); `trust` (the review's trust summary) adds each
         label's verdict and how many of its defect images kept their prediction after removal."""
         rows = [*per_label, overall] if overall is not None else []
-        columns = STATS_COLUMNS[:1] + (TRUST_COLUMNS if trust else ()) + STATS_COLUMNS[1:]  # verdict first
+        headers = self.headers()
+        columns = headers[:1] + (TRUST_COLUMNS if trust else ()) + headers[1:]  # verdict first
         self.setColumnCount(len(columns))
         self.setHorizontalHeaderLabels(columns)
         self.setRowCount(len(rows))
         for i, stats in enumerate(rows):
             cells = (stats.label, f"{stats.images}" + (f" ({stats.errors} unreadable)" if stats.errors else ""),
-                     _share(stats.accuracy), _share(stats.pointing), _score(stats.energy_inside), _score(stats.iou))
+                     *(figure_text(c, stats.figures.get(c.summed.key)) for c in stats_columns()))
             if trust:
                 cells = cells[:1] + _trust_cells(trust.get("overall") if stats is overall else
                                                  trust.get("per_label", {}).get(stats.label)) + cells[1:]

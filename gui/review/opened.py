@@ -10,7 +10,9 @@ import threading
 from pathlib import Path
 
 from engine.errors import ConvScopeError
-from engine.review.table import FLAGS, TRUST_FLAGS, read_review_table
+from engine.review.columns import FLAG_NAMES
+from engine.review.stats import figures_line
+from engine.review.table import read_review_table
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
@@ -36,14 +38,9 @@ def load_opened(folder: str | Path) -> OpenedReview:
 def summary_line(opened: OpenedReview) -> str:
     """The one-line summary of an opened review, as the tab shows a finished one."""
     result, overall = opened.result, opened.result.overall
-
-    def pct(value):
-        return "–" if value is None else f"{value:.1%}"
-
-    energy = "–" if overall.energy_inside is None else f"{overall.energy_inside:.3f}"
-    text = (f"Opened {opened.review.folder.name}: {result.done} of {result.total} images · accuracy "
-            f"{pct(overall.accuracy)} ({overall.correct}/{overall.labelled} labelled) · pointing game "
-            f"{pct(overall.pointing)} · energy in mask {energy} ({overall.with_mask} with a mask)")
+    text = (f"Opened {opened.review.folder.name}: {result.done} of {result.total} images · "
+            f"{figures_line(overall)} ({overall.correct}/{overall.labelled} labelled, "
+            f"{overall.with_mask} with a mask)")
     if overall.errors:
         text += f" · {overall.errors} unreadable"
     if not result.complete:
@@ -102,7 +99,7 @@ class ReviewFolderOpener(QObject):
                                "batch --ray or an earlier session) without recomputing it")
         self.button.clicked.connect(self.choose)
         self.flags = QComboBox()
-        self.flags.addItems([ALL_FLAGS, *FLAGS, *TRUST_FLAGS])
+        self.flags.addItems([ALL_FLAGS, *FLAG_NAMES])
         self.flags.setToolTip("Show only rows with a flag")
         self.flags.currentIndexChanged.connect(lambda _i: tab._filter())
         self.model.flag_source = self.flag

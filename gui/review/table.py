@@ -5,46 +5,36 @@ the view that shows them. Another table model with the same `rows`, `root` and `
 
 from __future__ import annotations
 
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
+import numpy as np
 from engine.review import ReviewResult, ReviewRow
+from engine.review.columns import Column, RowColumns, flag_mask
+from engine.review.rows import registry
+from engine.review.stats import figures_line
 from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
 from gui.row_table import SORT_ROLE, Index, RowTableModel, filter_change
 
-COLUMNS = ("Image", "Label", "Predicted", "Conf.", "Correct", "Pointing", "Energy", "IoU", "Flag")
-TIPS = ("File name (hover for its path relative to the reviewed folder)", "Sub-folder name", "Predicted (and explained) class",
-        "Probability of the predicted class", "Prediction equals the label (– when the label is not a class)",
-        "The map's peak lies on the mask (within 15 px); – without a mask",
-        "Share of the map's energy inside the mask (0..1)", "IoU of the map's region >= 0.5 with the mask",
-        "Trust flag (Trust metrics on): clear, off-defect, survives-removal; – without a mask")
 PATH_ROLE = Qt.ItemDataRole.UserRole
 WRONG = QColor(200, 40, 40)
+RIGHT_ALIGNED = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
 
-def _percent(value: float | None) -> str:
-    return "–" if value is None else f"{value:.1%}"
-
-
-def _number(value: float | None, digits: int = 3) -> str:
-    return "–" if value is None else f"{value:.{digits}f}"
-
-
-def _flag(value: bool | None, yes: str, no: str) -> str:
-    return "–" if value is None else (yes if value else no)
+def shown_columns() -> tuple[Column, ...]:
+    """The review columns the window shows (those declaring a header), in column order."""
+    return tuple(c for c in registry() if c.header)
 
 
 def summary_text(result: ReviewResult | None, done: int = 0, total: int = 0) -> str:
-    """The one-line summary: accuracy, pointing game and energy in the mask, as the CLI prints them."""
+    """The one-line summary: accuracy and the localisation figures, as the CLI prints them."""
     if result is None:
         return f"Reviewing… {done} of {total} images" if total else "Not reviewed yet"
     overall = result.overall
-    text = (f"{len(result.rows)} of {result.total} images · accuracy {_percent(overall.accuracy)}"
-            f" ({overall.correct}/{overall.labelled} labelled) · pointing game {_percent(overall.pointing)}"
-            f" · energy in mask {_number(overall.energy_inside)} · IoU {_number(overall.iou)}"
-            f" ({overall.with_mask} with a mask) · {result.seconds:.1f} s")
+    text = (f"{len(result.rows)} of {result.total} images · {figures_line(overall)} ({overall.correct}/"
+            f"{overall.labelled} labelled, {overall.with_mask} with a mask) · {result.seconds:.1f} s")
     if overall.errors:
         text += f" · {overall.errors} unreadable"
     if not result.complete:
@@ -53,20 +43,21 @@ def summary_text(result: ReviewResult | None, done: int = 0, total: int = 0) -> 
 
 
 class ReviewTableModel(RowTableModel):
-    """The rows of a review, filled a batch at a time."""
-
-    columns = COLUMNS
-    tips = TIPS
+    """The rows of a review, filled a batch at a time; its columns are the declared ones."""
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
+        self.shown = shown_columns()
+        self.columns = tuple(c.header for c in self.shown)
+        self.tips = tuple(c.tip or c.help for c in self.shown)
         self.rows: list[ReviewRow] = []
         self.root = ""
+        self._flags: dict[str, np.ndarray] = {}  # flag -> mask over rows[:len(mask)]
 
     def reset(self, root: str, rows: list[ReviewRow] | tuple = ()) -> None:
         """Start over for a folder (with the given rows)."""
         self.beginResetModel()
-        self.root, self.rows = root, list(rows)
+        self.root, self.rows, self._flags = root, list(rows), {}
         self.endResetModel()
 
     def add_rows(self, rows: list[ReviewRow]) -> None:
@@ -76,20 +67,29 @@ class ReviewTableModel(RowTableModel):
             self.rows.extend(rows)
             self.endInsertRows()
 
+    def flagged(self, flag: str) -> np.ndarray:
+        """Which rows have a flag (engine.review.columns.FLAGS), computed for new rows only."""
+        known = self._flags.get(flag, np.zeros(0, bool))
+        if len(known) < len(self.rows):
+            known = np.concatenate([known, flag_mask(RowColumns(self.rows[len(known):]), flag)])
+            self._flags[flag] = known
+        return known
+
     def absolute(self, row: ReviewRow) -> str:
         """The image's path as the browser lists it."""
         return str(Path(self.root) / row.path)
 
     def role_data(self, row: ReviewRow, column: int, role: int):
-        """Absolute path, wrong-prediction colour, alignment and tool tip."""
+        """Absolute path, warning colour, alignment and tool tip."""
+        shown = self.shown[column]
         if role == PATH_ROLE:
             return self.absolute(row)
-        if role == Qt.ItemDataRole.ForegroundRole and (row.correct is False or row.error) and column in (2, 4):
-            return QBrush(WRONG)
-        if role == Qt.ItemDataRole.ForegroundRole and column == 8 and row.flag not in ("", "clear"):
-            return QBrush(WRONG)
-        if role == Qt.ItemDataRole.TextAlignmentRole and 3 <= column <= 7:  # the figures
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ForegroundRole and shown.warn:
+            one = RowColumns([row])
+            if any(flag_mask(one, flag)[0] for flag in shown.warn):
+                return QBrush(WRONG)
+        if role == Qt.ItemDataRole.TextAlignmentRole and shown.numeric:
+            return RIGHT_ALIGNED
         if role == Qt.ItemDataRole.ToolTipRole:
             return "\n".join(t for t in (row.path, row.error, row.note,
                                          "no positive evidence" if row.empty_map else "") if t)
@@ -97,34 +97,13 @@ class ReviewTableModel(RowTableModel):
 
     def text(self, row: ReviewRow, column: int) -> str:
         """A cell as shown."""
-        if column == 0:
-            return PurePosixPath(row.path).name  # as the browser lists it; the whole path on hover
-        if column == 1:
-            return row.label or "—"
-        if row.error:
-            return "unreadable" if column == 2 else ""
-        values = (row.predicted, _percent(row.confidence), _flag(row.correct, "✓", "✗"),
-                  _flag(row.pointing_hit, "hit", "miss"), _number(row.energy_inside), _number(row.iou),
-                  row.flag or "–")
-        return values[column - 2]
+        shown = self.shown[column]
+        return shown.show(getattr(row, shown.name), bool(row.error))
 
     def sort_value(self, row: ReviewRow, column: int):
-        """Numbers sort as numbers; missing values first in ascending order."""
-        if column == 0:
-            return row.path.lower()
-        if column <= 2 or column == 8:
-            return self.text(row, column).lower() + "\0" + row.path.lower()
-        value = (row.confidence, row.correct, row.pointing_hit, row.energy_inside, row.iou)[column - 3]
-        return -1.0 if value is None else float(value)
-
-
-def row_has_flag(row: ReviewRow, flag: str) -> bool:
-    """One row's answer to the flag filter, as engine.review.table's flag_mask answers for a
-    review folder: a word of the trust `flag` column, or one of its FLAGS."""
-    tests = {"misclassified": row.correct is False, "correct": row.correct is True,
-             "pointing miss": row.pointing_hit is False, "no mask": row.pointing_hit is None,
-             "empty map": bool(row.empty_map), "unreadable": bool(row.error)}
-    return tests[flag] if flag in tests else flag in (row.flag or "")
+        """Numbers sort as numbers (missing values first in ascending order), text in lower case."""
+        shown = self.shown[column]
+        return shown.sort_key(getattr(row, shown.name), row.path)
 
 
 class ReviewFilterProxy(QSortFilterProxyModel):
@@ -147,17 +126,17 @@ class ReviewFilterProxy(QSortFilterProxyModel):
             self.flag = self.flag_source()
 
     def accepts(self, row: ReviewRow) -> bool:
-        """Whether a row passes the filters."""
-        if self.misclassified_only and row.correct is not False:
-            return False
+        """Whether a row passes the label and cell filters (the flags: see filterAcceptsRow)."""
         if self.label is not None and (row.label or "") != self.label:
-            return False
-        if self.flag is not None and not row_has_flag(row, self.flag):
             return False
         return self.cell is None or (row.label_index, row.predicted_index) == self.cell
 
     def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
-        return self.accepts(self.sourceModel().rows[source_row])
+        model = self.sourceModel()
+        for flag in ("misclassified" if self.misclassified_only else None, self.flag):
+            if flag is not None and not model.flagged(flag)[source_row]:
+                return False
+        return self.accepts(model.rows[source_row])
 
     def visible_rows(self) -> list[ReviewRow]:
         """The rows shown, in order."""
@@ -174,7 +153,8 @@ def fit_columns_to_rows(header: QHeaderView) -> None:
 def show_flag_after_correct(header: QHeaderView) -> None:
     """The Flag column shown after Correct, where a laptop still shows it (the verdict banner
     points at it); the model keeps its order, so exports and sorting are unchanged."""
-    flag, correct = COLUMNS.index("Flag"), COLUMNS.index("Correct")
+    names = [c.name for c in shown_columns()]
+    flag, correct = names.index("flag"), names.index("correct")
     header.moveSection(header.visualIndex(flag), header.visualIndex(correct) + 1)
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.review.columns import RowColumns
 from engine.review.rows import COLUMNS, ReviewRow, row_from_cells, row_to_cells
+from engine.review.stats import trust_figures
 from engine.trust.review import TrustAccumulator, trust_summary
 from engine.trust.verdict import (
     CLEAR,
@@ -58,7 +60,7 @@ def test_trust_rows_survive_the_csv_and_the_summary_has_every_field():
     assert back == row
     assert row_from_cells(dict(zip(COLUMNS, row_to_cells(_row("ok", None, "")), strict=True))).kept_after_removal is None
     rows = [row] * 6 + [_row("ok", None, "", deletion_auc=0.3, insertion_auc=0.8)]
-    summary = trust_summary(rows)
+    summary = trust_summary(rows, figures=trust_figures(RowColumns(rows)))
     wanted = {"verdict", "verdict_reason", "kept_after_removal_rate", "aupro", "mean_pixel_auroc", "deletion_auc",
               "insertion_auc"}
     assert wanted <= set(summary["overall"]) and set(summary["per_label"]) == {"ok", "spot"}

@@ -113,8 +113,7 @@ def test_a_million_rows_open_and_filter(qtbot, opener, tmp_path):
     assert view.horizontalHeader().sectionSize(0) > view.fontMetrics().horizontalAdvance(table.index(0, 0).data())
     columns = opener.opened.columns
     held = opener.opened.review.table.nbytes + table.view.nbytes + sum(o.nbytes for o in table.orders.values())
-    held += sum(a.nbytes for a in (columns.confidence, columns.energy, columns.iou, columns.correct,
-                                   columns.pointing, columns.truth, columns.guess, columns.label_codes))
+    held += sum(a.nbytes for a in columns.arrays())
     assert held < 600 * 2**20  # columns and index arrays, no object per row
     opener.tab.choose_cell((3, 0))
     assert table.rowCount() == result.confusion[3, 0]
