@@ -14,7 +14,7 @@ import heapq
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +22,7 @@ import numpy as np
 
 from engine.errors import Cancelled, MethodError
 from engine.maps.normalise import resize_map
+from engine.review.columns import Column, column, declared
 from engine.review.runner import (
     ReviewedImage,
     ReviewOptions,
@@ -44,30 +45,37 @@ SHOWN = 12  # flips and largest map changes kept, with their maps, for the repor
 
 @dataclass(frozen=True, slots=True)
 class ComparisonRow:
-    """One image reviewed by both models. Map figures are None when either side has no map."""
+    """One image reviewed by both models; its columns declared as the review's are (engine.review.columns)."""
 
-    path: str
-    label: str | None
-    predicted_a: str = ""
-    predicted_b: str = ""
-    probability_a: float | None = None
-    probability_b: float | None = None
-    agree: bool | None = None
-    map_spearman: float | None = None
-    map_top_iou: float | None = None
-    # with trust: each model's defect-removal result and flag (engine.trust), empty without a mask
-    removal_probability_a: float | None = None
-    kept_after_removal_a: bool | None = None
-    flag_a: str = ""
-    removal_probability_b: float | None = None
-    kept_after_removal_b: bool | None = None
-    flag_b: str = ""
-    error: str = ""
+    path: str = column("image path relative to the compared folder", header="Image", format="file")
+    label: str | None = column("sub-folder name (the expected class)", header="Label", format="label")
+    predicted_a: str = column("class model A predicts", default="", header="A says")
+    predicted_b: str = column("class model B predicts", default="", header="B says")
+    probability_a: float | None = column("model A's probability of its class", default=None, header="p A",
+                                         format="number")
+    probability_b: float | None = column("model B's probability of its class", default=None, header="p B",
+                                         format="number")
+    agree: bool | None = column("both models predict the same class", default=None, header="Agree", format="mark")
+    map_spearman: float | None = column("Spearman rank correlation of the two maps (at 256 display levels)",
+                                        default=None, header="Map ρ", format="number")
+    map_top_iou: float | None = column("IoU of the two maps' top 10 % pixels", default=None, header="Top IoU",
+                                       format="number")
+    removal_probability_a: float | None = column("model A's probability of its class with the defect painted out",
+                                                 default=None, trust=True, format="number")
+    kept_after_removal_a: bool | None = column("model A still predicts its class after removal", default=None,
+                                               trust=True, format="yes-no")
+    flag_a: str = column("model A's trust flag (clear, off-defect, survives-removal)", default="", trust=True)
+    removal_probability_b: float | None = column("model B's probability of its class with the defect painted out",
+                                                 default=None, trust=True, format="number")
+    kept_after_removal_b: bool | None = column("model B still predicts its class after removal", default=None,
+                                               trust=True, format="yes-no")
+    flag_b: str = column("model B's trust flag", default="", trust=True)
+    error: str = column("why the image could not be compared", default="")
 
 
-COMPARISON_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(ComparisonRow))
-TRUST_ONLY = ("removal_probability_a", "kept_after_removal_a", "flag_a",
-              "removal_probability_b", "kept_after_removal_b", "flag_b")
+def comparison_columns(trust: bool = True) -> tuple[Column, ...]:
+    """The comparison table's columns; the trust ones only with `trust`."""
+    return tuple(c for c in declared(ComparisonRow) if trust or not c.trust)
 
 
 @dataclass(frozen=True)

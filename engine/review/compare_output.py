@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-from dataclasses import fields
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -14,14 +13,14 @@ from typing import Any
 from engine.errors import OutputPathError
 from engine.maps.render import overlay, write_png
 from engine.review.compare import (
-    COMPARISON_COLUMNS,
-    TRUST_ONLY,
     Comparison,
     ComparisonRow,
     Shown,
+    comparison_columns,
     comparison_summary,
 )
 from engine.review.outdir import _write_text
+from engine.review.rows import _cell
 
 CSV_NAME, PARQUET_NAME, JSON_NAME, REPORT_NAME, PAIRS = (
     "comparison.csv", "comparison.parquet", "comparison.json", "report.html", "pairs")
@@ -30,17 +29,7 @@ _OLD = (CSV_NAME, JSON_NAME, "results.csv")
 
 def columns(trust: bool) -> tuple[str, ...]:
     """The CSV columns: the trust ones only with --trust."""
-    return COMPARISON_COLUMNS if trust else tuple(c for c in COMPARISON_COLUMNS if c not in TRUST_ONLY)
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return str(value)
+    return tuple(c.name for c in comparison_columns(trust))
 
 
 class ComparisonOutput:
@@ -84,9 +73,9 @@ class ComparisonOutput:
             import pyarrow.parquet as pq
         except ImportError:  # the CSV holds the same rows; Parquet comes with the cluster and test extras
             return
-        types = {"float | None": pa.float64(), "bool | None": pa.bool_()}
-        schema = pa.schema([pa.field(f.name, types.get(str(f.type), pa.string())) for f in fields(ComparisonRow)
-                            if f.name in self.columns])
+        from engine.review.table import column_type
+
+        schema = pa.schema([pa.field(c.name, column_type(c)) for c in comparison_columns(self.trust)])
         data = {name: [getattr(r, name) for r in rows] for name in self.columns}
         pq.write_table(pa.table(data, schema=schema), self.folder / PARQUET_NAME)
 
