@@ -448,6 +448,7 @@ def lot_review(bench: Bench, settings: Settings, workdir: Path) -> list[Result]:
 
 def run_all(settings: Settings, only: str | None = None, log=print) -> tuple[dict, list[Result]]:
     """Every case in turn; `only` keeps the groups whose name contains it."""
+    from bench.blackbox import compare_cost, export_perturbation
     from bench.cases_new import new_methods, scope_cases
 
     results: list[Result] = []
@@ -475,6 +476,8 @@ def run_all(settings: Settings, only: str | None = None, log=print) -> tuple[dic
             ("vgg-new-methods", lambda: new_methods(get("VGG16"), settings, gradient_free=False)),
             ("demo-new-methods", lambda: new_methods(get("demo"), settings)),
             ("demo-scope", lambda: scope_cases(get("demo"), settings)),
+            ("export-perturbation", lambda: export_perturbation(settings)),
+            ("export-compare", lambda: compare_cost(settings)),
         ]
         for name, case in groups:
             if only and only not in name:

@@ -110,13 +110,13 @@ def chunk_size(context: ModelContext, sample_shape: tuple, budget: int | None = 
     `budget` in bytes defaults to engine.memory.budget_bytes() (a share of the memory
     available now, or CONVSCOPE_MEMORY_BUDGET_MB). Per row: the input, plus the largest
     layer output twice (its input and output live together), doubled again when gradients
-    are taken. At least 1, at most MAX_CHUNK.
+    are taken. At least 1, at most MAX_CHUNK (or the context's own `max_chunk`: a black-box export).
     """
     budget = memory.budget_bytes() if budget is None else budget
     inputs = math.prod(sample_shape)
     largest = context.cached("largest-activation", lambda: _largest_activation(context)) or 32 * inputs
     per_row = 4 * (inputs + 2 * largest * (2 if backward else 1))
-    return int(max(1, min(MAX_CHUNK, budget // per_row)))
+    return int(max(1, min(getattr(context, "max_chunk", MAX_CHUNK), budget // per_row)))
 
 
 def run_chunks(job: Job, total: int, size: int, work: Callable[[int, int], None], smallest: int = 1) -> None:

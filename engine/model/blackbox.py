@@ -123,6 +123,10 @@ class BlackBoxContext:
     """A ModelContext for an export: heads, input shape, cache, and numpy logits."""
 
     black_box = True
+    # Rows per runtime call: on the demo model the CPU runtimes gain nothing per image past a few
+    # rows, and 16- or 64-row chunks ran 2x slower than a per-image loop (numpy work on arrays
+    # that leave the cache); at 4 rows it is on par (bench/blackbox.py, README).
+    max_chunk = 4
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime

@@ -103,7 +103,11 @@ def quantise(values: np.ndarray, detail: dict) -> np.ndarray:
     if not scale:
         return values.astype(dtype)
     limits = np.iinfo(dtype)
-    return np.clip(np.round(values / scale) + zero, limits.min, limits.max).astype(dtype)
+    scaled = values * np.float32(1.0 / scale)  # one pass fewer than a division, then in place
+    np.rint(scaled, out=scaled)
+    scaled += zero
+    np.clip(scaled, limits.min, limits.max, out=scaled)
+    return scaled.astype(dtype)
 
 
 def dequantise(values: np.ndarray, detail: dict) -> np.ndarray:
