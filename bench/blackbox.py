@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.cases import Result, Settings, measure
+from bench.harness import Result, Settings, measure
 
 DEMO = Path(__file__).resolve().parents[1] / "resources" / "demo"
 

@@ -8,12 +8,14 @@ needs gradients, layers or weights is refused in one line that says what works i
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 
 from engine.errors import LayerError, MethodError
 from engine.images.preprocessing import PREPROCESSING_MODES
+from engine.methods import METHODS, Method
 from engine.model.blackbox import WHAT_WORKS, BlackBoxContext, Runtime, open_runtime, refusal
 from engine.model.loading import check_local_path
 from engine.model.sidecar import Sidecar, read_sidecar
@@ -28,8 +30,9 @@ class BlackBoxSession(Session):
     black_box = True
 
     def __init__(self, runtime: Runtime, path: str, sidecar: Sidecar,
-                 preprocessing: str | None = None) -> None:
+                 preprocessing: str | None = None, methods: Mapping[str, type[Method]] = METHODS) -> None:
         # Session.__init__ is not called: it builds heads and the layer list from a Keras model
+        self.methods = methods
         self.runtime = runtime
         self.box = BlackBoxContext(runtime)
         self.context = self.box  # type: ignore[assignment]  # what the methods and trust checks read
@@ -38,10 +41,11 @@ class BlackBoxSession(Session):
         self.info = _info(runtime, path, sidecar, preprocessing, self.box)
 
     @classmethod
-    def open(cls, path: str | Path, trust: bool = False, preprocessing: str | None = None) -> BlackBoxSession:
+    def open(cls, path: str | Path, trust: bool = False, preprocessing: str | None = None,
+             methods: Mapping[str, type[Method]] = METHODS) -> BlackBoxSession:
         """Open an export with its runtime and read its sidecar (class names, preprocessing)."""
         local = check_local_path(path)
-        return cls(open_runtime(local, trust), str(path), read_sidecar(local), preprocessing)
+        return cls(open_runtime(local, trust), str(path), read_sidecar(local), preprocessing, methods)
 
     @property
     def model(self):  # type: ignore[override]
@@ -56,9 +60,7 @@ class BlackBoxSession(Session):
 
     def method(self, name: str):
         """Occlusion and RISE; any other method is refused in one line."""
-        from engine.methods import METHODS
-
-        if name in METHODS and not METHODS[name].gradient_free:
+        if name in self.methods and not self.methods[name].gradient_free:
             raise MethodError(refusal(self.info.name, f"{name} (it needs the model's gradients or layers)"))
         return super().method(name)
 

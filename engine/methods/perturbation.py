@@ -3,13 +3,19 @@
 Occlusion (Zeiler and Fergus 2014): a patch slides over the (preprocessed) input; each
 pixel's attribution is the mean drop of the explained class's probability, p_c(x) -
 p_c(x occluded), over the patch positions that cover it (as Captum's Occlusion averages
-overlapping windows). The fill is the image's channel mean, zero (in the model's input
+overlapping windows). On a saturated model both probabilities round to 1.0 in float32, so
+the drop is taken from log-probabilities and, when p_c(x) > 1/2, computed as the difference of
+the complements (1 - p_c(x occluded)) - (1 - p_c(x)) (engine.methods.common.probability_drops):
+the same number, without the cancellation. The fill is the image's channel mean, zero (in the model's input
 space), or a Gaussian blur of the image (sigma = patch / 4).
 
 RISE (Petsiuk et al. 2018): N binary grids of s x s cells, each cell kept with probability
 p, are upsampled bilinearly to (s + 1) * cell pixels (cell = ceil(H / s); mirrored edges,
-as the authors' scikit-image resize) and cropped at a random shift in [0, cell) to the input size; the map is sum_i p_c(x * M_i) M_i / (N p),
-the input multiplied by the mask in the model's input space as in the authors' code. The
+as the authors' scikit-image resize) and cropped at a random shift in [0, cell) to the input size; the map is
+sum_i (p_i / max_j p_j) M_i / (N p) with p_i = p_c(x * M_i), the input multiplied by the mask in the model's input
+space as in the authors' code. The weights p_i / max p = exp(log p_i - max log p) come from log-probabilities:
+the paper's map divided by one positive constant per image (the same once normalised), and never blank on a
+confident model whose masked copies' probabilities all underflow float32 (a note on the map says so). The
 masks are reproducible: rng = numpy.random.default_rng(seed); grids = rng.random((N, s, s))
 < p; shifts = rng.integers(0, cell, (N, 2)) (rows, then columns). They are generated chunk
 by chunk, never all held at once.
@@ -25,7 +31,13 @@ import cv2
 import numpy as np
 
 from engine.methods.base import Job, Method, RawMaps
-from engine.methods.common import chunk_size, clean_classes, row_scores, run_chunks
+from engine.methods.common import (
+    chunk_size,
+    clean_classes,
+    probability_drops,
+    row_scores,
+    run_chunks,
+)
 from engine.params import Param
 
 FILLS = ("mean", "zero", "blur")
@@ -57,6 +69,7 @@ class Occlusion(Method):
     title = "Occlusion"
     needs_layer = False
     gradient_free = True
+    floor = "zero"  # a zero drop: covering the patch changes nothing (min-max would call the least harmful patch that)
     parameters = (Param("patch", int, 16, "occluding patch side, model-input pixels", low=1, high=4096),
                   Param("stride", int, 8, "patch step, model-input pixels", low=1, high=4096),
                   Param("fill", str, "mean", "what the patch shows", choices=FILLS))
@@ -84,7 +97,8 @@ class Occlusion(Method):
             occluded = job.inputs[rows].copy()
             for r, (image, (y, x)) in enumerate(zip(rows, positions[where[start:stop]], strict=True)):
                 occluded[r, y:y + patch_h, x:x + patch_w] = fills[image, y:y + patch_h, x:x + patch_w]
-            drops = base[rows] - probabilities(occluded, chosen[rows])
+            scores = probabilities(occluded, chosen[rows])
+            drops = probability_drops((base[0][rows], base[1][rows]), scores)
             for image, (y, x), drop in zip(rows, positions[where[start:stop]], drops, strict=True):
                 sums[image, y:y + patch_h, x:x + patch_w] += drop
 
@@ -136,13 +150,15 @@ class Rise(Method):
     title = "RISE"
     needs_layer = False
     gradient_free = True
+    floor = "min"  # every value is an expected probability: no value means "no evidence"
     parameters = (Param("masks", int, 1000, "random masks", low=1, high=100000),
                   Param("grid", int, 8, "mask grid cells per side", low=1, high=256),
                   Param("keep", float, 0.5, "probability that a grid cell is kept", low=0.01, high=1.0),
                   Param("seed", int, 0, "random seed of the masks", low=0, high=2**31 - 1))
 
     def run(self, job: Job) -> RawMaps:
-        """Masked copies of every image in chunks; sum_i p_c(x * M_i) M_i / (N p)."""
+        """Masked copies of every image in chunks; sum_i (p_i / max p) M_i / (N keep), the weights
+        exp(log p_i - max log p) kept relative to the largest seen so far (rescaled when it grows)."""
         logits, chosen, _ = clean_classes(self.context, job)
         probabilities = row_scores(self.context, job.output)
         count, side, keep = job.params["masks"], job.params["grid"], job.params["keep"]
@@ -152,17 +168,30 @@ class Rise(Method):
         cells = np.array([math.ceil(height / side), math.ceil(width / side)])
         shifts = rng.integers(0, cells, (count, 2))
         sums = np.zeros((batch, height, width), np.float64)
+        largest = np.full(batch, -np.inf)  # max log p_i so far, per image: sums are relative to it
         image_of, mask_of = np.repeat(np.arange(batch), count), np.tile(np.arange(count), batch)
 
         def work(start: int, stop: int) -> None:
             rows = image_of[start:stop]
             masks = rise_masks(mask_of[start:stop], grids, shifts, height, width)
             masked = job.inputs[rows] * masks[..., None]
-            scores = probabilities(masked, chosen[rows])
+            log_p = probabilities(masked, chosen[rows])[0].astype(np.float64)
             for image in np.unique(rows):
                 here = rows == image
-                sums[image] += np.tensordot(scores[here], masks[here], axes=1)
+                top = max(largest[image], log_p[here].max())
+                if not np.isfinite(top):
+                    continue  # no finite log-probability yet: nothing to weight
+                if np.isfinite(largest[image]):
+                    sums[image] *= np.exp(largest[image] - top)
+                largest[image] = top
+                sums[image] += np.tensordot(np.exp(log_p[here] - top), masks[here], axes=1)
 
         run_chunks(job, len(image_of), chunk_size(self.context, job.inputs.shape[1:]), work)
         maps = (sums / (count * keep)).astype(np.float32)
-        return RawMaps(maps, logits, chosen)
+        return RawMaps(maps, logits, chosen, tuple(dict.fromkeys(_relative_note(top) for top in largest)))
+
+
+def _relative_note(log_largest: float) -> str:
+    """What RISE's weights are: the masked copies' probabilities over the largest of them."""
+    return (f"rise: weights are p_i / max p (largest masked probability {math.exp(log_largest):.3g}, log "
+            f"{log_largest:.4g}), computed from log-probabilities so that a confident model's map is never blank")
