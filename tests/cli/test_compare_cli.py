@@ -106,3 +106,17 @@ def test_a_damaged_export_is_one_line_exit_2(capfd, tmp_path, name, content):
     path.write_bytes(content)
     line = refused(capfd, "predict", "--model", path, DEMO_IMAGES / "ok" / "ok_01.png")
     assert name in line
+
+
+def test_predict_on_a_tflite_export_loads_no_tensorflow():
+    # guards: the black-box path reaching the Keras machinery (TensorFlow takes seconds to import)
+    import subprocess
+    import sys
+
+    code = ("import sys; from cli.app import main; "
+            f"rc = main(['predict', '--model', {str(DEMO / 'defects_int8.tflite')!r}, "
+            f"{str(DEMO_IMAGES / 'ok' / 'ok_01.png')!r}]); "
+            "print(rc, 'tensorflow' in sys.modules)")
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                           cwd=Path(__file__).resolve().parents[2])
+    assert found.stdout.strip().splitlines()[-1] == "0 False", found.stdout + found.stderr
