@@ -10,14 +10,16 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from engine.errors import OutputPathError
 from engine.maps.render import overlay, write_png
 from engine.review.compare import (
+    SHOWN,
     Comparison,
     ComparisonRow,
     Shown,
     comparison_columns,
-    comparison_summary,
 )
 from engine.review.outdir import _write_text
 from engine.review.rows import _cell
@@ -85,6 +87,43 @@ class ComparisonOutput:
         for name, heatmap in zip(names, (shown.heatmap_a, shown.heatmap_b), strict=True):
             write_png(self.folder / name, overlay(shown.display, heatmap))
         return names
+
+
+def _mean(values: list[float | None]) -> float | None:
+    kept = [v for v in values if v is not None]
+    return float(np.mean(kept)) if kept else None
+
+
+def group_summary(rows: list[ComparisonRow], a: dict[str, Any] | None, b: dict[str, Any] | None) -> dict[str, Any]:
+    """Agreement, mean map figures and both verdicts of a group of rows (`a`, `b`: each side's
+    trust object for the group, or None without trust)."""
+    judged = [r for r in rows if r.agree is not None]
+    return {"images": len(rows), "agreement": (sum(1 for r in judged if r.agree) / len(judged)) if judged else None,
+            "flips": sum(1 for r in judged if not r.agree),
+            "mean_map_spearman": _mean([r.map_spearman for r in rows]),
+            "mean_map_top_iou": _mean([r.map_top_iou for r in rows]),
+            "verdict_a": a["verdict"] if a else None, "verdict_b": b["verdict"] if b else None,
+            "verdict_reason_a": a["verdict_reason"] if a else None,
+            "verdict_reason_b": b["verdict_reason"] if b else None}
+
+
+def comparison_summary(comparison: Comparison) -> dict[str, Any]:
+    """comparison.json's body: the overall figures, per label the same, and where to look."""
+    a, b = comparison.a.trust, comparison.b.trust
+    labels = sorted({r.label or "(no label)" for r in comparison.rows})
+    per_label = {name: group_summary([r for r in comparison.rows if (r.label or "(no label)") == name],
+                                     a["per_label"].get(name) if a else None, b["per_label"].get(name) if b else None)
+                 for name in labels}
+    flipped = [r for r in comparison.rows if r.agree is False]
+    moved = sorted((r for r in comparison.rows if r.map_spearman is not None), key=lambda r: r.map_spearman or 0.0)
+    return {**group_summary(list(comparison.rows), a["overall"] if a else None, b["overall"] if b else None),
+            "complete": comparison.complete, "seconds": round(comparison.seconds, 3),
+            "accuracy_a": comparison.a.overall.accuracy, "accuracy_b": comparison.b.overall.accuracy,
+            "per_label": per_label,
+            "flipped": [{"path": r.path, "label": r.label, "predicted_a": r.predicted_a,
+                         "predicted_b": r.predicted_b} for r in flipped],
+            "evidence_moved_most": [{"path": r.path, "label": r.label, "map_spearman": r.map_spearman,
+                                     "map_top_iou": r.map_top_iou} for r in moved[:SHOWN]]}
 
 
 _CSS = """

@@ -11,7 +11,8 @@ import pytest
 from cli.common import DEMO_IMAGES, DEMO_MODEL
 from engine import Session
 from engine.review import ReviewOptions
-from engine.review.compare import compare_folder, comparison_summary, map_spearman, map_top_iou
+from engine.review.compare import compare_folder, map_spearman, map_top_iou
+from engine.review.compare_output import comparison_summary
 
 DEMO = Path(DEMO_MODEL).parent
 FAST_OCCLUSION = {"patch": 16, "stride": 16, "fill": "mean"}
