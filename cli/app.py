@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from . import batch_cmd, compare_cmd, explain_cmd, features_cmd, inspect_cmds, sanity_cmd
+from .common import check_inputs
 
 COMMAND_MODULES = [inspect_cmds, explain_cmd, batch_cmd, features_cmd, sanity_cmd, compare_cmd]
 EXIT_BAD_INPUT = 2
@@ -26,8 +27,8 @@ def build_parser(full: bool = True) -> argparse.ArgumentParser:
     parser = _Parser(prog="convscope", description="Look inside convolutional image classifiers.")
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
     gui = commands.add_parser("gui", help="open the window (the default)")
-    gui.add_argument("--model", help="model to open (default: the bundled demo)")
-    gui.add_argument("--images", help="image folder to open (default: the demo images)")
+    gui.add_argument("--model", help="model to open (default: the last one, else the bundled demo)")
+    gui.add_argument("--images", help="image folder to open (default: the last one, else the demo images)")
     gui.add_argument("--trust-model", action="store_true", help="load a model that safe mode refuses")
     gui.set_defaults(run=run_gui)
     for module in COMMAND_MODULES if full else ():
@@ -59,6 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from engine.errors import Cancelled, ConvScopeError
 
     try:
+        check_inputs(args)  # a typo in a path is refused in a second, not after TensorFlow loaded
         return args.run(args)
     except ConvScopeError as exc:
         sys.stderr.write(f"convscope: error: {exc}\n")

@@ -39,6 +39,8 @@ def add_commands(commands) -> None:
     batch.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
                        help="run on Ray Data: a local Ray on this machine's cores, or join the cluster at "
                             "ADDRESS (auto, ray://host:10001); needs pip install -e \".[cluster]\"")
+    batch.add_argument("--verbose", action="store_true",
+                       help="with --ray: show Ray's own log lines and warnings on the terminal")
     add_param_options(batch)
     batch.set_defaults(run=run_batch)
 
@@ -68,7 +70,8 @@ def run_batch(args: argparse.Namespace) -> int:
             from engine.review.ray_runner import review_with_ray
 
             result = review_with_ray(output, session, args.images, options, args.ray, trust=args.trust_model,
-                                     preprocessing=args.preprocessing, progress=progress)
+                                     preprocessing=args.preprocessing, progress=progress, verbose=args.verbose,
+                                     note=progress.note)
         else:
             result = output.review(session, args.images, options, progress)
     except KeyboardInterrupt:

@@ -30,6 +30,43 @@ def add_model_options(parser: argparse.ArgumentParser, required: bool = True) ->
                         help="load a model that safe mode refuses (it may run code); only for models you trust")
 
 
+# Arguments that name something a command reads, by destination: the model (a file or a
+# SavedModel folder), one image, and `images` (a folder, or predict's list of image files).
+INPUT_PATHS = {"model": "model", "against": "model", "image": "file", "images": "folder or files"}
+
+
+def check_inputs(args: argparse.Namespace) -> None:
+    """Refuse, before the engine (TensorFlow) loads, an input path that does not exist or is
+    of the wrong kind: one ConvScopeError naming the option and the path."""
+    for dest, kind in INPUT_PATHS.items():
+        value = getattr(args, dest, None)
+        if isinstance(value, list):
+            for path in value:
+                _check_input(None, path, "file")
+        elif value:
+            _check_input(f"--{dest}", value, "folder" if kind == "folder or files" else kind)
+
+
+def _check_input(option: str | None, path: str, kind: str) -> None:
+    from engine.errors import ImageLoadError, ModelLoadError
+    from engine.model.loading import check_local_path  # no TensorFlow: only engine.errors
+
+    named = f"{option} {path}" if option else path
+    if kind == "model":
+        try:
+            check_local_path(path)
+        except ModelLoadError as exc:
+            raise ModelLoadError(f"{option} {exc}") from None
+        return
+    target = Path(path).expanduser()
+    if not target.exists():
+        raise ImageLoadError(f"{named}: no such {kind}")
+    if kind == "folder" and not target.is_dir():
+        raise ImageLoadError(f"{named}: is a file, not a folder")
+    if kind == "file" and target.is_dir():
+        raise ImageLoadError(f"{named}: is a folder, not an image file")
+
+
 def open_session(args: argparse.Namespace):
     """Load the model named by the options; safe-mode refusals say how to override."""
     from engine import Session
@@ -169,7 +206,8 @@ class Progress:
         self.tty = bool(getattr(stream, "isatty", lambda: False)())
         self.total = 0
         self._bar: Any = None
-        self._first: int | None = None  # done at the first call (a resumed review starts above 0)
+        self._first: tuple[int, float] | None = None  # (done, time) at the first call (a resume starts above 0)
+        self._base: tuple[int, float] | None = None  # (done, time) when the first step finished: the rate's start
         self._started = time.perf_counter()
         self._next = 0.0
 
@@ -185,14 +223,26 @@ class Progress:
         if done >= total:
             self.close()
 
+    def note(self, text: str) -> None:
+        """One line of news above the bar (or between the progress lines)."""
+        if self._bar is not None:
+            self._bar.write(text, file=self.stream)
+        else:
+            self.stream.write(text + "\n")
+            self.stream.flush()
+
     def _line(self, done: int, total: int) -> str:
-        """`review: img 5/12 (41%), 0.9 s, 5.6 img/s, ~1 s left` (rate and time left once known)."""
-        elapsed = time.perf_counter() - self._started
-        line = f"{self.label}: {self.unit} {done}/{total} ({100 * done // max(1, total)}%), {elapsed:.1f} s"
+        """`review: img 5/12 (41%), 0.9 s, 5.6 img/s, ~1 s left` (rate and time left once known).
+        The rate counts from the first step that finished, not from the start: a start-up (Ray
+        starting its actors, a first trace) would otherwise make it look slow for the whole run."""
+        now = time.perf_counter()
+        line = f"{self.label}: {self.unit} {done}/{total} ({100 * done // max(1, total)}%), {now - self._started:.1f} s"
         if self._first is None:
-            self._first = done
-        rate = (done - self._first) / elapsed if elapsed > 0 else 0.0
-        if rate > 0:
+            self._first = (done, now)
+        elif self._base is None and done > self._first[0]:
+            self._base = (done, now)
+        elif self._base is not None and now > self._base[1] and done > self._base[0]:
+            rate = (done - self._base[0]) / (now - self._base[1])
             line += f", {rate:.1f} {self.unit}/s" + (f", ~{(total - done) / rate:.0f} s left" if done < total else "")
         return line
 

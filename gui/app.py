@@ -36,15 +36,39 @@ def application() -> QApplication:
     return app
 
 
-def initial_paths(args, settings: Settings) -> tuple[str, str]:
-    """Model and folder to open: the arguments, else the last ones, else the demo."""
+def initial_paths(args, settings: Settings) -> tuple[str, str, list[str]]:
+    """Model and folder to open: the arguments (cli.app has checked they exist), else the last
+    ones, else the demo; and the remembered ones that have since disappeared."""
+    gone = []
     model = getattr(args, "model", None) or settings.get("model")
+    if model and not Path(model).exists():
+        gone.append(model)
     if not model or not Path(model).exists():
         model = str(DEMO_MODEL)
     folder = getattr(args, "images", None) or settings.get("folder")
+    if folder and not Path(folder).is_dir():
+        gone.append(folder)
     if not folder or not Path(folder).is_dir():
         folder = str(DEMO_IMAGES) if DEMO_IMAGES.is_dir() else ""
-    return model, folder
+    return model, folder, gone
+
+
+def gone_text(gone: list[str]) -> str:
+    """One status line for the remembered paths that disappeared (names: it must fit at 1280 px)."""
+    names = ", ".join(Path(path).name for path in gone)
+    return f"⚠ Gone since last time: {names}; opened the demo instead"
+
+
+def _keep_saying(window: MainWindow, text: str) -> None:
+    """Say `text` now and again once the first map is shown (the loading messages replace the
+    status line until then)."""
+    window.status(text)
+
+    def again(_explanation=None) -> None:
+        window.controller.explanationShown.disconnect(again)
+        window.status(text)
+
+    window.controller.explanationShown.connect(again)
 
 
 class FirstPaint(QObject):
@@ -81,12 +105,14 @@ def create_window(args=None, settings: Settings | None = None) -> MainWindow:
     if geometry is not None:
         window.restoreGeometry(geometry)
     window.show()
-    model, folder = initial_paths(args, settings)
+    model, folder, gone = initial_paths(args, settings)
 
     def open_first() -> None:
         window.controller.open_model(model, trust=bool(getattr(args, "trust_model", False)))
         if folder:
             window.controller.open_folder(folder, select=settings.get("image") or None)
+        if gone:
+            _keep_saying(window, gone_text(gone))
         window.trust.build_when_idle(IDLE_STEP_MS)  # while the engine loads: not at the tab's first click
 
     window.first_paint = FirstPaint(window, open_first)

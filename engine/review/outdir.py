@@ -182,7 +182,8 @@ class ReviewOutput:
         summary = {"status": status, "run": self.run, **result.to_json(),
                    "files": {"csv": CSV_NAME, "report": REPORT_NAME, "overlays": OVERLAYS}}
         _write_text(self.folder / SUMMARY_NAME, json.dumps(summary, indent=2, default=_json_default) + "\n")
-        _write_text(self.folder / REPORT_NAME, render_report(result, self.run, status, self._overlay_link))
+        report = render_report(result, self.run, status, self._overlay_link, self.folder)
+        _write_text(self.folder / REPORT_NAME, report)
 
     def review(self, session, images: str | os.PathLike, options: ReviewOptions, progress=None, cancel=None,
                on_rows: Callable[[list[ReviewRow]], None] | None = None) -> ReviewResult:

@@ -19,8 +19,13 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import sys
+import tempfile
+import threading
 import time
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -46,8 +51,9 @@ if TYPE_CHECKING:
     from engine.review.outdir import ReviewOutput
 
 INSTALL_HINT = 'Ray is not installed: pip install -e ".[cluster]" (or pip install "ray[data]")'
-_EXTRA = ("_worker", "_node", "_seconds", "_trust")  # columns the actors add for the driver
+_EXTRA = ("_worker", "_node", "_started", "_seconds", "_trust")  # columns the actors add for the driver
 FLUSH_ROWS, FLUSH_SECONDS = 1024, 1.0  # the driver writes received rows this often
+CALLS_PER_ACTOR = 3  # batches in an actor at once: one decoding, one in the model, one writing overlays
 
 
 @dataclass(frozen=True)
@@ -69,25 +75,71 @@ def import_ray():
     return ray
 
 
-def connect(address: str | None = None, num_cpus: int | None = None) -> bool:
+def connect(address: str | None = None, num_cpus: int | None = None, verbose: bool = False) -> bool:
     """Join the cluster at `address` ("auto", "ray://host:10001", "host:6379"), or start Ray on
     this machine's cores when None. True when this call started or joined Ray (the caller
-    then shuts it down); False when Ray was already initialised (a test, a notebook)."""
+    then shuts it down); False when Ray was already initialised (a test, a notebook).
+
+    Unless `verbose`, Ray's own logging stays out of the terminal: its Python loggers at
+    ERROR, the workers' output not forwarded, and its native (C++) log lines, such as the
+    driver's "actor restart will fail" notice about Ray Data's actor pool, only in Ray's
+    session logs (/tmp/ray/session_latest/logs).
+    """
     ray = import_ray()
     if ray.is_initialized():
         return False
-    quiet = {"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": _project_path()}
+    level = "info" if verbose else "error"
+    if not verbose:
+        logging.getLogger("ray.data").setLevel(logging.ERROR)  # no execution-plan chatter on the terminal
+    env = {"TF_CPP_MIN_LOG_LEVEL": "0" if verbose else "2", "PYTHONPATH": _project_path()}
     try:
-        if address:
-            ray.init(address=address, logging_level="error", log_to_driver=False)
-        else:
-            # address="local": always a new instance on this machine, even when RAY_ADDRESS or a
-            # `ray start` cluster on this machine would otherwise be joined (with num_cpus refused).
-            ray.init(address="local", num_cpus=num_cpus or os.cpu_count() or 1, include_dashboard=False,
-                     logging_level="error", log_to_driver=False, runtime_env={"env_vars": quiet})
+        with _native_log_level(None if verbose else "fatal"), _native_stderr_hidden(not verbose):
+            if address:
+                ray.init(address=address, logging_level=level, log_to_driver=verbose)
+            else:
+                # address="local": always a new instance on this machine, even when RAY_ADDRESS or a
+                # `ray start` cluster on this machine would otherwise be joined (with num_cpus refused).
+                ray.init(address="local", num_cpus=num_cpus or os.cpu_count() or 1, include_dashboard=False,
+                         logging_level=level, log_to_driver=verbose, runtime_env={"env_vars": env})
     except (ConnectionError, RuntimeError, ValueError) as exc:
         raise ConvScopeError(f"cannot {'join Ray at ' + address if address else 'start Ray'}: {exc}") from None
     return True
+
+
+@contextmanager
+def _native_stderr_hidden(hidden: bool) -> Iterator[None]:
+    """File descriptor 2 into a discarded temporary file while Ray starts: its C++ core
+    announces there, at INFO, the log level it read from RAY_BACKEND_LOG_LEVEL. Python's own
+    errors are raised, not printed, so nothing the user needs is lost."""
+    try:
+        saved = os.dup(2) if hidden else -1
+    except OSError:  # no stderr at all (a pythonw-like start): nothing to hide
+        saved = -1
+    if saved < 0:
+        yield
+        return
+    sys.stderr.flush()
+    try:
+        with tempfile.TemporaryFile() as sink:
+            os.dup2(sink.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+@contextmanager
+def _native_log_level(level: str | None) -> Iterator[None]:
+    """RAY_BACKEND_LOG_LEVEL while Ray starts (its C++ core reads it then); the user's own
+    setting wins, and None leaves it alone."""
+    if level is None or "RAY_BACKEND_LOG_LEVEL" in os.environ:
+        yield
+        return
+    os.environ["RAY_BACKEND_LOG_LEVEL"] = level
+    try:
+        yield
+    finally:
+        del os.environ["RAY_BACKEND_LOG_LEVEL"]
 
 
 def _project_path() -> str:
@@ -97,7 +149,15 @@ def _project_path() -> str:
 
 
 class ReviewActor:
-    """One Ray Data actor: opens the model once, then reviews batches of relative paths."""
+    """One Ray Data actor: opens the model once, then reviews batches of relative paths.
+
+    Ray Data runs up to CALLS_PER_ACTOR calls of an actor at once, in threads, and the model
+    takes one batch at a time (a lock): so one batch is decoded and another's overlays are
+    drawn and written while the model works, as the single-process runner's decode-ahead and
+    writer threads do. Inline, decoding and the overlays took three quarters of a batch's time
+    with the model waiting. A batch's overlays are on disk before its rows are returned, so a
+    received row always has its overlay.
+    """
 
     def __init__(self, model: ModelSource, images: str, out: str, options: ReviewOptions,
                  alpha: float = 0.4, colormap: str = "jet") -> None:
@@ -107,21 +167,36 @@ class ReviewActor:
         self.node = import_ray().get_runtime_context().get_node_id()  # the machine this actor runs on
         self.root, self.out, self.options = Path(images), Path(out), options
         self.alpha, self.colormap = alpha, colormap
+        self.model_lock = threading.Lock()
 
     def __call__(self, batch: dict[str, Any]) -> pa.Table:
         """Review one batch ({"path": relative paths}); its rows as an Arrow table."""
-        started = time.perf_counter()
-        items = [_load(_item(self.root / str(p), self.root), self.session) for p in batch["path"]]
-        reviewed = _review_batch(self.session, items, self.root, self.options, None)
+        started, clock = time.perf_counter(), time.time()
+        items = self._load_batch(batch["path"])
+        with self.model_lock:
+            reviewed = _review_batch(self.session, items, self.root, self.options, None)
+        self._write_overlays(reviewed)
+        return self._table(reviewed, started, clock)
+
+    def _load_batch(self, paths) -> list:
+        """The batch's images and masks, decoded."""
+        return [_load(_item(self.root / str(p), self.root), self.session) for p in paths]
+
+    def _write_overlays(self, reviewed: list[ReviewedImage]) -> None:
+        """Draw and write the batch's overlays."""
         for item in reviewed:
             self._write_overlay(item)
-        table = rows_to_table([item.row for item in reviewed])
-        count = table.num_rows
+
+    def _table(self, reviewed: list[ReviewedImage], started: float, clock: float) -> pa.Table:
+        """The rows as Arrow, with the columns the driver reads apart (see _EXTRA)."""
         import pyarrow as pa
 
+        table = rows_to_table([item.row for item in reviewed])
+        count = table.num_rows
         table = table.append_column("_worker", pa.array([os.getpid()] * count, pa.int64()))
         table = table.append_column("_node", pa.array([self.node] * count, pa.string()))
         table = table.append_column("_trust", pa.array([self._trust(reviewed)] + [None] * (count - 1), pa.binary()))
+        table = table.append_column("_started", pa.array([clock] * count, pa.float64()))
         return table.append_column("_seconds", pa.array([time.perf_counter() - started] * count))
 
     def _trust(self, reviewed: list[ReviewedImage]) -> bytes | None:
@@ -154,7 +229,8 @@ def review_on_ray(output: ReviewOutput, images: str | os.PathLike, options: Revi
     `connect`), with `actors` actors (default: one per CPU); write everything into `output`.
 
     `on_table(table)` sees each batch as received, with the actors' `_worker` (pid), `_node`
-    (Ray node id) and `_seconds` (time inside the actor) columns. Returns the same ReviewResult as
+    (Ray node id), `_started` (wall clock when the actor began the batch) and `_seconds` (time
+    inside the actor) columns. Returns the same ReviewResult as
     ReviewOutput.review; KeyboardInterrupt leaves the rows so far for the caller to finish.
     """
     root, started = Path(images), time.perf_counter()
@@ -243,7 +319,6 @@ def _row_tables(pending: list[str], root: Path, output: ReviewOutput, options: R
                 model: ModelSource, actors: int | None, cpus_per_actor: float):
     """The rows of `pending` as Arrow tables, one per batch, in the given order."""
     ray = import_ray()
-    logging.getLogger("ray.data").setLevel(logging.ERROR)  # no execution-plan chatter on the terminal
     context = ray.data.DataContext.get_current()
     context.execution_options.preserve_order = True  # results.csv in the folder's order
     context.enable_progress_bars = False
@@ -256,7 +331,9 @@ def _row_tables(pending: list[str], root: Path, output: ReviewOutput, options: R
         ReviewActor, batch_size=size, batch_format="numpy",
         fn_constructor_kwargs={"model": model, "images": str(root), "out": str(output.folder),
                                "options": options, "alpha": output.alpha, "colormap": output.colormap},
-        compute=ray.data.ActorPoolStrategy(size=actors or default_actors(cpus_per_actor)),
+        compute=ray.data.ActorPoolStrategy(size=actors or default_actors(cpus_per_actor),
+                                           max_concurrent_calls_per_actor=CALLS_PER_ACTOR,
+                                           enable_true_multi_threading=True),
         num_cpus=cpus_per_actor,  # fault tolerance: Ray Data's actor-pool defaults (see the module doc)
         runtime_env={"env_vars": _thread_limits(cpus_per_actor)})
     yield from reviewed.iter_batches(batch_size=None, batch_format="pyarrow", prefetch_batches=0)
@@ -270,17 +347,42 @@ def _thread_limits(cpus: float) -> dict[str, str]:
 
 def review_with_ray(output: ReviewOutput, session, images: str | os.PathLike, options: ReviewOptions,
                     address: str | None = None, *, trust: bool = False, preprocessing: str | None = None,
-                    actors: int | None = None, progress: Callable[[int, int], None] | None = None) -> ReviewResult:
+                    actors: int | None = None, progress: Callable[[int, int], None] | None = None,
+                    verbose: bool = False, note: Callable[[str], None] | None = None) -> ReviewResult:
     """`batch --ray [ADDRESS]`: connect (or start Ray locally), review into `output`, disconnect.
 
     Every actor opens the session's model file with the same trust and preprocessing options.
+    `note(text)` hears once how long Ray's start-up took (when the first rows arrive). Unless
+    `verbose`, Ray's logging and warnings stay out of the terminal (see `connect`).
     """
     ray = import_ray()
-    started = connect(None if address in (None, "", "local") else address)
-    try:
-        model = ModelSource(str(session.info.path), trust, preprocessing)
-        return review_on_ray(output, images, options, model, tuple(session.info.class_names), actors=actors,
-                             progress=progress)
-    finally:
-        if started:
-            ray.shutdown()
+    began = time.perf_counter()
+    with warnings.catch_warnings():
+        if not verbose:
+            warnings.filterwarnings("ignore", module=r"ray(\.|$)")  # e.g. Ray Data's notes on its own settings
+        joining = None if address in (None, "", "local") else address
+        started = connect(joining, verbose=verbose)
+        took = f" in {time.perf_counter() - began:.1f} s"
+        how = (f"joined {joining}{took}" if joining else f"started{took}") if started else "already running"
+        try:
+            model = ModelSource(str(session.info.path), trust, preprocessing)
+            return review_on_ray(output, images, options, model, tuple(session.info.class_names), actors=actors,
+                                 progress=progress, on_table=_first_table(note, began, how))
+        finally:
+            if started:
+                ray.shutdown()
+
+
+def _first_table(note: Callable[[str], None] | None, began: float, how: str):
+    """on_table for review_on_ray: at the first table, one note of Ray's start-up times."""
+    if note is None:
+        return None
+    pending = [True]
+
+    def on_table(_table: pa.Table) -> None:
+        if pending:
+            pending.clear()
+            note(f"Ray: {how}, first rows after {time.perf_counter() - began:.1f} s "
+                 "(each actor loads TensorFlow and the model once)")
+
+    return on_table

@@ -1,11 +1,19 @@
-"""A self-contained HTML report of a review: inline CSS, overlays linked relatively."""
+"""A self-contained HTML report of a review: inline CSS, and the worst cases' overlays embedded
+as JPEG thumbnails (base64 data URIs), each a link to its full-size PNG in overlays/. The
+report alone, mailed or attached to a ticket, shows every picture; the folder beside it adds
+the full-size overlays."""
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from html import escape
+from pathlib import Path
 from typing import Any
+
+import cv2
+import numpy as np
 
 from engine.review import trust_report
 from engine.review.columns import aggregated, figure_text
@@ -85,8 +93,38 @@ def _label_table(result: ReviewResult) -> str:
     return f"<table class=labels id=per-class>{head}{rows}</table>"
 
 
-def _figure(row: ReviewRow, link: str | None) -> str:
-    picture = f'<img src="{escape(link)}" alt="{escape(row.path)}" loading="lazy">' if link else "<p>(no overlay)</p>"
+THUMBNAIL_SIDE = 400  # pixels: twice the contact sheet's 200 px, sharp on a high-DPI screen
+THUMBNAIL_QUALITY = 85  # JPEG: about 20 KB per overlay at 400 px, so 24 worst cases take ~0.5 MB
+
+
+def thumbnail_uri(path: Path) -> str | None:
+    """The picture at `path` as a `data:image/jpeg;base64,...` URI, its longer side at most
+    THUMBNAIL_SIDE; None when it cannot be read."""
+    try:
+        picture = cv2.imdecode(np.fromfile(str(path), np.uint8), cv2.IMREAD_COLOR)
+    except OSError:
+        return None
+    if picture is None:
+        return None
+    scale = THUMBNAIL_SIDE / max(picture.shape[:2])
+    if scale < 1:
+        size = (max(1, round(picture.shape[1] * scale)), max(1, round(picture.shape[0] * scale)))
+        picture = cv2.resize(picture, size, interpolation=cv2.INTER_AREA)
+    ok, data = cv2.imencode(".jpg", picture, [cv2.IMWRITE_JPEG_QUALITY, THUMBNAIL_QUALITY])
+    return f"data:image/jpeg;base64,{base64.b64encode(data.tobytes()).decode('ascii')}" if ok else None
+
+
+def _picture(row: ReviewRow, link: str | None, folder: Path | None) -> str:
+    """The overlay embedded (a link to the full-size file around it), else linked, else a note."""
+    if not link:
+        return "<p>(no overlay)</p>"
+    uri = thumbnail_uri(folder / link) if folder is not None else None
+    image = f'<img src="{escape(uri or link)}" alt="{escape(row.path)}" loading="lazy">'
+    return f'<a href="{escape(link)}" title="full size (in the overlays folder)">{image}</a>' if uri else image
+
+
+def _figure(row: ReviewRow, link: str | None, folder: Path | None = None) -> str:
+    picture = _picture(row, link, folder)
     verdict = "" if row.correct is None else ("correct" if row.correct else "<b class=bad>misclassified</b>")
     confidence = f" ({row.confidence:.2f})" if row.confidence is not None else ""
     local = (f"<br>energy {_num(row.energy_inside)}, IoU {_num(row.iou)}, "
@@ -97,11 +135,11 @@ def _figure(row: ReviewRow, link: str | None) -> str:
             f"{trust_report.flag_caption(row)}</figcaption></figure>")
 
 
-def _contact_sheet(result: ReviewResult, link: Callable[[ReviewRow], str | None]) -> str:
+def _contact_sheet(result: ReviewResult, link: Callable[[ReviewRow], str | None], folder: Path | None) -> str:
     worst = trust_report.flagged_first(result.rows, worst_cases(result.rows))
     if not worst:
         return "<p>No misclassified images and no images with a mask.</p>"
-    return f"<div class=sheet>{''.join(_figure(row, link(row)) for row in worst)}</div>"
+    return f"<div class=sheet>{''.join(_figure(row, link(row), folder) for row in worst)}</div>"
 
 
 def _errors(result: ReviewResult) -> str:
@@ -123,8 +161,9 @@ index and the explained class occurs, only that class's pixels count.</li></ul>"
 
 
 def render_report(result: ReviewResult, run: dict[str, Any], status: str,
-                  link: Callable[[ReviewRow], str | None]) -> str:
-    """The report as one HTML document; `link(row)` gives an overlay's relative path or None."""
+                  link: Callable[[ReviewRow], str | None], folder: Path | None = None) -> str:
+    """The report as one HTML document; `link(row)` gives an overlay's path relative to the
+    report's `folder`, or None. With `folder`, the overlays are embedded (see thumbnail_uri)."""
     partial = "" if status == "complete" else " partial"
     overall = result.overall
     return f"""<!DOCTYPE html>
@@ -139,7 +178,8 @@ def render_report(result: ReviewResult, run: dict[str, Any], status: str,
 <h2>Per-class accuracy and localisation</h2>{_label_table(result)}
 {trust_report.trust_section(result)}
 <h2>Worst cases</h2><p>Misclassified images (most confident first) and the lowest energy inside the mask.
-White outline: the mask region scored; magenta cross: the heatmap peak.</p>{_contact_sheet(result, link)}
+White outline: the mask region scored; magenta cross: the heatmap peak. The pictures are in this file;
+click one for the full-size overlay (in the overlays folder beside it).</p>{_contact_sheet(result, link, folder)}
 {_errors(result)}{_DEFINITIONS}{trust_report.DEFINITIONS if result.trust else ''}
 </body></html>
 """

@@ -28,8 +28,8 @@ def _on_laptop(qtbot, window) -> None:
 
 def _sanity_display(layers: list[str]):
     from engine.trust.sanity import SanityResult, SanityStage
-    from gui.jobs import Explain
-    from gui.trust.requests import SanityDisplay, SanityRequest
+    from gui.protocol import Explain
+    from gui.protocol import SanityDisplay, SanityRequest
 
     m = np.random.default_rng(0).random((16, 16)).astype(np.float32)
     stages = tuple(SanityStage(layer, m * (1 - k / len(layers)), 1 - k / 10, 1 - k / 10) for k, layer in enumerate(layers))

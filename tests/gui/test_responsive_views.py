@@ -10,7 +10,7 @@ from .test_trust_view import _faithfulness, _request
 
 
 def test_a_trust_result_keeps_the_curves_legend_and_draws_its_curves(qtbot):
-    from gui.trust.requests import TrustResult
+    from gui.protocol import TrustResult
     from gui.trust.view import TrustView
 
     view = TrustView()

@@ -40,7 +40,7 @@ def test_a_trust_tab_shown_before_its_plots_are_made_makes_them_at_once(qtbot):
 
 def test_a_result_for_a_never_shown_trust_tab_makes_its_plots(qtbot):
     import numpy as np
-    from gui.trust.requests import TrustResult
+    from gui.protocol import TrustResult
     from gui.trust.view import TrustView
 
     from .test_trust_view import _faithfulness, _request
