@@ -26,3 +26,12 @@ _.random_insertion_auc
 _.insertion_auc  # engine/trust/faithfulness.py: a figure read by name into the review's columns
 _.first_paint  # gui/app.py: keeps the first-paint hook referenced until it has run
 _.compute_output_shape  # tests/engine/test_features.py: a Keras layer override, called by Keras
+_.removal_probability_a  # engine/review/compare.py: comparison columns, read by name from the declarations
+_.removal_probability_b
+_.log_severity_level  # engine/model/onnx_runtime.py: onnxruntime.SessionOptions, read by the runtime
+_.optimizations  # resources/demo/export_demo.py: TFLiteConverter settings, read by convert()
+_.supported_types
+_.representative_dataset
+_.supported_ops
+_.inference_input_type
+_.inference_output_type

@@ -302,6 +302,8 @@ def scope_cases(bench: Bench, settings: Settings) -> list[Result]:
 
 def run_all(settings: Settings, only: str | None = None, log=print) -> tuple[dict, list[Result]]:
     """Every case in turn; `only` keeps the groups whose name contains it."""
+    from bench.blackbox import compare_cost, export_perturbation
+
     results: list[Result] = []
     info = machine()
     with tempfile.TemporaryDirectory(prefix="convscope-bench-") as tmp:
@@ -327,6 +329,8 @@ def run_all(settings: Settings, only: str | None = None, log=print) -> tuple[dic
             ("vgg-new-methods", lambda: paper_methods(get("VGG16"), settings, gradient_free=False)),
             ("demo-new-methods", lambda: paper_methods(get("demo"), settings)),
             ("demo-scope", lambda: scope_cases(get("demo"), settings)),
+            ("export-perturbation", lambda: export_perturbation(settings)),
+            ("export-compare", lambda: compare_cost(settings)),
         ]
         for name, case in groups:
             if only and only not in name:

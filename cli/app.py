@@ -6,10 +6,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import batch_cmd, explain_cmd, features_cmd, inspect_cmds, sanity_cmd
+from . import batch_cmd, compare_cmd, explain_cmd, features_cmd, inspect_cmds, sanity_cmd
 from .common import check_inputs
 
-COMMAND_MODULES = [inspect_cmds, explain_cmd, batch_cmd, features_cmd, sanity_cmd]
+COMMAND_MODULES = [inspect_cmds, explain_cmd, batch_cmd, features_cmd, sanity_cmd, compare_cmd]
 EXIT_BAD_INPUT = 2
 
 

@@ -22,7 +22,8 @@ def add_model_options(parser: argparse.ArgumentParser, required: bool = True) ->
     """--model, --preprocessing and --trust-model, accepted by every model-taking command."""
     from engine.images.preprocessing import PREPROCESSING_MODES
 
-    parser.add_argument("--model", required=required, help="Keras model file (.keras or .h5)")
+    parser.add_argument("--model", required=required, help="model: Keras (.keras, .h5) or a deployed export opened as a black box "
+                        "(.tflite, .onnx, a SavedModel folder)")
     parser.add_argument("--preprocessing", choices=PREPROCESSING_MODES,
                         help="input preprocessing (overrides the sidecar)")
     parser.add_argument("--trust-model", action="store_true",
@@ -31,7 +32,7 @@ def add_model_options(parser: argparse.ArgumentParser, required: bool = True) ->
 
 # Arguments that name something a command reads, by destination: the model (a file or a
 # SavedModel folder), one image, and `images` (a folder, or predict's list of image files).
-INPUT_PATHS = {"model": "model", "image": "file", "images": "folder or files"}
+INPUT_PATHS = {"model": "model", "against": "model", "image": "file", "images": "folder or files"}
 
 
 def check_inputs(args: argparse.Namespace) -> None:

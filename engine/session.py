@@ -49,7 +49,14 @@ class Session:
     @classmethod
     def open(cls, path: str | Path, trust: bool = False, preprocessing: str | None = None,
              methods: Mapping[str, type[Method]] = METHODS) -> Session:
-        """Load a model file (safe mode unless `trust`) with its sidecar."""
+        """Load a model file (safe mode unless `trust`) with its sidecar; a deployed export
+        (.tflite, .onnx, a SavedModel folder) opens as a black box (engine.black_box)."""
+        from engine.model.blackbox import is_black_box
+
+        if is_black_box(path):
+            from engine.black_box import BlackBoxSession
+
+            return BlackBoxSession.open(path, trust, preprocessing, methods)
         model, config, unsafe = open_model(path, trust=trust)
         session = cls(model, str(path), read_sidecar(path), preprocessing, json.dumps(config), methods)
         if unsafe:  # loaded only because the caller trusted it: keep saying why safe mode refused it

@@ -11,6 +11,8 @@ from engine.model.layers import LayerInfo, not_a_target, resolve_layer
 
 def feature_layer(session, layer: str) -> LayerInfo:
     """The named layer (path or unique name) if it has a 4-D output; LayerError otherwise."""
+    if getattr(session, "black_box", False):
+        session.layer(layer)  # an export's operators cannot be read: refused with what works instead
     info = resolve_layer(session.info.layers, layer)
     if len(info.output_shape) != 4 or info.type == "InputLayer":
         raise LayerError(not_a_target(info, "feature views"))

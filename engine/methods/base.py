@@ -65,6 +65,7 @@ class Method:
     name: ClassVar[str]
     title: ClassVar[str]
     needs_layer: ClassVar[bool]  # CAMs need a 4-D layer; input-gradient methods do not
+    gradient_free: ClassVar[bool] = False  # needs only predictions: runs on a black-box export too
     parameters: ClassVar[tuple[Param, ...]] = ()  # declared once: CLI, GUI, README come from it
     # What the raw map's zero means, for its normalisation (engine.maps.normalise.FLOORS): "zero"
     # is "no evidence" (ReLU'd CAMs, magnitudes, drops), "min" when the map has no meaningful zero.

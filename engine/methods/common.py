@@ -100,13 +100,13 @@ def chunk_size(context: ModelContext, sample_shape: tuple, budget: int | None = 
     `budget` in bytes defaults to engine.memory.budget_bytes() (a share of the memory
     available now, or CONVSCOPE_MEMORY_BUDGET_MB). Per row: the input, plus the largest
     layer output twice (its input and output live together), doubled again when gradients
-    are taken. At least 1, at most MAX_CHUNK.
+    are taken. At least 1, at most MAX_CHUNK (or the context's own `max_chunk`: a black-box export).
     """
     budget = memory.budget_bytes() if budget is None else budget
     inputs = math.prod(sample_shape)
     largest = context.cached("largest-activation", lambda: _largest_activation(context)) or 32 * inputs
     per_row = 4 * (inputs + 2 * largest * (2 if backward else 1))
-    return int(max(1, min(MAX_CHUNK, budget // per_row)))
+    return int(max(1, min(getattr(context, "max_chunk", MAX_CHUNK), budget // per_row)))
 
 
 def run_chunks(job: Job, total: int, size: int, work: Callable[[int, int], None], smallest: int = 1) -> None:
@@ -198,10 +198,47 @@ def logits_forward(context: ModelContext, output: int):
     return context.cached(("forward-logits", output), build)
 
 
+def log_pair(head, logits: np.ndarray, classes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(log p, log(1 - p)) of each row's class from raw logits, in numpy float64: what
+    row_probabilities computes in TensorFlow (class_log_probabilities, class_log_complement)."""
+    scores = np.asarray(head.class_logits(np.asarray(logits, np.float64)), np.float64)
+    rows = np.arange(len(classes))
+    chosen = scores[rows, classes]
+    if head.binary or head.activation == "sigmoid":
+        return -np.logaddexp(0.0, -chosen), -np.logaddexp(0.0, chosen)
+    total = np.logaddexp.reduce(scores, axis=-1)
+    others = scores.copy()
+    others[rows, classes] = -np.inf
+    return chosen - total, np.logaddexp.reduce(others, axis=-1) - total
+
+
+def row_scores(context: ModelContext, output: int) -> Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """(x_rows, classes) -> (log p, log(1 - p)) of each row's class, numpy in and out: the compiled
+    row_probabilities for a Keras model, the runtime for a black-box export (engine.model.blackbox)."""
+    if getattr(context, "black_box", False):
+        head = context.heads[output]
+        return lambda x_rows, classes: log_pair(head, context.logits(x_rows), classes)  # type: ignore[attr-defined]
+    compiled = row_probabilities(context, output)
+
+    def keras(x_rows: np.ndarray, classes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        log_p, log_q = compiled(tf.constant(x_rows), tf.constant(classes))
+        return log_p.numpy(), log_q.numpy()
+
+    return keras
+
+
+def forward_logits(context: ModelContext, output: int) -> Callable[[np.ndarray], np.ndarray]:
+    """x -> logits of `output`, numpy in and out, for a Keras model or a black-box export."""
+    if getattr(context, "black_box", False):
+        return context.logits  # type: ignore[attr-defined]
+    compiled = logits_forward(context, output)
+    return lambda x: compiled(tf.constant(x)).numpy()
+
+
 def clean_classes(context: ModelContext, job: Job) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(logits, chosen classes, probability of the chosen class) of the job's unmodified inputs."""
     head = context.heads[job.output]
-    logits = logits_forward(context, job.output)(tf.constant(job.inputs)).numpy()
+    logits = forward_logits(context, job.output)(job.inputs)
     chosen = resolve(head, logits, job.classes)
     probabilities = head.probabilities(logits)[np.arange(len(logits)), chosen]
     return logits, chosen, probabilities.astype(np.float32)

@@ -35,10 +35,9 @@ from engine.methods.common import (
     chunk_size,
     clean_classes,
     probability_drops,
-    row_probabilities,
+    row_scores,
     run_chunks,
 )
-from engine.model.backend import tf
 from engine.params import Param
 
 FILLS = ("mean", "zero", "blur")
@@ -69,6 +68,7 @@ class Occlusion(Method):
     name = "occlusion"
     title = "Occlusion"
     needs_layer = False
+    gradient_free = True
     floor = "zero"  # a zero drop: covering the patch changes nothing (min-max would call the least harmful patch that)
     parameters = (Param("patch", int, 16, "occluding patch side, model-input pixels", low=1, high=4096),
                   Param("stride", int, 8, "patch step, model-input pixels", low=1, high=4096),
@@ -77,8 +77,8 @@ class Occlusion(Method):
     def run(self, job: Job) -> RawMaps:
         """Every (image, patch position) row in chunks; signed drops kept as attributions."""
         logits, chosen, _ = clean_classes(self.context, job)
-        probabilities = row_probabilities(self.context, job.output)
-        base = [v.numpy() for v in probabilities(tf.constant(job.inputs), tf.constant(chosen))]
+        probabilities = row_scores(self.context, job.output)
+        base = probabilities(job.inputs, chosen)
         batch, height, width = job.inputs.shape[:3]
         patch_h, patch_w = min(job.params["patch"], height), min(job.params["patch"], width)
         ys = patch_starts(height, patch_h, job.params["stride"])
@@ -97,8 +97,8 @@ class Occlusion(Method):
             occluded = job.inputs[rows].copy()
             for r, (image, (y, x)) in enumerate(zip(rows, positions[where[start:stop]], strict=True)):
                 occluded[r, y:y + patch_h, x:x + patch_w] = fills[image, y:y + patch_h, x:x + patch_w]
-            scores = probabilities(tf.constant(occluded), tf.constant(chosen[rows]))
-            drops = probability_drops((base[0][rows], base[1][rows]), (scores[0].numpy(), scores[1].numpy()))
+            scores = probabilities(occluded, chosen[rows])
+            drops = probability_drops((base[0][rows], base[1][rows]), scores)
             for image, (y, x), drop in zip(rows, positions[where[start:stop]], drops, strict=True):
                 sums[image, y:y + patch_h, x:x + patch_w] += drop
 
@@ -149,6 +149,7 @@ class Rise(Method):
     name = "rise"
     title = "RISE"
     needs_layer = False
+    gradient_free = True
     floor = "min"  # every value is an expected probability: no value means "no evidence"
     parameters = (Param("masks", int, 1000, "random masks", low=1, high=100000),
                   Param("grid", int, 8, "mask grid cells per side", low=1, high=256),
@@ -159,7 +160,7 @@ class Rise(Method):
         """Masked copies of every image in chunks; sum_i (p_i / max p) M_i / (N keep), the weights
         exp(log p_i - max log p) kept relative to the largest seen so far (rescaled when it grows)."""
         logits, chosen, _ = clean_classes(self.context, job)
-        probabilities = row_probabilities(self.context, job.output)
+        probabilities = row_scores(self.context, job.output)
         count, side, keep = job.params["masks"], job.params["grid"], job.params["keep"]
         batch, height, width = job.inputs.shape[:3]
         rng = np.random.default_rng(job.params["seed"])
@@ -174,7 +175,7 @@ class Rise(Method):
             rows = image_of[start:stop]
             masks = rise_masks(mask_of[start:stop], grids, shifts, height, width)
             masked = job.inputs[rows] * masks[..., None]
-            log_p = probabilities(tf.constant(masked), tf.constant(chosen[rows]))[0].numpy().astype(np.float64)
+            log_p = probabilities(masked, chosen[rows])[0].astype(np.float64)
             for image in np.unique(rows):
                 here = rows == image
                 top = max(largest[image], log_p[here].max())

@@ -41,6 +41,9 @@ def _quiet_native_stderr():
         os.close(saved)
 
 
+quiet_native_stderr = _quiet_native_stderr  # for other native runtimes (TFLite) that log the same way
+
+
 def load() -> tuple[ModuleType, ModuleType]:
     """Import TensorFlow and Keras (once, thread-safe); returns (tf, keras)."""
     with _lock:

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.errors import Cancelled
+from engine.errors import Cancelled, MethodError
 from engine.maps.normalise import resize_map
 
 FAIL_CORRELATION = 0.5
@@ -152,6 +152,10 @@ def sanity_check(session, image, methods: Sequence[str] = ("gradcam",), layer: s
                  cancel: Callable[[], bool] | None = None, seed: int = INIT_SEED) -> list[SanityResult]:
     """Run the cascade for each method on one image; the loaded model is never modified."""
     params = params or {}
+    if getattr(session, "black_box", False):
+        from engine.model.blackbox import refusal
+
+        raise MethodError(refusal(session.info.name, "the sanity check (it randomises the model's weights)"))
     for method in methods:  # bad method, layer or parameters: fail before any copy is made
         worker = session.method(method)
         worker.params(dict(params.get(method, {})))
