@@ -32,7 +32,8 @@ def add_model_options(parser: argparse.ArgumentParser, required: bool = True) ->
 
 # Arguments that name something a command reads, by destination: the model (a file or a
 # SavedModel folder), one image, and `images` (a folder, or predict's list of image files).
-INPUT_PATHS = {"model": "model", "against": "model", "image": "file", "images": "folder or files"}
+INPUT_PATHS = {"model": "model", "against": "model", "image": "file", "images": "folder or files",
+               "annotations": "annotation file or folder"}
 
 
 def check_inputs(args: argparse.Namespace) -> None:

@@ -43,8 +43,8 @@ def _valid_argv(command: str, out: Path, replace: tuple[str, str] | None = None)
     """Every required argument of `command` with a valid value, the path arguments too; with
     `replace=(dest, path)` that one path (given even when optional) is `path`."""
     parser = _commands()[command]
-    valid = {"model": str(DEMO_MODEL), "image": str(DEMO_IMAGE), "images": str(DEMO_FOLDER),
-             "layer": "conv", "out": str(out / "out.png")}
+    valid = {"model": str(DEMO_MODEL), "against": str(DEMO_MODEL), "image": str(DEMO_IMAGE),
+             "images": str(DEMO_FOLDER), "layer": "conv", "out": str(out / "out.png"), "method": "gradcam"}
     argv = [command]
     for action in parser._actions:
         chosen = replace[1] if replace and action.dest == replace[0] else None
@@ -66,7 +66,8 @@ def test_every_command_names_its_path_arguments():
     """The check covers what the commands read: if a command gains one, this list shows it."""
     found = {(c, d) for c, d in _path_arguments()}
     assert {("gui", "model"), ("gui", "images"), ("explain", "image"), ("sanity", "image"),
-            ("activations", "image"), ("predict", "images"), ("batch", "images"), ("info", "model")} <= found
+            ("activations", "image"), ("predict", "images"), ("batch", "images"), ("info", "model"),
+            ("batch", "annotations"), ("compare", "model"), ("compare", "against")} <= found
 
 
 @pytest.mark.parametrize("command", sorted(_commands()))
