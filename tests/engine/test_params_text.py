@@ -76,3 +76,15 @@ def test_defaults_changed_and_unknown_names():
     with pytest.raises(MethodError, match=r"^m has no parameter bad-name, worse \(its parameters: clip-level, top-n, edges\)$"):
         check_params(declared, {"bad_name": 1, "worse": 2}, "m")
     assert check_params(declared, {"top_n": 4}, "m") == {"clip_level": 0.5, "top_n": 4, "edges": False}
+
+
+def test_a_bad_declaration_says_what_is_wrong_at_import():
+    with pytest.raises(MethodError, match=r"^declaration: n must be a whole number of at least 1, not 0$"):
+        Param("n", int, 0, "count", low=1)
+    with pytest.raises(ValueError, match=r"^n: applies_to must be one of any, cam, gradient$"):
+        Param("n", int, 1, "count", applies_to="layers")
+
+
+def test_check_params_names_the_method_in_a_refused_value():
+    with pytest.raises(MethodError, match=r"^smoothgrad: top-n must be a whole number of at least 1, not 0$"):
+        check_params((COUNT,), {"top_n": 0}, "smoothgrad")

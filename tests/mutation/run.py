@@ -143,6 +143,18 @@ def run_mutmut(files: list[str], tests: list[str], workers: int) -> None:
             raise
 
 
+def show_mutants(names: list[str]) -> None:
+    """Print the diff of each named mutant (mutmut show, with its file chosen for mutation)."""
+    import mutmut.configuration as configuration
+
+    config = configuration.config()
+    config.only_mutate = sorted({name.split(".x")[0].replace(".", "/") + ".py" for name in names})
+    from mutmut.__main__ import cli
+
+    for name in names:
+        cli(["show", name], standalone_mode=False)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line, run mutmut and print the score; exit 1 under --min."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -150,13 +162,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--changed", metavar="REF", help="the files changed since this git ref")
     parser.add_argument("--score", action="store_true", help="only print the last run's score")
     parser.add_argument("--workers", type=int, default=1, help="parallel mutants (default 1)")
+    parser.add_argument("--tests", nargs="+", metavar="FILE",
+                        help="run these test files instead of the ones naming the targets")
+    parser.add_argument("--show", nargs="+", metavar="MUTANT", help="print these mutants' diffs and stop")
     parser.add_argument("--min", type=float, default=0.0, help="fail under this score (%%)")
     args = parser.parse_args(argv)
+    if args.show:
+        show_mutants(args.show)
+        return 0
     files = python_files(args.targets) + (changed_files(args.changed) if args.changed else [])
     if not files:
         parser.error("nothing to mutate: give a package, a file or --changed REF")
     if not args.score:
-        tests = selected_tests(files, args.targets)
+        tests = args.tests or selected_tests(files, args.targets)
         print(f"mutating {len(files)} files with {len(tests)} test files", flush=True)
         run_mutmut(files, tests, args.workers)
     return 0 if report(files) >= args.min else 1
