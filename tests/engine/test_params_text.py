@@ -9,6 +9,7 @@ offered for saliency, and `changed` reporting defaults or names it does not decl
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from engine.errors import MethodError
@@ -88,3 +89,13 @@ def test_a_bad_declaration_says_what_is_wrong_at_import():
 def test_check_params_names_the_method_in_a_refused_value():
     with pytest.raises(MethodError, match=r"^smoothgrad: top-n must be a whole number of at least 1, not 0$"):
         check_params((COUNT,), {"top_n": 0}, "smoothgrad")
+
+
+def test_values_of_the_wrong_kind_are_refused_and_numpy_scalars_accepted():
+    assert FLAG.check(np.bool_(True)) is True and SIGN.check(None) is None
+    assert LEVEL.check(np.float64(0.25)) == 0.25 and COUNT.check(np.int32(5)) == 5
+    for param, bad in ((TEXT, None), (COUNT, None), (LEVEL, None), (FLAG, None), (FLAG, 1), (FLAG, "true"),
+                       (COUNT, np.bool_(True)), (COUNT, True), (LEVEL, np.bool_(False)), (COUNT, 2.5),
+                       (LEVEL, "0.5"), (SIGN, 3)):
+        with pytest.raises(MethodError, match=param.option[2:]):
+            param.check(bad, "m")
