@@ -79,13 +79,15 @@ def test_faithfulness_lines_give_every_area_and_the_verdict():
     assert a["deletion_auc"] == pytest.approx(0.1) and a["insertion_auc"] == pytest.approx(0.95)
     assert sentence == "faithful: the map beats both controls"
     plain = faithfulness_lines(_found(_flat(0.9, 0.95), _random(0.5)))
-    assert "edges" not in plain[0] + plain[1] and plain[0].endswith(") lower is better")
+    b = _found(_flat(0.9, 0.95), _random(0.5)).aucs()
+    assert plain[0] == f"deletion AUC 0.900 (random {b['random_deletion_auc']:.3f}) lower is better"
+    assert plain[1] == f"insertion AUC 0.950 (random {b['random_insertion_auc']:.3f}) higher is better"
     assert plain[2] == "not faithful: a control does as well as the map"
 
 
 def test_inconclusive_sentence_says_why():
-    found = _found(_flat(0.1, 0.95), _random(0.1))
-    assert verdict_sentence(found) == (
+    random = Curves(np.array([0.9, 0.85, 0.8, 0.85, 0.9]), np.full(5, 0.5))  # from p=0.90, never under 0.80
+    assert verdict_sentence(_found(_flat(0.1, 0.95), random)) == (
         f"inconclusive: removing pixels barely moves the score (random order keeps p >= 0.80, a fall under "
         f"{MIN_SCORE_DROP:g} from p=0.90), so the curves cannot rank this map")
 
