@@ -35,3 +35,5 @@ _.representative_dataset
 _.supported_ops
 _.inference_input_type
 _.inference_output_type
+_.only_mutate  # tests/mutation/run.py: mutmut's config object, read by mutmut
+_.pytest_add_cli_args_test_selection

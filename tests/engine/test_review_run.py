@@ -113,25 +113,42 @@ def _output(session, out: Path, images: Path, resume: bool = False, **changes) -
 def test_interrupted_output_is_readable_and_resumable(session, images, tmp_path):
     out = tmp_path / "out"
     output = _output(session, out, images)
-    partial = review_folder(session, images, FOUR, cancel=_cancel_after(2), on_rows=output.on_rows,
+    arrived: list = []  # cancelled once the first batch's rows are written, so there is something to keep
+
+    def record(rows) -> None:
+        output.on_rows(rows)
+        arrived.extend(rows)
+
+    partial = review_folder(session, images, FOUR, cancel=lambda: bool(arrived), on_rows=record,
                             on_images=output.on_images)
     output.finish(partial, "interrupted")
     output.close()
     rows = read_rows(out / CSV_NAME)
     summary = json.loads((out / SUMMARY_NAME).read_text())
-    assert len(rows) == len(partial.rows) == summary["images_done"] and summary["status"] == "interrupted"
+    assert len(partial.rows) == 4 and not partial.complete
+    assert [(r.path, r.predicted_index) for r in rows] == [(r.path, r.predicted_index) for r in partial.rows]
+    assert summary["images_done"] == 4 and summary["status"] == "interrupted"
     assert (out / "report.html").read_text().count("confusion-matrix") == 1
-    assert all((out / "overlays" / Path(r.path).with_suffix(".png")).is_file() for r in rows if not r.error)
+    written = [r for r in rows if not r.error]
+    assert written and all((out / "overlays" / Path(r.path).with_suffix(".png")).is_file() for r in written)
 
     with open(out / CSV_NAME, "a", encoding="utf-8") as handle:
         handle.write("crack/crack_1.png,crack,3,scr")  # a line cut short by a kill
     resumed = _output(session, out, images, resume=True)
-    assert len(resumed.done) == len(rows)
-    final = review_folder(session, images, FOUR, done=resumed.done, on_rows=resumed.on_rows)
+    assert sorted(r.path for r in resumed.done) == sorted(r.path for r in rows)
+    new_rows: list = []
+
+    def record_resumed(rows) -> None:
+        resumed.on_rows(rows)
+        new_rows.extend(rows)
+
+    final = review_folder(session, images, FOUR, done=resumed.done, on_rows=record_resumed)
     resumed.finish(final, "complete")
     resumed.close()
+    assert len(new_rows) == 5 and not {r.path for r in new_rows} & {r.path for r in rows}
     paths = [r.path for r in read_rows(out / CSV_NAME)]
     assert len(paths) == 9 and len(set(paths)) == 9
+    assert json.loads((out / SUMMARY_NAME).read_text())["status"] == "complete"
 
 
 def test_fresh_run_refuses_old_results_and_resume_refuses_other_settings(session, images, tmp_path):
