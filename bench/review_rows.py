@@ -49,6 +49,9 @@ def generated_table(rows: int, seed: int = 0, class_names: tuple[str, ...] = CLA
         "removal_probability")}
     trust["kept_after_removal"] = valid(rng.random(rows) < 0.2, masked)
     trust["flag"] = pa.array(np.where(masked, flags[rng.integers(0, 4, rows)], "").tolist())
+    trust["control_kept_after_removal"] = valid(rng.random(rows) < 0.9, masked)
+    columns["mask_source"] = pa.array(np.where(masked, "mask", "").tolist())
+    columns["mask_kind"] = pa.array(np.where(masked, "pixel", "").tolist())
     columns.update(trust)
     # a column declared since this generator was written stays empty
     return pa.table([columns[f.name].cast(f.type) if f.name in columns else pa.nulls(rows, f.type) for f in schema()],

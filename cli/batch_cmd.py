@@ -36,6 +36,13 @@ def add_commands(commands) -> None:
     batch.add_argument("--colormap", default="jet", choices=sorted(COLORMAPS))
     batch.add_argument("--trust", action="store_true",
                        help="add faithfulness, localisation and defect-removal columns and a verdict (engine.trust)")
+    batch.add_argument("--annotations", metavar="PATH",
+                       help="the lot's annotations: a COCO .json or CVAT for images .xml file (file names relative "
+                            "to --images), or a folder of LabelMe .json / Pascal VOC .xml / YOLO .txt files laid out "
+                            "like the images; files beside the images are read without it, pixel masks win")
+    batch.add_argument("--label-map", metavar="MAP",
+                       help="annotation labels to the model's classes, e.g. 'Kratzer=scratch,Fleck=spot' "
+                            "(labels match class names ignoring case without it)")
     batch.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
                        help="run on Ray Data: a local Ray on this machine's cores, or join the cluster at "
                             "ADDRESS (auto, ray://host:10001); needs pip install -e \".[cluster]\"")
@@ -48,6 +55,7 @@ def run_batch(args: argparse.Namespace) -> int:
     from engine.errors import ImageLoadError, OutputPathError
     from engine.review import ReviewOptions, folder_images
     from engine.review.outdir import open_review_output
+    from engine.review.runner import annotator_for
 
     params = request_params(args, args.method)  # bad parameters refused before the model loads
     if Path(args.out).resolve() == Path(args.images).resolve():
@@ -60,7 +68,9 @@ def run_batch(args: argparse.Namespace) -> int:
         raise ImageLoadError(f"{args.images}: no images found")
     session = open_session(args)
     options = ReviewOptions(args.method, args.layers or args.layer, args.batch_size, args.target, args.tolerance,
-                            args.threshold, params, trust=args.trust)
+                            args.threshold, params, trust=args.trust, annotations=args.annotations,
+                            label_map=_label_map(args.label_map, session.info.class_names))
+    annotator_for(args.images, options, session.info.class_names)  # a malformed file: one line, nothing written
     output = open_review_output(session, args.images, args.out, options, args.resume, args.alpha, args.colormap)
     progress = Progress(sys.stderr, "review", "img", every=0.1)
     try:
@@ -83,6 +93,35 @@ def run_batch(args: argparse.Namespace) -> int:
     return 0 if result.complete else 130
 
 
+def _label_map(text: str | None, class_names) -> tuple[tuple[str, str], ...]:
+    from engine.annotations import parse_label_map
+
+    return tuple(parse_label_map(text, class_names).items())
+
+
+def annotation_lines(rows) -> list[str]:
+    """What the review's annotations left out: labels that are not classes (which, in how many
+    images) and annotation files skipped as malformed (how many), one line each."""
+    from engine.annotations import SKIPPED_NOTE, UNKNOWN_NOTE
+
+    unknown: dict[str, int] = {}
+    skipped = 0
+    for row in rows:
+        for part in row.note.split("; "):
+            if part.startswith(UNKNOWN_NOTE):
+                for label in part[len(UNKNOWN_NOTE):].split(", "):
+                    unknown[label] = unknown.get(label, 0) + 1
+            skipped += part.startswith(SKIPPED_NOTE)
+    lines = []
+    if unknown:
+        named = ", ".join(f"{label!r} ({n} image{'s' if n != 1 else ''})" for label, n in sorted(unknown.items()))
+        lines.append(f"labels that are not classes of the model, their regions left out: {named}; "
+                     "map them with --label-map 'LABEL=CLASS'")
+    if skipped:
+        lines.append(f"{skipped} malformed annotation file(s) skipped: see the note column of results.csv")
+    return lines
+
+
 def _print_summary(result, new: int, out: str) -> None:
     from engine.review.stats import figures_line
 
@@ -92,6 +131,8 @@ def _print_summary(result, new: int, out: str) -> None:
           f"{figures_line(overall, ', ')} ({overall.with_mask} with a mask)")
     if overall.errors:
         print(f"{overall.errors} image(s) could not be read: see results.csv")
+    for line in annotation_lines(result.rows):
+        print(line)
     if result.trust is not None:
         from engine.trust.review import verdict_line
 

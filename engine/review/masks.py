@@ -47,18 +47,32 @@ def _inside(path: Path, root: Path) -> bool:
 
 def find_mask(image_path: str | os.PathLike, root: str | os.PathLike | None = None) -> Path | None:
     """The mask file of an image in one of the three layouts, or None."""
+    found = find_mask_source(image_path, root)
+    return None if found is None else found[0]
+
+
+def find_mask_source(image_path: str | os.PathLike,
+                     root: str | os.PathLike | None = None) -> tuple[Path, str] | None:
+    """The mask file of an image and its layout ("mask", "dagm" or "mvtec"), or None."""
     image = Path(image_path)
     stem, folder = image.stem, image.parent
     beside = [folder / f"{stem}_mask{s}" for s in _suffixes(image)]
     dagm = [folder / f"{d}/{stem}_label{s}" for d in _LABEL_FOLDERS for s in _suffixes(image)]
-    found = _first_file(beside) or _first_file(dagm)
-    if found is not None:
-        return found
+    for candidates, layout in ((beside, "mask"), (dagm, "dagm")):
+        found = _first_file(candidates)
+        if found is not None:
+            return found, layout
     test = folder.parent
     if test.name.lower() == "test" and (root is None or _inside(test, Path(root))):
         truth = test.parent / "ground_truth" / folder.name
-        return _first_file([truth / f"{stem}_mask{s}" for s in _suffixes(image)])
+        found = _first_file([truth / f"{stem}_mask{s}" for s in _suffixes(image)])
+        return None if found is None else (found, "mvtec")
     return None
+
+
+# What a layout's masks trace: DAGM 2007's labels are coarse ellipses drawn around each defect,
+# the others follow the defect pixel by pixel.
+LAYOUT_KINDS = {"mask": "pixel", "dagm": "ellipse", "mvtec": "pixel"}
 
 
 def read_mask(path: str | os.PathLike) -> np.ndarray:

@@ -77,6 +77,13 @@ class ReviewRow:
         '"clear", "off-defect", "survives-removal" or both (engine.trust.verdict); empty without a mask',
         default="", header="Flag", tip="Trust flag (Trust metrics on): clear, off-defect, survives-removal; "
         "– without a mask", warn=("off-defect", "survives-removal"), trust=True)
+    # Where the mask came from and what it traces (engine.annotations), empty without a mask.
+    mask_source: str = column("labelme, voc, yolo, coco, cvat, mask, dagm, mvtec or drawn; empty without a mask",
+                              default="")
+    mask_kind: str = column("pixel, polygon, ellipse or box: what the mask traces; empty without a mask", default="")
+    control_kept_after_removal: bool | None = column(
+        "the explained class still predicted with the same-sized control region painted out", default=None,
+        trust=True)
 
     @property
     def has_mask(self) -> bool:

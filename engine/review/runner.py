@@ -12,14 +12,16 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from engine.annotations import SKIPPED_NOTE, AnnotationError, Annotator, FoundMask
 from engine.errors import Cancelled, ConvScopeError, ImageLoadError, MethodError
 from engine.images.decoding import LoadedImage, label_from_path, list_images
-from engine.review.masks import class_mask, fit_mask, load_mask
+from engine.review.masks import class_mask
 from engine.review.metrics import DEFAULT_THRESHOLD, DEFAULT_TOLERANCE, image_metrics
 from engine.review.rows import ReviewRow
 from engine.review.stats import ReviewResult, summarise
@@ -42,6 +44,8 @@ class ReviewOptions:
     threshold: float = DEFAULT_THRESHOLD  # emphasized region for IoU
     params: dict[str, Any] = field(default_factory=dict)  # method parameters and combinations
     trust: bool = False  # add the trust columns and verdicts (engine.trust.review)
+    annotations: str | None = None  # a COCO / CVAT file or a folder of per-image files (engine.annotations)
+    label_map: tuple[tuple[str, str], ...] = ()  # annotation label -> class name (engine.annotations.labels)
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,7 @@ class ReviewedImage:
     heatmap: np.ndarray | None  # (H, W) float32 in [0, 1] at the image's resolution
     region: np.ndarray | None  # the boolean mask region the metrics used, or None
     trust: Any = None  # engine.trust.review.ImageTrust with ReviewOptions.trust, else None
+    others: np.ndarray | None = None  # the image's other defects (kept clear of the removal's control)
 
 
 @dataclass(slots=True)
@@ -63,7 +68,8 @@ class _Item:
     image: LoadedImage | None = None
     error: str = ""
     root: Path | None = None  # the reviewed folder (for the mask, read with the image)
-    mask: tuple[np.ndarray | None, str] | None = None  # (mask fitted to the image, note) once read
+    mask: tuple[FoundMask | None, str] | None = None  # (ground truth at the image's size, note) once read
+    annotator: Annotator | None = None  # finds the mask; without one it is found when the image is scored
 
 
 def check_options(session, options: ReviewOptions) -> None:
@@ -119,7 +125,8 @@ def review_folder(session, folder: str | os.PathLike, options: ReviewOptions | N
     check_options(session, options)
     root = Path(folder)
     finished = {row.path for row in done}
-    pending = [_item(p, root) for p in folder_images(root, exclude)]
+    annotator = annotator_for(root, options, session.info.class_names)
+    pending = [_item(p, root, annotator) for p in folder_images(root, exclude)]
     pending = [item for item in pending if item.relative not in finished]
     rows, total, started = list(done), len(done) + len(pending), time.perf_counter()
     trust = _trust_accumulator(options)
@@ -160,8 +167,23 @@ def _trust_accumulator(options: ReviewOptions):
     return TrustAccumulator()
 
 
-def _item(path: Path, root: Path) -> _Item:
-    return _Item(path, path.relative_to(root).as_posix(), label_from_path(path, root), root=root)
+def annotator_for(root: str | os.PathLike, options: ReviewOptions, class_names: Sequence[str]) -> Annotator:
+    """The lot's Annotator (one per folder, annotations, label map and classes in this process:
+    a COCO file is read once, again when it changes). A malformed annotations file raises AnnotationError."""
+    path = options.annotations
+    changed = os.stat(path).st_mtime_ns if path is not None and os.path.isfile(path) else 0
+    return _annotator(str(Path(root).resolve()), path, changed, options.label_map, tuple(class_names))
+
+
+@lru_cache(maxsize=4)
+def _annotator(root: str, annotations: str | None, changed: int, label_map: tuple[tuple[str, str], ...],
+               class_names: tuple[str, ...]) -> Annotator:
+    return Annotator(root, class_names, dict(label_map), annotations)
+
+
+def _item(path: Path, root: Path, annotator: Annotator | None = None) -> _Item:
+    return _Item(path, path.relative_to(root).as_posix(), label_from_path(path, root), root=root,
+                 annotator=annotator)
 
 
 def _load(item: _Item, session) -> _Item:
@@ -170,8 +192,8 @@ def _load(item: _Item, session) -> _Item:
         item.image = session.load_image(item.path)
     except ImageLoadError as exc:
         item.error = str(exc)
-    if item.image is not None and item.root is not None:
-        item.mask = _mask_for(item.path, item.root, item.image)
+    if item.image is not None and item.annotator is not None:
+        item.mask = _mask_for(item.path, item.annotator, item.image)
     return item
 
 
@@ -280,8 +302,11 @@ def _score(session, item: _Item, label: int | None, guess: tuple[int, float], ex
            root: Path, options: ReviewOptions) -> ReviewedImage:
     image, heatmap = item.image, explanation.heatmap
     assert image is not None  # only readable images are explained
-    mask, note = item.mask if item.mask is not None else _mask_for(item.path, root, image)
+    if item.mask is None:
+        item.mask = _mask_for(item.path, annotator_for(root, options, session.info.class_names), image)
+    found, note = item.mask
     item.mask = None
+    mask = found.mask if found is not None else None
     if options.target == "label" and label is None:
         fallback = (f"label {item.label!r} is not a class" if item.label else "no label") + \
             ": the predicted class is explained"
@@ -290,6 +315,9 @@ def _score(session, item: _Item, label: int | None, guess: tuple[int, float], ex
     metrics = image_metrics(heatmap, mask, explanation.class_index, num_classes=count,
                             tolerance=options.tolerance, threshold=options.threshold)
     region = class_mask(mask, explanation.class_index, count)[0] if metrics.has_mask and mask is not None else None
+    others = (mask > 0) & ~region if region is not None and mask is not None else None
+    scored = region is not None and found is not None
+    source, kind = (found.source, found.kind_for(explanation.class_index)) if scored and found else ("", "")
     row = ReviewRow(
         path=item.relative, label=item.label, label_index=label, predicted=session.class_name(guess[0]),
         predicted_index=guess[0], confidence=guess[1], correct=None if label is None else guess[0] == label,
@@ -297,15 +325,16 @@ def _score(session, item: _Item, label: int | None, guess: tuple[int, float], ex
         peak_x=metrics.peak_x, peak_y=metrics.peak_y, mask=metrics.mask_mode,
         pointing_hit=metrics.pointing_hit, energy_inside=metrics.energy_inside, iou=metrics.iou,
         width=image.width, height=image.height, empty_map=explanation.empty, note=note,
+        mask_source=source, mask_kind=kind,
     )
-    return ReviewedImage(row, image, heatmap, region)
+    return ReviewedImage(row, image, heatmap, region, others=others)
 
 
-def _mask_for(path: Path, root: Path, image: LoadedImage) -> tuple[np.ndarray | None, str]:
+def _mask_for(path: Path, annotator: Annotator, image: LoadedImage) -> tuple[FoundMask | None, str]:
     try:
-        mask = load_mask(path, root)
+        found = annotator.find(path, image.height, image.width)
+    except AnnotationError as exc:
+        return None, f"{SKIPPED_NOTE}{exc}"
     except ConvScopeError as exc:
         return None, f"mask ignored: {exc}"
-    if mask is None:
-        return None, ""
-    return fit_mask(mask, image.height, image.width), ""
+    return found, found.note() if found is not None else ""

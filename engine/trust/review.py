@@ -19,7 +19,7 @@ import numpy as np
 from engine.trust.faithfulness import REVIEW_STEPS, Faithfulness, faithfulness
 from engine.trust.localisation import AuproAccumulator, pixel_auroc
 from engine.trust.removal import Removal, remove_defects
-from engine.trust.verdict import image_flag, verdict
+from engine.trust.verdict import image_flag, measured_against, verdict
 
 REVIEW_SEEDS = 1  # one random order per image: a lot's mean averages over its images anyway
 ALL = "all"
@@ -45,7 +45,8 @@ def add_trust(session, reviewed: list, output: int = 0, cancel: Callable[[], boo
                           edges=False, output=output, cancel=cancel)
     masked = [k for k, it in enumerate(items) if it.region is not None and it.region.any()]
     removals = remove_defects(session, [items[k].image for k in masked], [items[k].region for k in masked],
-                              [classes[k] for k in masked], [curves[k].map.deletion[0] for k in masked], output)
+                              [classes[k] for k in masked], [curves[k].map.deletion[0] for k in masked], output,
+                              avoid=[getattr(items[k], "others", None) for k in masked])
     removal_of = dict(zip(masked, removals, strict=True))
     out = list(reviewed)
     for k, index in enumerate(todo):
@@ -61,8 +62,9 @@ def _with_trust(item, curve: Faithfulness, removal: Removal | None):
         auroc = pixel_auroc(item.heatmap, item.region)
         share = float(np.mean(item.region))
         fields.update(pixel_auroc=auroc, removal_probability=removal.probability_after,
-                      kept_after_removal=removal.kept,
-                      flag=image_flag(item.row.energy_inside, share, auroc, removal.kept, item.row.correct))
+                      kept_after_removal=removal.kept, control_kept_after_removal=removal.control_kept,
+                      flag=image_flag(item.row.energy_inside, share, auroc, removal.kept, item.row.correct,
+                                      item.row.mask_kind))
     return replace(item, row=replace(item.row, **fields), trust=ImageTrust(curve, removal))
 
 
@@ -132,6 +134,7 @@ def label_trust(rows: Sequence, aupro: AuproAccumulator | None, curves: dict[str
     return {"verdict": found.verdict, "verdict_reason": found.reason,
             "kept_after_removal_rate": found.kept_rate, "kept_after_removal": found.kept,
             "removal_images": found.images, "off_defect": found.off_defect, "flagged": flagged,
+            "inconclusive_removals": found.inconclusive, "measured_against": measured_against(rows),
             "aupro": aupro.value() if aupro is not None else None,
             "aupro_images": aupro.images if aupro is not None else 0,
             **(figures or {}),
