@@ -1,0 +1,155 @@
+"""Drawing defect regions in the window (gui.drawing) at 1280 x 720: a box dragged with the
+mouse, undo, Enter saving the LabelMe file beside the image, the regions back when the image
+is shown again, the mask line scoring the map against them at once, and Mark defects mode
+stepping through the unmarked images until the review's verdict is no longer insufficient-data."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from argparse import Namespace
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+from .conftest import DEMO_MODEL, WAIT_MS
+
+BOXED = Path(__file__).resolve().parents[2] / "resources" / "demo" / "boxed_lot" / "crack"
+
+
+@pytest.fixture
+def lot(tmp_path):
+    """The boxed demo lot's crack images without their annotation files."""
+    folder = tmp_path / "lot" / "crack"
+    folder.mkdir(parents=True)
+    for image in sorted(BOXED.glob("*.png")):
+        shutil.copyfile(image, folder / image.name)
+    return folder.parent
+
+
+@pytest.fixture
+def drawing_window(qtbot, settings, lot):
+    from gui.app import create_window
+
+    window = create_window(Namespace(model=str(DEMO_MODEL), images=str(lot), trust_model=False), settings)
+    qtbot.waitUntil(lambda: window.canvas.explanation is not None, timeout=WAIT_MS)
+    window.show()
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=WAIT_MS)  # the drawing keys are window shortcuts
+    yield window
+    window.close()
+
+
+def reference_box(image: str) -> tuple[float, float, float, float]:
+    """The box the demo lot's LabelMe file gives the image (made from its pixel mask)."""
+    shape = json.loads((BOXED / Path(image).with_suffix(".json").name).read_text())["shapes"][0]
+    (x0, y0), (x1, y1) = shape["points"]
+    return x0, y0, x1, y1
+
+
+def _send(widget, kind: QEvent.Type, position: QPointF, buttons) -> None:
+    button = Qt.MouseButton.LeftButton if kind != QEvent.Type.MouseMove else Qt.MouseButton.NoButton
+    event = QMouseEvent(kind, position, widget.mapToGlobal(position), button, buttons,
+                        Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, event)
+
+
+def mouse_drag(window, start: tuple[float, float], end: tuple[float, float], steps: int = 6) -> None:
+    """A real left-button drag on the canvas between two image points."""
+    canvas = window.canvas
+    viewport = canvas.graphics.viewport()
+
+    def where(point):
+        scene = canvas.view.mapViewToScene(QPointF(*point))
+        return QPointF(canvas.graphics.mapFromScene(scene))
+
+    held = Qt.MouseButton.LeftButton
+    _send(viewport, QEvent.Type.MouseButtonPress, where(start), held)
+    for step in range(1, steps + 1):
+        t = step / steps
+        _send(viewport, QEvent.Type.MouseMove, where((start[0] + t * (end[0] - start[0]),
+                                                      start[1] + t * (end[1] - start[1]))), held)
+    _send(viewport, QEvent.Type.MouseButtonRelease, where(end), Qt.MouseButton.NoButton)
+    QApplication.processEvents()
+
+
+def test_a_box_drawn_with_the_mouse_is_undone_saved_reloaded_and_scored(qtbot, drawing_window):
+    window = drawing_window
+    drawing, overlay = window.drawing, window.mask_overlay
+    path = window.canvas.path
+    assert not overlay.row.isVisible()  # no mask yet: no scores
+    QTest.keyClick(window, Qt.Key.Key_R)  # the box tool
+    assert drawing.layer.tool == "box" and drawing.bar.tool_buttons["box"].isChecked()
+    x0, y0, x1, y1 = reference_box(path)
+    mouse_drag(window, (x0, y0), (x1, y1))
+    regions = drawing.layer.editor.regions
+    assert [(r.kind, r.label) for r in regions] == [("box", "crack")]
+    (bx0, by0), (bx1, by1) = regions[0].points
+    assert abs(bx0 - x0) < 1.5 and abs(by1 - y1) < 1.5  # where the mouse went, in image pixels
+    QTest.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert drawing.layer.editor.regions == []
+    mouse_drag(window, (x0, y0), (x1, y1))
+    QTest.keyClick(window, Qt.Key.Key_Return)
+    saved = Path(path).with_suffix(".json")
+    assert saved.is_file(), (window.message.text(), drawing.path, path, drawing.layer.editor.regions)
+    data = json.loads(saved.read_text())
+    assert [(s["label"], s["shape_type"]) for s in data["shapes"]] == [("crack", "rectangle")]
+    assert overlay.row.isVisible() and "energy inside" in overlay.label.text()  # scored at once
+    assert overlay.metrics is not None and overlay.metrics.has_mask
+
+    window.browser.step(1)
+    qtbot.waitUntil(lambda: window.canvas.path != path, timeout=WAIT_MS)
+    assert drawing.layer.editor is None or drawing.layer.editor.regions == []
+    window.browser.select_path(path)
+    qtbot.waitUntil(lambda: window.canvas.path == path and drawing.layer.editor is not None, timeout=WAIT_MS)
+    assert [r.kind for r in drawing.layer.editor.regions] == ["box"]  # back from the file
+
+
+def test_their_labelme_file_is_replaced_only_when_the_user_agrees(qtbot, drawing_window):
+    window = drawing_window
+    drawing = window.drawing
+    target = Path(window.canvas.path).with_suffix(".json")
+    target.write_text(json.dumps({"version": "5.5.0", "shapes": [], "imagePath": "x.png"}))
+    drawing.layer.editor.add(None)
+    drawing.set_tool("brush")
+    drawing.layer.click((30, 30))
+    asked = []
+    drawing.ask = lambda path: asked.append(path) or False
+    assert not drawing.save()
+    assert asked == [target] and json.loads(target.read_text())["shapes"] == []
+    drawing.ask = lambda path: True
+    assert drawing.save()
+    assert [s["shape_type"] for s in json.loads(target.read_text())["shapes"]] == ["mask"]
+
+
+def test_mark_defects_steps_through_the_unmarked_images_until_there_is_a_verdict(qtbot, drawing_window, lot,
+                                                                                 session):
+    from engine.review import ReviewOptions, review_folder
+
+    window = drawing_window
+    drawing = window.drawing
+    before = review_folder(session, lot, ReviewOptions(trust=True))
+    assert before.verdict == "insufficient-data"
+    window.review.set_result(before)
+    QTest.keyClick(window, Qt.Key.Key_M)
+    assert drawing.marking and drawing.layer.tool == "box"
+    assert "needs 5 more" in drawing.bar.status.text()
+    seen = []
+    for _ in range(len(window.browser.paths())):
+        qtbot.waitUntil(lambda: drawing.layer.editor is not None and drawing.path not in seen, timeout=WAIT_MS)
+        seen.append(drawing.path)
+        x0, y0, x1, y1 = reference_box(drawing.path)
+        drawing.layer.press((x0, y0))
+        drawing.layer.release((x1, y1))
+        QTest.keyClick(window, Qt.Key.Key_Return)  # saves and shows the next unmarked image
+    assert sorted(seen) == sorted(window.browser.paths())  # each image once
+    assert all(Path(p).with_suffix(".json").is_file() for p in seen)
+    assert "0 of 10 images without a region" in drawing.bar.status.text()
+    after = review_folder(session, lot, ReviewOptions(trust=True))
+    assert after.verdict == "right-reason"
+    assert {r.mask_kind for r in after.rows} == {"box"}
