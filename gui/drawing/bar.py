@@ -3,13 +3,12 @@ brush size, undo, save and "Mark defects"."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
     QHBoxLayout,
     QLabel,
-    QPushButton,
     QSpinBox,
     QToolButton,
     QVBoxLayout,
@@ -52,6 +51,8 @@ class DrawingBar(QWidget):
             row.addWidget(button)
         self.tool_buttons[PAN].setChecked(True)
         self.classes = QComboBox()
+        self.classes.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.classes.setMinimumContentsLength(8)  # a long class name must not widen the canvas
         self.classes.setToolTip("Class of the next region (keys 1-9)")
         self.classes.currentTextChanged.connect(self.labelChosen)
         row.addWidget(self.classes)
@@ -62,26 +63,33 @@ class DrawingBar(QWidget):
         self.size.setToolTip("Brush and eraser radius")
         self.size.valueChanged.connect(self.radiusChanged)
         row.addWidget(self.size)
-        self.undo = QPushButton("Undo")
+        row.addStretch(1)
+        actions = QHBoxLayout()  # a second row: one row of everything is wider than a 1280 px screen leaves
+        actions.setContentsMargins(6, 0, 6, 0)
+        self.undo = QToolButton()
+        self.undo.setText("Undo")
         self.undo.setToolTip("Take back the last vertex or region (Ctrl+Z)")
-        self.save = QPushButton("Save")
+        self.save = QToolButton()
+        self.save.setText("Save")
         self.save.setToolTip("Save the regions beside the image as <name>.json, a file LabelMe opens (Enter)")
-        self.mark = QPushButton("Mark defects")
+        self.mark = QToolButton()
+        self.mark.setText("Mark defects")
         self.mark.setCheckable(True)
         self.mark.setToolTip("Step through the images without a region: draw, Enter saves and goes on (M)")
-        self.skip = QPushButton("Next unmarked ›")
+        self.skip = QToolButton()
+        self.skip.setText("Next unmarked ›")
         self.skip.setToolTip("The next image without a region, leaving this one as it is (N)")
         for button in (self.undo, self.save, self.mark, self.skip):
-            row.addWidget(button)
-        row.addStretch(1)
+            actions.addWidget(button)
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.status.setStyleSheet("padding: 0 6px;")
+        actions.addWidget(self.status, 1)
         column = QVBoxLayout(self)
-        column.setContentsMargins(0, 0, 0, 0)
+        column.setContentsMargins(0, 0, 0, 2)
         column.setSpacing(0)
         column.addLayout(row)
-        column.addWidget(self.status)
+        column.addLayout(actions)
 
     def show_tool(self, tool: str | None) -> None:
         """Check the button of `tool` (None: Pan) without emitting."""
@@ -105,5 +113,3 @@ class DrawingBar(QWidget):
     def set_status(self, text: str) -> None:
         """The line under the buttons."""
         self.status.setText(text)
-        self.status.setVisible(bool(text))
-        self.status.setAlignment(Qt.AlignmentFlag.AlignLeft)

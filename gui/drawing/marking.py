@@ -15,7 +15,7 @@ from engine.annotations.editing import (
     save_regions,
 )
 from engine.errors import ConvScopeError
-from engine.trust.verdict import images_short
+from engine.trust.verdict import MIN_IMAGES, images_short
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QMessageBox
@@ -197,18 +197,19 @@ class DrawingController(QObject):
             parts.append(f"{count} region{'s' if count != 1 else ''}" + (" · not saved" if editor.changed else ""))
         if self.marking:
             total = len(self.window.browser.paths())
-            parts.append(f"Mark defects: {total - len(self.marked)} of {total} images without a region "
-                         "(Enter saves and goes on, N skips)")
+            parts.append(f"{total - len(self.marked)} of {total} images unmarked · Enter saves, goes on · N skips")
             parts.append(self._verdict_need())
         self.bar.set_status(" · ".join(p for p in parts if p))
+        self.bar.status.setToolTip(f"The trust verdict needs at least {MIN_IMAGES} correctly classified defect images whose "
+                                   "region, painted out, gave a conclusive answer (engine.trust.verdict)"
+                                   if self.marking else "")
 
     def _verdict_need(self) -> str:
         rows = self._review_rows()
         if getattr(getattr(self.window.review, "result", None), "trust", None) is None:
-            return "run the Review with Trust metrics to learn how many more the verdict needs"
+            return "a Review with Trust metrics tells how many the verdict needs"
         short = images_short(rows)
         if not short:
-            return "the last review had enough images for a verdict"
-        return (f"the last review's verdict needs {short} more correctly classified defect "
-                f"image{'s' if short != 1 else ''} with a region")
+            return "the last review had enough for a verdict"
+        return f"the last review's verdict needs {short} more"
 

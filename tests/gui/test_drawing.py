@@ -149,7 +149,7 @@ def test_mark_defects_steps_through_the_unmarked_images_until_there_is_a_verdict
         QTest.keyClick(window, Qt.Key.Key_Return)  # saves and shows the next unmarked image
     assert sorted(seen) == sorted(window.browser.paths())  # each image once
     assert all(Path(p).with_suffix(".json").is_file() for p in seen)
-    assert "0 of 10 images without a region" in drawing.bar.status.text()
+    assert "0 of 10 images unmarked" in drawing.bar.status.text()
     after = review_folder(session, lot, ReviewOptions(trust=True))
     assert after.verdict == "right-reason"
     assert {r.mask_kind for r in after.rows} == {"box"}
