@@ -153,3 +153,28 @@ def test_mark_defects_steps_through_the_unmarked_images_until_there_is_a_verdict
     after = review_folder(session, lot, ReviewOptions(trust=True))
     assert after.verdict == "right-reason"
     assert {r.mask_kind for r in after.rows} == {"box"}
+
+
+def test_the_trust_tab_paints_out_a_region_as_soon_as_it_is_saved(qtbot, drawing_window):
+    window = drawing_window
+    drawing = window.drawing
+    x0, y0, x1, y1 = reference_box(window.canvas.path)
+
+    def check():
+        window.trust.result = None
+        assert window.trust_controller.check()
+        qtbot.waitUntil(lambda: window.trust.result is not None, timeout=WAIT_MS)
+        return window.trust.result
+
+    window.show_tab("trust")
+    assert check().region is None  # no region yet: nothing to paint out
+    window.show_tab("heatmap")
+    drawing.set_tool("box")
+    drawing.layer.press((x0, y0))
+    drawing.layer.release((x1, y1))
+    assert drawing.save()
+    window.show_tab("trust")
+    result = check()
+    assert result.region is not None and result.kept is not None
+    rows, cols = result.region.nonzero()
+    assert (cols.min(), cols.max() + 1, rows.min(), rows.max() + 1) == (int(x0), int(x1), int(y0), int(y1))
