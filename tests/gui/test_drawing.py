@@ -18,6 +18,8 @@ from PySide6.QtWidgets import QApplication
 
 from .conftest import DEMO_MODEL, WAIT_MS
 
+# pyqtgraph drops mouse moves closer together than its mouseRateLimit (100/s): pace them like a hand
+MOVE_PACE_MS = 20
 BOXED = Path(__file__).resolve().parents[2] / "resources" / "demo" / "boxed_lot" / "crack"
 
 
@@ -71,6 +73,7 @@ def mouse_drag(window, start: tuple[float, float], end: tuple[float, float], ste
     held = Qt.MouseButton.LeftButton
     _send(viewport, QEvent.Type.MouseButtonPress, where(start), held)
     for step in range(1, steps + 1):
+        QTest.qWait(MOVE_PACE_MS)
         t = step / steps
         _send(viewport, QEvent.Type.MouseMove, where((start[0] + t * (end[0] - start[0]),
                                                       start[1] + t * (end[1] - start[1]))), held)
