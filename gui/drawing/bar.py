@@ -53,7 +53,7 @@ class DrawingBar(QWidget):
         self.classes = QComboBox()
         self.classes.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.classes.setMinimumContentsLength(8)  # a long class name must not widen the canvas
-        self.classes.setToolTip("Class of the next region (keys 1-9)")
+        self.classes.setToolTip("Class of the next region (Alt+1 to Alt+9)")
         self.classes.currentTextChanged.connect(self.labelChosen)
         row.addWidget(self.classes)
         self.size = QSpinBox()

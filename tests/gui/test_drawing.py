@@ -187,3 +187,15 @@ def test_the_trust_tab_paints_out_a_region_as_soon_as_it_is_saved(qtbot, drawing
     assert result.region is not None and result.kept is not None
     rows, cols = result.region.nonzero()
     assert (cols.min(), cols.max() + 1, rows.min(), rows.max() + 1) == (int(x0), int(x1), int(y0), int(y1))
+
+
+def test_the_drawing_keys_take_no_key_of_the_window(drawing_window):
+    """A key bound twice is ambiguous and does nothing: the drawing keys must leave 1/2/3 (view
+    modes), Esc (cancel) and the others to the window's actions."""
+    from PySide6.QtGui import QAction, QShortcut
+
+    window = drawing_window
+    taken = {key.toString() for action in window.findChildren(QAction) for key in action.shortcuts()}
+    drawing = {shortcut.key().toString() for shortcut in window.findChildren(QShortcut)}
+    assert {"R", "Ctrl+Z", "Return", "Alt+1"} <= drawing
+    assert not taken & drawing
