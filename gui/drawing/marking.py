@@ -54,14 +54,29 @@ class DrawingController(QObject):
         layer.changed.connect(self._refresh_status)
 
     def _shortcuts(self) -> None:
-        keys = [(key, lambda tool=name: self.set_tool(tool)) for name, _text, key, _tip in TOOL_KEYS]
-        keys += [("Ctrl+Z", self.layer.undo), ("Return", self.enter), ("Enter", self.enter),
-                 ("N", self.next_unmarked), ("M", self.bar.mark.toggle), ("Escape", lambda: self.set_tool(PAN))]
-        keys += [(str(n), lambda n=n: self.bar.choose_class(n - 1)) for n in range(1, 10)]
-        for key, slot in keys:
-            shortcut = QShortcut(QKeySequence(key), self.window)
-            shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
-            shortcut.activated.connect(lambda slot=slot: self._when_visible(slot))
+        """Letters choose a tool (a text field keeps the letters typed into it); Enter, Ctrl+Z, N and
+        Alt+digit work only while drawing, so Enter still applies a typed parameter otherwise."""
+        tools = [(key, lambda tool=name: self.set_tool(tool)) for name, _text, key, _tip in TOOL_KEYS]
+        tools += [("M", self.bar.mark.toggle)]
+        # Alt+digit: the plain digits switch overlay / heatmap / image and Esc cancels (gui.actions);
+        # a key bound twice would do nothing at all
+        drawing = [("Ctrl+Z", self.layer.undo), ("Return", self.enter), ("Enter", self.enter),
+                   ("N", self.next_unmarked)]
+        drawing += [(f"Alt+{n}", lambda n=n: self.bar.choose_class(n - 1)) for n in range(1, 10)]
+        self._drawing_keys = [self._shortcut(key, slot) for key, slot in drawing]
+        for key, slot in tools:
+            self._shortcut(key, slot)
+        self._update_keys()
+
+    def _shortcut(self, key: str, slot) -> QShortcut:
+        shortcut = QShortcut(QKeySequence(key), self.window)
+        shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
+        shortcut.activated.connect(lambda: self._when_visible(slot))
+        return shortcut
+
+    def _update_keys(self) -> None:
+        for shortcut in self._drawing_keys:
+            shortcut.setEnabled(self.layer.tool is not None or self.marking)
 
     def _when_visible(self, slot) -> None:
         if self.canvas.isVisible():  # the keys draw on the Heatmap tab only
@@ -105,6 +120,7 @@ class DrawingController(QObject):
         """Choose a tool (PAN: none)."""
         self.layer.set_tool(None if tool == PAN else tool)
         self.bar.show_tool(self.layer.tool)
+        self._update_keys()
 
     # -- saving -----------------------------------------------------------------------------
     def enter(self) -> None:
@@ -160,6 +176,7 @@ class DrawingController(QObject):
     def set_marking(self, on: bool) -> None:
         """Enter or leave Mark defects mode (entering shows the first image without a region)."""
         self.marking = on
+        self._update_keys()
         if self.bar.mark.isChecked() != on:
             self.bar.mark.setChecked(on)
         if on:

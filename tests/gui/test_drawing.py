@@ -199,3 +199,18 @@ def test_the_drawing_keys_take_no_key_of_the_window(drawing_window):
     drawing = {shortcut.key().toString() for shortcut in window.findChildren(QShortcut)}
     assert {"R", "Ctrl+Z", "Return", "Alt+1"} <= drawing
     assert not taken & drawing
+
+
+def test_enter_belongs_to_drawing_only_while_a_tool_or_mark_defects_is_on(drawing_window):
+    """Otherwise Enter applies a parameter typed into the method panel, as before."""
+    from PySide6.QtGui import QShortcut
+
+    window = drawing_window
+    enter = next(s for s in window.findChildren(QShortcut) if s.key().toString() == "Return")
+    assert not enter.isEnabled()
+    window.drawing.set_tool("brush")
+    assert enter.isEnabled()
+    window.drawing.set_tool("pan")
+    assert not enter.isEnabled()
+    window.drawing.set_marking(True)
+    assert enter.isEnabled()
