@@ -112,7 +112,10 @@ class DrawingLayer(QObject):
 
     # -- gestures (image coordinates; the mouse and tests call these) -----------------------
     def press(self, point: Point) -> None:
-        """A drag starts."""
+        """A drag starts (nothing is drawn without a class to give it: no model yet)."""
+        if not self.label and self.tool != ERASER:
+            self._start, self._stroke = None, []
+            return
         self._start, self._stroke = point, [point]
 
     def drag(self, point: Point) -> None:
@@ -143,7 +146,7 @@ class DrawingLayer(QObject):
         or a dab of the brush or eraser."""
         if self.editor is None:
             return
-        if self.tool == POLYGON:
+        if self.tool == POLYGON and self.label:
             near_start = len(self.polygon) >= 3 and np.hypot(point[0] - self.polygon[0][0],
                                                              point[1] - self.polygon[0][1]) < CLOSE_DISTANCE
             if double or near_start:

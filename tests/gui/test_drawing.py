@@ -214,3 +214,17 @@ def test_enter_belongs_to_drawing_only_while_a_tool_or_mark_defects_is_on(drawin
     assert not enter.isEnabled()
     window.drawing.set_marking(True)
     assert enter.isEnabled()
+
+
+def test_nothing_is_drawn_without_a_class(drawing_window):
+    """Before a model gives the classes there is no label: a region without one is not a region."""
+    layer = drawing_window.drawing.layer
+    layer.label = ""
+    for tool in ("box", "polygon"):
+        layer.set_tool(tool)
+        layer.press((10, 10))
+        layer.release((40, 40))
+        for point in ((10, 10), (40, 10), (40, 40)):
+            layer.click(point)
+        layer.close_polygon()
+    assert layer.editor.regions == []
