@@ -175,7 +175,7 @@ def save_regions(image_path: str | os.PathLike, regions: Sequence[Region], heigh
         return path
     if not regions and not path.is_file():
         return path
-    return write_labelme(path, list(regions), Path(image_path).name, height, width, overwrite_theirs)
+    return write_labelme(path, list(regions), Path(image_path).name, height, width, overwrite_theirs, drawn=True)
 
 
 def has_regions(image_path: str | os.PathLike, root: str | os.PathLike | None = None) -> bool:

@@ -22,6 +22,7 @@ import numpy as np
 
 from engine.annotations.regions import (
     BOX,
+    DRAWN,
     ELLIPSE,
     LABELME,
     PIXEL,
@@ -49,7 +50,9 @@ def read_labelme(path: str | os.PathLike) -> Annotation:
             raise AnnotationError(f"{os.fspath(path)}: shape {number} is malformed ({_why(exc)})") from None
         if region is not None:
             regions.append(region)
-    return Annotation(LABELME, tuple(regions), _size(data))
+    ours = data.get(WRITER_KEY)
+    drawn = isinstance(ours, dict) and ours.get("drawn") is True
+    return Annotation(DRAWN if drawn else LABELME, tuple(regions), _size(data))
 
 
 def _load_json(path: str | os.PathLike) -> Any:
@@ -141,8 +144,9 @@ def is_ours(path: str | os.PathLike) -> bool:
 
 
 def write_labelme(path: str | os.PathLike, regions: list[Region] | tuple[Region, ...], image_name: str,
-                  height: int, width: int, overwrite_theirs: bool = False) -> Path:
-    """Save regions as a LabelMe file LabelMe opens (no image data embedded).
+                  height: int, width: int, overwrite_theirs: bool = False, drawn: bool = False) -> Path:
+    """Save regions as a LabelMe file LabelMe opens (no image data embedded); `drawn`: regions
+    drawn by hand in ConvScope (read back with source "drawn", not "labelme").
 
     A file that ConvScope did not write is overwritten only with `overwrite_theirs`
     (the window asks first); otherwise AnnotationError. The file is replaced atomically.
@@ -152,7 +156,7 @@ def write_labelme(path: str | os.PathLike, regions: list[Region] | tuple[Region,
         raise AnnotationError(f"{target}: a LabelMe file ConvScope did not write; not overwritten")
     data = {"version": LABELME_VERSION, "flags": {}, "shapes": [_shape(r) for r in regions],
             "imagePath": image_name, "imageData": None, "imageHeight": int(height), "imageWidth": int(width),
-            WRITER_KEY: {"written_by": "ConvScope"}}
+            WRITER_KEY: {"written_by": "ConvScope", "drawn": drawn}}
     staging = target.with_name(target.name + ".part")
     staging.write_text(json.dumps(data, indent=2), encoding="utf-8")
     os.replace(staging, target)

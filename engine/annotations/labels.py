@@ -1,10 +1,9 @@
 """Annotation labels meet the model's classes: case-insensitively, through an optional map
-(`--label-map 'Kratzer=scratch,Fleck=spot'`), and every label that meets no class is
-counted (which label, how many images) so it can be reported, never silently dropped."""
+(`--label-map 'Kratzer=scratch,Fleck=spot'`); the labels that meet no class are named (in
+the row's note, and counted over the lot by the CLI), never silently dropped."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping, Sequence
 
 from engine.errors import ConvScopeError
@@ -37,36 +36,18 @@ def _match(label: str, class_names: Sequence[str]) -> int | None:
 
 
 class LabelResolver:
-    """A label's class index for one model, with a tally of the labels that have none.
-
-    Thread-safe: images (and their annotations) are read by a pool of decoding threads.
-    """
+    """A label's class index for one model (read-only once made: safe in decoding threads)."""
 
     def __init__(self, class_names: Sequence[str], mapping: Mapping[str, str] | None = None) -> None:
         """Labels resolve against `class_names`, after `mapping` (from parse_label_map)."""
         self.class_names = tuple(class_names)
         self.mapping = {k.casefold(): v for k, v in (mapping or {}).items()}
-        self.unknown: dict[str, set[str]] = {}  # label -> images it occurs in
-        self._lock = threading.Lock()
 
     def index(self, label: str) -> int | None:
         """The class index of `label` (mapped first, then matched ignoring case), or None."""
         target = self.mapping.get(label.strip().casefold(), label)
         return _match(target, self.class_names)
 
-    def note_unknown(self, labels: Sequence[str], image: str) -> list[str]:
-        """Count the labels of `image` that meet no class; returns them (sorted, unique)."""
-        missing = sorted({label for label in labels if self.index(label) is None})
-        with self._lock:
-            for label in missing:
-                self.unknown.setdefault(label, set()).add(image)
-        return missing
-
-    def report(self) -> str:
-        """One line naming the unknown labels and how many images carry each ("" when none)."""
-        if not self.unknown:
-            return ""
-        parts = [f"{label!r} ({len(images)} image{'s' if len(images) != 1 else ''})"
-                 for label, images in sorted(self.unknown.items())]
-        return (f"labels that are not classes of the model ({', '.join(self.class_names)}), their regions "
-                f"left out: {', '.join(parts)}; map them with --label-map 'LABEL=CLASS'")
+    def unknown(self, labels: Sequence[str]) -> list[str]:
+        """The labels among `labels` that meet no class (sorted, unique)."""
+        return sorted({label for label in labels if self.index(label) is None})

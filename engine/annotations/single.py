@@ -5,15 +5,9 @@ region drawn and saved in the window counts at once."""
 from __future__ import annotations
 
 import os
-from functools import lru_cache
 from pathlib import Path
 
 from engine.annotations.source import Annotator, FoundMask
-
-
-@lru_cache(maxsize=8)
-def _annotator(root: str, class_names: tuple[str, ...]) -> Annotator:
-    return Annotator(root, class_names)
 
 
 def image_ground_truth(image_path: str | os.PathLike, height: int, width: int, class_names: tuple[str, ...],
@@ -23,4 +17,5 @@ def image_ground_truth(image_path: str | os.PathLike, height: int, width: int, c
     a malformed annotation file, ConvScopeError for an unreadable mask."""
     image = Path(image_path)
     top = Path(root) if root else Path(image.resolve().anchor)  # the anchor: every folder is inside it
-    return _annotator(str(top), tuple(class_names)).find(image, height, width)
+    # a new Annotator each time: one keeps its folder listings, and a region saved a moment ago must count
+    return Annotator(top, tuple(class_names)).find(image, height, width)

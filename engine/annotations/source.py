@@ -77,9 +77,29 @@ class Annotator:
         self.resolver = LabelResolver(class_names, mapping)
         self.folder = Path(annotations) if annotations is not None and Path(annotations).is_dir() else None
         self.index = read_index(annotations) if annotations is not None and self.folder is None else None
+        self._listings: dict[Path, frozenset[str]] = {}  # folder -> its file names, listed once per review
 
-    def find(self, image_path: str | os.PathLike, height: int, width: int) -> FoundMask | None:
-        """The image's ground truth at (height, width), None when it has none.
+    def fresh(self) -> None:
+        """Forget the folder listings (files may have been added since the last review)."""
+        self._listings = {}
+
+    def exists(self, path: Path) -> bool:
+        """Whether `path` names an entry of its folder, from one listing per folder (a lot has
+        few folders and many images: one scandir instead of dozens of stat calls per image)."""
+        folder = path.parent
+        names = self._listings.get(folder)
+        if names is None:
+            try:
+                names = frozenset(entry.name for entry in os.scandir(folder) if not entry.is_dir())
+            except OSError:
+                names = frozenset()
+            self._listings[folder] = names
+        return path.name in names
+
+    def find(self, image_path: str | os.PathLike, height: int, width: int,
+             relative: str | None = None) -> FoundMask | None:
+        """The image's ground truth at (height, width), None when it has none (`relative`: the
+        image's path relative to the root, posix, when the caller knows it).
 
         A malformed per-image file raises AnnotationError (the caller skips the image's mask).
         """
@@ -87,27 +107,30 @@ class Annotator:
         from engine.review.masks import LAYOUT_KINDS, find_mask_source, fit_mask, read_mask
 
         image = Path(image_path)
-        pixel = find_mask_source(image, self.root)
+        pixel = find_mask_source(image, self.root, self.exists)
         if pixel is not None:
             path, layout = pixel
             return FoundMask(fit_mask(read_mask(path), height, width), layout, default_kind=LAYOUT_KINDS[layout])
-        annotation = self._annotation(image, height, width)
+        annotation = self._annotation(image, height, width, Path(relative) if relative else self._relative(image))
         if annotation is None:
             return None
         regions = annotation.fitted(height, width)
-        unknown = self.resolver.note_unknown([r.label for r in regions], image.as_posix())
+        unknown = self.resolver.unknown([r.label for r in regions])
         mask, kinds = rasterise(regions, height, width, self.resolver.index)
         return FoundMask(mask, annotation.source, kinds, coarsest([r.kind for r in regions]) or "pixel",
                          tuple(unknown))
 
     def _relative(self, image: Path) -> Path:
         try:
+            return image.relative_to(self.root)
+        except ValueError:
+            pass
+        try:
             return image.resolve().relative_to(self.root.resolve())
         except ValueError:
             return Path(image.name)
 
-    def _annotation(self, image: Path, height: int, width: int) -> Annotation | None:
-        relative = self._relative(image)
+    def _annotation(self, image: Path, height: int, width: int, relative: Path) -> Annotation | None:
         if isinstance(self.index, CocoIndex):
             found = self.index.annotation(relative.as_posix())
             if found is not None:
@@ -124,10 +147,10 @@ class Annotator:
 
     def _beside(self, image: Path, height: int, width: int, top: Path) -> Annotation | None:
         stem = image.with_suffix("")
-        if (labelme := stem.with_name(stem.name + ".json")).is_file():
+        if self.exists(labelme := stem.with_name(stem.name + ".json")):
             return read_labelme(labelme)
-        if (voc := stem.with_name(stem.name + ".xml")).is_file():
+        if self.exists(voc := stem.with_name(stem.name + ".xml")):
             return read_voc(voc)
-        if (yolo := stem.with_name(stem.name + ".txt")).is_file():
+        if self.exists(yolo := stem.with_name(stem.name + ".txt")):
             return read_yolo(yolo, height, width, class_names_for(yolo, top))
         return None

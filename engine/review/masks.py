@@ -18,6 +18,7 @@ present, only the pixels holding that value count (see :func:`class_mask`).
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -33,8 +34,8 @@ def _suffixes(image: Path) -> list[str]:
     return list(dict.fromkeys([image.suffix, *_MASK_SUFFIXES]))
 
 
-def _first_file(candidates: list[Path]) -> Path | None:
-    return next((path for path in candidates if path.is_file()), None)
+def _first_file(candidates: list[Path], exists: Callable[[Path], bool] = Path.is_file) -> Path | None:
+    return next((path for path in candidates if exists(path)), None)
 
 
 def _inside(path: Path, root: Path) -> bool:
@@ -51,21 +52,24 @@ def find_mask(image_path: str | os.PathLike, root: str | os.PathLike | None = No
     return None if found is None else found[0]
 
 
-def find_mask_source(image_path: str | os.PathLike,
-                     root: str | os.PathLike | None = None) -> tuple[Path, str] | None:
-    """The mask file of an image and its layout ("mask", "dagm" or "mvtec"), or None."""
+def find_mask_source(image_path: str | os.PathLike, root: str | os.PathLike | None = None,
+                     exists: Callable[[Path], bool] = Path.is_file) -> tuple[Path, str] | None:
+    """The mask file of an image and its layout ("mask", "dagm" or "mvtec"), or None.
+
+    `exists(path)` says whether a candidate file exists (a caller with folder listings at hand
+    saves the dozens of stat calls the name variants take)."""
     image = Path(image_path)
     stem, folder = image.stem, image.parent
     beside = [folder / f"{stem}_mask{s}" for s in _suffixes(image)]
     dagm = [folder / f"{d}/{stem}_label{s}" for d in _LABEL_FOLDERS for s in _suffixes(image)]
     for candidates, layout in ((beside, "mask"), (dagm, "dagm")):
-        found = _first_file(candidates)
+        found = _first_file(candidates, exists)
         if found is not None:
             return found, layout
     test = folder.parent
     if test.name.lower() == "test" and (root is None or _inside(test, Path(root))):
         truth = test.parent / "ground_truth" / folder.name
-        found = _first_file([truth / f"{stem}_mask{s}" for s in _suffixes(image)])
+        found = _first_file([truth / f"{stem}_mask{s}" for s in _suffixes(image)], exists)
         return None if found is None else (found, "mvtec")
     return None
 

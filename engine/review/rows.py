@@ -77,13 +77,14 @@ class ReviewRow:
         '"clear", "off-defect", "survives-removal" or both (engine.trust.verdict); empty without a mask',
         default="", header="Flag", tip="Trust flag (Trust metrics on): clear, off-defect, survives-removal; "
         "– without a mask", warn=("off-defect", "survives-removal"), trust=True)
-    # Where the mask came from and what it traces (engine.annotations), empty without a mask.
-    mask_source: str = column("labelme, voc, yolo, coco, cvat, mask, dagm, mvtec or drawn; empty without a mask",
+    # Where the mask came from and what it traces (engine.annotations); empty without a mask.
+    mask_source: str = column("where the mask came from: labelme, voc, yolo, coco, cvat, mask, dagm, mvtec or drawn",
                               default="")
-    mask_kind: str = column("pixel, polygon, ellipse or box: what the mask traces; empty without a mask", default="")
+    mask_kind: str = column("what the mask traces: pixel, polygon, ellipse or box (the figures were measured "
+                            "against it)", default="")
     control_kept_after_removal: bool | None = column(
-        "the explained class still predicted with the same-sized control region painted out", default=None,
-        trust=True)
+        "the explained class still predicted with the control (the same shape off the defect) painted out; "
+        "empty without a control", default=None, trust=True)
 
     @property
     def has_mask(self) -> bool:

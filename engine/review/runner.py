@@ -126,6 +126,7 @@ def review_folder(session, folder: str | os.PathLike, options: ReviewOptions | N
     root = Path(folder)
     finished = {row.path for row in done}
     annotator = annotator_for(root, options, session.info.class_names)
+    annotator.fresh()
     pending = [_item(p, root, annotator) for p in folder_images(root, exclude)]
     pending = [item for item in pending if item.relative not in finished]
     rows, total, started = list(done), len(done) + len(pending), time.perf_counter()
@@ -193,7 +194,7 @@ def _load(item: _Item, session) -> _Item:
     except ImageLoadError as exc:
         item.error = str(exc)
     if item.image is not None and item.annotator is not None:
-        item.mask = _mask_for(item.path, item.annotator, item.image)
+        item.mask = _mask_for(item, item.annotator, item.image)
     return item
 
 
@@ -303,7 +304,7 @@ def _score(session, item: _Item, label: int | None, guess: tuple[int, float], ex
     image, heatmap = item.image, explanation.heatmap
     assert image is not None  # only readable images are explained
     if item.mask is None:
-        item.mask = _mask_for(item.path, annotator_for(root, options, session.info.class_names), image)
+        item.mask = _mask_for(item, annotator_for(root, options, session.info.class_names), image)
     found, note = item.mask
     item.mask = None
     mask = found.mask if found is not None else None
@@ -330,9 +331,9 @@ def _score(session, item: _Item, label: int | None, guess: tuple[int, float], ex
     return ReviewedImage(row, image, heatmap, region, others=others)
 
 
-def _mask_for(path: Path, annotator: Annotator, image: LoadedImage) -> tuple[FoundMask | None, str]:
+def _mask_for(item: _Item, annotator: Annotator, image: LoadedImage) -> tuple[FoundMask | None, str]:
     try:
-        found = annotator.find(path, image.height, image.width)
+        found = annotator.find(item.path, image.height, image.width, item.relative)
     except AnnotationError as exc:
         return None, f"{SKIPPED_NOTE}{exc}"
     except ConvScopeError as exc:

@@ -64,6 +64,11 @@ def _label_curves(label: str, figures: dict[str, Any]) -> str:
             f"(random {_num(figures['random_insertion_auc'])})</figcaption></figure>")
 
 
+def _unsure(group: dict[str, Any]) -> str:
+    count = group.get("inconclusive_removals") or 0
+    return f" ({count} inconclusive)" if count else ""
+
+
 def trust_section(result: ReviewResult) -> str:
     """Per-label verdicts and figures, and the mean curves per class ("" without trust)."""
     if not result.trust:
@@ -74,7 +79,7 @@ def trust_section(result: ReviewResult) -> str:
             "<th class=name>why</th></tr>")
     body = "".join(
         f"<tr><td class=name>{escape(name)}</td><td class=name><span class='tag {escape(g['verdict'])}'>"
-        f"{escape(g['verdict'])}</span></td><td>{g['kept_after_removal']}/{g['removal_images']}</td>"
+        f"{escape(g['verdict'])}</span></td><td>{g['kept_after_removal']}/{g['removal_images']}{_unsure(g)}</td>"
         f"<td>{_num(g['aupro'])}</td><td>{_num(g['mean_pixel_auroc'])}</td><td>{_num(g['deletion_auc'])}</td>"
         f"<td>{_num(g['insertion_auc'])}</td><td>{g['flagged']}</td><td class=name>{escape(g['verdict_reason'])}</td></tr>"
         for name, g in groups)
@@ -99,8 +104,13 @@ def flag_caption(row: ReviewRow) -> str:
         return ""
     kept = "" if row.kept_after_removal is None else (
         f", after removal p={_num(row.removal_probability)} ({'kept' if row.kept_after_removal else 'lost'})")
+    if row.kept_after_removal is False and row.mask_kind:
+        kept += ("; control kept it" if row.control_kept_after_removal
+                 else " <b>inconclusive</b>: " + ("the control lost it too" if row.control_kept_after_removal is False
+                                                  else "no room for a control"))
+    against = f" against the {escape(row.mask_kind)} ({escape(row.mask_source)}, outlined)" if row.mask_kind else ""
     style = " class=bad" if row.flag != "clear" else ""
-    return f"<br><span{style}>{escape(row.flag)}</span>: pixel AUROC {_num(row.pixel_auroc)}{kept}"
+    return f"<br><span{style}>{escape(row.flag)}</span>: pixel AUROC {_num(row.pixel_auroc)}{against}{kept}"
 
 
 DEFINITIONS = """<h2>Trust metrics</h2><ul>
@@ -111,7 +121,11 @@ the map ranks the pixels the model uses.</li>
 <li><b>Pixel AUROC</b>: the map as a per-pixel score for the defect mask (0.5 = chance, 1 = perfect).
 <b>AUPRO</b> (Bergmann et al. 2021): the per-region overlap integrated up to 30 % false-positive rate, normalised.</li>
 <li><b>Kept after removal</b>: the defect painted out (mask dilated, OpenCV Telea inpainting) and the image predicted
-again; the explained class still predicted means the model did not need the defect.</li>
+again; the explained class still predicted means the model did not need the defect. The <b>control</b> paints out the
+same shape off the defect, on the most similar surface: a lost prediction counts only when the control kept it, else
+the removal is <i>inconclusive</i> (a large box changes the prediction wherever it is painted out). Each figure names
+what it was measured against (pixel mask, polygon, ellipse or box); pixel AUROC does not flag boxes and ellipses,
+whose defect-free pixels a sharp map rightly ranks low.</li>
 <li><b>Flags</b>: <i>off-defect</i> (energy in the mask under twice the mask's area share, or pixel AUROC under 0.7),
 <i>survives-removal</i>. <b>Verdict</b> per class and lot over correctly classified images with a mask:
 shortcut-suspected when at least half survive removal or have evidence off the defect; insufficient-data under 5

@@ -8,6 +8,7 @@ import csv
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from cli.common import DEMO_MODEL
@@ -33,6 +34,17 @@ def boxed(tmp_path_factory) -> Path:
         write_labelme(mask_path.with_name(stem + ".json"), regions, stem + ".png", *mask.shape)
         mask_path.unlink()
     return lot
+
+
+def _assert_box_outlined(overlay: Path, labelme: Path) -> None:
+    """The worst case's overlay shows its box: the box's border is drawn in white."""
+    import cv2
+
+    picture = cv2.imread(str(overlay))
+    (x0, y0), (x1, y1) = json.loads(labelme.read_text())["shapes"][0]["points"]
+    x0, y0, x1, y1 = int(x0), int(y0), int(x1) - 1, int(y1) - 1
+    border = np.concatenate([picture[y0, x0:x1], picture[y1, x0:x1], picture[y0:y1, x0], picture[y0:y1, x1]])
+    assert np.mean(border.min(axis=1) > 200) > 0.8
 
 
 @pytest.mark.parametrize(("content", "why"), [("{", "not readable JSON"), ('{"images": []}', "not a COCO file")])
@@ -73,6 +85,9 @@ def test_labels_reported_mapped_and_a_bad_file_skipped(boxed, tmp_path, capsys):
     summary = json.loads((tmp_path / "a" / "summary.json").read_text())
     assert "inconclusive_removals" in summary["trust"]["overall"]
     assert summary["trust"]["overall"]["measured_against"] == "box regions"
+    report = (tmp_path / "a" / "report.html").read_text()
+    assert "against the box (labelme, outlined)" in report
+    _assert_box_outlined(tmp_path / "a" / "overlays" / "crack" / "crack_0.png", boxed / "crack" / "crack_0.json")
 
     code, out, _ = run(capsys, "batch", "--model", DEMO_MODEL, "--images", boxed, "--out", tmp_path / "b",
                        "--label-map", "kratzer=Scratch")

@@ -164,8 +164,9 @@ def test_labelme_written_by_convscope_reads_back(tmp_path):
                Region.ellipse("spot", 45, 20, 6, 3), Region.polygon("crack", [(1, 30), (20, 30), (10, 38)]),
                Region.pixels("crack", bitmap, 50, 30)]
     index = {"scratch": 1, "spot": 2, "crack": 3}.get
-    path = write_labelme(tmp_path / "a.json", regions, "a.png", H, W)
+    path = write_labelme(tmp_path / "a.json", regions, "a.png", H, W, drawn=True)
     back = read_labelme(path)
+    assert back.source == "drawn" and read_labelme(write_labelme(path, regions, "a.png", H, W)).source == "labelme"
     assert [r.kind for r in back.regions] == ["box", "ellipse", "polygon", "polygon", "pixel"]  # no ellipse shape
     assert np.array_equal(rasterise(back.regions, H, W, index)[0], rasterise(regions, H, W, index)[0])
     assert back.size == (H, W)
@@ -257,3 +258,13 @@ def test_malformed_lot_files(tmp_path):
     (tmp_path / "c.csv").write_text("a.png,1,2,3,4\n")
     with pytest.raises(AnnotationError, match="not a COCO"):
         Annotator(tmp_path, CLASSES, annotations=tmp_path / "c.csv")
+
+
+# Guards: a folder listing kept from one review to the next (a file drawn since is not seen).
+def test_files_added_between_reviews_are_found_after_fresh(tmp_path):
+    image = _lot(tmp_path)
+    annotator = Annotator(tmp_path, CLASSES)
+    assert annotator.find(image, H, W) is None
+    write_labelme(tmp_path / "scratch" / "a.json", [Region.box("spot", 0, 0, 5, 5)], "a.png", H, W)
+    annotator.fresh()
+    assert annotator.find(image, H, W).source == "labelme"

@@ -161,7 +161,7 @@ def test_mark_defects_steps_through_the_unmarked_images_until_there_is_a_verdict
     assert "0 of 10 images unmarked" in drawing.bar.status.text()
     after = review_folder(session, lot, ReviewOptions(trust=True))
     assert after.verdict == "right-reason"
-    assert {r.mask_kind for r in after.rows} == {"box"}
+    assert {(r.mask_source, r.mask_kind) for r in after.rows} == {("drawn", "box")}
 
 
 def test_the_trust_tab_paints_out_a_region_as_soon_as_it_is_saved(qtbot, drawing_window):
