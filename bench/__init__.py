@@ -3,6 +3,7 @@ tf-keras-vis, measured side by side in one process. Run `python -m bench [--quic
 
 from __future__ import annotations
 
-from .cases import Result, Settings, machine, measure, run_all
+from .cases import run_all
+from .harness import Result, Settings, machine, measure
 
 __all__ = ["Result", "Settings", "machine", "measure", "run_all"]

@@ -60,7 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore", category=UserWarning)  # Keras: the seeds pass a tensor for [inputs]
 
-    from .cases import Settings, run_all
+    from .cases import run_all
+    from .harness import Settings
 
     settings = Settings.for_mode(args.quick)
     began = time.perf_counter()

@@ -130,7 +130,7 @@ def generate_pattern(model, layer_name, filter_index, size=64, steps=40, step=1.
 
     input_img_data = np.random.random((1, size, size, 3)) * 20 + 128.
     for _ in range(steps):
-        loss_value, grads_value = iterate(tf.constant(input_img_data, tf.float32))
+        _loss, grads_value = iterate(tf.constant(input_img_data, tf.float32))
         input_img_data += grads_value.numpy() * step
     return deprocess_image(input_img_data[0])
 

@@ -65,8 +65,13 @@ def run_explain(args: argparse.Namespace) -> int:
         extra = {"faithfulness": faithful.to_json()} if faithful is not None else {}
         print_json({**result.to_json(), "image": str(Path(args.image)), "written": written, **extra})
         return 0
-    print(f"{result.method} on {result.layer or 'input'}: class {result.class_index} '{result.class_name}' "
-          f"p={result.probability:.3f} logit={result.logit:.3f} in {result.seconds:.3f}s")
+    if result.class_agnostic:  # the map is the same for every class: the class is only the prediction's
+        print(f"{result.method} on {result.layer or 'input'}: class-agnostic (the same map for every class; "
+              f"predicted {result.class_index} '{result.class_name}' p={result.probability:.3f}) "
+              f"in {result.seconds:.3f}s")
+    else:
+        print(f"{result.method} on {result.layer or 'input'}: class {result.class_index} '{result.class_name}' "
+              f"p={result.probability:.3f} logit={result.logit:.3f} in {result.seconds:.3f}s")
     for note in result.notes:
         print(f"note: {note}")
     for kind, path in written.items():

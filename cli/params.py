@@ -19,7 +19,6 @@ from engine.params import APPLIES_TO, Param
 
 DEST = "param__"  # argparse destinations: param__<name>, apart from the commands' own options
 TABLE_START, TABLE_END = "<!-- params:start -->", "<!-- params:end -->"
-APPLIES_TITLES = {"any": "every method", "cam": "CAMs", "gradient": "input methods"}
 
 
 def method_declarations() -> dict[str, list[tuple[str, Param]]]:
@@ -130,7 +129,7 @@ def markdown_table() -> str:
     rows = ["| method | parameter | option | default | allowed | help |", "|---|---|---|---|---|---|"]
     for name, cls in METHODS.items():
         rows += [_row(f"`{name}`", p) for p in cls.parameters]
-    rows += [_row(f"combination ({APPLIES_TITLES[p.applies_to]})", p) for p in combinations()]
+    rows += [_row(f"combination ({APPLIES_TO[p.applies_to].short})", p) for p in combinations()]
     return "\n".join(rows)
 
 

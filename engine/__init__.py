@@ -4,13 +4,14 @@
 preprocessing), `methods/` (one module per method family and the registry), `maps/`
 (normalising, combinations, rendering, grids), `features/` (activations, filter patterns),
 `trust/` (faithfulness, sanity checks, verdicts) and `review/` (lot review). At the top only
-the facade `session.Session`, `results`, `errors`, `params` (declared method parameters),
-`memory` (the memory budget) and `types` (the central type aliases).
+the facade `session.Session`, `tiles` (any method over a large frame, tile by tile, which the
+facade calls), `results`, `errors`, `params` (declared method parameters), `memory` (the memory
+budget) and `types` (the central type aliases).
 
 May import numpy, OpenCV, TensorFlow / Keras (through `engine.model.backend` only), pyarrow,
 scipy / scikit-image, and Ray inside functions; never PySide6, pyqtgraph or `gui` (ruff bans
-them; tests/test_import_rule.py checks it in a fresh interpreter). Importing the package is
-cheap; TensorFlow loads on first use of `Session`.
+them; import-linter's contracts in pyproject.toml check it, through any chain of imports).
+Importing the package is cheap; TensorFlow loads on first use of `Session`.
 """
 
 from __future__ import annotations

@@ -16,9 +16,23 @@ import numpy as np
 
 from engine.errors import MethodError
 
+
+@dataclass(frozen=True)
+class Scope:
+    """Which methods a parameter applies to, in words: `phrase` in a sentence (its str), `short` as
+    a table's heading (the README's parameter table)."""
+
+    phrase: str
+    short: str
+
+    def __str__(self) -> str:
+        return self.phrase
+
+
 # Which methods a parameter (a map combination) applies to: "cam" = methods on a layer
 # (needs_layer), "gradient" = methods on the input image, "any" = every method.
-APPLIES_TO = {"any": "every method", "cam": "CAMs", "gradient": "methods on the input (not CAMs)"}
+APPLIES_TO = {"any": Scope("every method", "every method"), "cam": Scope("CAMs", "CAMs"),
+              "gradient": Scope("methods on the input (not CAMs)", "input methods")}
 
 
 @dataclass(frozen=True)
@@ -118,11 +132,6 @@ def check_params(declared: Iterable[Param], given: Mapping[str, Any], owner: str
         raise MethodError(f"{owner} has no parameter {', '.join(u.replace('_', '-') for u in unknown)} "
                           f"(its parameters: {names})")
     return {name: p.check(given.get(name, p.default), owner) for name, p in by_name.items()}
-
-
-def defaults(declared: Iterable[Param]) -> dict[str, Any]:
-    """{name: default} of the declared parameters."""
-    return {p.name: p.default for p in declared}
 
 
 def changed(declared: Iterable[Param], values: Mapping[str, Any]) -> dict[str, Any]:

@@ -90,13 +90,22 @@ class Explanation:
     params: dict[str, Any] = field(default_factory=dict)
     empty: bool = False  # no positive evidence: the map is all zero
     notes: tuple[str, ...] = ()
-    # Tiles (engine.methods.tiles): (x, y, width, height) of the tile the verdict comes from.
+    # Tiles (engine.tiles): (x, y, width, height) of the tile the verdict comes from.
     tile: tuple[int, int, int, int] | None = None
+
+    @property
+    def class_agnostic(self) -> bool:
+        """The map is about the image, not about the class (Eigen-CAM): the method's declaration."""
+        from engine.methods import METHODS
+
+        method = METHODS.get(self.method)
+        return bool(method is not None and method.class_agnostic)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready summary without the arrays."""
         return {
-            "method": self.method, "layer": self.layer, "class_index": self.class_index,
+            "method": self.method, "class_agnostic": self.class_agnostic, "layer": self.layer,
+            "class_index": self.class_index,
             "class_name": self.class_name, "probability": self.probability, "logit": self.logit,
             "seconds": round(self.seconds, 4), "params": self.params, "empty": self.empty,
             "notes": list(self.notes), "map_shape": list(self.raw.shape),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -37,8 +37,9 @@ class Session:
     """A loaded model ready to predict and explain."""
 
     def __init__(self, model: KerasModel, path: str, sidecar: Sidecar, preprocessing: str | None = None,
-                 config_text: str = "") -> None:
+                 config_text: str = "", methods: Mapping[str, type[Method]] = METHODS) -> None:
         check_image_model(model, Path(path).name)
+        self.methods = methods  # the registry this session explains with (engine.methods.registry)
         self.model: KerasModel = model
         self.context = ModelContext(model, output_heads(model))
         self._methods: dict[str, Method] = {}
@@ -46,10 +47,11 @@ class Session:
         self.info = _model_info(model, path, sidecar, preprocessing, config_text, self.context)
 
     @classmethod
-    def open(cls, path: str | Path, trust: bool = False, preprocessing: str | None = None) -> Session:
+    def open(cls, path: str | Path, trust: bool = False, preprocessing: str | None = None,
+             methods: Mapping[str, type[Method]] = METHODS) -> Session:
         """Load a model file (safe mode unless `trust`) with its sidecar."""
         model, config, unsafe = open_model(path, trust=trust)
-        session = cls(model, str(path), read_sidecar(path), preprocessing, json.dumps(config))
+        session = cls(model, str(path), read_sidecar(path), preprocessing, json.dumps(config), methods)
         if unsafe:  # loaded only because the caller trusted it: keep saying why safe mode refused it
             note = f"loaded on trust: safe mode refuses layer {', '.join(unsafe)}, which runs Python code when loaded"
             session.info = replace(session.info, warnings=(note, *session.info.warnings))
@@ -148,10 +150,10 @@ class Session:
 
     def method(self, name: str) -> Method:
         """The method object for a name, created once."""
-        if name not in METHODS:
-            raise MethodError(f"unknown method '{name}'; choose from {', '.join(METHODS)}")
+        if name not in self.methods:
+            raise MethodError(f"unknown method '{name}'; choose from {', '.join(self.methods)}")
         if name not in self._methods:
-            self._methods[name] = METHODS[name](self.context)
+            self._methods[name] = self.methods[name](self.context)
         return self._methods[name]
 
     # -- explanations -------------------------------------------------------------------
@@ -186,10 +188,11 @@ class Session:
         `params` holds the method's parameters and the combinations of engine.maps.combine
         (guided, edges, emphasize, outline, cleanup, polarity, clip_percentile, ...), with
         `fuse` (several layers: `layer` a sequence or comma-separated, fused per
-        engine.methods.fusion) and `tiles` / `tile_overlap` (engine.methods.tiles).
+        engine.methods.fusion) and `tiles` / `tile_overlap` (engine.tiles).
         """
+        from engine import tiles
         from engine.maps import combine
-        from engine.methods import fusion, tiles
+        from engine.methods import fusion
 
         output = self.check_output(output)
         started = time.perf_counter()
@@ -222,7 +225,7 @@ class Session:
     def _tiled(self, image: LoadedImage, worker: Method, wanted: int, targets: list[str | None], output: int,
                params: dict, options: dict, progress: Progress | None, cancel: CancelCheck | None) -> Explanation:
         """One image explained tile by tile, or whole (with a note) when it cannot be tiled."""
-        from engine.methods import tiles
+        from engine import tiles
 
         reason = tiles.unfit(self, image)
         if reason:
@@ -238,7 +241,8 @@ class Session:
         from engine.maps import combine
 
         attributions = None if raw.attributions is None else raw.attributions[i]
-        heatmap, empty = combine.finish(raw.maps[i], attributions, image.display, options, guided)
+        heatmap, empty = combine.finish(raw.maps[i], attributions, image.display, options, guided,
+                                        self.method(method).floor)
         head = self.context.heads[job.output]
         index = int(raw.classes[i])
         probabilities = head.probabilities(raw.logits[i][None])[0]

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QApplication, QWidget
 
 from .main_window import MainWindow
 from .settings import Settings, make_settings
@@ -23,6 +24,8 @@ from .settings import Settings, make_settings
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 DEMO_MODEL = RESOURCES / "demo" / "defects.keras"
 DEMO_IMAGES = RESOURCES / "demo" / "images"
+IDLE_STEP_MS = 100  # between the Trust tab's plots, made one by one after the first paint
+FIRST_PAINT_MS = 250  # open the first model and folder by then even if the window has not painted
 
 
 def application() -> QApplication:
@@ -44,9 +47,33 @@ def initial_paths(args, settings: Settings) -> tuple[str, str]:
     return model, folder
 
 
+class FirstPaint(QObject):
+    """Calls `then` once, from the event loop, after `window`'s first paint (or after
+    FIRST_PAINT_MS if it never paints, as a window that is not shown does not)."""
+
+    def __init__(self, window: QWidget, then: Callable[[], None]) -> None:
+        super().__init__(window)
+        self.window, self.then, self.done = window, then, False
+        window.installEventFilter(self)
+        QTimer.singleShot(FIRST_PAINT_MS, self._call)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        """Queue the call at the first paint (after it: the paint is not delayed)."""
+        if event.type() == QEvent.Type.Paint and not self.done:
+            QTimer.singleShot(0, self._call)
+        return False
+
+    def _call(self) -> None:
+        if not self.done:
+            self.done = True
+            self.window.removeEventFilter(self)
+            self.then()
+
+
 def create_window(args=None, settings: Settings | None = None) -> MainWindow:
     """Build the window, start the engine (a process importing TensorFlow while the window
-    paints), queue the first model and folder."""
+    paints), and once the window has painted, queue the first model and folder (listing the
+    folder and selecting its image are not what the first paint shows)."""
     settings = settings or Settings(make_settings())
     window = MainWindow(settings)
     window.controller.client.start()
@@ -55,9 +82,14 @@ def create_window(args=None, settings: Settings | None = None) -> MainWindow:
         window.restoreGeometry(geometry)
     window.show()
     model, folder = initial_paths(args, settings)
-    window.controller.open_model(model, trust=bool(getattr(args, "trust_model", False)))
-    if folder:
-        window.controller.open_folder(folder, select=settings.get("image") or None)
+
+    def open_first() -> None:
+        window.controller.open_model(model, trust=bool(getattr(args, "trust_model", False)))
+        if folder:
+            window.controller.open_folder(folder, select=settings.get("image") or None)
+        window.trust.build_when_idle(IDLE_STEP_MS)  # while the engine loads: not at the tab's first click
+
+    window.first_paint = FirstPaint(window, open_first)
     return window
 
 

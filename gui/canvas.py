@@ -11,13 +11,15 @@ from engine.maps.combine import COMBINATIONS
 from engine.maps.render import colormap_lut
 from engine.params import Param
 from PySide6.QtCore import QPointF, Signal
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from .compose import ViewSettings, compose, duration_text, fit_map, parameter_text
+from .style import hint_style
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
 HINT = "Open a folder (Ctrl+Shift+O) and pick an image on the left"
 STARTING = "Loading the engine and the model…"
+POINT_HINT = "Point at the image for pixel and heat values"
 
 
 def make_colormap(name: str) -> pg.ColorMap:
@@ -35,7 +37,9 @@ def image_view(layout: pg.GraphicsLayout, row: int = 0, col: int = 0) -> tuple[p
 
 
 class HeatmapCanvas(QWidget):
-    """One image and its explanation; `hovered(text)` describes the pixel under the cursor."""
+    """One image and its explanation; `hovered(text)` describes the pixel under the cursor, also
+    when the image or the map under a still cursor changes (the read-out never keeps old values).
+    The read-out is a line under the canvas, not in the status bar, where it hid the messages."""
 
     hovered = Signal(str)
 
@@ -55,6 +59,12 @@ class HeatmapCanvas(QWidget):
         layout.setSpacing(0)
         layout.addWidget(self.title)
         layout.addWidget(self.graphics, 1)
+        self.readout = QLabel(POINT_HINT)
+        self.readout.setStyleSheet(hint_style() + " padding: 1px 6px;")
+        self.readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.hovered.connect(lambda text: self.readout.setText(text or POINT_HINT))
+        layout.addWidget(self.readout)
+        self.cursor_at: tuple[int, int] | None = None  # image column, row of the last read-out
         self.image: np.ndarray | None = None
         self.heatmap: np.ndarray | None = None
         self.path: str | None = None
@@ -129,12 +139,18 @@ class HeatmapCanvas(QWidget):
         self._redraw()
 
     def _redraw(self) -> None:
+        self._tell_cursor()
         if self.image is None:
             self.item.clear()
             self.picture = None
             return
         self.picture = compose(self.image, self.heatmap, self.settings)
         self.item.setImage(self.picture, autoLevels=False, levels=(0, 255))
+
+    def _tell_cursor(self) -> None:
+        """The read-out of the pixel under the cursor for what the canvas shows now."""
+        if self.cursor_at is not None:
+            self.hovered.emit(self.value_at(*self.cursor_at))
 
     # -- cursor read-out --------------------------------------------------------------------
     def value_at(self, x: int, y: int) -> str:
@@ -152,7 +168,8 @@ class HeatmapCanvas(QWidget):
         if not self.view.sceneBoundingRect().contains(position):
             return
         point = self.view.mapSceneToView(position)
-        self.hovered.emit(self.value_at(int(np.floor(point.x())), int(np.floor(point.y()))))
+        self.cursor_at = int(np.floor(point.x())), int(np.floor(point.y()))
+        self._tell_cursor()
 
 
 def describe(explanation, title: str | None = None, declared: tuple[Param, ...] = ()) -> str:
@@ -163,10 +180,17 @@ def describe(explanation, title: str | None = None, declared: tuple[Param, ...] 
     layer += f" · verdict from the tile at x {tile[0]}, y {tile[1]}" if tile else ""
     changed = parameter_text(explanation.params, declared + COMBINATIONS)
     changed = f" ({changed})" if changed else ""  # the combinations and parameters that shaped this map
-    text = (f"{title or explanation.method}{changed} · class {explanation.class_name} ({explanation.probability:.1%})"
-            f"{layer} · {duration_text(explanation.seconds)}")
-    if explanation.empty:
-        flat = any(note.startswith("the map is flat") for note in explanation.notes)
-        text += " · flat map: the score barely depends on the input" if flat else \
-            " · no positive evidence for this class"
-    return text
+    agnostic = getattr(explanation, "class_agnostic", False)  # Eigen-CAM: the map is about the image
+    subject = "class-agnostic" if agnostic else f"class {explanation.class_name} ({explanation.probability:.1%})"
+    text = f"{title or explanation.method}{changed} · {subject}{layer} · {duration_text(explanation.seconds)}"
+    return text + evidence_note(explanation)
+
+
+def evidence_note(explanation) -> str:
+    """" · no positive evidence for this class" (or why the map is flat) for an all-zero map, else ""."""
+    if not explanation.empty:
+        return ""
+    if any(note.startswith("the map is flat") for note in explanation.notes):
+        return " · flat map: the score barely depends on the input"
+    agnostic = getattr(explanation, "class_agnostic", False)
+    return " · no positive evidence" + ("" if agnostic else " for this class")

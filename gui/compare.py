@@ -2,13 +2,14 @@
 zoom and pan in sync (linked ViewBoxes), each tile titled with what it shows and its time.
 
 The grid takes as many columns as make the tiles' images largest in the room it has (at least
-MIN_TILE_WIDTH each), and titles are elided to their tile's width (whole in their tool tip), so
-every tile stays inside the window however long its title is."""
+MIN_TILE_WIDTH each), and titles wrap at their tile's width (whole in their tool tip too), so
+every tile stays inside the window, and every word of its title readable, however long it is."""
 
 from __future__ import annotations
 
 import html
 import math
+import re
 
 import numpy as np
 import pyqtgraph as pg
@@ -26,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .canvas import image_view
+from .canvas import evidence_note, image_view
 from .compose import ViewSettings, compose, duration_text, parameter_text, titled_grid
 from .style import hint_style
 
@@ -38,24 +39,55 @@ TITLE_POINT_SIZE = 9.0
 TITLE_COLOR = "#e8eaed"
 TITLE_MARGIN = 2.0  # px around the lines
 TITLE_LINE_HEIGHT = 15  # px per title line at TITLE_POINT_SIZE, for choosing the columns
+MARKUP = re.compile(r"<[^>]+>")  # a title line's HTML tags (a coloured word): painted as plain text
+
+
+def wrap_words(line: str, room: float, advance) -> list[str]:
+    """`line` broken greedily into lines at most `room` px wide (`advance(text)`: its width): at its
+    " · " separators first (each kept at the end of its line), within a part at spaces, and a
+    word wider than `room` on its own where it reaches the edge (as Qt's
+    WrapAtWordBoundaryOrAnywhere does), so no letter is lost."""
+    lines: list[str] = []
+    parts = line.split(" · ")
+    for number, part in enumerate(parts):
+        part += " ·" if number < len(parts) - 1 else ""
+        if lines and advance(f"{lines[-1]} {part}") <= room:
+            lines[-1] = f"{lines[-1]} {part}"
+        else:
+            lines.extend(_wrap_part(part, room, advance))
+    return lines or [""]
+
+
+def _wrap_part(part: str, room: float, advance) -> list[str]:
+    lines: list[str] = []
+    for word in part.split(" "):
+        if lines and advance(f"{lines[-1]} {word}") <= room:
+            lines[-1] = f"{lines[-1]} {word}"
+            continue
+        while advance(word) > room and len(word) > 1:
+            cut = next((n for n in range(len(word) - 1, 0, -1) if advance(word[:n]) <= room), 1)
+            lines.append(word[:cut])
+            word = word[cut:]
+        lines.append(word)
+    return lines
 
 
 def grid_columns(count: int, width: float, height: float, title_lines: int = 2, aspect: float = 1.0,
                  title_width: float = 0.0) -> int:
     """The column count that gives `count` tiles the largest images in `width` x `height` px,
     each tile titled with `title_lines` lines above an image of `aspect` (width / height);
-    at most as many columns as MIN_TILE_WIDTH px tiles fit side by side. Tiles narrower than
-    `title_width` (the widest title line) count 10% smaller: whole titles are worth a little."""
+    at most as many columns as MIN_TILE_WIDTH px tiles fit side by side. In tiles narrower than
+    `title_width` (the widest title line) each title line wraps onto as many lines as it needs."""
     if count <= 1:
         return 1
     most = max(1, min(count, int(width // MIN_TILE_WIDTH)))
     best, best_side = 1, -1.0
     for columns in range(1, most + 1):
         rows = math.ceil(count / columns)
-        cell_w, cell_h = width / columns, height / rows - title_lines * TITLE_LINE_HEIGHT
+        cell_w = width / columns
+        lines = title_lines * max(1, math.ceil(title_width / cell_w))
+        cell_h = height / rows - lines * TITLE_LINE_HEIGHT
         side = min(cell_w / aspect, cell_h) if cell_h > 0 else 0.0  # the image's height
-        if cell_w < title_width:
-            side *= 0.9
         if side > best_side + 0.5:  # ties: fewer columns
             best, best_side = columns, side
     return best
@@ -63,12 +95,13 @@ def grid_columns(count: int, width: float, height: float, title_lines: int = 2, 
 
 class TileTitle(pg.GraphicsWidget):
     """A tile's title (lines separated by `<br>`) that never widens its column: it paints each line
-    elided to the width the layout gives it; `text` and the tool tip keep the whole title.
+    wrapped at spaces to the width the layout gives it (a single word wider than the tile is
+    broken); `text` and the tool tip keep the whole title.
 
     Painted, not a pg.LabelItem: a LabelItem re-measures its HTML and asks the layout for a new
     size on every text change and every resize, and across 17 tiles those requests cascade into
-    stalls of over 100 ms. This one's size hint is only its height (its line count), so a new
-    text or width repaints it and nothing else."""
+    stalls of over 100 ms. This one's size hint is only its height (its wrapped line count), so a
+    new text or width repaints it, and only a new line count tells the layout."""
 
     def __init__(self, text: str = " ") -> None:
         super().__init__()
@@ -77,47 +110,62 @@ class TileTitle(pg.GraphicsWidget):
         self._font = QFont()
         self._font.setPointSizeF(TITLE_POINT_SIZE)
         self._metrics = QFontMetricsF(self._font)
+        self._wrapped: tuple[float, list[str]] = (-1.0, [])  # (width, lines) of the last wrap
+        self._line_count = 0  # the count the layout last heard of
         self.setText(text)
 
     def setText(self, text: str) -> None:  # noqa: N802 - pyqtgraph's name
-        """Show `text` (plain lines, HTML-escaped, joined by `<br>`), elided to the width."""
-        lines = [html.unescape(line) for line in text.split("<br>")]
+        """Show `text` (plain lines, HTML-escaped, joined by `<br>`), wrapped to the width."""
+        lines = [html.unescape(MARKUP.sub("", line)) for line in text.split("<br>")]
         self.text = text
         self.setToolTip("\n".join(lines))
-        taller = len(lines) != len(self._lines)  # the only change the layout needs to hear of
         self._lines = lines
-        if taller:
-            self.updateGeometry()
+        self._wrapped = (-1.0, [])
+        self._tell_layout()
         self.update()
 
+    def _tell_layout(self) -> None:
+        """Ask the layout for a new height when the wrapped line count changed (and only then)."""
+        count = len(self.shown_lines())
+        if count != self._line_count:
+            self._line_count = count
+            self.updateGeometry()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        """A new width may wrap the lines differently."""
+        super().resizeEvent(event)
+        self._tell_layout()
+
     def sizeHint(self, which: Qt.SizeHint, constraint: QSizeF | None = None) -> QSizeF:  # noqa: N802 - Qt's name
-        """Any width (the lines are elided to it), as tall as the lines."""
+        """Any width (the lines wrap to it), as tall as the wrapped lines."""
         if which == Qt.SizeHint.MaximumSize:
             return QSizeF(-1, -1)
         return QSizeF(0, self._height())
 
     def _height(self) -> float:
-        return len(self._lines) * self._metrics.lineSpacing() + 2 * TITLE_MARGIN
+        return len(self.shown_lines()) * self._metrics.lineSpacing() + 2 * TITLE_MARGIN
 
     def text_width(self) -> float:
-        """The widest line of the whole title, with the margins: the width it needs unelided."""
+        """The widest line of the whole title, with the margins: the width it needs unwrapped."""
         return max(self._metrics.horizontalAdvance(line) for line in self._lines) + 2 * TITLE_MARGIN + 2
 
     def shown_lines(self) -> list[str]:
-        """The lines as painted at the current width (elided)."""
+        """The lines as painted at the current width (wrapped; the logical lines before the
+        layout has given the title a width)."""
         room = self.rect().width() - 2 * TITLE_MARGIN
-        return [self._metrics.elidedText(line, Qt.TextElideMode.ElideRight, room) for line in self._lines]
-
-    def shown_text(self) -> str:
-        """The lines as displayed (elided), in plain text."""
-        return "\n".join(self.shown_lines())
+        if room < 1:
+            return list(self._lines)
+        if self._wrapped[0] != room:
+            advance = self._metrics.horizontalAdvance
+            self._wrapped = (room, [part for line in self._lines for part in wrap_words(line, room, advance)])
+        return self._wrapped[1]
 
     def shown_width(self) -> float:
         """The widest painted line."""
         return max(self._metrics.horizontalAdvance(line) for line in self.shown_lines())
 
     def paint(self, painter: QPainter, *_args) -> None:
-        """Each line elided and centred."""
+        """Each line centred."""
         painter.setFont(self._font)
         painter.setPen(QColor(TITLE_COLOR))
         rect = self.rect().adjusted(TITLE_MARGIN, TITLE_MARGIN, -TITLE_MARGIN, -TITLE_MARGIN)
@@ -146,10 +194,14 @@ class Tile:
         e = self.explanation
         params = parameter_text(e.params, self.parameters.get(e.method, ()) + COMBINATIONS)
         params = f" ({params})" if params else ""
+        empty = evidence_note(e)  # an all-zero tile says why, as the Heatmap tab does
+        agnostic = getattr(e, "class_agnostic", False)  # Eigen-CAM: the map is about the image
+        score = "class-agnostic" if agnostic else f"{e.class_name} {e.probability:.0%}"
         if self.label == e.class_name:  # comparing classes: name the method instead
             method = self.titles.get(e.method, e.method)
-            return f"{e.class_name} {e.probability:.0%} · {method}{params} · {duration_text(e.seconds)}"
-        return f"{self.label}{params} · {e.class_name} {e.probability:.0%} · {duration_text(e.seconds)}"
+            lead = f"{e.class_name} · class-agnostic" if agnostic else score
+            return f"{lead} · {method}{params} · {duration_text(e.seconds)}{empty}"
+        return f"{self.label}{params} · {score} · {duration_text(e.seconds)}{empty}"
 
     def two_line_caption(self) -> str:
         """The caption broken after its first part, so long method names fit a narrow tile."""
@@ -207,10 +259,6 @@ class CompareGrid(QWidget):
         self.scope = text
         self.hint.setText(f"{text} {PAN_HINT}")
 
-    def set_titles(self, titles: dict[str, str]) -> None:
-        """The methods' display titles, for captions that name the method."""
-        self.titles = dict(titles)
-
     def set_methods(self, specs, chosen: tuple[str, ...] = ()) -> None:
         """The engine's methods (MethodSpec): titles and parameters for the captions, one
         checkable entry each in the Methods menu, ticked when in `chosen` (all when empty)."""
@@ -228,14 +276,6 @@ class CompareGrid(QWidget):
     def chosen_methods(self) -> tuple[str, ...]:
         """The ticked methods, in the engine's order."""
         return tuple(a.data() for a in self.methods_menu.actions() if a.isChecked())
-
-    def set_chosen_methods(self, names: tuple[str, ...]) -> None:
-        """Tick exactly `names` (all when empty), without emitting."""
-        for action in self.methods_menu.actions():
-            action.blockSignals(True)
-            action.setChecked(not names or action.data() in names)
-            action.blockSignals(False)
-        self._label_methods()
 
     def _methods_toggled(self, checked: bool) -> None:
         if not checked and not self.chosen_methods():  # at least one method stays

@@ -3,36 +3,53 @@ into, and what to show when the answers come back.
 
 Views emit what the user changed (an image, a class, a layer, a method and its parameters,
 the compare mode, the view settings, the tab); the controller updates the state, remembers
-it, asks the engine worker for what is missing and tells the views what to show through
-their own small methods (`show_explanation`, `show_prediction`, ...)."""
+it, sends the requests `gui.plan` says the state needs (a plain function, tested headless)
+and tells the views what to show through their own small methods (`show_explanation`,
+`show_prediction`, ...). Views that only mirror the state (the layer tree's target, the view
+settings) subscribe to `stateChanged` instead (gui.main_window)."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.errors import ImageLoadError
 from engine.images.decoding import list_images
 from PySide6.QtCore import QObject, Signal
 
+from .cache import ResultCache
 from .canvas import HINT
 from .compare import MAX_TILES, compare_scope, tile_label
-from .jobs import (
+from .plan import EngineFacts, changed, compare_items, explain_request, requests_for
+from .protocol import (
     Activations,
-    Compare,
+    EngineStarted,
     Explain,
+    ExplanationComputed,
+    FeaturesComputed,
+    ImageLoaded,
+    JobFailed,
+    JobFinished,
     MethodSpec,
+    ModelOpened,
     OpenModel,
     Patterns,
     PredictFolder,
-    ResultCache,
+    PredictionsComputed,
+    ProgressReported,
+    Request,
+    channel_of,
 )
 from .state import ViewState
 from .worker import EngineClient, as_params
 
+if TYPE_CHECKING:
+    from engine.results import ModelInfo
+
 BUSY_TEXT = {"model": "Loading the model…", "predict": "Predicting the folder…", "explain": "Explaining…",
              "compare": "Computing the compare grid…", "features": "Computing feature views…",
-             "review": "Reviewing the folder…"}
+             "review": "Reviewing the folder…", "trust": "Checking the map…"}
 STARTING = "Loading the engine (TensorFlow)…"
 
 
@@ -49,6 +66,7 @@ class Controller(QObject):
     busyChanged = Signal(bool)
     canvasChanged = Signal()  # the canvas shows another image, map or error
     stateChanged = Signal(object)  # ViewState, after any change
+    cancelled = Signal()  # the user stopped the running jobs (Esc, Cancel): views waiting for one stop waiting
 
     def __init__(self, window, state: ViewState, client: EngineClient | None = None) -> None:
         super().__init__(window)
@@ -56,26 +74,34 @@ class Controller(QObject):
         self.state = state
         self.client = client or EngineClient(self)
         self.cache = ResultCache()
-        self.info = None
-        self.specs: tuple = ()
-        self.titles: dict[str, str] = {}  # method name -> display title, from the engine
+        self.facts = EngineFacts()  # the engine's methods and the open model
         self.predictions: dict[str, object] = {}
         self.busy: dict[str, int] = {}
         self.pending_model: str | None = None
         self.explaining: Explain | None = None  # the explanation request on its way
         self.errors: list[str] = []
-        worker = self.client.worker
-        worker.engine_started.connect(self._engine_started)
-        worker.model_opened.connect(self._model_opened)
-        worker.predictions_computed.connect(self._predictions_computed)
-        worker.image_loaded.connect(self._image_loaded)
-        worker.explanation_computed.connect(self._explanation_computed)
-        worker.features_computed.connect(self._features_computed)
-        worker.progress_reported.connect(self._progress_reported)
-        worker.job_failed.connect(self._job_failed)
-        worker.job_finished.connect(self._job_finished)
+        signals = self.client.signals
+        signals.on(EngineStarted, self._engine_started)
+        signals.on(ModelOpened, self._model_opened)
+        signals.on(PredictionsComputed, self._predictions_computed)
+        signals.on(ImageLoaded, self._image_loaded)
+        signals.on(ExplanationComputed, self._explanation_computed)
+        signals.on(FeaturesComputed, self._features_computed)
+        signals.on(ProgressReported, self._progress_reported)
+        signals.on(JobFailed, self._job_failed)
+        signals.on(JobFinished, self._job_finished)
 
     # -- the state --------------------------------------------------------------------------
+    @property
+    def info(self) -> ModelInfo | None:
+        """The open model (None before one has opened)."""
+        return self.facts.info
+
+    @property
+    def specs(self) -> tuple[MethodSpec, ...]:
+        """The engine's methods (empty before TensorFlow has loaded)."""
+        return self.facts.specs
+
     @property
     def path(self) -> str | None:
         """The selected image."""
@@ -94,7 +120,7 @@ class Controller(QObject):
     def update(self, **changes) -> None:
         """Change the state and remember what the settings keep."""
         before = self.state.remembered()
-        self.state = replace(self.state, **changes)
+        self.state = changed(self.state, **changes)
         for key, value in self.state.remembered().items():
             if before.get(key) != value:
                 self.window.settings.set(key, value)
@@ -102,18 +128,19 @@ class Controller(QObject):
 
     def spec_of(self, method: str | None) -> MethodSpec | None:
         """The engine's description of a method (None before the engine has started, or unknown)."""
-        return next((s for s in self.specs if s.name == method), None)
+        return self.facts.spec_of(method)
 
     def title(self, method: str) -> str:
         """A method's display title ("gradcam" -> "Grad-CAM")."""
-        return self.titles.get(method, method)
+        return self.facts.title(method)
 
     # -- what the user changed --------------------------------------------------------------
     def select_image(self, path: str) -> None:
         """A new image: explain its predicted class. The same image again recomputes what
         a cancel stopped (or shows the cached map at once)."""
         if path != self.state.image:
-            self.update(image=path, class_index=None)
+            self.update(image=path)  # and the predicted class: gui.plan.changed
+            self.window.predictions.mark_explained(None)  # the previous image's class until this map arrives
             self._show_prediction()
             self.refresh()
         elif "explain" not in self.busy and not self.window.canvas.shows_map_of(path):
@@ -126,9 +153,7 @@ class Controller(QObject):
 
     def select_layer(self, path: str) -> None:
         """Make a layer the CAM target."""
-        self.update(layer=path)
-        self.window.layer_tree.set_target(path)
-        self.window.features.set_layer(path.split(",")[-1])  # several layers (fused): the deepest one's features
+        self.update(layer=path)  # the layer tree and the features tab follow the state (gui.main_window)
         self.refresh()
 
     def set_method(self, method: str | None, params: dict) -> None:
@@ -141,25 +166,21 @@ class Controller(QObject):
     def set_compare_mode(self, mode: str) -> None:
         """What the compare tiles vary: methods, layers or classes."""
         self.update(compare_mode=mode)
-        self.refresh_compare()
+        self.fill_tab()
 
     def set_compare_methods(self, methods: tuple[str, ...]) -> None:
         """Which methods the compare tiles show (the Compare tab's Methods menu)."""
         self.update(compare_methods=tuple(methods))
-        self.refresh_compare()
+        self.fill_tab()
 
     def set_view(self, view) -> None:
         """Opacity, threshold, colour map, outline or view mode."""
-        self.update(view=view)
-        self.window.canvas.apply(view)
-        self.window.compare.apply(view)
+        self.update(view=view)  # the canvas and the compare grid redraw on their own (gui.main_window)
 
     def set_tab(self, tab: str) -> None:
         """The tab in front changed: fill it for the current image."""
         self.update(tab=tab)
-        if tab == "compare":
-            self.refresh_compare()
-        self.sync_activations()
+        self.fill_tab()
 
     def cancel(self) -> None:
         """Stop the running job now and drop the queued ones; the canvas keeps saying which
@@ -168,6 +189,7 @@ class Controller(QObject):
         if not self.busy:
             return  # nothing runs: Esc has nothing to say
         self._stop_jobs()
+        self.cancelled.emit()
         self.window.compare.mark_cancelled()
         self.window.features.mark_cancelled()
         self._predict_all()
@@ -183,9 +205,14 @@ class Controller(QObject):
     def _shows_current_request(self, path: str) -> bool:
         """Whether the canvas's map is the one the current choices ask for (a cancel may leave
         the map of earlier settings in place while the panel shows the new ones)."""
-        request = self.explain_request(path)
-        cached = self.cache.get(request.key(self.info.path)) if request and self.info else None
+        cached = self.cached_result(self.explain_request(path))
         return cached is not None and cached[0] is self.window.canvas.explanation
+
+    def cached_result(self, request: Explain | None) -> tuple | None:
+        """The cached (Explanation, display) of a request, or None."""
+        if request is None or self.info is None:
+            return None
+        return self.cache.get(request.key(self.info.path))
 
     # -- files ------------------------------------------------------------------------------
     def _stop_jobs(self) -> None:
@@ -201,7 +228,7 @@ class Controller(QObject):
             self._stop_jobs()
         if self.specs:  # before, the status line says the engine itself is loading
             self.window.status(f"Opening {Path(path).name}…")
-        self.submit("model", OpenModel(str(path), trust))
+        self.submit(OpenModel(str(path), trust))
 
     def open_folder(self, folder: str, select: str | None = None) -> bool:
         """List a folder's images in the browser, then predict them all in the worker."""
@@ -243,9 +270,10 @@ class Controller(QObject):
             self.canvasChanged.emit()
 
     # -- requests ---------------------------------------------------------------------------
-    def submit(self, channel: str, request) -> int:
-        """Send a request to the worker and show progress for it."""
-        generation = self.client.submit(channel, request)
+    def submit(self, request: Request) -> int:
+        """Send a request to the engine and show progress for it."""
+        channel = channel_of(request)
+        generation = self.client.submit(request)
         self.busy[channel] = generation
         self.window.show_busy(BUSY_TEXT[channel] if self.specs else STARTING, True)
         return generation
@@ -253,23 +281,15 @@ class Controller(QObject):
     def _predict_all(self) -> None:
         paths = tuple(p for p in self.window.browser.paths() if p not in self.predictions)
         if self.info is not None and paths:
-            self.submit("predict", PredictFolder(paths))
+            self.submit(PredictFolder(paths))
 
-    def explain_request(self, path: str, method: str | None = None, layer: str | None = None,
-                        class_index: int | None | str = "current") -> Explain | None:
-        """The request for the current state (any of its choices can be overridden)."""
-        state = self.state
-        method = method or state.method
-        if method is None or self.info is None or method not in self.titles:
-            return None
-        spec = self.spec_of(method)
-        needs_layer = spec.needs_layer if spec else True
-        params = state.params_of(method)  # its own parameters and the combinations that apply to it
-        chosen = state.class_index if class_index == "current" else class_index
-        return Explain(path, method, (layer or state.layer) if needs_layer else None, chosen, params, state.output)
+    def explain_request(self, path: str) -> Explain | None:
+        """The current state's explanation of an image (None: no engine, model or method yet)."""
+        return explain_request(self.state, self.facts, path)
 
     def refresh(self) -> None:
-        """Explain the current image with the current choices (instant when cached)."""
+        """Explain the current image with the current choices (instant when cached), and fill the
+        tab in front: the requests are gui.plan.requests_for's."""
         path = self.state.image
         if path is None:
             return
@@ -277,19 +297,25 @@ class Controller(QObject):
         if request is None:
             self._waiting_for_engine(path)
             return
-        cached = self.cache.get(request.key(self.info.path))
+        cached = self.cached_result(request)
         if cached is not None:
             self.client.supersede("explain")  # a running request is stale now
             self.busy.pop("explain", None)
             self._update_busy()
             self._show(request, *cached)
-        else:
-            if not ("explain" in self.busy and self.explaining == request):  # the same one runs already
-                self.explaining = request
-                self.submit("explain", request)
         if self.state.tab == "compare":
-            self.refresh_compare()
-        self.sync_activations()
+            self._show_compare_tiles()
+        running = self.explaining if "explain" in self.busy else None
+        for needed in requests_for(self.state, self.facts, lambda r: self.cached_result(r) is not None, MAX_TILES,
+                                   running, *self._shown_activations()):
+            if isinstance(needed, Explain):
+                self.explaining = needed
+            self.submit(needed)
+
+    def _shown_activations(self) -> tuple[str | None, str | None]:
+        """The image of the activations the Features tab shows, and its layer."""
+        shown = self.window.features.results.get("activations")
+        return (shown.path if shown is not None else None), self.window.features.layer
 
     def _waiting_for_engine(self, path: str) -> None:
         """Say what the canvas waits for instead of a hint to open a folder that is open."""
@@ -297,70 +323,54 @@ class Controller(QObject):
         if self.window.canvas.path != path:
             self.window.canvas.show_note(path, f"{Path(path).name} · loading {what}…")
 
-    def sync_activations(self) -> None:
-        """Recompute the shown activations when they belong to another image (they depend on the
-        image and the layer only, not on the method or class)."""
-        shown = self.window.features.results.get("activations")
-        if self.state.tab == "features" and shown is not None and shown.path != self.state.image:
-            self.show_activations(self.window.features.layer or self.state.layer)
+    def fill_tab(self) -> None:
+        """Fill the tab in front (compare tiles, stale activations) without re-explaining."""
+        if self.state.image is None:
+            return
+        if self.state.tab == "compare":
+            self._show_compare_tiles()
+        for needed in requests_for(self.state, self.facts, lambda r: self.cached_result(r) is not None, MAX_TILES,
+                                   None, *self._shown_activations(), canvas=False):
+            self.submit(needed)
 
-    def refresh_compare(self) -> None:
-        """Fill the compare grid for the current image and compare mode."""
-        if self.state.image is None or self.info is None:
+    def _show_compare_tiles(self) -> None:
+        """Lay out the compare grid for the current image and mode, with the tiles already computed."""
+        if self.info is None:
             return
         mode = self.state.compare_mode
-        items = self._compare_items(mode)
-        labels = [tile_label(mode, self.title(r.method), r.layer, self._class_name(r.class_index)) for r in items]
+        items = compare_items(self.state, self.facts, MAX_TILES)
+        labels = [tile_label(mode, self.title(r.method), r.layer, self.facts.class_name(r.class_index))
+                  for r in items]
         keys = [r.key(self.info.path) for r in items]
         compare = self.window.compare
         compare.set_scope(self._compare_scope(mode, len(items)))
         compare.set_tiles(labels, keys)
-        missing = []
-        for request, key in zip(items, keys, strict=True):
+        for key in keys:
             cached = self.cache.get(key)
             if cached is not None:
                 compare.set_result(key, cached[1], cached[0])
-            else:
-                missing.append(request)
-        if missing:
-            self.submit("compare", Compare(tuple(missing)))
 
     def _compare_scope(self, mode: str, shown: int) -> str:
+        assert self.info is not None
         total = {"layers": len(self.info.cam_layers), "classes": len(self.info.class_names)}.get(mode, shown)
         spec = self.spec_of(self.state.method)
         layer = self.state.layer if spec is None or spec.needs_layer or mode == "methods" else None
         return compare_scope(mode, self.title(self.state.method or ""), layer, shown, total)
 
-    def _compare_items(self, mode: str) -> list[Explain]:
-        path = self.state.image
-        if mode == "layers":
-            layers = [info.path for info in self.info.cam_layers][-MAX_TILES:]
-            return [r for r in (self.explain_request(path, layer=layer) for layer in layers) if r]
-        if mode == "classes":
-            classes = range(min(MAX_TILES, len(self.info.class_names)))
-            return [r for r in (self.explain_request(path, class_index=c) for c in classes) if r]
-        chosen = self.state.compare_methods
-        methods = [s.name for s in self.specs if not chosen or s.name in chosen]
-        return [r for r in (self.explain_request(path, method=m) for m in methods) if r]
-
-    def _class_name(self, index: int | None) -> str | None:
-        return None if index is None else self.info.class_names[index]
-
     def show_activations(self, layer: str | None) -> None:
         """Ask for a layer's activations on the current image."""
         if layer and self.state.image and self.info is not None:
             self.window.features.set_layer(layer)
-            self.submit("features", Activations(self.state.image, layer))
+            self.submit(Activations(self.state.image, layer))
 
     def show_patterns(self, request: Patterns | None) -> None:
         """Ask for filter patterns (the grid fills in as they run)."""
         if request and self.info is not None:
-            self.submit("features", request)
+            self.submit(request)
 
     # -- answers ----------------------------------------------------------------------------
-    def _engine_started(self, specs) -> None:
-        self.specs = tuple(specs)
-        self.titles = {s.name: s.title for s in self.specs}
+    def _engine_started(self, reply: EngineStarted) -> None:
+        self.facts = replace(self.facts, specs=reply.specs)
         self.window.compare.set_methods(self.specs, self.state.compare_methods)
         self.window.method_panel.set_methods(self.specs, self.state.method)
         panel = self.window.method_panel
@@ -368,8 +378,9 @@ class Controller(QObject):
         if "model" not in self.busy:
             self.window.status("Engine ready")
 
-    def _model_opened(self, info) -> None:
-        self.info, self.predictions = info, {}
+    def _model_opened(self, reply: ModelOpened) -> None:
+        info = reply.info
+        self.facts, self.predictions = replace(self.facts, info=info), {}
         self.cache.clear()
         self.window.browser.clear_predictions()
         cam = {layer.path for layer in info.cam_layers}
@@ -383,7 +394,8 @@ class Controller(QObject):
         elif not self.window.browser.paths():
             self.window.canvas.show_hint(HINT)
 
-    def _predictions_computed(self, _generation: int, predictions) -> None:
+    def _predictions_computed(self, reply: PredictionsComputed) -> None:
+        predictions = reply.predictions
         for prediction in predictions:
             self.predictions[prediction.path] = prediction
         self.window.browser.set_predictions(predictions)
@@ -393,23 +405,24 @@ class Controller(QObject):
     def _show_prediction(self) -> None:
         path = self.state.image
         classes = self.info.class_names if self.info else ()
-        self.window.predictions.show_prediction(self.predictions.get(path), self.window.browser.label_of(path),
-                                                classes)
+        prediction = self.predictions.get(path) if path else None
+        self.window.predictions.show_prediction(prediction, self.window.browser.label_of(path), classes)
 
-    def _image_loaded(self, generation: int, path: str, display) -> None:
-        if self.client.is_current("explain", generation) and path == self.state.image:
+    def _image_loaded(self, reply: ImageLoaded) -> None:
+        path = reply.path
+        if self.client.is_current("explain", reply.generation) and path == self.state.image:
             if self.window.canvas.path != path or self.window.canvas.image is None:
-                self.window.canvas.show_loading(path, display)
+                self.window.canvas.show_loading(path, reply.display)
                 self.canvasChanged.emit()
 
-    def _explanation_computed(self, channel: str, generation: int, request: Explain, explanation,
-                              display) -> None:
+    def _explanation_computed(self, reply: ExplanationComputed) -> None:
+        channel, request, explanation, display = reply.channel, reply.request, reply.explanation, reply.display
         key = request.key(self.info.path) if self.info else None
         if key is not None:
             self.cache.put(key, (explanation, display))
         if channel == "compare":
             self.window.compare.set_result(key, display, explanation)
-        elif self.client.is_current(channel, generation) and request.path == self.state.image:
+        elif self.client.is_current(channel, reply.generation) and request.path == self.state.image:
             self._show(request, explanation, display)
 
     def _show(self, request: Explain, explanation, display) -> None:
@@ -423,20 +436,21 @@ class Controller(QObject):
         self.canvasChanged.emit()
         self.explanationShown.emit(explanation)
 
-    def _features_computed(self, generation: int, result) -> None:
-        if self.client.is_current("features", generation):
-            self.window.features.show_result(result)
+    def _features_computed(self, reply: FeaturesComputed) -> None:
+        if self.client.is_current("features", reply.generation):
+            self.window.features.show_result(reply.result)
 
-    def _progress_reported(self, channel: str, done: int, total: int) -> None:
-        if channel in self.busy:
-            self.window.show_progress(BUSY_TEXT[channel], done, total)
+    def _progress_reported(self, reply: ProgressReported) -> None:
+        if reply.channel in self.busy:
+            self.window.show_progress(BUSY_TEXT[reply.channel], reply.done, reply.total)
 
-    def _job_failed(self, channel: str, message: str, unsafe: bool) -> None:
+    def _job_failed(self, reply: JobFailed) -> None:
+        channel, message = reply.channel, reply.message
         self.errors.append(message)
         if channel == "model":
             self.busy.pop("model", None)
             self._update_busy()
-            self.window.model_failed(message, unsafe, self.pending_model)
+            self.window.model_failed(message, reply.unsafe, self.pending_model)
         else:
             self.window.report_error(message)
             if channel == "explain":
@@ -452,9 +466,9 @@ class Controller(QObject):
             canvas.show_map_error(message)
         self.canvasChanged.emit()
 
-    def _job_finished(self, channel: str, generation: int) -> None:
-        if self.busy.get(channel) == generation:
-            del self.busy[channel]
+    def _job_finished(self, reply: JobFinished) -> None:
+        if self.busy.get(reply.channel) == reply.generation:
+            del self.busy[reply.channel]
         self._update_busy()
 
     def _update_busy(self) -> None:

@@ -3,10 +3,10 @@
 It runs in a child process started with multiprocessing's 'spawn' context (see
 `gui.worker`): TensorFlow's import, model loading and tracing hold the GIL for hundreds of
 milliseconds at a time, which a thread of the window's process cannot hide, and a crash inside
-TensorFlow then ends only this process. Results leave through `emit(name, *args)`, named like
-the worker's Qt signals (`model_opened`, `explanation_computed`, ...); only numpy arrays and
-frozen dataclasses cross. The same loop can run in a thread of the window's process
-(`CONVSCOPE_ENGINE=thread`), with `emit` calling the signals directly.
+TensorFlow then ends only this process. Requests and replies are the frozen dataclasses of
+`gui.protocol`; each request type has one handler here (`HANDLERS`), and results leave through
+`emit(reply)`. The same loop can run in a thread of the window's process
+(`CONVSCOPE_ENGINE=thread`), with `emit` relaying to the window's signals directly.
 
 Superseding: each channel ("model", "predict", "explain", "compare", "features", "review") has a
 generation counter written by the GUI (shared memory with a process). A request whose
@@ -24,18 +24,45 @@ import importlib
 import os
 import queue
 from collections import deque
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from engine.errors import Cancelled, ConvScopeError, UnsafeModelError
 
-from .jobs import Activations, Compare, Explain, OpenModel, Patterns, PredictFolder, ReviewFolder
+from .protocol import (
+    CHANNELS,
+    REQUESTS,
+    Activations,
+    Compare,
+    EngineStarted,
+    Explain,
+    ExplanationComputed,
+    FeaturesComputed,
+    ImageLoaded,
+    JobCancelled,
+    JobFailed,
+    JobFinished,
+    JobStarted,
+    ModelOpened,
+    OpenModel,
+    Patterns,
+    PredictFolder,
+    PredictionsComputed,
+    ProgressReported,
+    Reply,
+    Request,
+    ReviewFinished,
+    ReviewFolder,
+    ReviewRowsComputed,
+)
 from .trust.tasks import TRUST_HANDLERS
+
+if TYPE_CHECKING:
+    from engine.session import Session
 from .worker_tasks import activation_result, method_specs, pattern_result, review_result
 
 PREDICT_BATCH = 16
-CHANNELS = ("model", "predict", "explain", "compare", "features", "review", "trust")
 NOT_DURING_REVIEW = ("model", "review")  # wait for the review to end (or be cancelled)
 NOT_DURING_PATTERNS = ("model", "review", "features")  # an explanation runs between ascent steps
 NOT_DURING_COMPARE = ("model", "review", "features", "compare")  # and between compare tiles
@@ -49,7 +76,7 @@ class Envelope:
 
     channel: str
     generation: int
-    request: Any
+    request: Request
 
 
 class Inbox(Protocol):
@@ -75,10 +102,11 @@ class Flag(Protocol):
 class EngineLoop:
     """Serves requests from `inbox` until None arrives or `alive()` turns False."""
 
-    def __init__(self, inbox: Inbox, emit: Callable[..., None], latest: MutableMapping[str, int], cancel: Flag,
+    def __init__(self, inbox: Inbox, emit: Callable[[Reply], None], latest: MutableMapping[str, int], cancel: Flag,
                  alive: Callable[[], bool] = lambda: True) -> None:
         self.inbox, self.emit, self.latest, self.cancel_flag, self.alive = inbox, emit, latest, cancel, alive
-        self.session = None
+        self.session: Session | None = None
+        self.methods: Mapping[str, Any] = {}  # the engine's method registry, with the window's extra methods
         self._pending: deque[str] = deque()
         self._predict_generation = -1
         self._total = 0
@@ -105,17 +133,14 @@ class EngineLoop:
         """Import the engine (and TensorFlow) here, register the parent's extra methods
         ("module:QualName"), and announce the method list."""
         try:
-            from engine.methods import METHODS
+            from engine.methods import registry
             from engine.model.backend import load
 
-            for name, where in methods.items():
-                if name not in METHODS:
-                    module, _, qualname = where.partition(":")
-                    METHODS[name] = getattr(importlib.import_module(module), qualname)
+            self.methods = registry({name: _import(where) for name, where in methods.items()})
             load()
-            self.emit("engine_started", method_specs(METHODS))
+            self.emit(EngineStarted(method_specs(self.methods)))
         except Exception as exc:  # noqa: BLE001 - a broken install is reported, not raised
-            self.emit("job_failed", "model", f"the engine could not start: {exc}", False)
+            self.emit(JobFailed("model", f"the engine could not start: {exc}"))
 
     def handle(self, envelope: Envelope) -> None:
         """Run one request unless a newer one on its channel superseded it."""
@@ -123,33 +148,40 @@ class EngineLoop:
             return
         self.cancel_flag.clear()  # a cancel of earlier jobs also made them stale
         channel = envelope.channel
-        self.emit("job_started", channel, envelope.generation)
+        self.emit(JobStarted(channel, envelope.generation))
         try:
             self._dispatch(envelope)
         except Cancelled:
-            self.emit("job_cancelled", channel)
+            self.emit(JobCancelled(channel, envelope.generation))
         except UnsafeModelError as exc:
-            self.emit("job_failed", channel, str(exc), True)
+            self.emit(JobFailed(channel, str(exc), unsafe=True))
         except ConvScopeError as exc:
-            self.emit("job_failed", channel, str(exc), False)
+            self.emit(JobFailed(channel, str(exc)))
         except Exception as exc:  # noqa: BLE001 - never let a job take the window down
-            self.emit("job_failed", channel, f"{type(exc).__name__}: {exc}", False)
+            self.emit(JobFailed(channel, f"{type(exc).__name__}: {exc}"))
         if channel != "predict":
-            self.emit("job_finished", channel, envelope.generation)
+            self.emit(JobFinished(channel, envelope.generation))
 
     def _stale(self, envelope: Envelope) -> bool:
         return self.latest.get(envelope.channel, 0) != envelope.generation
 
-    def _cancel_check(self, envelope: Envelope) -> Callable[[], bool]:
+    def cancel_check(self, envelope: Envelope) -> Callable[[], bool]:
         return lambda: self.cancel_flag.is_set() or self._stale(envelope)
 
-    def _progress(self, channel: str) -> Callable[[int, int], None]:
-        return lambda done, total: self.emit("progress_reported", channel, int(done), int(total))
+    def progress(self, channel: str) -> Callable[[int, int], None]:
+        return lambda done, total: self.emit(ProgressReported(channel, int(done), int(total)))
+
+    @property
+    def opened(self) -> Session:
+        """The open model's session (handlers other than OpenModel run only with one)."""
+        if self.session is None:
+            raise ConvScopeError("no model is loaded yet")
+        return self.session
 
     def _dispatch(self, envelope: Envelope) -> None:
         """Run the handler registered for the request's type (HANDLERS below the class)."""
         request = envelope.request
-        handler = HANDLERS[type(request)]
+        handler = HANDLERS[type(request)]  # every request type has one: checked at import
         if self.session is None and not isinstance(request, OpenModel):
             raise ConvScopeError("no model is loaded yet")
         handler(self, envelope, request)
@@ -157,65 +189,71 @@ class EngineLoop:
     def _open(self, envelope: Envelope, request: OpenModel) -> None:
         from engine.session import Session
 
-        session = Session.open(request.path, trust=request.trust)  # a failure keeps the old one
+        session = Session.open(request.path, trust=request.trust, methods=self.methods)  # a failure keeps the old one
         self.session = session
-        self.emit("model_opened", session.info)
+        self.emit(ModelOpened(session.info))
 
     def _activations(self, envelope: Envelope, request: Activations) -> None:
-        self.emit("features_computed", envelope.generation, activation_result(self.session, request))
+        self.emit(FeaturesComputed(envelope.generation, activation_result(self.opened, request)))
 
-    def _explain_one(self, envelope: Envelope, request: Explain, progress=None, image=None):
-        image = image or self.session.load_image(request.path)
-        result = self.session.explain(
+    def explain_one(self, envelope: Envelope, request: Explain, progress=None, image=None):
+        image = image or self.opened.load_image(request.path)
+        result = self.opened.explain(
             image, request.method, request.layer, request.class_index, request.output,
-            progress=progress, cancel=self._cancel_check(envelope), **dict(request.params))
+            progress=progress, cancel=self.cancel_check(envelope), **dict(request.params))
         return result, image.display
 
     def _explain(self, envelope: Envelope, request: Explain) -> None:
-        image = self.session.load_image(request.path)
-        self.emit("image_loaded", envelope.generation, request.path, image.display)
-        result, display = self._explain_one(envelope, request, self._progress(envelope.channel), image)
-        self.emit("explanation_computed", envelope.channel, envelope.generation, request, result, display)
+        image = self.opened.load_image(request.path)
+        self.emit(ImageLoaded(envelope.generation, request.path, image.display))
+        result, display = self.explain_one(envelope, request, self.progress(envelope.channel), image)
+        self.emit(ExplanationComputed(envelope.channel, envelope.generation, request, result, display))
 
     def _compare(self, envelope: Envelope, request: Compare) -> None:
         total = len(request.items)
         loaded: dict[str, object] = {}  # the tiles explain one image: read it once
         for done, item in enumerate(request.items):
-            self.emit("progress_reported", envelope.channel, done, total)
+            self.emit(ProgressReported(envelope.channel, done, total))
             try:
                 if item.path not in loaded:
-                    loaded[item.path] = self.session.load_image(item.path)
-                result, display = self._explain_one(envelope, item, image=loaded[item.path])
+                    loaded[item.path] = self.opened.load_image(item.path)
+                result, display = self.explain_one(envelope, item, image=loaded[item.path])
             except ConvScopeError as exc:  # one tile failing does not stop the others
-                self.emit("job_failed", envelope.channel, f"{item.method}: {exc}", False)
+                self.emit(JobFailed(envelope.channel, f"{item.method}: {exc}"))
                 continue
-            self.emit("explanation_computed", envelope.channel, envelope.generation, item, result, display)
-            self._serve_waiting(NOT_DURING_COMPARE)
-        self.emit("progress_reported", envelope.channel, total, total)
+            self.emit(ExplanationComputed(envelope.channel, envelope.generation, item, result, display))
+            self.serve_waiting(NOT_DURING_COMPARE)
+        self.emit(ProgressReported(envelope.channel, total, total))
 
     def _patterns(self, envelope: Envelope, request: Patterns) -> None:
         def partial(result) -> None:
-            self.emit("features_computed", envelope.generation, result)
+            self.emit(FeaturesComputed(envelope.generation, result))
 
-        report = self._progress(envelope.channel)
-
-        def progress(done: int, total: int) -> None:
-            report(done, total)
-            self._serve_waiting(NOT_DURING_PATTERNS)  # a newer explanation never waits for the ascent
-
-        result = pattern_result(self.session, request, progress, self._cancel_check(envelope), partial)
-        self.emit("features_computed", envelope.generation, result)
+        progress = self.stepping(envelope, NOT_DURING_PATTERNS)  # a newer explanation never waits for the ascent
+        result = pattern_result(self.opened, request, progress, self.cancel_check(envelope), partial)
+        self.emit(FeaturesComputed(envelope.generation, result))
 
     def _review(self, envelope: Envelope, request: ReviewFolder) -> None:
         def on_rows(rows) -> None:
-            self.emit("review_rows_computed", envelope.generation, list(rows))
-            self._serve_waiting()
+            self.emit(ReviewRowsComputed(envelope.generation, tuple(rows)))
+            self.serve_waiting()
 
-        result = review_result(self.session, request, self._progress(envelope.channel),
-                               self._cancel_check(envelope), on_rows)
-        self.emit("review_finished", envelope.generation, result)
+        result = review_result(self.opened, request, self.progress(envelope.channel),
+                               self.cancel_check(envelope), on_rows)
+        self.emit(ReviewFinished(envelope.generation, result))
 
-    def _serve_waiting(self, defer: tuple[str, ...] = NOT_DURING_REVIEW) -> None:
+    def stepping(self, envelope: Envelope, defer: tuple[str, ...]) -> Callable[[int, int], None]:
+        """A progress callback for a long job that also serves the quick requests waiting meanwhile
+        (an explanation of a newly selected image runs between two steps, not after the job)."""
+        report = self.progress(envelope.channel)
+
+        def progress(done: int, total: int) -> None:
+            report(done, total)
+            self.serve_waiting(defer)
+
+        return progress
+
+    def serve_waiting(self, defer: tuple[str, ...] = NOT_DURING_REVIEW) -> None:
         """Handle queued quick requests now (called between the batches of a review)."""
         deferred = []
         while True:
@@ -241,32 +279,33 @@ class EngineLoop:
         if self.latest.get("predict", 0) != generation:
             self._pending.clear()
             return
-        images = []
+        images: list = []
         while self._pending and len(images) < PREDICT_BATCH:
             path = self._pending.popleft()
             try:
-                images.append(self.session.load_image(path))
+                images.append(self.opened.load_image(path))
             except ConvScopeError:
                 continue  # the browser shows the image as unreadable on its own
         try:
             predictions = self._predict(images)
         except ConvScopeError as exc:
-            self.emit("job_failed", "predict", str(exc), False)
+            self.emit(JobFailed("predict", str(exc)))
             predictions = ()
-        self.emit("predictions_computed", generation, predictions)
-        self.emit("progress_reported", "predict", self._total - len(self._pending), self._total)
+        self.emit(PredictionsComputed(generation, predictions))
+        self.emit(ProgressReported("predict", self._total - len(self._pending), self._total))
         if not self._pending:
-            self.emit("job_finished", "predict", generation)
+            self.emit(JobFinished("predict", generation))
 
     def _predict(self, images: list) -> tuple:
         if not images:
             return ()
-        if None in tuple(self.session.info.input_shape[:2]):  # size-agnostic: one at a time
-            return tuple(p for image in images for p in self.session.predict([image], top=5))
-        return tuple(self.session.predict(images, top=5))
+        if None in tuple(self.opened.info.input_shape[:2]):  # size-agnostic: one at a time
+            return tuple(p for image in images for p in self.opened.predict([image], top=5))
+        return tuple(self.opened.predict(images, top=5))
 
 
-HANDLERS = {  # request type -> the loop method that runs it, (loop, envelope, request)
+Handler = Callable[[EngineLoop, Envelope, Any], None]
+HANDLERS: dict[type, Handler] = {  # request type -> the loop method that runs it, (loop, envelope, request)
     OpenModel: EngineLoop._open,
     PredictFolder: EngineLoop._start_predict,
     Explain: EngineLoop._explain,
@@ -276,6 +315,14 @@ HANDLERS = {  # request type -> the loop method that runs it, (loop, envelope, r
     ReviewFolder: EngineLoop._review,
     **TRUST_HANDLERS,  # the Trust view's requests (gui.trust.tasks)
 }
+if set(HANDLERS) != set(REQUESTS):  # a request without a handler would otherwise fail only when sent
+    raise RuntimeError(f"engine requests without a handler: {set(REQUESTS) ^ set(HANDLERS)}")
+
+
+def _import(where: str) -> Any:
+    """The class a "module:QualName" names."""
+    module, _, qualname = where.partition(":")
+    return getattr(importlib.import_module(module), qualname)
 
 
 class Generations(MutableMapping):
@@ -316,8 +363,8 @@ def serve(inbox, sender, latest_array, cancel, methods: dict[str, str]) -> None:
             os.nice(ENGINE_NICENESS)
     parent = multiprocessing.parent_process()
 
-    def emit(name: str, *args: Any) -> None:
-        sender.send((name, args))
+    def emit(reply: Reply) -> None:
+        sender.send(reply)
 
     loop = EngineLoop(inbox, emit, Generations(latest_array), cancel,
                       alive=lambda: parent is None or parent.is_alive())

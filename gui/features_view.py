@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from .canvas import image_view
-from .jobs import FeatureResult, Patterns
+from .protocol import FeatureResult, Patterns
 from .wrap_row import WrapRow, group
 
 HINT = ("Pick a layer in the layer tree, then show its activations for this image, or the "

@@ -20,7 +20,29 @@ PATH_ROLE = Qt.ItemDataRole.UserRole
 TARGET_MARK = "◎"
 
 
-COLUMNS = ("Layer", "Output", "Params", "Type")  # the type last: on a laptop it is the one cut
+COLUMNS = ("Layer", "Output", "Params", "Type")
+# Keras's long type names in their usual short forms (the whole name is in the tool tip), so that
+# every column fits the dock of a 1280 x 720 screen.
+SHORT_TYPES = (("Normalization", "Norm"), ("GlobalAveragePooling", "GAvgPool"), ("GlobalMaxPooling", "GMaxPool"),
+               ("AveragePooling", "AvgPool"), ("MaxPooling", "MaxPool"), ("SpatialDropout", "SDropout"),
+               ("Convolution", "Conv"), ("Transpose", "T"), ("Depthwise", "DW"), ("Separable", "Sep"),
+               ("InputLayer", "Input"))
+
+
+def short_type(name: str) -> str:
+    """A Keras layer type in its short form: `BatchNormalization` -> `BatchNorm`."""
+    for long, short in SHORT_TYPES:
+        name = name.replace(long, short)
+    return name
+
+
+def compact_count(count: int) -> str:
+    """A parameter count in at most six characters: `648`, `10,368`, `110.7k`, `23.5M`."""
+    if count < 100_000:
+        return f"{count:,}"
+    if count < 1_000_000:
+        return f"{count / 1000:.1f}k"
+    return f"{count / 1_000_000:.1f}M"
 
 
 def compact_shape(shape: tuple) -> str:
@@ -59,10 +81,12 @@ class LayerTree(QTreeWidget):
     def set_layers(self, layers: tuple[LayerInfo, ...], target: str | None) -> None:
         """Rebuild the tree from the engine's layer list."""
         self.clear()
+        self.setRootIsDecorated(any(info.parent for info in layers))  # a flat model: no room for branches
         self.items, self.layers = {}, {info.path: info for info in layers}
         for info in layers:
             parent = self.items.get(info.parent) if info.parent else None
-            item = QTreeWidgetItem([info.name, compact_shape(info.output_shape), f"{info.params:,}", info.type])
+            item = QTreeWidgetItem([info.name, compact_shape(info.output_shape), compact_count(info.params),
+                                    short_type(info.type)])
             item.setData(0, PATH_ROLE, info.path)
             item.setTextAlignment(2, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             for column in range(len(COLUMNS)):
@@ -96,7 +120,7 @@ class LayerTree(QTreeWidget):
             self.scrollToItem(self.items[targets[-1]])
 
     def _tooltip(self, info: LayerInfo) -> str:
-        return f"{info.path} ({info.type}), output {info.shape_text}\n{self._hint(info)}"
+        return f"{info.path} ({info.type}), output {info.shape_text}, {info.params:,} parameters\n{self._hint(info)}"
 
     def _hint(self, info: LayerInfo) -> str:
         if info.is_cam_target:

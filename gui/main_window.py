@@ -47,7 +47,7 @@ from .view_controls import ViewControls
 
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
 PREFERRED_SIZE = QSize(1560, 940)
-MIN_BROWSER, MIN_RIGHT = 280, 300  # the docks' least widths: a 1280 x 720 screen keeps 690 px for the maps
+MIN_BROWSER, MIN_RIGHT = 280, 330  # the docks' least widths: at 1280 x 720 the maps keep 660 px, the layer tree all its columns
 MIN_TREE_HEIGHT = 120  # px of layer tree left while Combinations are open: a few rows, still clickable
 
 
@@ -68,6 +68,7 @@ class MainWindow(QMainWindow):
         self._fit_screen()
         state = initial_state(settings)
         self._build_views(state)
+        self._shown_state = state  # what the views that mirror the state show (_follow_state)
         self._build_docks()
         self._build_status_bar()
         self.controller = Controller(self, state)
@@ -179,9 +180,7 @@ class MainWindow(QMainWindow):
         self.message = QLabel("Loading the engine (TensorFlow)…")
         self.job = QLabel()
         self.job.setStyleSheet(hint_style())
-        self.hover = QLabel("Point at the image for pixel and heat values")
-        self.hover.setStyleSheet(hint_style())
-        self.hover.setMinimumWidth(260)
+        self.hover = self.canvas.readout  # under the canvas: in the bar it squeezed the messages to nothing
         self.message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # never widens the window
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(220)
@@ -190,7 +189,6 @@ class MainWindow(QMainWindow):
         self.cancel_button.setToolTip("Stop the running computation (Esc)")
         self.cancel_button.clicked.connect(lambda: self.controller.cancel())
         bar.addWidget(self.message, 1)
-        bar.addPermanentWidget(self.hover)
         bar.addPermanentWidget(self.job)
         bar.addPermanentWidget(self.progress)
         bar.addPermanentWidget(self.cancel_button)
@@ -209,16 +207,28 @@ class MainWindow(QMainWindow):
         self.compare.modeChanged.connect(c.set_compare_mode)
         self.compare.methodsChanged.connect(c.set_compare_methods)
         self.view_controls.changed.connect(c.set_view)
-        self.canvas.hovered.connect(self.hover.setText)
         self.tabs.currentChanged.connect(self._tab_changed)
         c.canvasChanged.connect(self.mask_overlay.update)
         c.canvasChanged.connect(self.drawing.canvas_changed)
         c.modelChanged.connect(lambda info: self.drawing.set_classes(info.class_names if info else ()))
+        c.stateChanged.connect(self._follow_state)
         self.mask_overlay.toggle.toggled.connect(lambda on: self.remember("mask_outline", on))
         self.browser.misclassified.toggled.connect(lambda on: self.remember("misclassified_only", on))
         self.browser.sort_box.currentIndexChanged.connect(lambda _i: self.remember("sort", self.browser.sort_key()))
 
     # -- slots ------------------------------------------------------------------------------
+    def _follow_state(self, state) -> None:
+        """The views that mirror a choice follow it: the layer tree marks the target layer (the
+        features tab acts on the deepest of several fused ones), the maps redraw with the view settings."""
+        shown, self._shown_state = self._shown_state, state
+        if shown is None or state.layer != shown.layer:
+            self.layer_tree.set_target(state.layer)
+            if state.layer:
+                self.features.set_layer(state.layer.split(",")[-1])
+        if shown is None or state.view != shown.view:
+            self.canvas.apply(state.view)
+            self.compare.apply(state.view)
+
     def _method_changed(self) -> None:
         panel = self.method_panel
         self.controller.set_method(panel.method(), {name: panel.params_for(name) for name in panel.specs})

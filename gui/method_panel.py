@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .jobs import MethodSpec
+from .protocol import MethodSpec
 from .style import hint_style
 
 INT_LIMIT = 2**31 - 1  # QSpinBox holds a C int

@@ -12,8 +12,6 @@ from typing import Any
 
 from .compose import ViewSettings
 
-TABS = ("heatmap", "compare", "features", "review")
-
 # ViewState field -> settings key, for the choices remembered between runs
 REMEMBERED = {"image": "image", "method": "method", "layer": "layer", "compare_mode": "compare_mode"}
 
@@ -33,7 +31,7 @@ class ViewState:
     compare_mode: str = "methods"  # "methods", "layers" or "classes"
     compare_methods: tuple[str, ...] = ()  # the methods the compare tiles show; () = every method
     view: ViewSettings = field(default_factory=ViewSettings)
-    tab: str = "heatmap"  # one of TABS
+    tab: str = "heatmap"  # "heatmap", "compare", "features", "review" or "trust"
 
     def params_of(self, method: str) -> tuple[tuple[str, Any], ...]:
         """The parameters chosen for a method, as a request takes them."""

@@ -23,7 +23,7 @@ def _slider(value: float, tip: str) -> QSlider:
     slider = QSlider(Qt.Orientation.Horizontal)
     slider.setRange(0, 100)
     slider.setValue(round(value * 100))
-    slider.setMinimumWidth(50)  # narrows on a small screen
+    slider.setMinimumWidth(40)  # narrows on a small screen: one row of controls under 660 px of maps
     slider.setMaximumWidth(110)
     slider.setToolTip(tip)
     return slider
@@ -41,7 +41,7 @@ class ViewControls(QWidget):
         self.threshold = _slider(settings.threshold, "Hide heat below this value (0 = show all)")
         self.opacity_text, self.threshold_text = QLabel(), QLabel()
         for label in (self.opacity_text, self.threshold_text):
-            label.setMinimumWidth(32)
+            label.setMinimumWidth(30)
         self.colormap = QComboBox()
         self.colormap.addItems(list(COLORMAPS))
         self.colormap.setCurrentText(settings.colormap)

@@ -1,8 +1,8 @@
 """The engine behind a QThread: the window's side of `gui.engine_loop`.
 
 The engine (Session, TensorFlow) runs in a child process started with multiprocessing's
-'spawn' context; the QThread relays its messages to Qt signals named for what happened
-(`model_opened`, `image_loaded`, `explanation_computed`, ...). Requests go from the GUI
+'spawn' context; the QThread relays its replies (gui.protocol) to the Qt signals of
+`EngineSignals`, one per reply type. Requests go from the GUI
 thread straight onto the child's queue (`EngineClient.submit`); supersede and cancel use
 generation counters and a flag in shared memory, so a newer request or Esc stops a running
 job at its next engine step. Only numpy arrays and frozen dataclasses cross.
@@ -23,44 +23,91 @@ import queue
 import sys
 import threading
 import time
+from collections.abc import Callable
 from multiprocessing.connection import wait
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, QThread, Signal, SignalInstance
 
-from .engine_loop import CHANNELS, EngineLoop, Envelope, Generations, serve
-from .jobs import OpenModel
+from .engine_loop import EngineLoop, Envelope, Generations, serve
+from .protocol import (
+    CHANNELS,
+    REPLIES,
+    EngineRestarted,
+    EngineStarted,
+    ExplanationComputed,
+    FeaturesComputed,
+    ImageLoaded,
+    JobCancelled,
+    JobFailed,
+    JobFinished,
+    JobStarted,
+    ModelOpened,
+    OpenModel,
+    PredictionsComputed,
+    ProgressReported,
+    Reply,
+    Request,
+    ReviewFinished,
+    ReviewRowsComputed,
+    TrustComputed,
+    channel_of,
+)
 
 STACK_BYTES = 64 * 1024 * 1024
 STOP_GRACE_SECONDS = 3.0  # a child still busy after this is terminated when the window closes
 RESTARTS_ALLOWED = 3  # crashes within RESTART_WINDOW_SECONDS before the relay gives up
 RESTART_WINDOW_SECONDS = 60.0
+EXTRA_METHODS: dict[str, str] = {}  # methods beyond the built-in ones, "name": "module:QualName", that
+# the engine registers when it starts (a plug-in, or the tests' slow method); engine.methods.METHODS is read-only
 
-__all__ = ["CHANNELS", "EngineClient", "EngineThread", "EngineWorker", "Envelope", "as_params"]
+R = TypeVar("R")
+
+__all__ = ["CHANNELS", "EngineClient", "EngineSignals", "EngineThread", "Envelope", "as_params"]
 
 
-class EngineWorker(QObject):
-    """The engine's answers as Qt signals (emitted from the relay thread, queued to the GUI)."""
+class EngineSignals(QObject):
+    """The engine's replies (gui.protocol) as Qt signals, one per reply type, each carrying the
+    reply itself; emitted from the relay thread, delivered in the GUI thread. Connect with `on`,
+    which mypy checks against the reply type."""
 
-    engine_started = Signal(object)  # tuple[MethodSpec, ...], once TensorFlow is imported
-    model_opened = Signal(object)  # ModelInfo
-    predictions_computed = Signal(int, object)  # generation, tuple[Prediction, ...] of one batch
-    image_loaded = Signal(int, str, object)  # generation, path, display (before the map is ready)
-    explanation_computed = Signal(str, int, object, object, object)  # channel, generation, Explain, Explanation, display
-    features_computed = Signal(int, object)  # generation, FeatureResult
-    review_rows_computed = Signal(int, object)  # generation, list[ReviewRow] of one finished batch
-    review_finished = Signal(int, object)  # generation, ReviewResult (complete=False when cancelled)
-    progress_reported = Signal(str, int, int)  # channel, done, total
-    job_failed = Signal(str, str, bool)  # channel, message, unsafe-model refusal
-    job_cancelled = Signal(str)  # channel
-    job_finished = Signal(str, int)  # channel, generation
-    trust_computed = Signal(int, object)  # generation, gui.trust.requests.TrustResult or SanityDisplay
-    engine_restarted = Signal()  # a new engine process replaced one that stopped unexpectedly
+    engine_started = Signal(object)  # EngineStarted
+    engine_restarted = Signal(object)  # EngineRestarted
+    model_opened = Signal(object)  # ModelOpened
+    predictions_computed = Signal(object)  # PredictionsComputed
+    image_loaded = Signal(object)  # ImageLoaded
+    explanation_computed = Signal(object)  # ExplanationComputed
+    features_computed = Signal(object)  # FeaturesComputed
+    review_rows_computed = Signal(object)  # ReviewRowsComputed
+    review_finished = Signal(object)  # ReviewFinished
+    trust_computed = Signal(object)  # TrustComputed
+    progress_reported = Signal(object)  # ProgressReported
+    job_started = Signal(object)  # JobStarted
+    job_failed = Signal(object)  # JobFailed
+    job_cancelled = Signal(object)  # JobCancelled
+    job_finished = Signal(object)  # JobFinished
 
-    def relay(self, name: str, args: tuple) -> None:
-        """Emit the signal a message of the engine loop names."""
-        getattr(self, name).emit(*args)
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.by_type: dict[type, SignalInstance] = {
+            EngineStarted: self.engine_started, EngineRestarted: self.engine_restarted,
+            ModelOpened: self.model_opened, PredictionsComputed: self.predictions_computed,
+            ImageLoaded: self.image_loaded, ExplanationComputed: self.explanation_computed,
+            FeaturesComputed: self.features_computed, ReviewRowsComputed: self.review_rows_computed,
+            ReviewFinished: self.review_finished, TrustComputed: self.trust_computed,
+            ProgressReported: self.progress_reported, JobStarted: self.job_started, JobFailed: self.job_failed,
+            JobCancelled: self.job_cancelled, JobFinished: self.job_finished}
+        if set(self.by_type) != set(REPLIES):
+            raise RuntimeError(f"engine replies without a signal: {set(REPLIES) ^ set(self.by_type)}")
+
+    def on(self, kind: type[R], slot: Callable[[R], object]) -> None:
+        """Call `slot` with every reply of type `kind`."""
+        self.by_type[kind].connect(slot)
+
+    def relay(self, reply: Reply) -> None:
+        """Emit the signal of the reply's type."""
+        self.by_type[type(reply)].emit(reply)
 
 
 class EngineThread(QThread):
@@ -88,7 +135,7 @@ class EngineThread(QThread):
                 return
             self.engine_ready = False
             if restarted:  # only now: the model request must go to the new process's queue
-                self.client.worker.engine_restarted.emit()
+                self.client.signals.relay(EngineRestarted())
             self._relay(process, reader)
             if self.client.stopping or not self._restart(process.exitcode):
                 return
@@ -97,18 +144,19 @@ class EngineThread(QThread):
     def _run_here(self) -> None:
         """The engine loop in this thread (the window's process). Every answer is copied through
         pickle, as it is between processes, so that this mode passes on only what could cross."""
-        EngineLoop(self.client.inbox, self._emit_copy, self.client.latest, self.client.cancel_flag).run()
+        EngineLoop(self.client.inbox, self._emit_copy, self.client.latest, self.client.cancel_flag).run(
+            dict(EXTRA_METHODS))
 
-    def _emit_copy(self, name: str, *args: Any) -> None:
-        self._emit(name, *pickle.loads(pickle.dumps(args, pickle.HIGHEST_PROTOCOL)))
+    def _emit_copy(self, reply: Reply) -> None:
+        self._emit(pickle.loads(pickle.dumps(reply, pickle.HIGHEST_PROTOCOL)))
 
-    def _emit(self, name: str, *args: Any) -> None:
-        if name == "job_started":
-            self.running = args
+    def _emit(self, reply: Reply) -> None:
+        if isinstance(reply, JobStarted):
+            self.running = (reply.channel, reply.generation)
             return
-        self.engine_ready = self.engine_ready or name == "engine_started"
-        self.running = None if name == "job_finished" else self.running
-        self.client.worker.relay(name, args)
+        self.engine_ready = self.engine_ready or isinstance(reply, EngineStarted)
+        self.running = None if isinstance(reply, JobFinished) else self.running
+        self.client.signals.relay(reply)
 
     def _relay(self, process, reader) -> None:
         """Forward messages until the child ends."""
@@ -116,10 +164,10 @@ class EngineThread(QThread):
             ready = wait([reader, process.sentinel])
             if reader in ready:
                 try:
-                    name, args = reader.recv()
+                    reply = reader.recv()
                 except (EOFError, OSError):
                     break
-                self._emit(name, *args)
+                self._emit(reply)
             elif not reader.poll():
                 break
         process.join(STOP_GRACE_SECONDS)
@@ -135,8 +183,8 @@ class EngineThread(QThread):
         again = len(self.crashes) <= RESTARTS_ALLOWED
         doing = f" while working on {channel}" if channel != "engine" else ""
         tail = "restarting it and reopening the model" if again else "it keeps stopping; restart ConvScope"
-        self.client.worker.job_failed.emit(channel, f"The engine process stopped ({how}){doing}; {tail}", False)
-        self.client.worker.job_finished.emit(channel, generation)
+        self.client.signals.relay(JobFailed(channel, f"The engine process stopped ({how}){doing}; {tail}"))
+        self.client.signals.relay(JobFinished(channel, generation))
         return again
 
 
@@ -147,7 +195,7 @@ class EngineClient(QObject):
         super().__init__(parent)
         self.use_process = os.environ.get("CONVSCOPE_ENGINE", "process") != "thread" if use_process is None \
             else use_process
-        self.worker = EngineWorker()
+        self.signals = EngineSignals()
         self.stopping = False
         self.process = None
         self.model_request: OpenModel | None = None  # the last model that opened, reopened after a crash
@@ -161,17 +209,17 @@ class EngineClient(QObject):
             self.latest = dict.fromkeys(CHANNELS, 0)
             self.cancel_flag = threading.Event()
             self.inbox = queue.Queue()
-        self.thread = EngineThread(self)
-        self.thread.setObjectName("convscope-engine")
-        self.thread.setStackSize(STACK_BYTES)  # TensorFlow tracing recurses deeply (thread mode)
-        self.worker.model_opened.connect(self._model_opened)
-        self.worker.engine_restarted.connect(self._reopen)
+        self.engine_thread = EngineThread(self)
+        self.engine_thread.setObjectName("convscope-engine")
+        self.engine_thread.setStackSize(STACK_BYTES)  # TensorFlow tracing recurses deeply (thread mode)
+        self.signals.on(ModelOpened, self._model_opened)
+        self.signals.on(EngineRestarted, self._reopen)
 
     def start(self) -> None:
         """Start the engine (TensorFlow imports there, not in the GUI thread)."""
         if self.use_process and self.inbox is None:
             self.inbox = self.context.Queue()
-        self.thread.start()
+        self.engine_thread.start()
 
     def spawn(self):
         """Start an engine process (relay thread); returns it and the end its messages arrive on."""
@@ -180,22 +228,15 @@ class EngineClient(QObject):
         reader, sender = self.context.Pipe(duplex=False)
         process = self.context.Process(target=serve, name="convscope-engine", daemon=True,
                                        args=(self.inbox, sender, self.latest.array, self.cancel_flag,
-                                             self.extra_methods()))
+                                             dict(EXTRA_METHODS)))
         process.start()
         sender.close()  # the child holds the only writer: its end closing is our EOF
         self.process = process
         return process, reader
 
-    @staticmethod
-    def extra_methods() -> dict[str, str]:
-        """Methods registered in this process ("module:QualName"), for the engine to register too;
-        none when this process never imported the registry (the window does not need it)."""
-        registry = sys.modules.get("engine.methods")
-        methods = getattr(registry, "METHODS", {})
-        return {name: f"{cls.__module__}:{cls.__qualname__}" for name, cls in methods.items()}
-
-    def submit(self, channel: str, request: Any) -> int:
-        """Queue a request; it supersedes any older one on the same channel."""
+    def submit(self, request: Request) -> int:
+        """Queue a request; it supersedes any older one on its channel (TypeError: not a request)."""
+        channel = channel_of(request)
         self.latest[channel] += 1
         generation = self.latest[channel]
         if isinstance(request, OpenModel):
@@ -222,22 +263,22 @@ class EngineClient(QObject):
 
     def stop(self, timeout_ms: int = 10000) -> None:
         """Cancel and stop the engine; a process still busy after a grace period is terminated."""
-        if not self.thread.isRunning():
+        if not self.engine_thread.isRunning():
             return
         self.stopping = True
         self.cancel()
         self.inbox.put(None)
-        grace = STOP_GRACE_SECONDS if self.thread.engine_ready else 0.0  # still importing: nothing to lose
-        if self.use_process and not self.thread.wait(int(grace * 1000)) and self.process is not None:
+        grace = STOP_GRACE_SECONDS if self.engine_thread.engine_ready else 0.0  # still importing: nothing to lose
+        if self.use_process and not self.engine_thread.wait(int(grace * 1000)) and self.process is not None:
             self.process.terminate()
-        self.thread.wait(timeout_ms)
+        self.engine_thread.wait(timeout_ms)
 
-    def _model_opened(self, _info) -> None:
+    def _model_opened(self, _reply: ModelOpened) -> None:
         self.model_request = self._asked
 
-    def _reopen(self) -> None:
+    def _reopen(self, _reply: EngineRestarted) -> None:
         if self.model_request is not None and not self.stopping:
-            self.submit("model", self.model_request)
+            self.submit(self.model_request)
 
 
 def as_params(values: dict[str, Any]) -> tuple[tuple[str, Any], ...]:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from .jobs import Activations, FeatureResult, MethodSpec, Patterns, ReviewFolder
+from .protocol import Activations, FeatureResult, MethodSpec, Patterns, ReviewFolder
 
 
-def method_specs(methods: dict) -> tuple[MethodSpec, ...]:
+def method_specs(methods: Mapping[str, type]) -> tuple[MethodSpec, ...]:
     """Describe each registered method class for the window: name, title, declared parameters."""
     return tuple(MethodSpec(name, str(getattr(cls, "title", name)), bool(getattr(cls, "needs_layer", True)),
                             tuple(getattr(cls, "parameters", ())))

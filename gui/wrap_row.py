@@ -50,12 +50,6 @@ class WrapRow(QWidget):
         self._arrange((len(self.groups),))
         self.setMinimumWidth(max(g.minimumSizeHint().width() for g in self.groups) + margins[0] + margins[2])
 
-    def one_row_width(self) -> int:
-        """The width the groups need on one line."""
-        margins = self.column.contentsMargins()
-        return (sum(g.minimumSizeHint().width() for g in self.groups) + SPACING * (len(self.groups) - 1)
-                + margins.left() + margins.right())
-
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         margins = self.column.contentsMargins()

@@ -142,31 +142,42 @@ def _extractor(session, path: str, size: int, pre_activation: bool = False):
     from engine.model.backend import tf
 
     agnostic, truncated = _extractors(session, path, pre_activation)
-    if agnostic is not None and _output_shape(agnostic, size, session) is not None:
+    channels = session.context.input_shape[-1]
+    if agnostic is not None and _usable(_static_shape(agnostic, (1, size, size, channels))):
         return agnostic
     height, width = session.context.input_shape[:2]
     if height is None or width is None:
         raise MethodError(f"a {size} px pattern is too small for layer '{path}'")
+    if not _usable(tuple(truncated.outputs[0].shape)):
+        raise MethodError(f"layer '{path}' cannot be computed on {size} px patterns")
 
     def resized(x, training=False):
         if tuple(x.shape[1:3]) != (height, width):
             x = tf.image.resize(x, (height, width))
         return truncated(x, training=training)
 
-    if _output_shape(resized, size, session) is None:
-        raise MethodError(f"layer '{path}' cannot be computed on {size} px patterns")
     return resized
 
 
-def _output_shape(extractor, size: int, session) -> tuple | None:
-    """The extractor's output shape on one zero image of `size`; None if it fails or is empty."""
-    from engine.model.backend import tf
+def _static_shape(model, input_shape: tuple) -> tuple | None:
+    """The model's output shape on a symbolic input of `input_shape`, by static shape inference
+    (each layer's compute_output_spec); None when a layer cannot take that size.
 
-    try:
-        shape = tuple(extractor(tf.zeros((1, size, size, session.context.input_shape[-1])), training=False).shape)
-    except Exception:  # noqa: BLE001 - too small for strides / valid convolutions, or a fixed-size layer
+    Never decided by an eager call: with oneDNN on AVX-512 (TensorFlow 2.21) an eager VALID
+    convolution larger than its input returns a tensor instead of raising.
+    """
+    from engine.model.backend import keras
+
+    try:  # compute_output_spec adds no node to the layers' graph, unlike a symbolic call
+        output = model.compute_output_spec(keras.KerasTensor(input_shape, dtype="float32"))
+    except (ValueError, TypeError):  # Keras' and TensorFlow's shape functions refuse the size
         return None
-    return shape if len(shape) == 4 and 0 not in shape[1:3] else None
+    return tuple((output[0] if isinstance(output, (list, tuple)) else output).shape)
+
+
+def _usable(shape: tuple | None) -> bool:
+    """A 4-D output with a non-empty spatial size."""
+    return shape is not None and len(shape) == 4 and 0 not in shape[1:3]
 
 
 def _ascent_step(session, path: str, size: int, pre_activation: bool = False):

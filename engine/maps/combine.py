@@ -161,8 +161,11 @@ def outline(heatmap: np.ndarray, level: float = 0.5, percentage: float = OUTLINE
 
 
 def finish(raw: np.ndarray, attributions: np.ndarray | None, display: np.ndarray, options: dict[str, Any],
-           guided: np.ndarray | None = None) -> tuple[np.ndarray, bool]:
+           guided: np.ndarray | None = None, floor: str = "zero") -> tuple[np.ndarray, bool]:
     """A method's raw map -> (heatmap in [0, 1] at the display image's size, empty).
+
+    `floor` is the method's declaration of what the raw map's zero means (engine.maps.normalise);
+    a polarity view always has zero as "no evidence".
 
     Order: polarity (signed attributions) -> percentile clipping or (min, max) normalisation
     -> resize (and normalisation again, at full resolution) -> clean-up -> x edges -> x guided backprop -> emphasis -> outline. Products
@@ -170,12 +173,12 @@ def finish(raw: np.ndarray, attributions: np.ndarray | None, display: np.ndarray
     """
     source = raw
     if attributions is not None and options["polarity"] is not None:
-        source = polarity_map(attributions, options["polarity"])
+        source, floor = polarity_map(attributions, options["polarity"]), "zero"
     if _clipping(options):
         heatmap = linear_transformation(source, options["clip_percentile"], options["clip_below"])
         heatmap, empty = heatmap, not bool(heatmap.max(initial=0.0) > 0.0)
     else:
-        heatmap, empty = normalise(source)
+        heatmap, empty = normalise(source, floor)
     height, width = display.shape[:2]
     heatmap = resize_map(heatmap, height, width)
     if not empty:  # interpolation moves the extremes off the pixel grid: back to a peak of 1

@@ -4,7 +4,7 @@
 combination, engine.methods.fusion); the layers are the ones the user picked (several
 comma-separated in `layer`) or, when only `fuse` is set, a default set from shallow to deep.
 `tiles` / `tile_overlap`: a frame much larger than the model input explained tile by tile at
-its own resolution (engine.methods.tiles). Appended to engine.maps.combine.COMBINATIONS so
+its own resolution (engine.tiles). Appended to engine.maps.combine.COMBINATIONS so
 the command line, the window's method panel and the README table offer them like the
 combinations; imports engine.params only.
 """
@@ -24,4 +24,3 @@ SCOPE: tuple[Param, ...] = (
     Param("tile_overlap", float, 0.25, "overlap of neighbouring tiles, as a fraction of the tile", low=0.0,
           high=0.75),
 )
-SCOPE_NAMES = frozenset(p.name for p in SCOPE)

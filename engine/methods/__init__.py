@@ -9,10 +9,14 @@ modules reach it through the deferred `engine.model.backend` inside functions on
 
 May import numpy, OpenCV, TensorFlow / Keras (through `engine.model.backend`),
 `engine.model`, `engine.images`, `engine.maps`, `engine.params` and `engine.errors`; never
-`engine.review`, Qt, pyqtgraph or `gui`, and `engine.session` for type annotations only.
+`engine.review`, `engine.session` (the facade above them; tiling over a session is
+`engine.tiles`), Qt, pyqtgraph or `gui`.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
 
 from engine.methods.ablation import AblationCam
 from engine.methods.activation_cams import EigenCam
@@ -31,11 +35,18 @@ from engine.methods.perturbation import Occlusion, Rise
 from engine.methods.saliency import GradientInput, Saliency, SmoothGrad
 from engine.methods.scorecam import FasterScoreCam, ScoreCam
 
-METHODS: dict[str, type[Method]] = {
+METHODS: Mapping[str, type[Method]] = MappingProxyType({  # read-only: extend with `registry`
     cls.name: cls
     for cls in (GradCam, GradCamPlusPlus, ScoreCam, FasterScoreCam, LayerCam, HiResCam, GradCamElementWise,
                 XGradCam, EigenCam, AblationCam, Saliency, SmoothGrad, IntegratedGradients, GuidedBackprop,
                 GradientInput, Occlusion, Rise)
-}
+})
 
-__all__ = ["METHODS", "Job", "Method", "RawMaps"]
+
+def registry(extra: Mapping[str, type[Method]]) -> Mapping[str, type[Method]]:
+    """A read-only registry of the built-in methods and `extra` ones (a Session takes it), leaving
+    METHODS as it is."""
+    return MappingProxyType({**METHODS, **extra})
+
+
+__all__ = ["METHODS", "Job", "Method", "RawMaps", "registry"]

@@ -73,6 +73,7 @@ class EigenCam(ActivationCam):
 
     name = "eigencam"
     title = "Eigen-CAM"
+    class_agnostic = True
 
     @staticmethod
     def project(activations):

@@ -66,6 +66,11 @@ class Method:
     title: ClassVar[str]
     needs_layer: ClassVar[bool]  # CAMs need a 4-D layer; input-gradient methods do not
     parameters: ClassVar[tuple[Param, ...]] = ()  # declared once: CLI, GUI, README come from it
+    # What the raw map's zero means, for its normalisation (engine.maps.normalise.FLOORS): "zero"
+    # is "no evidence" (ReLU'd CAMs, magnitudes, drops), "min" when the map has no meaningful zero.
+    floor: ClassVar[str] = "zero"
+    # The map is about the image, not about a class (Eigen-CAM): said in titles, JSON and reviews.
+    class_agnostic: ClassVar[bool] = False
 
     def __init__(self, context: ModelContext) -> None:
         self.context = context

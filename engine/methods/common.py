@@ -69,16 +69,6 @@ def layer_forward(context: ModelContext, layer: str, output: int):
     return context.cached(("layer-forward", layer, output), build)
 
 
-def class_probabilities(head, logits):
-    """Per-class probabilities from raw logits, in TensorFlow (mirrors Head.probabilities)."""
-    if head.binary:
-        p = tf.sigmoid(logits)
-        return tf.concat([1.0 - p, p], axis=-1)
-    if head.activation == "sigmoid":
-        return tf.sigmoid(logits)
-    return tf.nn.softmax(logits, axis=-1)
-
-
 def resolve(head, logits: np.ndarray, classes: np.ndarray) -> np.ndarray:
     """Replace -1 class requests by the top class of each image (numpy)."""
     top = np.argmax(head.class_logits(np.asarray(logits)), axis=-1)
@@ -149,9 +139,23 @@ def class_log_probabilities(head, logits):
     return tf.nn.log_softmax(logits, axis=-1)
 
 
+def class_log_complement(head, logits, classes):
+    """log(1 - p_c) of each row's class `classes[r]`, computed stably in TensorFlow: on a saturated
+    model p_c rounds to 1 and 1 - p_c to 0, but its logarithm stays exact (log-sigmoid of the
+    negated logit; for a softmax, logsumexp of the other logits minus logsumexp of all)."""
+    if head.binary:
+        return tf.gather(tf.concat([tf.math.log_sigmoid(logits), tf.math.log_sigmoid(-logits)], axis=-1),
+                         classes, batch_dims=1)
+    if head.activation == "sigmoid":
+        return tf.math.log_sigmoid(-tf.gather(logits, classes, batch_dims=1))
+    others = tf.where(tf.one_hot(classes, tf.shape(logits)[-1]) > 0, -tf.constant(float("inf")), logits)
+    return tf.reduce_logsumexp(others, axis=-1) - tf.reduce_logsumexp(logits, axis=-1)
+
+
 def row_probabilities(context: ModelContext, output: int):
-    """Compiled (x_rows, classes) -> (probability, log-probability) of each row's class, for the
-    perturbation methods (each row a modified input). Built once per output."""
+    """Compiled (x_rows, classes) -> (log p, log(1 - p)) of each row's class, for the perturbation
+    methods (each row a modified input): probabilities as logarithms, so that neither a tiny
+    nor an almost-certain probability is lost to float32 rounding. Built once per output."""
 
     def build():
         head = context.heads[output]
@@ -159,13 +163,24 @@ def row_probabilities(context: ModelContext, output: int):
 
         @tf.function(input_signature=[context.input_spec(), tf.TensorSpec((None,), tf.int32)])
         def run(x_rows, classes):
-            logits = _probe_output(probe(x_rows, training=False))[-1]
-            return (tf.gather(class_probabilities(head, logits), classes, batch_dims=1),
-                    tf.gather(class_log_probabilities(head, logits), classes, batch_dims=1))
+            logits = tf.cast(_probe_output(probe(x_rows, training=False))[-1], tf.float32)
+            return (tf.gather(class_log_probabilities(head, logits), classes, batch_dims=1),
+                    class_log_complement(head, logits, classes))
 
         return run
 
-    return context.cached(("row-probabilities", output), build)
+    return context.cached(("row-log-probabilities", output), build)
+
+
+def probability_drops(base: tuple[np.ndarray, np.ndarray], rows: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """p_base - p_row in float64 from (log p, log(1 - p)) pairs, without cancellation: from the
+    complements, (1 - p_row) - (1 - p_base), where the base probability is above one half (on a
+    saturated model both probabilities round to 1.0 in float32 and their difference to 0)."""
+    log_p_base, log_q_base = (np.asarray(v, np.float64) for v in base)
+    log_p, log_q = (np.asarray(v, np.float64) for v in rows)
+    from_p = np.exp(log_p_base) - np.exp(log_p)
+    from_q = np.exp(log_q) - np.exp(log_q_base)
+    return np.where(log_p_base > np.log(0.5), from_q, from_p)
 
 
 def logits_forward(context: ModelContext, output: int):

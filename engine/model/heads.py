@@ -59,3 +59,17 @@ def activation_name(layer) -> str:
     if isinstance(activation, str):
         return activation
     return getattr(activation, "__name__", "linear")
+
+
+OK_NAMES = frozenset({"ok", "good", "normal", "pass", "clean", "background", "negative", "no_defect", "nodefect",
+                      "defect_free", "non_defective"})
+
+
+def defect_classes(names: tuple[str, ...], binary: bool = False) -> np.ndarray:
+    """Indices of the classes that are not named like a good part; when none is, class 1 of a
+    one-unit (sigmoid) model, else every class."""
+    keep = [i for i, name in enumerate(names) if name.strip().lower().replace(" ", "_").replace("-", "_")
+            not in OK_NAMES]
+    if len(keep) == len(names) and binary:
+        keep = [1]
+    return np.array(keep or range(len(names)))

@@ -54,16 +54,29 @@ def check_image_model(model, name: str) -> None:
         raise ModelLoadError(f"{name}: an output is not a (batch, classes) vector; ConvScope explains classifiers")
 
 
+ACTIVATION_LAYERS_MODULE = "keras.src.layers.activations"  # Activation, ReLU, LeakyReLU, PReLU, ELU, Softmax
+
+
+def is_activation_layer(layer) -> bool:
+    """Whether `layer` is a standalone activation layer (any keras.layers activation class or a
+    subclass of one): its pre-activation is its input."""
+    return any(cls.__module__.startswith(ACTIVATION_LAYERS_MODULE) for cls in type(layer).__mro__)
+
+
 class LinearActivation:
-    """Calls a layer's twin with a linear activation (weights copied once), or passes through."""
+    """Calls a layer's twin with a linear activation (weights copied once): the layer's
+    pre-activation. A standalone activation layer passes its input through; a layer without a
+    fused activation (BatchNormalization, Add, ...) is called as it is."""
 
     def __init__(self, layer) -> None:
         self.layer = layer
         self.twin = None
 
     def __call__(self, *args, **kwargs):
-        if type(self.layer).__name__ in ("Activation", "Softmax"):
+        if is_activation_layer(self.layer):
             return args[0]
+        if "activation" not in self.layer.get_config():
+            return self.layer(*args, **kwargs)
         if self.twin is None:
             config = {**self.layer.get_config(), "activation": "linear"}
             self.twin = type(self.layer).from_config(config)

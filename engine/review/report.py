@@ -28,11 +28,20 @@ def _num(value: float | None) -> str:
     return "–" if value is None else f"{value:.3f}"
 
 
+def _method_text(method: str | None) -> str | None:
+    """The method's name, saying when its map (and so its mask scores) is about the image, not a class."""
+    from engine.methods import METHODS
+
+    if method is not None and method in METHODS and METHODS[method].class_agnostic:
+        return f"{method} (class-agnostic: the mask scores are about the image, against every defect)"
+    return method
+
+
 def _meta_table(run: dict[str, Any], result: ReviewResult) -> str:
     items = [
         ("ConvScope version", run.get("convscope_version")), ("date", run.get("date")),
         ("model", run.get("model")), ("model SHA-256", run.get("model_sha256")),
-        ("images", run.get("images")), ("method", run.get("method")), ("layer", run.get("layer") or "(input)"),
+        ("images", run.get("images")), ("method", _method_text(run.get("method"))), ("layer", run.get("layer") or "(input)"),
         ("method parameters", json.dumps(run.get("params", {}), sort_keys=True)),
         ("explained class", run.get("target")), ("preprocessing", run.get("preprocessing")),
         ("pointing-game tolerance", f"{run.get('tolerance')} px"),

@@ -278,6 +278,9 @@ def _error_result(item: _Item) -> ReviewedImage:
     return ReviewedImage(row, None, None, None)
 
 
+AGNOSTIC_NOTE = "{method} is class-agnostic: its mask scores are about the image (every defect), not a class"
+
+
 def _explain_group(session, group: list[_Item], root: Path, options: ReviewOptions,
                    cancel: CancelCheck | None) -> list[ReviewedImage]:
     names = session.info.class_names
@@ -313,6 +316,9 @@ def _score(session, item: _Item, label: int | None, guess: tuple[int, float], ex
             ": the predicted class is explained"
         note = "; ".join(n for n in (fallback, note) if n)
     count = len(session.info.class_names)
+    if explanation.class_agnostic:  # the map is about the image: scored against every defect in it
+        mask = None if mask is None else np.where(mask > 0, 255, 0).astype(np.uint8)  # 0/255: always binary
+        note = "; ".join(n for n in (note, AGNOSTIC_NOTE.format(method=explanation.method)) if n)
     metrics = image_metrics(heatmap, mask, explanation.class_index, num_classes=count,
                             tolerance=options.tolerance, threshold=options.threshold)
     region = class_mask(mask, explanation.class_index, count)[0] if metrics.has_mask and mask is not None else None

@@ -256,8 +256,10 @@ def _mean_curves(curves: Sequence[Curves]) -> Curves:
 def curve_probabilities(predict: Callable[[np.ndarray], np.ndarray], inputs: np.ndarray, maps: Sequence[np.ndarray],
                         classes: Sequence[int], steps: int = DEFAULT_STEPS, seeds: int = DEFAULT_SEEDS,
                         edge_maps: Sequence[np.ndarray] | None = None, chunk: int = 64,
-                        cancel: Callable[[], bool] | None = None) -> list[Faithfulness]:
-    """The curves of `maps` (each at the inputs' resolution) for a batch of model inputs.
+                        cancel: Callable[[], bool] | None = None,
+                        progress: Callable[[int, int], None] | None = None) -> list[Faithfulness]:
+    """The curves of `maps` (each at the inputs' resolution) for a batch of model inputs; `progress`
+    gets (rows predicted, rows in all) after each chunk.
 
     `predict(x)` returns per-class probabilities for a batch of inputs; rows are sent to it
     `chunk` at a time. `edge_maps` adds the edge control (None: random control only).
@@ -280,6 +282,8 @@ def curve_probabilities(predict: Callable[[np.ndarray], np.ndarray], inputs: np.
         rows = slice(start, min(len(probs), start + chunk))
         p = np.asarray(predict(_rows(inputs, smooth, ranks, plan, rows)))
         probs[rows] = p[np.arange(len(p)), wanted[rows]]
+        if progress is not None:
+            progress(rows.stop, len(probs))
     fractions = counts / pixels
     results = []
     for i in range(count):
@@ -303,9 +307,12 @@ def images_per_call(session, count: int, orders: int, image_pixels: int | None =
 
 def faithfulness(session, images: Sequence, heatmaps: Sequence[np.ndarray], classes: Sequence[int],
                  steps: int = DEFAULT_STEPS, seeds: int = DEFAULT_SEEDS, edges: bool = True, output: int = 0,
-                 cancel: Callable[[], bool] | None = None) -> list[Faithfulness]:
+                 cancel: Callable[[], bool] | None = None,
+                 progress: Callable[[int, int], None] | None = None) -> list[Faithfulness]:
     """Deletion and insertion curves of each image's heatmap (full resolution, any size) and
-    of the controls, for the explained class. Images must share a model-input size."""
+    of the controls, for the explained class. Images must share a model-input size. `progress`
+    gets (done, total) as the perturbed copies are predicted (per group of images when they
+    are too large to go at once)."""
     from engine.maps.combine import sobel_edges
     from engine.methods.common import chunk_size
 
@@ -316,7 +323,8 @@ def faithfulness(session, images: Sequence, heatmaps: Sequence[np.ndarray], clas
     if group < len(images):  # large images: the pixel orders of every image would not fit at once
         return [found for start in range(0, len(images), group)
                 for found in faithfulness(session, images[start:start + group], heatmaps[start:start + group],
-                                          classes[start:start + group], steps, seeds, edges, output, cancel)]
+                                          classes[start:start + group], steps, seeds, edges, output, cancel,
+                                          progress)]
     inputs = session.batch(images)
     height, width = inputs.shape[1:3]
     maps = [resize_map(h, height, width) for h in heatmaps]
@@ -329,4 +337,4 @@ def faithfulness(session, images: Sequence, heatmaps: Sequence[np.ndarray], clas
     def predict(x: np.ndarray) -> np.ndarray:
         return head.probabilities(session.logits(x, output, batch_size=rows))
 
-    return curve_probabilities(predict, inputs, maps, classes, steps, seeds, edge_maps, rows, cancel)
+    return curve_probabilities(predict, inputs, maps, classes, steps, seeds, edge_maps, rows, cancel, progress)

@@ -4,18 +4,38 @@ and filters the browser to a confusion-matrix cell."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QMessageBox
 
-from gui.jobs import ReviewFolder
+from gui.protocol import JobFailed, ReviewFinished, ReviewFolder, ReviewRowsComputed
 from gui.trust.banner import banner_html
 
 from .opened import install_opener
 from .tab import ReviewTab
 from .table import summary_text
+
+
+def earlier_run_differs(request: ReviewFolder, model_path: str) -> str:
+    """What makes the review already in the request's report folder another one ("another model
+    (old.keras)", "another image folder (lot_7)"), from its summary.json; "" when it is the same
+    model and folder, or the folder does not say. The engine checks the rest (the model's hash,
+    the settings) when it resumes."""
+    from engine.review.outdir import SUMMARY_NAME  # engine.review imports OpenCV: not at start-up
+
+    try:
+        run = json.loads((Path(request.report_folder) / SUMMARY_NAME).read_text(encoding="utf-8")).get("run", {})
+    except (OSError, ValueError, AttributeError):
+        return ""
+    model, images = run.get("model"), run.get("images")
+    if model and Path(model).resolve() != Path(model_path).resolve():
+        return f"another model ({Path(model).name})"
+    if images and Path(images).resolve() != Path(request.folder).resolve():
+        return f"another image folder ({Path(images).name})"
+    return ""
 
 
 class ReviewController(QObject):
@@ -27,10 +47,10 @@ class ReviewController(QObject):
         self.controller = window.controller
         self.generation = -1  # the review whose results the tab takes (kept through a Cancel)
         self.folder = ""
-        worker = self.controller.client.worker
-        worker.review_rows_computed.connect(self._rows_computed)
-        worker.review_finished.connect(self._review_finished)
-        worker.job_failed.connect(self._job_failed)
+        signals = self.controller.client.signals
+        signals.on(ReviewRowsComputed, self._rows_computed)
+        signals.on(ReviewFinished, self._review_finished)
+        signals.on(JobFailed, self._job_failed)
         tab.runRequested.connect(self.run)
         tab.imageRequested.connect(self.open_image)
         tab.cellChosen.connect(self._cell_chosen)
@@ -94,13 +114,18 @@ class ReviewController(QObject):
             self.window.report_error(f"No images to review in {request.folder}: open another folder (Ctrl+Shift+O)")
             return
         if request.report_folder and (Path(request.report_folder) / "results.csv").exists():
+            other = earlier_run_differs(request, self.controller.info.path)
+            if other:  # checked first: a review of another model or folder is not one to continue
+                self.window.report_error(f"{request.report_folder} holds a review of {other}: choose another "
+                                         "report folder (or untick “Write report to”)")
+                return
             if not self.confirm_resume(request.report_folder):
                 return
             request = replace(request, resume=True)
         self.folder, self.ran = request.folder, request.options
         self.opener.leave()
         self.tab.start(request.folder, self.controller.info.class_names, len(self.window.browser.paths()))
-        self.generation = self.controller.submit("review", request)
+        self.generation = self.controller.submit(request)
 
     def confirm_resume(self, folder: str) -> bool:
         """Ask before adding to the review already in the report folder."""
@@ -120,13 +145,14 @@ class ReviewController(QObject):
                 return
         self.window.show_tab("heatmap")
 
-    def _rows_computed(self, generation: int, rows) -> None:
-        if generation == self.generation:
-            self.tab.add_rows(rows)
+    def _rows_computed(self, reply: ReviewRowsComputed) -> None:
+        if reply.generation == self.generation:
+            self.tab.add_rows(list(reply.rows))
 
-    def _review_finished(self, generation: int, result) -> None:
-        if generation != self.generation:
+    def _review_finished(self, reply: ReviewFinished) -> None:
+        if reply.generation != self.generation:
             return
+        result = reply.result
         self.tab.set_result(result)
         info, ran = self.controller.info, getattr(self, "ran", None)
         self.tab.show_banner(banner_html(  # the trust verdict, when asked for, and what it is about
@@ -138,9 +164,9 @@ class ReviewController(QObject):
         self.window.status(("Review finished: " if result.complete else "Review cancelled: ")
                            + summary_text(result) + written)
 
-    def _job_failed(self, channel: str, message: str, _unsafe: bool) -> None:
-        if channel == "review":
-            self.tab.show_message(f"The review could not run: {message}")
+    def _job_failed(self, reply: JobFailed) -> None:
+        if reply.channel == "review":
+            self.tab.show_message(f"The review could not run: {reply.message}")
 
     def _cell_chosen(self, cell) -> None:
         browser = self.window.browser
@@ -163,6 +189,7 @@ class ReviewController(QObject):
 
     def _model_changed(self, _info) -> None:
         self._drop()
+        self.tab.options.open_report.setEnabled(False)  # the folder's report is the previous model's
         self.tab.invalidate("The model changed: press “Review folder” to review again.")
         self.describe()
 

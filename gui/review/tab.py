@@ -81,11 +81,12 @@ class ReviewTab(QWidget):
     def _layout(self) -> None:
         top = QHBoxLayout()
         top.addWidget(self.run_button)
-        top.addWidget(self.setup, 1)
         top.addWidget(self.options.report_row)
+        top.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(top)
+        layout.addWidget(self.setup)  # a line of its own: between the buttons it wrapped to 5 lines on a laptop
         layout.addWidget(self.options.settings_row)
         layout.addWidget(self.banner)
         layout.addWidget(self.summary)

@@ -1,7 +1,7 @@
 """The Trust view: deletion / insertion curves with their controls, the defect painted out and
 the new prediction, and the sanity check on demand.
 
-`requests` holds the frozen requests and results that cross to the engine (no Qt); `tasks`
+Its requests and results are frozen dataclasses of `gui.protocol` (no Qt); `tasks`
 runs them inside the engine loop (TensorFlow only inside functions); `view` and
 `controller` are the Qt side (import them from their modules: the engine loop imports
 `tasks` without Qt). gui/trust never imports TensorFlow at module level.

@@ -12,11 +12,8 @@ from dataclasses import fields, replace
 
 from PySide6.QtWidgets import QHBoxLayout, QPushButton
 
-from gui.jobs import Explain
+from gui.protocol import CompareTrust, CompareTrustResult, Explain
 
-from .requests import CompareTrust, CompareTrustResult
-
-CHANNEL = "trust"
 TOOL_TIP = ("Deletion / insertion AUC of every tile's map (Petsiuk et al. 2018); ✓ beats the random and edge "
             "controls, ★ the most faithful map; \"inconclusive\": removing pixels barely moves the score, so the "
             "curves cannot rank the maps")
@@ -24,7 +21,7 @@ EXPLAIN_FIELDS = tuple(f.name for f in fields(Explain))  # path, method, layer, 
 
 
 def tile_request(key: tuple) -> Explain:
-    """The Explain request behind a compare tile's cache key (gui.jobs.Explain.key: the model, then
+    """The Explain request behind a compare tile's cache key (gui.protocol.Explain.key: the model, then
     the path and its mtime, then the request's other fields in their declared order). Matched by
     name, so a field added to both Explain and its key is carried through, not a crash."""
     _model, path, _mtime, *rest = key
@@ -44,8 +41,8 @@ def tile_line(aucs: dict, faithful: bool, best: bool, conclusive: bool = True) -
 class CompareFaithfulness:
     """The button, the request, and the tiles' extra title line."""
 
-    def __init__(self, grid, client) -> None:
-        self.grid, self.client = grid, client
+    def __init__(self, grid, submit: Callable[[CompareTrust], int]) -> None:
+        self.grid, self.submit = grid, submit  # the controller's: progress, Cancel and Esc
         self.generation = 0
         self.waiting = False  # a request of this button is on its way
         self.submitted: Callable[[], None] = lambda: None  # told when the button sends a request
@@ -66,7 +63,7 @@ class CompareFaithfulness:
             return False
         items = tuple(replace(tile_request(key), class_index=tile.explanation.class_index) for key, tile in done)
         self.pending = tuple(key for key, _ in done)
-        self.generation = self.client.submit(CHANNEL, CompareTrust(items))
+        self.generation = self.submit(CompareTrust(items))
         self.waiting = True
         self.submitted()
         self.button.setText("Faithfulness…")

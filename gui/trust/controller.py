@@ -8,10 +8,20 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject
 
-from gui.jobs import Explain
+from gui.protocol import (
+    CompareTrustResult,
+    Explain,
+    JobCancelled,
+    JobFailed,
+    ProgressReported,
+    SanityDisplay,
+    SanityRequest,
+    TrustCheck,
+    TrustComputed,
+    TrustResult,
+)
 
 from .compare_faithfulness import CompareFaithfulness
-from .requests import CompareTrustResult, SanityDisplay, SanityRequest, TrustCheck, TrustResult
 from .view import TrustView
 
 CHANNEL = "trust"
@@ -28,16 +38,17 @@ class TrustController(QObject):
         self.generation = 0
         self.pending: Explain | None = None  # the explanation the request on its way is about
         self.pending_sanity = False  # the request on its way is a sanity check: its news go in the sanity box
-        self.compare = CompareFaithfulness(compare_grid, controller.client) if compare_grid is not None else None
+        self.compare = CompareFaithfulness(compare_grid, controller.submit) if compare_grid is not None else None
         if self.compare is not None:
             self.compare.submitted = self._compare_submitted
         view.method_title = controller.title
-        worker = controller.client.worker
-        worker.trust_computed.connect(self._computed)
-        worker.job_failed.connect(self._failed)
-        worker.job_cancelled.connect(self._cancelled)
-        worker.progress_reported.connect(self._progress)
+        signals = controller.client.signals
+        signals.on(TrustComputed, self._computed)
+        signals.on(JobFailed, self._failed)
+        signals.on(JobCancelled, self._cancelled)
+        signals.on(ProgressReported, self._progress)
         controller.stateChanged.connect(self._selection_changed)
+        controller.cancelled.connect(self._stopped)
         controller.modelChanged.connect(self._model_changed)
         view.checkRequested.connect(self.check)
         view.sanityRequested.connect(self.sanity)
@@ -50,7 +61,7 @@ class TrustController(QObject):
         """Send a request of the Trust tab (it supersedes the Compare tab's on the same channel)."""
         if self.compare is not None and self.compare.waiting:
             self.compare.settle()
-        self.generation = self.controller.client.submit(CHANNEL, request)
+        self.generation = self.controller.submit(request)  # progress, Cancel and Esc as for every long job
         self.pending = request.explain
         self.pending_sanity = isinstance(request, SanityRequest)
         self.view.show_busy(busy, self.pending_sanity)
@@ -81,7 +92,8 @@ class TrustController(QObject):
             self.pending = None
             self.view.show_busy(REPLACED, self.pending_sanity)
 
-    def _computed(self, generation: int, result) -> None:
+    def _computed(self, reply: TrustComputed) -> None:
+        generation, result = reply.generation, reply.result
         if isinstance(result, CompareTrustResult):
             if self.compare is not None:
                 self.compare.show(generation, result)
@@ -96,28 +108,42 @@ class TrustController(QObject):
         elif isinstance(result, SanityDisplay):
             self.view.show_sanity(result)  # its box says PASS / FAIL; the header keeps describing the panel
 
-    def _failed(self, channel: str, message: str, _unsafe: bool) -> None:
+    def _failed(self, reply: JobFailed) -> None:
         """The channel's current request failed: say so where it was asked for."""
-        if channel != CHANNEL:
+        if reply.channel != CHANNEL:
             return
+        message = reply.message
         if self.compare is not None and self.compare.waiting:
             self.compare.show_error(message)
         elif self.pending is not None:
             self.pending = None
             self.view.show_error(message, self.pending_sanity)
 
-    def _cancelled(self, channel: str) -> None:
-        if channel != CHANNEL:
+    def _cancelled(self, reply: JobCancelled) -> None:
+        """The engine stopped a request of the channel: the one on its way, or an older one (which
+        says nothing about the newer request that superseded it)."""
+        if reply.channel != CHANNEL:
             return
+        if self.compare is not None and self.compare.waiting and reply.generation == self.compare.generation:
+            self.compare.settle()
+        if self.pending is not None and reply.generation == self.generation:
+            self._stopped()
+
+    def _stopped(self) -> None:
+        """The requests on their way were cancelled (Esc or Cancel, which may drop them before they start)."""
         if self.compare is not None and self.compare.waiting:
             self.compare.settle()
         if self.pending is not None:
             self.pending = None
             self.view.show_busy("Cancelled.", self.pending_sanity)
 
-    def _progress(self, channel: str, done: int, total: int) -> None:
-        if channel == CHANNEL and total and self.pending is not None:
-            self.view.show_busy(f"Sanity check: {done} of {total} layers randomised…", self.pending_sanity)
+    def _progress(self, reply: ProgressReported) -> None:
+        if reply.channel != CHANNEL or not reply.total or self.pending is None:
+            return
+        if self.pending_sanity:
+            self.view.show_busy(f"Sanity check: {reply.done} of {reply.total} layers randomised…", True)
+        else:
+            self.view.show_busy(f"Computing the deletion and insertion curves… {reply.done / reply.total:.0%}")
 
     def _selection_changed(self, _state=None) -> None:
         """Back to the hint when the panel (or the request on its way) is about another map."""

@@ -8,8 +8,8 @@ import numpy as np
 import pyqtgraph as pg
 from engine.maps.render import colorize
 from engine.trust.sanity import FAIL_CORRELATION
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QPixmap, QWheelEvent
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QPixmap, QResizeEvent, QWheelEvent
 from PySide6.QtWidgets import (
     QAbstractScrollArea,
     QApplication,
@@ -23,9 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.protocol import SanityDisplay, TrustResult
 from gui.thumbnails import to_qimage
-
-from .requests import SanityDisplay, TrustResult
 
 HINT = ("Check the map of the current image: deletion and insertion curves against a random order and the "
         "image's edges (Petsiuk et al. 2018), and, when the image has a defect mask, the defect painted out "
@@ -34,6 +33,7 @@ HINT = ("Check the map of the current image: deletion and insertion curves again
 PENS = {"map": pg.mkPen("#1f5fbf", width=2), "random": pg.mkPen("#888888", width=2, style=Qt.PenStyle.DashLine),
         "edges": pg.mkPen("#e07b00", width=2, style=Qt.PenStyle.DotLine)}
 THUMB = 72
+CELL_WIDTH, CELL_SPACING = THUMB + 28, 6  # px: a stage map with its caption
 PICTURE = 150
 NOT_RUN = "Not run yet: Check this map paints the defect out and predicts again."
 NO_MASK = "No defect mask for this image: nothing to paint out."  # only after a check found none
@@ -43,6 +43,69 @@ VERDICT_STYLE = "font-weight: 600; padding: 4px;"
 METHOD_COLOURS = ("#1f5fbf", "#c0392b", "#2e8b57", "#8e44ad")
 MEASURE_STYLES = {"ρ": (Qt.PenStyle.SolidLine, "o"), "SSIM": (Qt.PenStyle.DashLine, "t")}
 VERDICT_COLOURS = {"faithful": "#e6f6e6", "not faithful": "#fff0d8", "inconclusive": "#e8e8e8"}  # neutral grey
+
+
+class StageGrid(QWidget):
+    """The sanity check's stage maps in as many columns as the width holds, the rest on further
+    rows: in one scrolling row a laptop showed two and a half of nine."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.grid = QGridLayout(self)
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        self.grid.setSpacing(CELL_SPACING)
+        self.cells: list[QWidget] = []
+        self.columns = 0
+
+    def count(self) -> int:
+        """How many stage maps it holds."""
+        return len(self.cells)
+
+    def add(self, cell: QWidget) -> None:
+        """One more stage map, after the others."""
+        self.cells.append(cell)
+        self._arrange(force=True)
+
+    def clear(self) -> None:
+        """Drop every stage map."""
+        for cell in self.cells:
+            self.grid.removeWidget(cell)
+            cell.deleteLater()
+        self.cells, self.columns = [], 0
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
+        """Another width may hold another number of columns."""
+        super().resizeEvent(event)
+        self._arrange()
+
+    def _arrange(self, force: bool = False) -> None:
+        columns = max(1, (self.width() + CELL_SPACING) // (CELL_WIDTH + CELL_SPACING))
+        if columns == self.columns and not force:
+            return
+        self.columns = columns
+        for cell in self.cells:
+            self.grid.removeWidget(cell)
+        for index, cell in enumerate(self.cells):
+            self.grid.addWidget(cell, *divmod(index, columns))
+        self.updateGeometry()
+
+
+def stage_cell(picture: QLabel, index: int, stage) -> QWidget:
+    """A stage map above its number, layer (elided to the cell, whole in the tool tip) and ρ."""
+    name = stage.layer or "original"
+    caption = QLabel()
+    metrics = caption.fontMetrics()
+    caption.setText(f"{metrics.elidedText(f'{index}: {name}', Qt.TextElideMode.ElideMiddle, CELL_WIDTH)}"
+                    f"\nρ={stage.rank_correlation:+.2f}")
+    caption.setToolTip(f"{index}: {name}")
+    caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    cell = QWidget()
+    cell.setFixedWidth(CELL_WIDTH)
+    column = QVBoxLayout(cell)
+    column.setContentsMargins(0, 0, 0, 0)
+    column.addWidget(picture, 0, Qt.AlignmentFlag.AlignHCenter)
+    column.addWidget(caption)
+    return cell
 
 
 class StaticPlot(pg.PlotWidget):
@@ -85,6 +148,14 @@ def _plot(title: str, x_label: str, y_label: str, legend: tuple[int, int] = (-10
     return plot
 
 
+def _fixed_legend(plot: pg.PlotWidget) -> None:
+    """The map's, random order's and edges' legend entries, made once: the curves of each result
+    are drawn unnamed (legend entries made anew for each result stalled the window 100+ ms)."""
+    legend = plot.getPlotItem().legend
+    for name, pen in PENS.items():
+        legend.addItem(pg.PlotDataItem(pen=pen), name)
+
+
 def _picture(rgb: np.ndarray, size: int) -> QPixmap:
     pixmap = QPixmap.fromImage(to_qimage(rgb))
     return pixmap.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
@@ -110,9 +181,9 @@ class TrustView(QWidget):
         self.verdict.setWordWrap(True)
         self.verdict.setStyleSheet(VERDICT_STYLE)
         self.method_title: Callable[[str], str] = lambda name: name  # "gradcam" -> "Grad-CAM" (the controller's)
-        self.deletion = _plot("Deletion (lower is better)", "fraction of pixels removed", "probability", (-10, 90))
-        self.insertion = _plot("Insertion (higher is better)", "fraction of pixels inserted", "probability",
-                               (-10, -40))
+        # The three plots, made one by one when the window is idle (build_when_idle), or all at
+        # once when the tab is shown or gets a result before that.
+        self.pending_plots: list[Callable[[], None]] = [self._add_deletion, self._add_insertion, self._add_similarity]
         self.removal = self._removal_box()
         self.sanity = self._sanity_box()
         self._layout()
@@ -135,17 +206,10 @@ class TrustView(QWidget):
         box = QGroupBox("Sanity check: cascading randomisation")
         self.sanity_text = QLabel(NO_SANITY)
         self.sanity_text.setWordWrap(True)
-        self.maps_row = QHBoxLayout()
-        strip = QWidget()
-        strip.setLayout(self.maps_row)
-        scroll = QScrollArea()
-        scroll.setWidget(strip)
-        scroll.setWidgetResizable(True)
-        scroll.setMinimumHeight(THUMB + 80)
-        self.similarity = self._similarity_plot()
+        self.maps_row = StageGrid()
         layout = QVBoxLayout(box)
         layout.addWidget(self.sanity_text)
-        layout.addWidget(scroll)
+        layout.addWidget(self.maps_row)
         return box
 
     def _similarity_plot(self) -> pg.PlotWidget:
@@ -168,9 +232,7 @@ class TrustView(QWidget):
         buttons.addWidget(self.check_button)
         buttons.addWidget(self.sanity_button)
         buttons.addStretch(1)
-        curves = QHBoxLayout()
-        curves.addWidget(self.deletion)
-        curves.addWidget(self.insertion)
+        self.curves = curves = QHBoxLayout()  # the deletion and insertion plots (_build_plots)
         body = QWidget()
         column = QVBoxLayout(body)
         column.addLayout(buttons)
@@ -181,7 +243,7 @@ class TrustView(QWidget):
         lower.addWidget(self.removal, 2)
         lower.addWidget(self.sanity, 3)
         column.addLayout(lower)
-        column.addWidget(self.similarity)  # the full width: its legend and stage axis need it
+        self.body_column = column  # the similarity plot goes last (_build_plots)
         self.page = QScrollArea()  # the wheel over the plots scrolls it too (StaticPlot)
         self.page.setWidget(body)
         self.page.setWidgetResizable(True)
@@ -190,9 +252,50 @@ class TrustView(QWidget):
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(self.page)
 
+    @property
+    def plots_built(self) -> bool:
+        """Whether all three plots are made."""
+        return not self.pending_plots
+
+    def _build_plots(self) -> None:
+        """The plots still missing: 0.1-0.3 s of pyqtgraph that the window's first paint does not need."""
+        while self.pending_plots:
+            self.pending_plots.pop(0)()
+
+    def build_when_idle(self, pause_ms: int = 0) -> None:
+        """Make the plots one per event-loop pass (each a short stall, not one long one)."""
+        def step() -> None:
+            if self.pending_plots:
+                self.pending_plots.pop(0)()
+            if self.pending_plots:
+                QTimer.singleShot(pause_ms, step)
+
+        QTimer.singleShot(pause_ms, step)
+
+    def _add_deletion(self) -> None:
+        self.deletion = _plot("Deletion (lower is better)", "fraction of pixels removed", "probability", (-10, 90))
+        self.curves.addWidget(self.deletion)
+        _fixed_legend(self.deletion)
+
+    def _add_insertion(self) -> None:
+        self.insertion = _plot("Insertion (higher is better)", "fraction of pixels inserted", "probability",
+                               (-10, -40))
+        self.curves.addWidget(self.insertion)
+        _fixed_legend(self.insertion)
+
+    def _add_similarity(self) -> None:
+        self.similarity = self._similarity_plot()
+        self.body_column.addWidget(self.similarity)  # the full width: its legend and stage axis need it
+
+    def setVisible(self, visible: bool) -> None:  # noqa: N802 - Qt's name
+        """The plots, before the tab is first shown (and laid out: its page then scrolls right away)."""
+        if visible:
+            self._build_plots()
+        super().setVisible(visible)
+
     # -- results ----------------------------------------------------------------------------
     def shown_requests(self) -> tuple:
-        """The explanation requests (gui.jobs.Explain) of what the panel shows: the check's, the sanity check's."""
+        """The explanation requests (gui.protocol.Explain) of what the panel shows: the check's, the sanity check's."""
         return tuple(shown.request.explain for shown in (self.result, self.sanity_result) if shown is not None)
 
     def reset(self) -> None:
@@ -201,15 +304,20 @@ class TrustView(QWidget):
         self.status.setText(HINT)
         self.verdict.setText("")
         self.verdict.setStyleSheet(VERDICT_STYLE)
-        for plot in (self.deletion, self.insertion):
-            plot.clear()
         self._clear_removal(NOT_RUN)
         self._clear_sanity()
         self.sanity_text.setText(NO_SANITY)
         self.sanity_text.setToolTip("")
-        self.similarity.getAxis("bottom").setTicks(None)
-        self.similarity.setToolTip("")
+        for plot in self._made(("deletion", "insertion")):
+            plot.clear()
+        for plot in self._made(("similarity",)):
+            plot.getAxis("bottom").setTicks(None)
+            plot.setToolTip("")
         self.page.verticalScrollBar().setValue(0)  # a new map: start at the buttons, not where the last one was read
+
+    def _made(self, names: tuple[str, ...]) -> list[pg.PlotWidget]:
+        """The plots of `names` made so far."""
+        return [getattr(self, name) for name in names if hasattr(self, name)]
 
     def _clear_removal(self, text: str, style: str = "") -> None:
         self.before_picture.clear()
@@ -218,12 +326,10 @@ class TrustView(QWidget):
         self.removal_text.setStyleSheet(style)
 
     def _clear_sanity(self) -> None:
-        while self.maps_row.count():
-            widget = self.maps_row.takeAt(0).widget()
-            if widget is not None:
-                widget.deleteLater()
-        self.similarity.clear()
-        self.similarity_legend.clear()
+        self.maps_row.clear()
+        for plot in self._made(("similarity",)):
+            plot.clear()
+            self.similarity_legend.clear()
 
     def show_busy(self, text: str, sanity: bool = False) -> None:
         """Say what is running: the sanity check in its own box (the header keeps describing the panel)."""
@@ -243,6 +349,7 @@ class TrustView(QWidget):
 
     def show_result(self, result: TrustResult) -> None:
         """Draw the curves, the verdict and the removal."""
+        self._build_plots()
         self.result = result
         found = result.faithfulness
         self._describe(result.request.explain, result.class_name)
@@ -265,7 +372,7 @@ class TrustView(QWidget):
             plot.clear()
             for name, curves in (("map", found.map), ("random", found.random), ("edges", found.edges)):
                 if curves is not None:
-                    plot.plot(found.fractions, getattr(curves, kind), pen=PENS[name], name=name)
+                    plot.plot(found.fractions, getattr(curves, kind), pen=PENS[name])  # named in the fixed legend
             plot.setYRange(0, 1.02)
         self._show_removal(result)
 
@@ -289,6 +396,7 @@ class TrustView(QWidget):
 
     def show_sanity(self, display: SanityDisplay) -> None:
         """The sequence of maps and the similarity curve of each method."""
+        self._build_plots()
         self.sanity_result = display
         self._clear_sanity()
         self._describe(display.request.explain, display.class_name)
@@ -314,14 +422,7 @@ class TrustView(QWidget):
             tile = QLabel()
             tile.setPixmap(_picture(colorize(stage.heatmap), THUMB))
             tile.setToolTip(stage.layer or "original")
-            index = self.maps_row.count()
-            caption = QLabel(f"{index}: {stage.layer or 'original'}\nρ={stage.rank_correlation:+.2f}")
-            caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            cell = QWidget()
-            column = QVBoxLayout(cell)
-            column.addWidget(tile)
-            column.addWidget(caption)
-            self.maps_row.addWidget(cell)
+            self.maps_row.add(stage_cell(tile, self.maps_row.count(), stage))
         self._similarity_legend(titles)
         self._similarity_axes(display)
         self.sanity_text.setText("<br>".join(lines))

@@ -57,7 +57,7 @@ def _filters_args(*extra: str):
 def test_filters_default_to_the_windows_regularised_ascent_with_labels():
     from cli.features_cmd import pattern_settings
     from engine.features.patterns import REGULARISED, PatternSettings
-    from gui.jobs import Patterns
+    from gui.protocol import Patterns
 
     args = _filters_args()
     assert args.labels is True and args.plain is False

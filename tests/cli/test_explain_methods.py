@@ -15,7 +15,6 @@ from cli.common import DEMO_IMAGES, DEMO_MODEL
 from engine.methods import METHODS
 
 CAMS = sorted(name for name, cls in METHODS.items() if cls.needs_layer)
-GRADIENTS = sorted(name for name, cls in METHODS.items() if not cls.needs_layer)
 METHOD_OPTIONS = {
     "faster-scorecam": ["--top-n", "5"], "smoothgrad": ["--samples", "4", "--noise", "0.1"],
     "integrated-gradients": ["--steps", "16", "--baselines", "2"],

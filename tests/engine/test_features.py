@@ -229,3 +229,96 @@ def test_deprocess_undoes_the_preprocessing(mode):
     assert out.shape == (2, 8, 8, 3) and out.dtype == np.uint8
     assert out[..., 0].mean() > out[..., 2].mean() + 10
     assert F.deprocess(np.zeros((1, 4, 4, 1)), mode).shape == (1, 4, 4, 3)
+
+
+# -- pre-activation of standalone activation layers (issue 20, item 1) ----------------------
+def _activation_layers():
+    """One instance of every keras.layers activation class (and the variants MobileNet uses)."""
+    import inspect
+
+    from engine.model.backend import keras
+
+    classes = {cls for _, cls in inspect.getmembers(keras.layers, inspect.isclass)
+               if cls.__module__.startswith("keras.src.layers.activations")}
+    made = {"Activation": lambda: keras.layers.Activation("relu"), "ReLU6": lambda: keras.layers.ReLU(max_value=6.0),
+            "LeakyReLU": lambda: keras.layers.LeakyReLU(negative_slope=0.2)}
+    layers = {name: make() for name, make in made.items()}
+    layers.update({cls.__name__: cls() for cls in classes if cls.__name__ not in layers})
+    assert {type(layer) for layer in layers.values()} == classes and len(classes) >= 6
+    return sorted(layers.items())
+
+
+@pytest.mark.parametrize("nested_base", [False, True], ids=["top-level", "nested"])
+def test_pre_activation_of_every_activation_layer_is_its_input(tmp_path, nested_base):
+    """Guards: the twin rebuilt with activation='linear' (Unrecognized keyword arguments passed
+    to ReLU), and an activation layer's output taken for its pre-activation."""
+    from engine.model.backend import keras
+
+    keras.utils.set_random_seed(4)
+    for name, activation in _activation_layers():
+        inputs = keras.Input((16, 16, 3))
+        x = keras.layers.Conv2D(4, 3, padding="same", name="conv")(inputs)
+        x = type(activation).from_config({**activation.get_config(), "name": "act"})(x)
+        if nested_base:
+            base = keras.Model(inputs, x, name="base")
+            model = keras.Sequential([keras.Input((16, 16, 3)), base, keras.layers.GlobalAveragePooling2D(),
+                                      keras.layers.Dense(2, activation="softmax")])
+            conv, act = "base/conv", "base/act"
+        else:
+            model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(
+                keras.layers.GlobalAveragePooling2D()(x)))
+            conv, act = "conv", "act"
+        session = _save(model, tmp_path / f"{name}-{nested_base}.keras")
+        settings = F.PatternSettings(size=16, steps=2, **F.REGULARISED)
+        assert F.filter_patterns(session, act, [0, 3], settings).shape == (2, 16, 16, 3), name
+        images = F.starting_noise(range(4), 16, 3, session.info.preprocessing) * 4.0 - 2.0
+        before = F.filter_means(session, conv, images, range(4))
+        np.testing.assert_allclose(F.filter_means(session, act, images, range(4), pre_activation=True), before,
+                                   rtol=1e-5, atol=1e-6, err_msg=name)
+        assert not np.allclose(F.filter_means(session, act, images, range(4)), before), name
+
+
+def test_the_size_probe_is_static_shape_inference_not_an_eager_call():
+    """Guards: deciding by whether an eager call raises. On AVX-512 with TensorFlow 2.21, an
+    eager VALID convolution larger than its input returns a tensor instead of raising; this
+    layer does the same (eagerly it passes a too-small input through), while its declared
+    output shape refuses it, so only static shape inference gives the one-line refusal."""
+    from engine.model.backend import keras
+    from tests.models import session as make_session
+
+    class Crop9(keras.layers.Layer):
+        """A 9x9 VALID window's output size, and the oneDNN behaviour on too small an input."""
+
+        def compute_output_shape(self, shape):
+            if shape[1] is not None and shape[1] < 9:
+                raise ValueError("Computed output size would be zero or negative")
+            return (shape[0], None if shape[1] is None else shape[1] - 8,
+                    None if shape[2] is None else shape[2] - 8, shape[3])
+
+        def call(self, x):
+            return x if x.shape[1] is not None and x.shape[1] < 9 else x[:, 8:, 8:, :]
+
+    inputs = keras.Input((None, None, 3))
+    x = keras.layers.Conv2D(4, 3, padding="same", name="conv")(inputs)
+    x = Crop9(name="crop")(x)
+    session = make_session(keras.Model(inputs, keras.layers.GlobalAveragePooling2D()(x)))
+    with pytest.raises(MethodError, match="too small"):
+        F.filter_patterns(session, "crop", [0], F.PatternSettings(size=8, steps=1))
+    assert F.filter_patterns(session, "crop", [0], F.PatternSettings(size=12, steps=1)).shape == (1, 12, 12, 3)
+
+
+def test_pre_activation_of_a_layer_without_an_activation_is_its_output(tmp_path):
+    """Guards: BatchNormalization or Add rebuilt with activation='linear' (a Keras error), or skipped."""
+    from engine.model.backend import keras
+
+    keras.utils.set_random_seed(5)
+    inputs = keras.Input((16, 16, 3))
+    conv = keras.layers.Conv2D(4, 3, padding="same", name="conv")(inputs)
+    x = keras.layers.BatchNormalization(name="bn")(conv)
+    x = keras.layers.Add(name="add")([x, conv])
+    model = keras.Model(inputs, keras.layers.Dense(2)(keras.layers.GlobalAveragePooling2D()(x)))
+    session = _save(model, tmp_path / "bn.keras")
+    images = F.starting_noise(range(4), 16, 3, session.info.preprocessing)
+    for layer in ("bn", "add"):
+        np.testing.assert_allclose(F.filter_means(session, layer, images, range(4), pre_activation=True),
+                                   F.filter_means(session, layer, images, range(4)), rtol=1e-5, atol=1e-6)

@@ -180,7 +180,7 @@ def test_compiled_once_per_layer_and_output(softmax_session):
     sess = softmax_session
     sess.explain(image(32, 32, seed=0), "gradcam", "conv1")
     keys = set(sess.context._cache)
-    function = sess.context._cache[("gradcam", "conv1", 0)]
+    function = sess.context._cache[("cam-gradients", "conv1", 0)]  # shared by the gradient CAMs
     traces = function.experimental_get_tracing_count()
     assert traces == 1
     for seed, cls in ((1, None), (2, 0), (3, 2)):

@@ -226,7 +226,8 @@ def _rise_reference(parts: Parts, class_index: int, count: int, side: int, keep:
         big = resize(grid[i].astype(float), up, order=1, mode="reflect", anti_aliasing=False)
         masks[i] = big[shifts[i, 0]:shifts[i, 0] + height, shifts[i, 1]:shifts[i, 1] + width]
     scores = parts.probabilities((parts.x * masks[..., None]).astype(np.float32))[:, class_index]
-    return np.tensordot(scores, masks, axes=1) / count / keep
+    # the paper's map, over the largest masked probability (ours weights by p_i / max p)
+    return np.tensordot(scores, masks, axes=1) / count / keep / scores.max()
 
 
 def test_rise_matches_the_authors_recipe(parts):

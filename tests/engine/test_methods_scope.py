@@ -171,7 +171,7 @@ def test_fused_map_is_the_fusion_of_the_single_layer_maps(method):
 
 
 def test_defect_classes():
-    from engine.methods.tiles import defect_classes
+    from engine.model.heads import defect_classes
 
     assert defect_classes(("ok", "scratch", "spot")).tolist() == [1, 2]
     assert defect_classes(("Good", "bad")).tolist() == [1]

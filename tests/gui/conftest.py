@@ -50,10 +50,10 @@ class SlowMethod:
 
 @pytest.fixture
 def slow_method(monkeypatch):
-    """Register SlowMethod in the engine's METHODS for the test's duration."""
-    from engine.methods import METHODS
+    """Have the engine register SlowMethod (for the test's duration)."""
+    from gui.worker import EXTRA_METHODS
 
-    monkeypatch.setitem(METHODS, SlowMethod.name, SlowMethod)
+    monkeypatch.setitem(EXTRA_METHODS, SlowMethod.name, f"{__name__}:{SlowMethod.__qualname__}")
     return SlowMethod.name
 
 

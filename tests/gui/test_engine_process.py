@@ -71,8 +71,8 @@ def _crash_and_recover(qtbot, window) -> None:
     first = client.process
     assert first.pid != os.getpid() and first.is_alive()
     failures: list[tuple[str, str]] = []
-    client.worker.job_failed.connect(lambda channel, message, _unsafe: failures.append((channel, message)))
-    with qtbot.waitSignal(client.worker.model_opened, timeout=WAIT_MS):
+    client.signals.job_failed.connect(lambda reply: failures.append((reply.channel, reply.message)))
+    with qtbot.waitSignal(client.signals.model_opened, timeout=WAIT_MS):
         os.kill(first.pid, signal.SIGSEGV)  # what a crash inside TensorFlow looks like from outside
     assert len(failures) == 1, failures
     assert "The engine process stopped (signal 11)" in failures[0][1] and "restarting" in failures[0][1]
@@ -86,19 +86,19 @@ def _crash_and_recover(qtbot, window) -> None:
 
 @pytest.mark.parametrize("use_process", [False, True], ids=["thread", "process"])
 def test_client_answers_the_same_in_a_thread_and_in_a_process(qtbot, use_process):
-    from gui.jobs import Explain, OpenModel
+    from gui.protocol import Explain, OpenModel
     from gui.worker import EngineClient
 
     client = EngineClient(use_process=use_process)
     maps = []
-    client.worker.explanation_computed.connect(lambda _c, gen, _r, explanation, _d: maps.append((gen, explanation)))
+    client.signals.explanation_computed.connect(lambda reply: maps.append((reply.generation, reply.explanation)))
     try:
         client.start()
-        with qtbot.waitSignal(client.worker.model_opened, timeout=WAIT_MS):
-            client.submit("model", OpenModel(str(DEMO_MODEL)))
+        with qtbot.waitSignal(client.signals.model_opened, timeout=WAIT_MS):
+            client.submit(OpenModel(str(DEMO_MODEL)))
         image = str(next(DEMO_IMAGES.glob("*/*.png")))
-        stale = client.submit("explain", Explain(image, "saliency", None, None))
-        current = client.submit("explain", Explain(image, "gradcam", None, 1))  # supersedes the first
+        stale = client.submit(Explain(image, "saliency", None, None))
+        current = client.submit(Explain(image, "gradcam", None, 1))  # supersedes the first
         qtbot.waitUntil(lambda: any(gen == current for gen, _m in maps), timeout=WAIT_MS)
         assert client.is_current("explain", current) and not client.is_current("explain", stale)
         assert [(m.method, m.class_index) for gen, m in maps if gen == current] == [("gradcam", 1)]
@@ -106,7 +106,7 @@ def test_client_answers_the_same_in_a_thread_and_in_a_process(qtbot, use_process
         assert (client.process is not None) == use_process
     finally:
         client.stop()
-    assert not client.thread.isRunning()
+    assert not client.engine_thread.isRunning()
 
 
 def test_cancel_reaches_a_job_in_the_engine_process(qtbot, settings, slow_method, monkeypatch):
@@ -114,9 +114,9 @@ def test_cancel_reaches_a_job_in_the_engine_process(qtbot, settings, slow_method
     window = open_window(qtbot, settings)
     try:
         wait_idle(qtbot, window)
-        worker = window.controller.client.worker
+        worker = window.controller.client.signals
         progress: list[str] = []
-        worker.progress_reported.connect(lambda channel, _done, _total: progress.append(channel))
+        worker.progress_reported.connect(lambda reply: progress.append(reply.channel))
         window.method_panel.select(slow_method)
         qtbot.waitUntil(lambda: progress.count("explain") >= 5, timeout=WAIT_MS)
         with qtbot.waitSignal(worker.job_cancelled, timeout=WAIT_MS):

@@ -161,7 +161,7 @@ def test_empty_folder_then_demo_leaves_no_dead_state(qtbot, window, tmp_path):
 
 
 def test_an_explanation_is_not_stuck_behind_filter_patterns(qtbot, window):
-    from gui.jobs import Patterns
+    from gui.protocol import Patterns
 
     wait_idle(qtbot, window)
     window.show_tab("features")
@@ -169,7 +169,7 @@ def test_an_explanation_is_not_stuck_behind_filter_patterns(qtbot, window):
     window.browser.select_path(first)
     qtbot.waitUntil(lambda: window.canvas.shows_map_of(first), timeout=WAIT_MS)
     progress = []
-    window.controller.client.worker.progress_reported.connect(lambda ch, d, t: progress.append(ch))
+    window.controller.client.signals.progress_reported.connect(lambda reply: progress.append(reply.channel))
     window.controller.show_patterns(Patterns(window.controller.layer, count=128, size=128, steps=200))
     qtbot.waitUntil(lambda: progress.count("features") >= 2, timeout=WAIT_MS)
     window.browser.select_path(second)

@@ -22,14 +22,15 @@ def test_event_loop_turns_while_a_slow_method_runs_and_cancel_stops_it(qtbot, se
         wait_idle(qtbot, window)
         method = slow_method  # many cancel checks: the job is certainly still running when cancelled
         progress = []
-        window.controller.client.worker.progress_reported.connect(lambda ch, d, t: progress.append((ch, d, t)))
+        window.controller.client.signals.progress_reported.connect(
+            lambda r: progress.append((r.channel, r.done, r.total)))
         timer, ticks = _heartbeat(qtbot)
         window.method_panel.select(method)
         qtbot.waitUntil(lambda: len([p for p in progress if p[0] == "explain"]) >= 5, timeout=WAIT_MS)
         running_ticks = ticks[0]
         qtbot.waitUntil(lambda: ticks[0] > running_ticks + 3, timeout=WAIT_MS)
         assert "explain" in window.controller.busy  # still running while the loop turned
-        with qtbot.waitSignal(window.controller.client.worker.job_cancelled, timeout=WAIT_MS):
+        with qtbot.waitSignal(window.controller.client.signals.job_cancelled, timeout=WAIT_MS):
             qtbot.mouseClick(window.cancel_button, _left())
         timer.stop()
         assert not window.controller.busy and not window.cancel_button.isVisible()
@@ -80,7 +81,7 @@ def test_failed_model_load_keeps_the_previous_model(qtbot, window, tmp_path):
 
     broken = tmp_path / "broken.keras"
     broken.write_bytes(b"this is not a zip archive")
-    with qtbot.waitSignal(window.controller.client.worker.job_failed, timeout=WAIT_MS):
+    with qtbot.waitSignal(window.controller.client.signals.job_failed, timeout=WAIT_MS):
         window.open_path(str(broken))
     qtbot.waitUntil(lambda: "model" not in window.controller.busy, timeout=WAIT_MS)
     assert window.controller.info.name == "defects.keras"
@@ -100,8 +101,8 @@ def test_features_tab_activations_and_filling_filter_grid(qtbot, window):
     result = window.features.result
     assert result.kind == "activations" and result.image.ndim == 3
     results = []
-    window.controller.client.worker.features_computed.connect(  # activations of the new layer may arrive too
-        lambda g, r: results.append(r) if r.kind == "filters" else None)
+    window.controller.client.signals.features_computed.connect(  # activations of the new layer may arrive too
+        lambda reply: results.append(reply.result) if reply.result.kind == "filters" else None)
     window.features.set_layer("block1_conv")
     window.features.count.setValue(4)
     window.features.size_box.setValue(32)

@@ -96,7 +96,7 @@ def test_model_without_4d_layer_cam_says_why_gradients_work(qtbot, window, tmp_p
     wait_idle(qtbot, window)
     path = save_model(dense_only_model(), tmp_path, "dense.keras")
     failures = []
-    window.controller.client.worker.job_failed.connect(lambda channel, message, _u: failures.append((channel, message)))
+    window.controller.client.signals.job_failed.connect(lambda reply: failures.append((reply.channel, reply.message)))
     open_model(qtbot, window, path, fails=False)
     assert window.controller.layer is None
     # `failures` fills on the worker thread as the error is emitted; the canvas shows it

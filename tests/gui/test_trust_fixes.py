@@ -9,6 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+from gui.protocol import JobFailed, ProgressReported, TrustComputed
 from PySide6.QtCore import QObject, QPoint, QPointF, Qt, Signal
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
@@ -27,8 +28,7 @@ def _faithfulness():
 
 def _sanity_display(method: str = "gradcam"):
     from engine.trust.sanity import SanityResult, SanityStage
-    from gui.jobs import Explain
-    from gui.trust.requests import SanityDisplay, SanityRequest
+    from gui.protocol import Explain, SanityDisplay, SanityRequest
 
     m = np.random.default_rng(0).random((16, 16)).astype(np.float32)
     stages = (SanityStage("", m, 1.0, 1.0), SanityStage("predictions", m * 0.5, 0.2, 0.3))
@@ -38,8 +38,8 @@ def _sanity_display(method: str = "gradcam"):
 
 # -- 1. the Compare tab's Faithfulness button ---------------------------------------------------
 def test_tile_request_keeps_every_field_of_the_explain_key():
-    """The compare tile's key (gui.jobs.Explain.key) gives back the very request, output included."""
-    from gui.jobs import Explain
+    """The compare tile's key (gui.protocol.Explain.key) gives back the very request, output included."""
+    from gui.protocol import Explain
     from gui.trust.compare_faithfulness import tile_request
 
     explain = Explain("/x/a.png", "gradcam", "block2_conv", 2, (("edges", True),), output=1)
@@ -66,12 +66,12 @@ def test_window_compare_faithfulness_button_fills_every_tile(qtbot, window):
 
 class _Client:
     def __init__(self) -> None:
-        from gui.worker import EngineWorker
+        from gui.worker import EngineSignals
 
-        self.worker, self.sent = EngineWorker(), []
+        self.signals, self.sent = EngineSignals(), []
 
-    def submit(self, channel, request):
-        self.sent.append((channel, request))
+    def submit(self, request):
+        self.sent.append(request)
         return len(self.sent)
 
 
@@ -79,6 +79,7 @@ class _Controller(QObject):
     """The parts of gui.controller.Controller the TrustController uses."""
 
     stateChanged = Signal(object)
+    cancelled = Signal()
     modelChanged = Signal(object)
 
     def __init__(self, path: str | None = None, method: str = "gradcam") -> None:
@@ -89,8 +90,11 @@ class _Controller(QObject):
     def title(self, name: str) -> str:
         return self.titles.get(name, name)
 
+    def submit(self, request) -> int:
+        return self.client.submit(request)
+
     def explain_request(self, path: str):
-        from gui.jobs import Explain
+        from gui.protocol import Explain
 
         return Explain(path, self.method, "conv", None)
 
@@ -98,7 +102,7 @@ class _Controller(QObject):
 def _finished_grid(qtbot):
     from engine.results import Explanation
     from gui.compare import CompareGrid
-    from gui.jobs import Explain
+    from gui.protocol import Explain
 
     grid = CompareGrid()
     qtbot.addWidget(grid)
@@ -120,15 +124,14 @@ def test_a_failed_compare_faithfulness_request_is_shown(qtbot):
     trust = TrustController(view, controller, _finished_grid(qtbot))
     qtbot.mouseClick(trust.compare.button, Qt.MouseButton.LeftButton)
     assert controller.client.sent and trust.compare.button.text() == "Faithfulness…"
-    controller.client.worker.job_failed.emit("trust", "out of memory", False)
+    controller.client.signals.relay(JobFailed("trust", "out of memory"))
     assert "failed" in trust.compare.button.text() and "out of memory" in trust.compare.button.toolTip()
     assert "out of memory" not in view.status.text()  # the Trust tab had not asked for anything
 
 
 # -- 2. removal is about defect predictions ---------------------------------------------------
 def test_removal_of_the_defect_free_class_has_no_verdict(qtbot):
-    from gui.jobs import Explain
-    from gui.trust.requests import TrustCheck, TrustResult
+    from gui.protocol import Explain, TrustCheck, TrustResult
     from gui.trust.view import TrustView
 
     view = TrustView()
@@ -153,8 +156,7 @@ def ok_session():
 
 def test_task_skips_the_removal_for_the_defect_free_class(tmp_path, ok_session):
     from gui.engine_loop import HANDLERS, Envelope
-    from gui.jobs import Explain
-    from gui.trust.requests import TrustCheck
+    from gui.protocol import Explain, TrustCheck
 
     from .test_trust_view import _Loop, image_with_mask
 
@@ -163,7 +165,7 @@ def test_task_skips_the_removal_for_the_defect_free_class(tmp_path, ok_session):
     for class_index, defect in ((0, False), (1, True)):
         request = TrustCheck(Explain(str(path), "gradcam", None, class_index))
         HANDLERS[TrustCheck](loop, Envelope("trust", 1, request), request)
-        result = loop.emitted[-1][2]
+        result = loop.emitted[-1].result
         assert result.defect_class is defect and (result.painted is not None) is defect
 
 
@@ -218,8 +220,8 @@ def test_window_trust_panel_clears_when_the_selection_changes(qtbot, window):
     assert view.status.text().startswith("Grad-CAM on ")  # 5: the method's title, not "gradcam"
     window.method_panel.select("saliency")  # another method
     assert view.result is None and view.status.text() == HINT
-    finished = window.controller.client.worker.job_finished
-    with qtbot.waitSignal(finished, timeout=WAIT_MS, check_params_cb=lambda channel, _generation: channel == "trust"):
+    finished = window.controller.client.signals.job_finished
+    with qtbot.waitSignal(finished, timeout=WAIT_MS, check_params_cb=lambda reply: reply.channel == "trust"):
         assert window.trust_controller.check()
         window.browser.select_row(2)  # the answer for the image left behind is not shown
     assert view.result is None
@@ -285,8 +287,7 @@ def _flat_faithfulness():
 
 
 def test_flat_curves_show_an_inconclusive_grey_verdict(qtbot):
-    from gui.jobs import Explain
-    from gui.trust.requests import TrustCheck, TrustResult
+    from gui.protocol import Explain, TrustCheck, TrustResult
     from gui.trust.view import VERDICT_COLOURS, TrustView
 
     view = TrustView()
@@ -302,17 +303,17 @@ def test_flat_curves_show_an_inconclusive_grey_verdict(qtbot):
 
 
 def test_inconclusive_compare_tiles_get_no_tick_and_no_star(qtbot):
+    from gui.protocol import CompareTrustResult
     from gui.trust.compare_faithfulness import CompareFaithfulness, tile_line
-    from gui.trust.requests import CompareTrustResult
 
     aucs = {"deletion_auc": 0.96, "insertion_auc": 0.99}
     line = tile_line(aucs, False, True, conclusive=False)
     assert "✓" not in line and "★" not in line and "inconclusive" in line
     assert "✓" in tile_line(aucs, True, True) and "★" in tile_line(aucs, True, True)
     grid, client = _finished_grid(qtbot), _Client()
-    helper = CompareFaithfulness(grid, client)
+    helper = CompareFaithfulness(grid, client.submit)
     assert helper.request()
-    request = client.sent[-1][1]
+    request = client.sent[-1]
     result = CompareTrustResult(request, (aucs, {"deletion_auc": 0.1, "insertion_auc": 0.9}), (False, True),
                                 (False, True))
     helper.show(len(client.sent), result)
@@ -323,8 +324,7 @@ def test_inconclusive_compare_tiles_get_no_tick_and_no_star(qtbot):
 
 def test_compare_task_reports_whether_each_tile_is_conclusive(tmp_path, ok_session):
     from gui.engine_loop import HANDLERS, Envelope
-    from gui.jobs import Explain
-    from gui.trust.requests import CompareTrust
+    from gui.protocol import CompareTrust, Explain
 
     from .test_trust_view import _Loop
 
@@ -333,15 +333,14 @@ def test_compare_task_reports_whether_each_tile_is_conclusive(tmp_path, ok_sessi
     request = CompareTrust((Explain(str(path), "gradcam", None, 1), Explain(str(path), "saliency", None, 1)))
     loop = _Loop(ok_session)
     HANDLERS[CompareTrust](loop, Envelope("trust", 1, request), request)
-    result = loop.emitted[-1][2]
+    result = loop.emitted[-1].result
     assert len(result.conclusive) == 2 and all(isinstance(c, bool) for c in result.conclusive)
     assert all(not f or c for f, c in zip(result.faithful, result.conclusive, strict=True))
 
 
 # -- 8. the removal box before a check ------------------------------------------------------------
 def test_removal_box_says_not_run_until_a_check_finds_no_mask(qtbot):
-    from gui.jobs import Explain
-    from gui.trust.requests import TrustCheck, TrustResult
+    from gui.protocol import Explain, TrustCheck, TrustResult
     from gui.trust.view import NO_MASK, NOT_RUN, TrustView
 
     view = TrustView()
@@ -371,8 +370,8 @@ def test_reset_scrolls_the_page_back_to_the_buttons(qtbot):
 
 
 def test_sanity_check_keeps_the_header_and_reports_in_its_box(qtbot):
+    from gui.protocol import SanityDisplay, SanityRequest
     from gui.trust.controller import TrustController
-    from gui.trust.requests import SanityDisplay, SanityRequest
     from gui.trust.view import TrustView
 
     view, controller = TrustView(), _Controller("/x/a.png")
@@ -380,11 +379,11 @@ def test_sanity_check_keeps_the_header_and_reports_in_its_box(qtbot):
     trust = TrustController(view, controller)
     assert trust.sanity()
     assert "randomising" in view.sanity_text.text()
-    controller.client.worker.progress_reported.emit("trust", 1, 3)
+    controller.client.signals.relay(ProgressReported("trust", 1, 3))
     assert "1 of 3" in view.sanity_text.text() and "1 of 3" not in view.status.text()
     explain = controller.explain_request("/x/a.png")
     display = SanityDisplay(SanityRequest(explain, ("gradcam",)), "scratch", _sanity_display().results)
-    controller.client.worker.trust_computed.emit(trust.generation, display)
+    controller.client.signals.relay(TrustComputed(trust.generation, display))
     assert view.status.text() == "Grad-CAM on a.png, class 'scratch'"
     assert "done" not in view.status.text().lower() and "Grad-CAM: PASS" in view.sanity_text.text()
 
@@ -393,8 +392,7 @@ def test_sanity_check_keeps_the_header_and_reports_in_its_box(qtbot):
 def test_similarity_plot_is_readable(qtbot):
     import pyqtgraph as pg
     from engine.trust.sanity import FAIL_CORRELATION, SanityResult, SanityStage
-    from gui.jobs import Explain
-    from gui.trust.requests import SanityDisplay, SanityRequest
+    from gui.protocol import Explain, SanityDisplay, SanityRequest
     from gui.trust.view import TrustView
 
     view = TrustView()

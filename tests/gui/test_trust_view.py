@@ -19,14 +19,13 @@ def _faithfulness(faithful: bool = True):
 
 
 def _request():
-    from gui.jobs import Explain
-    from gui.trust.requests import TrustCheck
+    from gui.protocol import Explain, TrustCheck
 
     return TrustCheck(Explain("/x/scratch_01.png", "gradcam", None, None))
 
 
 def test_view_shows_curves_verdict_and_removal(qtbot):
-    from gui.trust.requests import TrustResult
+    from gui.protocol import TrustResult
     from gui.trust.view import TrustView
 
     view = TrustView()
@@ -43,8 +42,7 @@ def test_view_shows_curves_verdict_and_removal(qtbot):
 
 def test_view_shows_the_sanity_sequence(qtbot):
     from engine.trust.sanity import SanityResult, SanityStage
-    from gui.jobs import Explain
-    from gui.trust.requests import SanityDisplay, SanityRequest
+    from gui.protocol import Explain, SanityDisplay, SanityRequest
     from gui.trust.view import TrustView
 
     view = TrustView()
@@ -64,18 +62,21 @@ class _Loop:
     def __init__(self, session) -> None:
         self.session, self.emitted = session, []
 
-    def _cancel_check(self, _envelope):
+    def cancel_check(self, _envelope):
         return lambda: False
 
-    def _progress(self, _channel):
+    def progress(self, _channel):
         return lambda done, total: self.emitted.append(("progress", done, total))
 
-    def _explain_one(self, _envelope, request, progress=None, image=None):
+    def explain_one(self, _envelope, request, progress=None, image=None):
         result = self.session.explain(image, request.method, request.layer, request.class_index)
         return result, image.display
 
-    def emit(self, name, *args):
-        self.emitted.append((name, *args))
+    def stepping(self, envelope, _defer):
+        return self.progress(envelope.channel)
+
+    def emit(self, reply):
+        self.emitted.append(reply)
 
 
 @pytest.fixture(scope="module")
@@ -100,43 +101,50 @@ def image_with_mask(folder) -> Path:
 
 def test_tasks_compute_curves_removal_and_sanity(tmp_path, tiny_session):
     from gui.engine_loop import HANDLERS, Envelope
-    from gui.jobs import Explain
-    from gui.trust.requests import SanityDisplay, SanityRequest, TrustCheck, TrustResult
+    from gui.protocol import (
+        Explain,
+        SanityDisplay,
+        SanityRequest,
+        TrustCheck,
+        TrustComputed,
+        TrustResult,
+    )
 
     path = image_with_mask(tmp_path)
     loop = _Loop(tiny_session)
     explain = Explain(str(path), "gradcam", None, None)
     HANDLERS[TrustCheck](loop, Envelope("trust", 1, TrustCheck(explain)), TrustCheck(explain))
-    name, generation, result = loop.emitted[-1]
-    assert name == "trust_computed" and generation == 1 and isinstance(result, TrustResult)
+    reply = loop.emitted[-1]
+    result = reply.result
+    assert isinstance(reply, TrustComputed) and reply.generation == 1 and isinstance(result, TrustResult)
     assert result.painted is not None and result.painted.shape == (32, 32, 3) and result.kept in (True, False)
     assert result.faithfulness.edges is not None
     request = SanityRequest(explain, ("gradcam",))
     HANDLERS[SanityRequest](loop, Envelope("trust", 2, request), request)
-    assert isinstance(loop.emitted[-1][2], SanityDisplay) and ("progress", 3, 3) in loop.emitted
+    assert isinstance(loop.emitted[-1].result, SanityDisplay) and ("progress", 3, 3) in loop.emitted
 
 
 class _Client:
     def __init__(self) -> None:
         self.sent = []
 
-    def submit(self, channel, request):
-        self.sent.append((channel, request))
+    def submit(self, request):
+        self.sent.append(request)
         return len(self.sent)
 
 
 def test_compare_tiles_get_their_areas_and_the_best_is_marked(qtbot):
     from engine.results import Explanation
     from gui.compare import CompareGrid
+    from gui.protocol import CompareTrust, CompareTrustResult
     from gui.trust.compare_faithfulness import CompareFaithfulness
-    from gui.trust.requests import CompareTrust, CompareTrustResult
 
     grid = CompareGrid()
     qtbot.addWidget(grid)
     keys = [("m", "/x/a.png", 1, method, None, None, ()) for method in ("gradcam", "saliency")]
     grid.set_tiles(["Grad-CAM", "Saliency"], keys)
     client = _Client()
-    helper = CompareFaithfulness(grid, client)
+    helper = CompareFaithfulness(grid, client.submit)
     assert not helper.request()  # no finished tile yet
     image = np.zeros((8, 8, 3), np.uint8)
     for key in keys:
@@ -144,8 +152,8 @@ def test_compare_tiles_get_their_areas_and_the_best_is_marked(qtbot):
                                   np.zeros((2, 2), np.float32), 0.1)
         grid.set_result(key, image, explanation)
     assert helper.request()
-    channel, request = client.sent[-1]
-    assert channel == "trust" and isinstance(request, CompareTrust)
+    request = client.sent[-1]
+    assert isinstance(request, CompareTrust)
     assert [i.method for i in request.items] == ["gradcam", "saliency"] and request.items[0].class_index == 2
     aucs = ({"deletion_auc": 0.3, "insertion_auc": 0.8}, {"deletion_auc": 0.1, "insertion_auc": 0.9})
     helper.show(len(client.sent), CompareTrustResult(request, aucs, (False, True)))
@@ -155,15 +163,14 @@ def test_compare_tiles_get_their_areas_and_the_best_is_marked(qtbot):
 
 def test_compare_task_batches_every_tile(tmp_path, tiny_session):
     from gui.engine_loop import HANDLERS, Envelope
-    from gui.jobs import Explain
-    from gui.trust.requests import CompareTrust, CompareTrustResult
+    from gui.protocol import CompareTrust, CompareTrustResult, Explain
 
     path = tmp_path / "b.png"
     cv2.imwrite(str(path), (np.random.default_rng(2).random((32, 32, 3)) * 255).astype(np.uint8))
     request = CompareTrust((Explain(str(path), "gradcam", None, 0), Explain(str(path), "saliency", None, 0)))
     loop = _Loop(tiny_session)
     HANDLERS[CompareTrust](loop, Envelope("trust", 3, request), request)
-    result = loop.emitted[-1][2]
+    result = loop.emitted[-1].result
     assert isinstance(result, CompareTrustResult) and len(result.aucs) == 2 and result.best() in (0, 1)
 
 

@@ -7,8 +7,8 @@ from engine.maps.render import overlay
 from engine.model.layers import LayerInfo
 from engine.params import Param
 from gui.compose import ViewSettings, compose, outline_contours
-from gui.jobs import MethodSpec
 from gui.method_panel import MethodPanel, parameter_widget, set_widget_value, widget_value
+from gui.protocol import MethodSpec
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QLineEdit, QSpinBox
 
 

@@ -30,7 +30,7 @@ def test_window_shows_at_once_with_engine_status(qtbot, settings):
         assert window.controller.info.class_names == ("ok", "scratch", "spot", "crack")
     finally:
         window.close()
-    assert not window.controller.client.thread.isRunning()
+    assert not window.controller.client.engine_thread.isRunning()
 
 
 def test_first_run_opens_demo_and_map_is_the_engines(qtbot, window, session):
@@ -111,12 +111,13 @@ def test_layer_click_changes_target(qtbot, window, session):
     np.testing.assert_allclose(window.canvas.heatmap, expected.heatmap, atol=1e-4)
 
 
-def test_method_picker_lists_every_engine_method(qtbot, window, slow_method):
+def test_method_picker_lists_every_engine_method(qtbot, slow_method, window):  # the method before the engine
     from engine.methods import METHODS
 
     panel = window.method_panel
     titles = [panel.combo.itemText(i) for i in range(panel.combo.count())]
-    assert titles[: len(METHODS) - 1] == [cls.title for name, cls in METHODS.items() if name != slow_method]
+    assert titles[: len(METHODS)] == [cls.title for cls in METHODS.values()]
+    assert titles[len(METHODS):] == [window.controller.title(slow_method)]  # the window's extra method
 
 
 def test_method_change_and_parameters(qtbot, settings, slow_method):

@@ -1,4 +1,5 @@
-"""Large frames explained tile by tile at their own resolution.
+"""Large frames explained tile by tile at their own resolution: a way of running any method
+over a session, so it sits beside the facade (engine.session), above engine.methods.
 
 The model runs on overlapping tiles of the image at its own input size (the way
 patch-trained inspection models are used), no resizing. First pass: every tile's class
@@ -18,7 +19,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -30,13 +31,25 @@ from engine.methods.base import CancelCheck, Job, Method, Progress
 from engine.methods.common import MAX_CHUNK, chunk_size, logits_forward
 from engine.methods.perturbation import patch_starts
 from engine.model.backend import tf
+from engine.model.heads import defect_classes
 from engine.types import InputBatch
 
-if TYPE_CHECKING:  # for annotations only: methods never import the facade at run time
-    from engine.session import Session
+if TYPE_CHECKING:
+    from engine.model.context import ModelContext
+    from engine.results import ModelInfo
 
-OK_NAMES = frozenset({"ok", "good", "normal", "pass", "clean", "background", "negative", "no_defect", "nodefect",
-                      "defect_free", "non_defective"})
+
+class TiledSession(Protocol):
+    """What tiling needs of the facade (engine.session.Session calls this module, so it is not
+    imported here: the dependency points one way)."""
+
+    info: ModelInfo
+    context: ModelContext
+
+    def class_name(self, index: int) -> str:
+        """A class's name."""
+        ...
+
 ROW_BLOCK = 1024  # rows of the full-resolution map divided by the window sums at a time
 
 
@@ -81,16 +94,6 @@ def window_sums(starts: np.ndarray, size: int, length: int) -> np.ndarray:
     return total
 
 
-def defect_classes(names: tuple[str, ...], binary: bool = False) -> np.ndarray:
-    """Indices of the classes that are not named like a good part; when none is, class 1 of a
-    one-unit (sigmoid) model, else every class."""
-    keep = [i for i, name in enumerate(names) if name.strip().lower().replace(" ", "_").replace("-", "_")
-            not in OK_NAMES]
-    if len(keep) == len(names) and binary:
-        keep = [1]
-    return np.array(keep or range(len(names)))
-
-
 def crop(image: LoadedImage, top: int, left: int, height: int, width: int) -> LoadedImage:
     """A view of one tile of the image (no copy)."""
     area = (slice(top, top + height), slice(left, left + width))
@@ -101,7 +104,7 @@ def crop(image: LoadedImage, top: int, left: int, height: int, width: int) -> Lo
 class TileRun:
     """One tiled explanation in progress: the session's pieces, the grid and the reporting."""
 
-    session: Session
+    session: TiledSession
     worker: Method
     image: LoadedImage
     grid: TileGrid
@@ -202,7 +205,7 @@ def normalise_in_place(values: np.ndarray) -> bool:
     return False
 
 
-def unfit(session, image: LoadedImage) -> str:
+def unfit(session: TiledSession, image: LoadedImage) -> str:
     """'' when the image can be tiled, else why not: a size-agnostic model, or an image smaller
     than the model input in one direction."""
     height, width = session.info.input_shape[:2]
@@ -225,7 +228,7 @@ def check_tiles(options: dict) -> None:
 FINISHING = ("cleanup", "edges", "emphasize", "outline")
 
 
-def explain_tiled(session, image: LoadedImage, worker: Method, wanted: int | None, layers: list[str | None],
+def explain_tiled(session: TiledSession, image: LoadedImage, worker: Method, wanted: int | None, layers: list[str | None],
                   output: int, params: dict, options: dict, progress: Progress | None,
                   cancel: CancelCheck | None):
     """One Explanation of a large image from its tiles (see the module docstring)."""

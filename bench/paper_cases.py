@@ -1,6 +1,7 @@
-"""Bench cases of the issue-14 methods: each next to the straightforward implementation of its
-paper in bench/papers.py (tf-keras-vis has none of them), timed interleaved like the other
-cases (bench.cases.measure), plus their agreement (correlation of the two maps)."""
+"""Bench cases of the methods tf-keras-vis does not have (HiResCAM, Eigen-CAM, Ablation-CAM,
+occlusion, RISE, ...): each next to the straightforward implementation of its paper in
+bench/papers.py, timed interleaved (bench.harness.measure), plus their agreement (the
+correlation of the two maps)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from bench.cases import Bench, Result, Settings, measure
+from bench.harness import Bench, Result, Settings, measure
 
 RISE_MASKS = 1000
 OCCLUSION = {"patch": 16, "stride": 8}
@@ -41,7 +42,7 @@ def _pairs(bench: Bench, gradient_free: bool) -> dict[str, tuple[str, dict, Call
     return pairs
 
 
-def new_methods(bench: Bench, settings: Settings, gradient_free: bool = True) -> list[Result]:
+def paper_methods(bench: Bench, settings: Settings, gradient_free: bool = True) -> list[Result]:
     """Every new method, ours against its paper implementation; occlusion and RISE only where
     `gradient_free` (hundreds of forward passes: the demo model, not VGG16)."""
     rows = []
@@ -63,24 +64,3 @@ def new_methods(bench: Bench, settings: Settings, gradient_free: bool = True) ->
                      f"{_agreement(mine, signed)}")
         rows.append(Result(f"{bench.label} {title} vs the paper's implementation", t["ours"], t["paper"], note=note))
     return rows
-
-
-def scope_cases(bench: Bench, settings: Settings) -> list[Result]:
-    """Fused LayerCAM (default layer set) against single-layer LayerCAM, and a 1024 x 1024 frame
-    in tiles against the whole frame squeezed into the model input (Grad-CAM)."""
-    from engine.images.decoding import LoadedImage
-
-    rng = np.random.default_rng(0)
-    pixels = (rng.random((1024, 1024, 3)) * 255).astype(np.uint8)
-    frame = LoadedImage("frame.png", pixels, pixels.astype(np.float32), False, "uint8", 8)
-    session = bench.session
-    t = measure({"fused": lambda: session.explain(bench.image, "layercam", fuse="max"),
-                 "single": bench.ours("layercam"),
-                 "tiles": lambda: session.explain(frame, "gradcam", tiles=True),
-                 "whole": lambda: session.explain(frame, "gradcam")}, settings.heavy_repeats, settings.warmup)
-    layers = " + ".join(session.target_layers(None, "max"))
-    count = session.explain(frame, "gradcam", tiles=True).notes[-1].split(" tiles")[0]
-    return [Result(f"{bench.label} fused LayerCAM ({layers}) vs single-layer LayerCAM", t["fused"], t["single"],
-                   note=f"ours = {t['fused'] / t['single']:.1f} x one layer"),
-            Result(f"{bench.label} Grad-CAM on a 1024 x 1024 frame in tiles vs the frame squeezed to the input",
-                   t["tiles"], t["whole"], note=f"{count}; {t['tiles'] / t['whole']:.0f} x the squeezed frame")]
