@@ -30,6 +30,7 @@ from .browser import ImageBrowser
 from .canvas import HeatmapCanvas
 from .compare import CompareGrid
 from .controller import Controller
+from .drawing import DrawingController
 from .export import export_all
 from .features_view import FeaturesView
 from .layer_tree import LayerTree
@@ -73,6 +74,7 @@ class MainWindow(QMainWindow):
         self.controller = Controller(self, state)
         self.review_controller = ReviewController(self, self.review)
         self.trust_controller = TrustController(self.trust, self.controller, self.compare)
+        self.drawing = DrawingController(self)
         self.actions = build_actions(self)
         self._connect()
         self.last_export: list[Path] = []
@@ -207,6 +209,8 @@ class MainWindow(QMainWindow):
         self.view_controls.changed.connect(c.set_view)
         self.tabs.currentChanged.connect(self._tab_changed)
         c.canvasChanged.connect(self.mask_overlay.update)
+        c.canvasChanged.connect(self.drawing.canvas_changed)
+        c.modelChanged.connect(lambda info: self.drawing.set_classes(info.class_names if info else ()))
         c.stateChanged.connect(self._follow_state)
         self.mask_overlay.toggle.toggled.connect(lambda on: self.remember("mask_outline", on))
         self.browser.misclassified.toggled.connect(lambda on: self.remember("misclassified_only", on))
@@ -367,6 +371,7 @@ class MainWindow(QMainWindow):
         event.acceptProposedAction()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.drawing.save_if_changed()  # regions drawn and not saved yet are not lost
         self.settings.set("geometry", self.saveGeometry())
         self.settings.set("state", self.saveState())
         self.settings.sync()

@@ -12,8 +12,9 @@ from collections import OrderedDict
 import cv2
 import numpy as np
 import pyqtgraph as pg
+from engine.annotations.single import image_ground_truth
 from engine.errors import ConvScopeError
-from engine.review import class_mask, fit_mask, image_metrics, load_mask
+from engine.review import class_mask, fit_mask, image_metrics
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QWidget
 
@@ -80,20 +81,26 @@ class MaskOverlay(QObject):
         self._cache: OrderedDict[tuple, tuple[np.ndarray | None, str]] = OrderedDict()
         self.row.hide()
 
-    def mask(self, path: str) -> tuple[np.ndarray | None, str]:
-        """The image's mask (None if it has none) and an error text for an unreadable mask file."""
+    def mask(self, path: str, height: int, width: int) -> tuple[np.ndarray | None, str]:
+        """The image's ground truth at (height, width): a pixel mask, or the regions of a LabelMe,
+        VOC or YOLO file beside it (None if it has none), and an error text for an unreadable one."""
         try:
-            key = (path, os.stat(path).st_mtime_ns, self.root())
+            key = (path, os.stat(path).st_mtime_ns, self.root(), tuple(self.class_names()), height, width)
         except OSError:
             return None, ""
         if key not in self._cache:
             try:
-                self._cache[key] = (load_mask(path, self.root() or None), "")
+                found = image_ground_truth(path, height, width, key[3], self.root() or None)
+                self._cache[key] = (None if found is None else found.mask, "")
             except ConvScopeError as exc:
                 self._cache[key] = (None, f"mask unreadable: {exc}")
             while len(self._cache) > CACHE_LIMIT:
                 self._cache.popitem(last=False)
         return self._cache[key]
+
+    def forget(self) -> None:
+        """Read the masks again (regions were drawn or saved)."""
+        self._cache.clear()
 
     def update(self) -> None:
         """Recompute for what the canvas shows now."""
@@ -101,7 +108,8 @@ class MaskOverlay(QObject):
         self.metrics = None
         self.shown_region = None
         self.curve.setData([], [])
-        mask, error = self.mask(canvas.path) if canvas.path and canvas.image is not None else (None, "")
+        shown = canvas.path and canvas.image is not None
+        mask, error = self.mask(canvas.path, *canvas.image.shape[:2]) if shown else (None, "")
         if mask is None:
             self.label.setText(error)
             self.row.setVisible(bool(error))

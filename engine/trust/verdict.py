@@ -97,6 +97,14 @@ def measured_against(rows: Sequence) -> str:
     return f"{_names(ordered)} {'masks' if ordered == ['pixel'] else 'regions'}"
 
 
+def images_short(rows: Sequence) -> int:
+    """How many more correctly classified images with a conclusive defect removal the verdict
+    needs before it can be more than insufficient-data (0: enough)."""
+    eligible = [r for r in rows if r.kept_after_removal is not None and r.correct is True]
+    tested = len(eligible) - sum(1 for r in eligible if is_inconclusive(r))
+    return max(0, MIN_IMAGES - tested)
+
+
 def verdict(rows: Sequence) -> Verdict:
     """The verdict over review rows (those with a removal test and a correct prediction count)."""
     eligible = [r for r in rows if r.kept_after_removal is not None and r.correct is True]

@@ -32,7 +32,7 @@ def is_defect_class(session, class_index: int, output: int = 0) -> bool:
 
 def run_trust_check(loop, envelope, request: TrustCheck) -> None:
     """Explain, compute the curves with both controls, and paint the defect out if there is a mask."""
-    from engine.review.masks import class_mask, fit_mask, load_mask
+    from engine.review.masks import class_mask
     from engine.trust.faithfulness import faithfulness
     from engine.trust.removal import remove_defects
 
@@ -43,10 +43,10 @@ def run_trust_check(loop, envelope, request: TrustCheck) -> None:
                          progress=loop.stepping(envelope, NOT_DURING_TRUST))[0]
     defect = is_defect_class(session, explanation.class_index, request.explain.output)
     result = TrustResult(request, explanation.class_name, found, display, defect_class=defect)
-    mask = load_mask(request.explain.path) if defect else None  # removal tests defect predictions only
-    if mask is not None:
-        region = class_mask(fit_mask(mask, image.height, image.width), explanation.class_index,
-                            len(session.info.class_names))[0]
+    # removal tests defect predictions only; drawn regions count as soon as they are saved
+    truth = ground_truth(request.explain.path, image, tuple(session.info.class_names)) if defect else None
+    if truth is not None:
+        region = class_mask(truth.mask, explanation.class_index, len(session.info.class_names))[0]
         if region.any():
             removal = remove_defects(session, [image], [region], [explanation.class_index],
                                      [explanation.probability])[0]
@@ -54,6 +54,18 @@ def run_trust_check(loop, envelope, request: TrustCheck) -> None:
                                  explanation.probability, removal.probability_after,
                                  session.class_name(removal.predicted_after), removal.kept)
     loop.emit(TrustComputed(envelope.generation, result))
+
+
+def ground_truth(path: str, image, class_names: tuple[str, ...]):
+    """The image's FoundMask (pixel mask or annotated regions), None without one or when its file
+    is unreadable (the Trust view then shows no removal, as without a mask)."""
+    from engine.annotations.single import image_ground_truth
+    from engine.errors import ConvScopeError
+
+    try:
+        return image_ground_truth(path, image.height, image.width, class_names)
+    except ConvScopeError:
+        return None
 
 
 def run_sanity(loop, envelope, request: SanityRequest) -> None:
