@@ -37,3 +37,5 @@ _.inference_input_type
 _.inference_output_type
 _.only_mutate  # tests/mutation/run.py: mutmut's config object, read by mutmut
 _.pytest_add_cli_args_test_selection
+_.mouseDragEvent  # gui/drawing/layer.py: pyqtgraph's mouse event overrides
+_.mouseClickEvent

@@ -140,12 +140,6 @@ class RegionEditor:
         self.changed = True
         return True
 
-    def relabel(self, index: int, label: str) -> None:
-        """Give region `index` another class."""
-        region = self.regions[index]
-        self._remember()
-        self.regions[index] = Region(label, region.kind, region.points, region.bitmap)
-
     def index_mask(self, labels: Sequence[str]) -> np.ndarray:
         """The regions as an image-sized array of 1 + the position of their label in `labels`
         (0 outside every region), later regions on top, for display."""
