@@ -31,6 +31,7 @@ class SlowMethod:
     name = "slow-test"
     title = "Slow (test)"
     needs_layer = True
+    floor = "zero"  # its maps are Grad-CAM's (engine.methods.base.Method.floor)
     parameters = (Param("steps", int, 400, "sleeps of 10 ms", low=1),)
 
     def __init__(self, context) -> None:

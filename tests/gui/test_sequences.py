@@ -1,0 +1,155 @@
+"""Issue 24, item 4: what a user does in sequence, on the real window at 1280 x 720 with the
+demo model and the engine (tests/gui/conftest.py), checking at each step what the user sees:
+the canvas and its explained class, the predictions panel's marked class, the method panel,
+the layer tree's target, the compare tiles, the status line and the review's Open report."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from .conftest import WAIT_MS, open_window, wait_idle
+
+
+def _shows(window, path: str, method: str, layer: str | None = None, class_index: int | None = None) -> bool:
+    """The canvas shows the map of these choices (class None: the image's predicted class)."""
+    shown = window.canvas.explanation
+    if not window.canvas.shows_map_of(path) or shown.method != method:
+        return False
+    if layer is not None and shown.layer != layer:
+        return False
+    if class_index is None:
+        class_index = window.controller.predictions[path].best.index
+    return shown.class_index == class_index
+
+
+def _shows_current(window) -> bool:
+    """The canvas shows the map the current choices ask for (the slow test method's maps are
+    Grad-CAM's: they are known by their request)."""
+    controller = window.controller
+    cached = controller.cached_result(controller.explain_request(controller.path))
+    return cached is not None and window.canvas.shows_map_of(controller.path) and cached[0] is window.canvas.explanation
+
+
+def _path_predicted_otherwise(window, path: str, class_index: int) -> str:
+    """Another image of the folder whose predicted class is not `class_index`."""
+    return next(p for p in window.browser.paths()
+                if p != path and window.controller.predictions[p].best.index != class_index)
+
+
+def _click_row(qtbot, window, path: str) -> None:
+    """Click an image in the browser, as the user does."""
+    browser = window.browser
+    row = browser.proxy.mapFromSource(browser.model.index(browser.model.row_of(path), 0))
+    browser.view.scrollTo(row)
+    qtbot.mouseClick(browser.view.viewport(), Qt.MouseButton.LeftButton, pos=browser.view.visualRect(row).center())
+
+
+def _click_class(qtbot, window, class_index: int) -> None:
+    table = window.predictions.table
+    row = _row_of_class(window, class_index)
+    rect = table.visualItemRect(table.item(row, 0))
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+
+
+def _row_of_class(window, class_index: int) -> int:
+    from gui.predictions import INDEX_ROLE
+
+    table = window.predictions.table
+    return next(r for r in range(table.rowCount()) if table.item(r, 0).data(INDEX_ROLE) == class_index)
+
+
+def _marked(window) -> list[int]:
+    """The classes the predictions panel marks as explained (bold, ▶)."""
+    from gui.predictions import INDEX_ROLE
+
+    table = window.predictions.table
+    return [table.item(r, 0).data(INDEX_ROLE) for r in range(table.rowCount())
+            if table.item(r, 0).font().bold() and table.item(r, 0).text().startswith("▶")]
+
+
+def test_a_class_then_another_image_explains_the_new_images_own_class(qtbot, window):
+    wait_idle(qtbot, window)
+    first = window.controller.path
+    predicted = window.controller.predictions[first].best.index
+    other_class = (predicted + 1) % len(window.controller.info.class_names)
+    _click_class(qtbot, window, other_class)
+    qtbot.waitUntil(lambda: _shows(window, first, "gradcam", class_index=other_class), timeout=WAIT_MS)
+    assert _marked(window) == [other_class]
+    assert window.controller.info.class_names[other_class] in window.canvas.title_text()
+
+    second = _path_predicted_otherwise(window, first, other_class)
+    _click_row(qtbot, window, second)
+    assert window.controller.path == second
+    qtbot.waitUntil(lambda: window.canvas.shows_map_of(second), timeout=WAIT_MS)
+    own = window.controller.predictions[second].best.index
+    assert own != other_class and window.canvas.explanation.class_index == own
+    assert _marked(window) == [own]
+    assert window.controller.info.class_names[own] in window.canvas.title_text()
+
+    _click_row(qtbot, window, first)  # back: the first image is explained for its own class too
+    qtbot.waitUntil(lambda: window.canvas.shows_map_of(first), timeout=WAIT_MS)
+    assert window.canvas.explanation.class_index == predicted and _marked(window) == [predicted]
+
+
+def test_method_then_layer_then_back_keeps_the_layer_and_the_right_cached_map(qtbot, window):
+    wait_idle(qtbot, window)
+    controller, panel, tree = window.controller, window.method_panel, window.layer_tree
+    path = controller.path
+    default = controller.info.default_layer
+    other_layer = next(layer.path for layer in controller.info.cam_layers if layer.path != default)
+    gradcam_default = window.canvas.explanation
+    assert _shows(window, path, "gradcam", default) and tree.target == default
+
+    panel.select("layercam")
+    qtbot.waitUntil(lambda: _shows(window, path, "layercam", default), timeout=WAIT_MS)
+    assert "LayerCAM" in window.canvas.title_text()
+    item = tree.items[other_layer]
+    tree.scrollToItem(item)
+    qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=tree.visualItemRect(item).center())
+    assert controller.layer == other_layer and tree.target == other_layer
+    qtbot.waitUntil(lambda: _shows(window, path, "layercam", other_layer), timeout=WAIT_MS)
+
+    panel.select("gradcam")  # back: Grad-CAM at the layer now chosen, not its earlier map
+    assert panel.method() == "gradcam" and controller.layer == other_layer and tree.target == other_layer
+    qtbot.waitUntil(lambda: _shows(window, path, "gradcam", other_layer), timeout=WAIT_MS)
+    assert window.canvas.explanation is not gradcam_default
+    assert "Grad-CAM" in window.canvas.title_text()
+
+    item = tree.items[default]  # and back to the first layer: the cached map, at once
+    qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=tree.visualItemRect(item).center())
+    assert window.canvas.explanation is gradcam_default and tree.target == default
+    assert "explain" not in controller.busy
+
+
+def test_cancel_then_the_same_request_runs_again_and_finishes(qtbot, settings, slow_method):
+    window = open_window(qtbot, settings)
+    try:
+        wait_idle(qtbot, window)
+        controller = window.controller
+        path = controller.path
+        window.method_panel.select(slow_method)
+        qtbot.waitUntil(lambda: "explain" in controller.busy, timeout=WAIT_MS)
+        assert window.cancel_button.isVisibleTo(window)
+        qtbot.keyClick(window, Qt.Key.Key_Escape)
+        assert not controller.busy and window.message.text() == "Cancelled"
+        assert not window.cancel_button.isVisibleTo(window)
+        assert window.canvas.shows_map_of(path) and not _shows_current(window)  # the earlier map, marked as such
+        assert "earlier settings" in window.canvas.title_text()
+
+        window.method_panel.select("gradcam")  # the same request again: away and back
+        qtbot.waitUntil(lambda: _shows(window, path, "gradcam"), timeout=WAIT_MS)
+        window.method_panel.select(slow_method)
+        qtbot.waitUntil(lambda: "explain" in controller.busy, timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: _shows_current(window), timeout=WAIT_MS)
+        wait_idle(qtbot, window)
+        assert "cancelled" not in window.canvas.title_text() and window.message.text() != "Cancelled"
+
+        _click_row(qtbot, window, _path_predicted_otherwise(window, path, -1))
+        qtbot.waitUntil(lambda: "explain" in controller.busy, timeout=WAIT_MS)
+        qtbot.keyClick(window, Qt.Key.Key_Escape)
+        assert "cancelled" in window.canvas.title_text()
+        _click_row(qtbot, window, controller.path)  # the same image again: it runs again
+        assert "explain" in controller.busy
+        qtbot.waitUntil(lambda: _shows_current(window), timeout=WAIT_MS)
+    finally:
+        window.close()
