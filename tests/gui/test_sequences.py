@@ -153,3 +153,71 @@ def test_cancel_then_the_same_request_runs_again_and_finishes(qtbot, settings, s
         qtbot.waitUntil(lambda: _shows_current(window), timeout=WAIT_MS)
     finally:
         window.close()
+
+
+def _tiles_done(window) -> bool:
+    tiles = window.compare.tiles
+    return bool(tiles) and all(t.explanation is not None for t in tiles)
+
+
+def test_compare_mode_survives_a_restart_of_the_window(qtbot, tmp_path):
+    from gui.settings import Settings, make_settings
+
+    ini = tmp_path / "convscope.ini"
+    window = open_window(qtbot, Settings(make_settings(ini)))
+    try:
+        wait_idle(qtbot, window)
+        layers = [layer.path for layer in window.controller.info.cam_layers]
+        window.compare.set_mode("layers")
+        window.show_tab("compare")
+        qtbot.waitUntil(lambda: _tiles_done(window), timeout=WAIT_MS)
+        assert sorted(t.explanation.layer for t in window.compare.tiles) == sorted(layers[-len(window.compare.tiles):])
+    finally:
+        window.close()
+    for mode, varies in (("layers", "layer"), ("classes", "class_index")):
+        window = open_window(qtbot, Settings(make_settings(ini)))
+        try:
+            assert window.compare.mode() == mode and window.controller.state.compare_mode == mode
+            wait_idle(qtbot, window)
+            window.show_tab("compare")
+            qtbot.waitUntil(lambda w=window: _tiles_done(w), timeout=WAIT_MS)
+            tiles = window.compare.tiles
+            assert len({getattr(t.explanation, varies) for t in tiles}) == len(tiles) > 1  # the mode's choice varies
+            assert len({t.explanation.method for t in tiles}) == 1
+            window.compare.set_mode("classes")  # for the next start
+        finally:
+            window.close()
+
+
+def test_review_then_a_model_change_then_open_report(qtbot, window, tmp_path, monkeypatch):
+    from PySide6.QtGui import QDesktopServices
+
+    opened: list[str] = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile()) or True)
+    wait_idle(qtbot, window)
+    window.show_tab("review")
+    options, tab = window.review.options, window.review
+    first = tmp_path / "first"
+    first.mkdir()
+    options.set_report_folder(str(first))
+    assert not options.open_report.isEnabled()  # nothing written yet
+    qtbot.mouseClick(tab.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: tab.result is not None, timeout=WAIT_MS)
+    wait_idle(qtbot, window)
+    assert options.open_report.isEnabled() and window.message.text().startswith("Review finished")
+    qtbot.mouseClick(options.open_report, Qt.MouseButton.LeftButton)
+    assert opened == [str(first / "report.html")]
+
+    window.controller.open_model(str(window.controller.info.path))  # the model changed (reopened)
+    qtbot.waitUntil(lambda: window.controller.info is not None and not window.controller.busy, timeout=WAIT_MS)
+    assert not options.open_report.isEnabled() and tab.result is None  # the report is the previous model's
+
+    second = tmp_path / "second"
+    second.mkdir()
+    options.set_report_folder(str(second))
+    qtbot.mouseClick(tab.run_button, Qt.MouseButton.LeftButton)
+    assert not options.open_report.isEnabled()
+    qtbot.waitUntil(lambda: tab.result is not None, timeout=WAIT_MS)
+    wait_idle(qtbot, window)
+    qtbot.mouseClick(options.open_report, Qt.MouseButton.LeftButton)
+    assert opened[-1] == str(second / "report.html") and (second / "report.html").is_file()
