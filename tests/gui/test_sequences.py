@@ -221,3 +221,80 @@ def test_review_then_a_model_change_then_open_report(qtbot, window, tmp_path, mo
     wait_idle(qtbot, window)
     qtbot.mouseClick(options.open_report, Qt.MouseButton.LeftButton)
     assert opened[-1] == str(second / "report.html") and (second / "report.html").is_file()
+
+
+def test_opening_a_folder_while_a_review_runs_drops_the_review(qtbot, window, tmp_path):
+    import shutil
+
+    from .conftest import DEMO_IMAGES
+
+    wait_idle(qtbot, window)
+    folder = tmp_path / "few"
+    (folder / "spot").mkdir(parents=True)
+    for image in [p for p in sorted((DEMO_IMAGES / "spot").glob("*.png")) if "_mask" not in p.stem][:2]:
+        shutil.copy(image, folder / "spot" / image.name)
+    window.show_tab("review")
+    tab = window.review
+    finished: list[int] = []
+    window.controller.client.signals.job_finished.connect(
+        lambda reply: finished.append(reply.generation) if reply.channel == "review" else None)
+    qtbot.mouseClick(tab.run_button, Qt.MouseButton.LeftButton)
+    started = window.review_controller.generation
+    assert "review" in window.controller.busy
+    assert window.controller.open_folder(str(folder))
+    assert window.browser.folder == str(folder) and len(window.browser.paths()) == 2
+    assert "Another folder is open" in tab.summary.text() and folder.name in tab.setup.text()
+    qtbot.waitUntil(lambda: started in finished, timeout=WAIT_MS)
+    wait_idle(qtbot, window)
+    assert tab.result is None and tab.model.rowCount() == 0  # nothing of the demo folder's review came in
+    assert not window.message.text().startswith("Review")
+    qtbot.waitUntil(lambda: window.canvas.shows_map_of(window.browser.paths()[0]), timeout=WAIT_MS)
+    qtbot.mouseClick(tab.run_button, Qt.MouseButton.LeftButton)  # and the new folder reviews
+    qtbot.waitUntil(lambda: tab.result is not None, timeout=WAIT_MS)
+    assert tab.model.rowCount() == 2
+
+
+def test_a_layer_change_while_the_compare_grid_fills_gives_tiles_of_the_new_layer(qtbot, settings, slow_method):
+    window = open_window(qtbot, settings)
+    try:
+        wait_idle(qtbot, window)
+        controller, tree = window.controller, window.layer_tree
+        other = next(layer.path for layer in controller.info.cam_layers if layer.path != controller.layer)
+        window.method_panel.select(slow_method)
+        window.compare.set_mode("classes")
+        window.show_tab("compare")
+        qtbot.waitUntil(lambda: "compare" in controller.busy, timeout=WAIT_MS)
+        assert not _tiles_done(window)
+        item = tree.items[other]
+        tree.scrollToItem(item)
+        qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=tree.visualItemRect(item).center())
+        assert tree.target == other and other in window.compare.scope
+        qtbot.waitUntil(lambda: _tiles_done(window), timeout=WAIT_MS)
+        wait_idle(qtbot, window)
+        tiles = window.compare.tiles
+        assert {t.explanation.layer for t in tiles} == {other}
+        assert sorted(t.explanation.class_index for t in tiles) == list(range(len(controller.info.class_names)))
+        assert _shows_current(window) and window.canvas.explanation.layer == other
+    finally:
+        window.close()
+
+
+def test_check_this_map_then_another_image_shows_nothing_of_the_first(qtbot, window):
+    wait_idle(qtbot, window)
+    window.show_tab("trust")
+    view, trust = window.trust, window.trust_controller
+    first = window.controller.path
+    qtbot.mouseClick(view.check_button, Qt.MouseButton.LeftButton)
+    assert trust.pending is not None and "trust" in window.controller.busy
+    second = _path_predicted_otherwise(window, first, -1)
+    window.browser.select_path(second)
+    assert trust.pending is None and view.result is None  # the panel is back to its hint
+    wait_idle(qtbot, window)
+    assert view.result is None  # the first image's curves, arriving late, are not shown
+    qtbot.waitUntil(lambda: window.canvas.shows_map_of(second), timeout=WAIT_MS)
+
+    qtbot.mouseClick(view.check_button, Qt.MouseButton.LeftButton)  # now this image's
+    qtbot.waitUntil(lambda: view.result is not None, timeout=WAIT_MS)
+    assert view.result.request.explain == window.controller.explain_request(second)
+    window.browser.select_path(first)
+    assert view.result is None and view.shown_requests() == ()
