@@ -298,3 +298,34 @@ def test_check_this_map_then_another_image_shows_nothing_of_the_first(qtbot, win
     assert view.result.request.explain == window.controller.explain_request(second)
     window.browser.select_path(first)
     assert view.result is None and view.shown_requests() == ()
+
+
+def test_a_model_change_before_the_reviews_first_rows_says_so(qtbot, window):
+    wait_idle(qtbot, window)
+    window.show_tab("review")
+    tab = window.review
+    qtbot.mouseClick(tab.run_button, Qt.MouseButton.LeftButton)
+    assert tab.summary.text().startswith("Reviewing")
+    window.controller.open_model(str(window.controller.info.path))
+    qtbot.waitUntil(lambda: window.controller.info is not None and not window.controller.busy, timeout=WAIT_MS)
+    assert "The model changed" in tab.summary.text() and tab.result is None
+    assert not window.review.options.open_report.isEnabled()
+
+
+def test_esc_while_the_compare_grid_fills_then_back_to_it_fills_it(qtbot, settings, slow_method):
+    window = open_window(qtbot, settings)
+    try:
+        wait_idle(qtbot, window)
+        window.method_panel.select(slow_method)
+        window.compare.set_mode("classes")
+        window.show_tab("compare")
+        qtbot.waitUntil(lambda: "compare" in window.controller.busy, timeout=WAIT_MS)
+        qtbot.keyClick(window, Qt.Key.Key_Escape)
+        assert not _tiles_done(window) and any("cancelled" in t.title.text for t in window.compare.tiles)
+        window.show_tab("heatmap")
+        window.show_tab("compare")  # the user comes back for the grid: it is computed again
+        assert "compare" in window.controller.busy
+        qtbot.waitUntil(lambda: _tiles_done(window), timeout=WAIT_MS)
+        assert not any("cancelled" in t.title.text for t in window.compare.tiles)
+    finally:
+        window.close()
