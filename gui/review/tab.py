@@ -176,8 +176,9 @@ class ReviewTab(QWidget):
         self._filter()
 
     def invalidate(self, reason: str) -> None:
-        """Forget a review that no longer matches the model or the folder."""
-        if self.model.rows or self.result is not None:
+        """Forget a review that no longer matches the model or the folder (also one that is
+        still running before its first rows: its "Reviewing…" line would wait forever)."""
+        if self.model.root or self.model.rows or self.result is not None:
             self.result = None
             self.model.reset("")
             self.matrix.set_matrix((), [[]])

@@ -11,6 +11,8 @@ from engine.results import ModelInfo
 from gui.plan import EngineFacts, changed, compare_items, explain_request, requests_for
 from gui.protocol import Activations, Compare, Explain, MethodSpec
 from gui.state import ViewState
+from hypothesis import given
+from hypothesis import strategies as st
 
 TILES = 12
 
@@ -108,3 +110,86 @@ def test_a_tab_change_does_not_explain_the_canvas_again():
     state = changed(STATE, tab="compare")
     asked = plan(state, canvas=False)
     assert len(asked) == 1 and isinstance(asked[0], Compare)
+
+
+# -- rules that hold for every state (hypothesis) ---------------------------------------------
+IMAGES = ("a.png", "b.png", "c.png")
+METHODS = ("gradcam", "saliency", "layercam", "no-such-method")
+states = st.builds(
+    ViewState,
+    image=st.sampled_from(IMAGES),
+    method=st.sampled_from(METHODS),
+    params=st.sampled_from(((), (("gradcam", (("guided", True),)),), (("saliency", (("abs", False),)),))),
+    layer=st.sampled_from(("conv1", "conv2")),
+    class_index=st.none() | st.integers(0, len(INFO.class_names) - 1),
+    compare_mode=st.sampled_from(("methods", "layers", "classes")),
+    compare_methods=st.sampled_from(((), ("saliency",), ("gradcam", "layercam"))),
+    tab=st.sampled_from(("heatmap", "compare", "features", "review", "trust")),
+)
+changes = st.fixed_dictionaries({}, optional={
+    "image": st.sampled_from(IMAGES), "method": st.sampled_from(METHODS), "layer": st.sampled_from(("conv1", "conv2")),
+    "class_index": st.none() | st.integers(0, 2), "tab": st.sampled_from(("heatmap", "compare")),
+    "compare_mode": st.sampled_from(("methods", "layers", "classes"))})
+
+
+@given(states, changes)
+def test_only_a_new_image_resets_the_class_and_nothing_else_moves(state, change):
+    after = changed(state, **change)
+    new_image = change.get("image", state.image) != state.image
+    if "class_index" in change:
+        assert after.class_index == change["class_index"]  # the user's class, even with a new image
+    else:
+        assert after.class_index == (None if new_image else state.class_index)
+    for name in ("image", "method", "layer", "tab", "compare_mode", "params", "compare_methods", "view"):
+        assert getattr(after, name) == change.get(name, getattr(state, name))
+
+
+@given(states)
+def test_the_canvas_request_is_the_states_choices(state):
+    asked = [r for r in plan(state) if isinstance(r, Explain)]
+    spec = FACTS.spec_of(state.method)
+    if spec is None:
+        assert asked == []
+        return
+    assert asked == [Explain(state.image, state.method, state.layer if spec.needs_layer else None,
+                             state.class_index, state.params_of(state.method))]
+
+
+@given(states)
+def test_nothing_cached_or_running_is_asked_and_a_tab_change_never_explains(state):
+    everything_cached = plan(state, cached=lambda _r: True)
+    assert not any(isinstance(r, (Explain, Compare)) for r in everything_cached)
+    running = explain_request(state, FACTS, state.image)
+    assert running not in plan(state, running=running)
+    assert not any(isinstance(r, Explain) for r in plan(state, canvas=False))
+
+
+@given(states, st.integers(1, 5))
+def test_compare_tiles_vary_only_the_modes_choice(state, tiles):
+    items = compare_items(state, FACTS, tiles)
+    assert {r.path for r in items} <= {state.image}
+    if state.compare_mode == "methods":
+        chosen = state.compare_methods or tuple(s.name for s in FACTS.specs)
+        assert [r.method for r in items] == [s.name for s in FACTS.specs if s.name in chosen]
+        assert {r.class_index for r in items} <= {state.class_index}
+        assert all(r.params == state.params_of(r.method) for r in items)  # each method's own parameters
+        return
+    assert len(items) <= tiles
+    if FACTS.spec_of(state.method) is None:
+        assert items == []
+        return
+    assert {r.method for r in items} == {state.method}
+    assert {r.params for r in items} == {state.params_of(state.method)}
+    if state.compare_mode == "classes":
+        assert [r.class_index for r in items] == list(range(min(tiles, len(INFO.class_names))))
+    else:
+        assert {r.class_index for r in items} == {state.class_index}
+
+
+@given(states)
+def test_the_compare_grid_is_asked_on_the_compare_tab_only(state):
+    compares = [r for r in plan(state) if isinstance(r, Compare)]
+    if state.tab != "compare" or not compare_items(state, FACTS, TILES):
+        assert compares == []
+    else:
+        assert compares == [Compare(tuple(compare_items(state, FACTS, TILES)))]
