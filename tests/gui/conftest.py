@@ -33,7 +33,6 @@ class SlowMethod(Method):
     name = "slow-test"
     title = "Slow (test)"
     needs_layer = True
-    floor = "zero"  # its maps are Grad-CAM's (engine.methods.base.Method.floor)
     parameters = (Param("steps", int, 400, "sleeps of 10 ms", low=1),)
 
     def run(self, job):
