@@ -200,7 +200,7 @@ class Run:
         window = self.window
 
         def action() -> None:
-            window.tabs.setCurrentWidget(window.compare)
+            window.show_tab("compare")
             window.compare.set_mode(mode)
             window.controller.fill_tab()
 
@@ -211,7 +211,7 @@ class Run:
         window = self.window
 
         def action() -> None:
-            window.tabs.setCurrentWidget(window.features)
+            window.show_tab("features")
             window.features.set_layer(window.controller.layer)
             window.controller.show_patterns(window.features.patterns_request())
 
@@ -234,7 +234,7 @@ class Run:
         window = self.window
 
         def action() -> None:
-            window.tabs.setCurrentWidget(window.review)
+            window.show_tab("review")
             window.review.options.trust.setChecked(trust)
             window.review_controller.run()
 

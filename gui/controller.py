@@ -190,8 +190,10 @@ class Controller(QObject):
             return  # nothing runs: Esc has nothing to say
         self._stop_jobs()
         self.cancelled.emit()
-        self.window.compare.mark_cancelled()
-        self.window.features.mark_cancelled()
+        for name in ("compare", "features"):  # a tab never built waits for nothing
+            view = self.window.built_view(name)
+            if view is not None:
+                view.mark_cancelled()
         self._predict_all()
         canvas = self.window.canvas
         path = self.state.image
@@ -314,8 +316,11 @@ class Controller(QObject):
 
     def _shown_activations(self) -> tuple[str | None, str | None]:
         """The image of the activations the Features tab shows, and its layer."""
-        shown = self.window.features.results.get("activations")
-        return (shown.path if shown is not None else None), self.window.features.layer
+        features = self.window.built_view("features")
+        if features is None:  # never shown: it shows no activations
+            return None, None
+        shown = features.results.get("activations")
+        return (shown.path if shown is not None else None), features.layer
 
     def _waiting_for_engine(self, path: str) -> None:
         """Say what the canvas waits for instead of a hint to open a folder that is open."""
@@ -371,7 +376,9 @@ class Controller(QObject):
     # -- answers ----------------------------------------------------------------------------
     def _engine_started(self, reply: EngineStarted) -> None:
         self.facts = replace(self.facts, specs=reply.specs)
-        self.window.compare.set_methods(self.specs, self.state.compare_methods)
+        compare = self.window.built_view("compare")
+        if compare is not None:  # else it takes them when it is built
+            compare.set_methods(self.specs, self.state.compare_methods)
         self.window.method_panel.set_methods(self.specs, self.state.method)
         panel = self.window.method_panel
         self.update(method=panel.method(), params=per_method({name: panel.params_for(name) for name in panel.specs}))

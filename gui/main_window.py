@@ -34,6 +34,7 @@ from .drawing import DrawingController
 from .export import export_all
 from .features_view import FeaturesView
 from .layer_tree import LayerTree
+from .lazy import LazyTab
 from .mask_overlay import MaskOverlay
 from .method_panel import MethodPanel
 from .predictions import PredictionsPanel
@@ -72,8 +73,8 @@ class MainWindow(QMainWindow):
         self._build_docks()
         self._build_status_bar()
         self.controller = Controller(self, state)
-        self.review_controller = ReviewController(self, self.review)
-        self.trust_controller = TrustController(self.trust, self.controller, self.compare)
+        self._review_controller: ReviewController | None = None  # made with the Review tab
+        self.trust_controller = TrustController(self.trust, self.controller)
         self.drawing = DrawingController(self)
         self.actions = build_actions(self)
         self._connect()
@@ -94,19 +95,18 @@ class MainWindow(QMainWindow):
         self.browser.set_sort(s.get("sort"))
         self.browser.misclassified.setChecked(s.get("misclassified_only"))
         self.canvas = HeatmapCanvas()
-        self.compare = CompareGrid()
-        self.compare.set_mode(state.compare_mode)
-        self.features = FeaturesView()
-        self.review = ReviewTab()
         self.trust = TrustView()
         self.view_controls = ViewControls(state.view)
         self.canvas.apply(state.view)
-        self.compare.apply(state.view)
         self.mask_overlay = MaskOverlay(self.canvas, self._class_names, lambda: self.browser.folder,
                                         s.get("mask_outline"))
         self.tabs = QTabWidget()
-        self.tab_views = {"heatmap": self.canvas, "compare": self.compare, "features": self.features,
-                          "review": self.review, "trust": self.trust}
+        # Built at their first show (or first use): the first paint shows the Heatmap tab only.
+        self.lazy_tabs: dict[str, LazyTab] = {
+            "compare": LazyTab(CompareGrid, self._compare_built),
+            "features": LazyTab(FeaturesView, self._features_built),
+            "review": LazyTab(ReviewTab, self._review_built)}
+        self.tab_views: dict[str, QWidget] = {"heatmap": self.canvas, **self.lazy_tabs, "trust": self.trust}
         for name, title in (("heatmap", "Heatmap"), ("compare", "Compare"), ("features", "Activations && filters"),
                             ("review", "Review"), ("trust", "Trust")):
             self.tabs.addTab(self.tab_views[name], title)
@@ -116,6 +116,53 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.view_controls)
         self.setCentralWidget(centre)
+
+    @property
+    def compare(self) -> CompareGrid:
+        """The Compare tab's grid (built now if it was not)."""
+        return self.lazy_tabs["compare"].view
+
+    @property
+    def features(self) -> FeaturesView:
+        """The Activations & filters tab (built now if it was not)."""
+        return self.lazy_tabs["features"].view
+
+    @property
+    def review(self) -> ReviewTab:
+        """The Review tab (built now if it was not)."""
+        return self.lazy_tabs["review"].view
+
+    @property
+    def review_controller(self) -> ReviewController:
+        """The Review tab's controller (made with the tab)."""
+        self.lazy_tabs["review"].view  # noqa: B018 - the property builds
+        assert self._review_controller is not None
+        return self._review_controller
+
+    def built_view(self, name: str) -> QWidget | None:
+        """A lazy tab's view if it exists, else None: what a view that was never built would show
+        it takes from the state when it is built."""
+        page = self.lazy_tabs[name]
+        return page.view if page.is_built else None
+
+    def _compare_built(self, grid: CompareGrid) -> None:
+        state, c = self.controller.state, self.controller
+        grid.set_mode(state.compare_mode)
+        grid.apply(state.view)
+        if c.specs:
+            grid.set_methods(c.specs, state.compare_methods)
+        grid.modeChanged.connect(c.set_compare_mode)
+        grid.methodsChanged.connect(c.set_compare_methods)
+        self.trust_controller.attach_compare(grid)
+
+    def _features_built(self, view: FeaturesView) -> None:
+        layer = self.controller.state.layer
+        view.set_layer(layer.split(",")[-1] if layer else None)
+        view.activationsRequested.connect(self.controller.show_activations)
+        view.patternsRequested.connect(self.controller.show_patterns)
+
+    def _review_built(self, tab: ReviewTab) -> None:
+        self._review_controller = ReviewController(self, tab)
 
     def _class_names(self) -> tuple[str, ...]:
         info = self.controller.info
@@ -201,11 +248,7 @@ class MainWindow(QMainWindow):
         self.layer_tree.targetChosen.connect(c.select_layer)
         self.layer_tree.activationsRequested.connect(self._activations_for)
         self.layer_tree.patternsRequested.connect(self._patterns_for)
-        self.features.activationsRequested.connect(c.show_activations)
-        self.features.patternsRequested.connect(c.show_patterns)
         self.method_panel.changed.connect(self._method_changed)
-        self.compare.modeChanged.connect(c.set_compare_mode)
-        self.compare.methodsChanged.connect(c.set_compare_methods)
         self.view_controls.changed.connect(c.set_view)
         self.tabs.currentChanged.connect(self._tab_changed)
         c.canvasChanged.connect(self.mask_overlay.update)
@@ -221,13 +264,15 @@ class MainWindow(QMainWindow):
         """The views that mirror a choice follow it: the layer tree marks the target layer (the
         features tab acts on the deepest of several fused ones), the maps redraw with the view settings."""
         shown, self._shown_state = self._shown_state, state
+        features, compare = self.built_view("features"), self.built_view("compare")
         if shown is None or state.layer != shown.layer:
             self.layer_tree.set_target(state.layer)
-            if state.layer:
-                self.features.set_layer(state.layer.split(",")[-1])
+            if state.layer and isinstance(features, FeaturesView):
+                features.set_layer(state.layer.split(",")[-1])
         if shown is None or state.view != shown.view:
             self.canvas.apply(state.view)
-            self.compare.apply(state.view)
+            if isinstance(compare, CompareGrid):
+                compare.apply(state.view)
 
     def _method_changed(self) -> None:
         panel = self.method_panel
@@ -260,7 +305,9 @@ class MainWindow(QMainWindow):
     def model_loaded(self, info, layer: str | None) -> None:
         """Show a newly loaded model."""
         self.layer_tree.set_layers(info.layers, layer)
-        self.features.set_layer(layer)
+        features = self.built_view("features")
+        if isinstance(features, FeaturesView):
+            features.set_layer(layer)
         self.browser.set_class_names(info.class_names)
         self.setWindowTitle(f"ConvScope · {info.name}")
         self.settings.set("model", info.path)
@@ -378,5 +425,7 @@ class MainWindow(QMainWindow):
         self.browser.loader.reset()
         self.controller.client.stop()
         self.browser.loader.wait(3000)
-        self.compare.release()
+        compare = self.built_view("compare")
+        if isinstance(compare, CompareGrid):
+            compare.release()
         super().closeEvent(event)

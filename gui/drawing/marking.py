@@ -203,7 +203,7 @@ class DrawingController(QObject):
 
     # -- status -----------------------------------------------------------------------------
     def _review_rows(self) -> tuple:
-        result = getattr(self.window.review, "result", None)
+        result = getattr(self.window.built_view("review"), "result", None)
         return tuple(getattr(result, "rows", ()) or ())
 
     def _refresh_status(self) -> None:
@@ -223,7 +223,7 @@ class DrawingController(QObject):
 
     def _verdict_need(self) -> str:
         rows = self._review_rows()
-        if getattr(getattr(self.window.review, "result", None), "trust", None) is None:
+        if getattr(getattr(self.window.built_view("review"), "result", None), "trust", None) is None:
             return "a Review with Trust metrics tells how many the verdict needs"
         short = images_short(rows)
         if not short:

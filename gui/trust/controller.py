@@ -38,9 +38,9 @@ class TrustController(QObject):
         self.generation = 0
         self.pending: Explain | None = None  # the explanation the request on its way is about
         self.pending_sanity = False  # the request on its way is a sanity check: its news go in the sanity box
-        self.compare = CompareFaithfulness(compare_grid, controller.submit) if compare_grid is not None else None
-        if self.compare is not None:
-            self.compare.submitted = self._compare_submitted
+        self.compare: CompareFaithfulness | None = None
+        if compare_grid is not None:
+            self.attach_compare(compare_grid)
         view.method_title = controller.title
         signals = controller.client.signals
         signals.on(TrustComputed, self._computed)
@@ -52,6 +52,11 @@ class TrustController(QObject):
         controller.modelChanged.connect(self._model_changed)
         view.checkRequested.connect(self.check)
         view.sanityRequested.connect(self.sanity)
+
+    def attach_compare(self, grid) -> None:
+        """Put the Faithfulness button in the Compare grid (when the window builds that tab)."""
+        self.compare = CompareFaithfulness(grid, self.controller.submit)
+        self.compare.submitted = self._compare_submitted
 
     def _current(self) -> Explain | None:
         path = self.controller.path

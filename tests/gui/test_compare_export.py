@@ -13,7 +13,7 @@ from .conftest import WAIT_MS
 
 def _fill_compare(qtbot, window, mode: str) -> None:
     window.compare.set_mode(mode)
-    window.tabs.setCurrentWidget(window.compare)
+    window.show_tab("compare")
     qtbot.waitUntil(lambda: window.compare.tiles and all(t.explanation for t in window.compare.tiles),
                     timeout=WAIT_MS)
 
@@ -103,17 +103,17 @@ def test_views_of_another_image_are_refreshed_or_not_exported(qtbot, window, tmp
     if window.controller.path != first:
         with qtbot.waitSignal(window.controller.explanationShown, timeout=WAIT_MS):
             window.browser.select_path(first)
-    window.tabs.setCurrentWidget(window.features)
+    window.show_tab("features")
     window.controller.show_activations("block2_conv")
     qtbot.waitUntil(lambda: "activations" in window.features.results, timeout=WAIT_MS)
     assert window.features.results["activations"].path == first
     assert Path(first).name in window.features.result.caption
-    window.tabs.setCurrentWidget(window.canvas)
+    window.show_tab("heatmap")
     with qtbot.waitSignal(window.controller.explanationShown, timeout=WAIT_MS):
         window.browser.select_path(second)
     names = [p.name for p in window.export_to(tmp_path / "out")]
     assert not any(n.endswith(("_activations.png", "_compare.png")) for n in names)  # they show `first`
-    window.tabs.setCurrentWidget(window.features)  # coming back shows the current image's maps
+    window.show_tab("features")  # coming back shows the current image's maps
     qtbot.waitUntil(lambda: window.features.results["activations"].path == second, timeout=WAIT_MS)
 
 

@@ -42,7 +42,7 @@ def test_compare_a_subset_of_methods_with_their_parameters(qtbot, settings):
         set_widget_value(window.method_panel.widgets["samples"], 4)
         set_widget_value(window.method_panel.combination_widgets["edges"], True)
         wait_idle(qtbot, window)
-        window.tabs.setCurrentWidget(compare)
+        window.show_tab("compare")
         qtbot.waitUntil(lambda: len(compare.tiles) == 2 and all(t.explanation for t in compare.tiles),
                         timeout=WAIT_MS)
         smooth, grad = sorted(compare.tiles, key=lambda t: t.explanation.method, reverse=True)

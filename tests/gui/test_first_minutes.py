@@ -249,7 +249,7 @@ def test_review_tab_is_built_by_the_window(qtbot, settings):
 
     window = create_window(Namespace(model=str(DEMO_MODEL), images=str(DEMO_IMAGES), trust_model=False), settings)
     try:
-        assert isinstance(window.review, ReviewTab) and window.tab_views["review"] is window.review
-        assert window.tabs.indexOf(window.review) == 3
+        assert isinstance(window.review, ReviewTab) and window.tab_views["review"].view is window.review
+        assert window.tabs.indexOf(window.tab_views["review"]) == 3
     finally:
         window.close()

@@ -95,7 +95,7 @@ def test_failed_model_load_keeps_the_previous_model(qtbot, window, tmp_path):
 
 
 def test_features_tab_activations_and_filling_filter_grid(qtbot, window):
-    window.tabs.setCurrentWidget(window.features)
+    window.show_tab("features")
     window.controller.show_activations("block2_conv")
     qtbot.waitUntil(lambda: window.features.result is not None, timeout=WAIT_MS)
     result = window.features.result

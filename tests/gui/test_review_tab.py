@@ -16,7 +16,7 @@ from .conftest import DEMO_IMAGES, DEMO_MODEL, WAIT_MS, wait_idle
 
 def run_review(qtbot, window):
     """Press Review folder and wait for the final result."""
-    window.tabs.setCurrentWidget(window.review)
+    window.show_tab("review")
     window.review.run_button.click()
     assert window.review.result is None
     qtbot.waitUntil(lambda: window.review.result is not None, timeout=WAIT_MS)
@@ -140,7 +140,7 @@ def test_cancel_keeps_partial_results_and_window_stays_usable(qtbot, slow_method
     window.method_panel.widgets["steps"].setValue(60)
     window.method_panel.widgets["steps"].editingFinished.emit()
     wait_idle(qtbot, window)
-    window.tabs.setCurrentWidget(window.review)
+    window.show_tab("review")
     assert "Slow" in window.review.setup.text()
     window.review.run_button.click()
     qtbot.waitUntil(lambda: window.review.model.rowCount() > 0, timeout=WAIT_MS)

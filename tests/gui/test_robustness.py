@@ -173,7 +173,7 @@ def test_bad_images_give_a_reason_and_the_next_good_one_explains(qtbot, window, 
     row = model.row_of(paths["empty.png"])
     assert model.index(row, 2).data() == "⚠ unreadable"
 
-    window.tabs.setCurrentWidget(window.review)
+    window.show_tab("review")
     window.review.run_button.click()
     qtbot.waitUntil(lambda: window.review.result is not None, timeout=WAIT_MS)
     result = window.review.result

@@ -5,6 +5,8 @@ after the first paint. (The times themselves: `python -m bench.startup`, `bench.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pyqtgraph as pg
 from PySide6.QtWidgets import QApplication
 
@@ -75,5 +77,70 @@ def test_the_first_folder_is_listed_after_the_first_paint(qtbot, settings):
         assert window.browser.folder in ("", None)  # not listed before the event loop runs
         qtbot.waitUntil(lambda: window.browser.folder == str(DEMO_IMAGES), timeout=5000)
         assert painted and painted[0] in ("", None)  # the first paint came before the listing
+    finally:
+        window.close()
+
+
+def _lazy_views(window) -> dict[str, list]:
+    from gui.compare import CompareGrid
+    from gui.features_view import FeaturesView
+    from gui.review import ReviewTab
+
+    return {name: window.findChildren(kind) for name, kind in
+            (("compare", CompareGrid), ("features", FeaturesView), ("review", ReviewTab))}
+
+
+def test_hidden_tabs_are_built_at_their_first_show_not_with_the_window(qtbot, settings):
+    """Guards against: the window building Compare, Activations & filters and Review with itself
+    (as it did), or the engine's start, the model's load or a state change reaching a view
+    that was never shown and so building it."""
+    settings.set("compare_mode", "layers")
+    window = open_window(qtbot, settings)  # the engine started, the model loaded, the first map shown
+    try:
+        assert _lazy_views(window) == {"compare": [], "features": [], "review": []}
+        window.controller.set_view(replace(window.controller.state.view, opacity=0.3))
+        assert _lazy_views(window) == {"compare": [], "features": [], "review": []}
+        for name in ("compare", "features", "review"):
+            window.show_tab(name)
+            QApplication.processEvents()
+            assert len(_lazy_views(window)[name]) == 1
+            assert _lazy_views(window)[name][0].isVisible()
+    finally:
+        window.close()
+
+
+def test_a_tab_built_late_shows_what_it_would_have_been_told(qtbot, settings):
+    """Guards against: a late-built view missing what the window told the views before it
+    existed: the compare mode and the engine's methods, the Faithfulness button, the features
+    layer, the review's set-up line, and its signals to the controllers."""
+    settings.set("compare_mode", "layers")
+    window = open_window(qtbot, settings)
+    try:
+        state = window.controller.state
+        window.show_tab("compare")
+        grid = window.compare
+        assert grid.mode() == "layers"
+        assert set(grid.chosen_methods()) == {spec.name for spec in window.controller.specs} != set()
+        assert window.trust_controller.compare is not None and window.trust_controller.compare.button.parent()
+        grid.set_mode("classes")  # the grid's choices reach the controller
+        assert window.controller.state.compare_mode == "classes"
+        window.show_tab("features")
+        assert window.features.layer == state.layer.split(",")[-1]
+        window.show_tab("review")
+        assert window.review_controller.tab is window.review
+        assert window.review.run_button.isEnabled()  # the set-up line describes the open model and folder
+    finally:
+        window.close()
+
+
+def test_a_cancel_before_any_tab_was_shown_builds_none(qtbot, settings, slow_method):
+    """Guards against: Cancel telling the Compare and Features views to stop waiting by
+    building them."""
+    window = open_window(qtbot, settings)
+    try:
+        window.method_panel.select(slow_method)
+        qtbot.waitUntil(lambda: "explain" in window.controller.busy, timeout=5000)
+        window.controller.cancel()
+        assert _lazy_views(window) == {"compare": [], "features": [], "review": []}
     finally:
         window.close()
