@@ -29,7 +29,8 @@ from engine.review.table import PARQUET_NAME, ParquetAppender
 
 CSV_NAME, SUMMARY_NAME, REPORT_NAME, OVERLAYS = "results.csv", "summary.json", "report.html", "overlays"
 # Settings that must match for --resume to continue an earlier run.
-_RUN_KEYS = ("images", "model_sha256", "method", "layer", "params", "target", "tolerance", "threshold", "trust")
+_RUN_KEYS = ("images", "model_sha256", "method", "layer", "params", "target", "tolerance", "threshold", "trust",
+             "annotations", "label_map")
 
 
 def convscope_version() -> str:
@@ -72,6 +73,9 @@ def run_description(session, options: ReviewOptions, images: str | os.PathLike) 
         "params": checked_params(worker, options.params), "target": options.target,
         "tolerance": options.tolerance, "threshold": options.threshold, "batch_size": options.batch_size,
         "trust": options.trust,
+        # the ground truth the mask scores and the trust verdict were measured against
+        "annotations": str(Path(options.annotations).resolve()) if options.annotations else None,
+        "label_map": dict(options.label_map),
         "preprocessing": session.info.preprocessing, "class_names": list(session.info.class_names),
     }
 

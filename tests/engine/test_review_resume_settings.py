@@ -41,6 +41,8 @@ def _interrupted(session, images: Path, out: Path) -> None:
     ({"params": {"samples": 4, "noise": 0.2, "emphasize": True}}, "params"),  # a map combination
     ({"method": "saliency", "params": {}}, "method"),
     ({"tolerance": 3.0}, "tolerance"),
+    ({"annotations": str(DEMO_MODEL.parent / "boxed_lot" / "coco.json")}, "annotations"),  # other ground truth
+    ({"label_map": (("Kratzer", "scratch"),)}, "label_map"),
 ])
 def test_resume_with_other_settings_is_refused(session, tmp_path, changed, named):
     images = tmp_path / "images"
