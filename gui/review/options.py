@@ -1,6 +1,7 @@
-"""The review's settings beyond method and layer: the class to explain, the metric settings
-and an optional report folder, as `convscope batch` takes them (`--target`, `--tolerance`,
-`--threshold`, `--out`). The panel reads and writes the engine's own ReviewOptions."""
+"""The review's settings beyond method and layer: the class to explain, the metric settings,
+the ground truth and an optional report folder, as `convscope batch` takes them (`--target`,
+`--tolerance`, `--threshold`, `--annotations`, `--out`). The panel reads and writes the engine's
+own ReviewOptions."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QPushButton,
     QWidget,
 )
@@ -66,6 +68,14 @@ class ReviewOptionsPanel(QObject):
         self.open_report.clicked.connect(self._open_report)
         self.open_report.setEnabled(False)
         self.report_folder = ""
+        self.annotations = ""  # a COCO / CVAT file or a folder of per-image files; "" = beside the images
+        self.annotations_button = QPushButton()
+        menu = QMenu(self.annotations_button)
+        menu.addAction("COCO JSON or CVAT XML file…", self.choose_annotations_file)
+        menu.addAction("Folder laid out like the images…", self.choose_annotations_folder)
+        menu.addAction("Only masks and files beside the images", lambda: self.set_annotations(""))
+        self.annotations_button.setMenu(menu)
+        self.set_annotations("")
         self.settings_row = self._settings_row()
         self.report_row = QWidget()
         row = QHBoxLayout(self.report_row)
@@ -94,7 +104,32 @@ class ReviewOptionsPanel(QObject):
     def options(self, method: str, layer: str | None, params: dict) -> ReviewOptions:
         """The engine's ReviewOptions for a method, its layer and parameters, with these settings."""
         return ReviewOptions(method, layer, target=self.target.currentData(), tolerance=self.tolerance.value(),
-                             threshold=self.threshold.value(), params=dict(params), trust=self.trust.isChecked())
+                             threshold=self.threshold.value(), params=dict(params), trust=self.trust.isChecked(),
+                             annotations=self.annotations or None)
+
+    def set_annotations(self, path: str) -> None:
+        """Read the ground truth from `path` too (as `batch --annotations`); "" for the masks and the
+        LabelMe / VOC / YOLO files beside the images only."""
+        self.annotations = path
+        self.annotations_button.setText(f"Regions: {Path(path).name}" if path else "Regions: beside images")
+        self.annotations_button.setToolTip(
+            f"Ground truth also read from {path} (as “batch --annotations”); pixel masks beside an image win"
+            if path else "Ground truth: pixel masks (_mask, DAGM, MVTec) and LabelMe / VOC / YOLO files beside "
+            "each image; choose a COCO or CVAT file, or a folder laid out like the images, for more")
+        self.changed.emit()
+
+    def choose_annotations_file(self) -> None:
+        """Ask for a COCO JSON or CVAT for-images XML file."""
+        path, _ = QFileDialog.getOpenFileName(self.settings_row, "Annotations of the lot", self.annotations,
+                                              "COCO JSON or CVAT XML (*.json *.xml)")
+        if path:
+            self.set_annotations(path)
+
+    def choose_annotations_folder(self) -> None:
+        """Ask for a folder of per-image annotation files laid out like the images."""
+        path = QFileDialog.getExistingDirectory(self.settings_row, "Folder of annotation files", self.annotations)
+        if path:
+            self.set_annotations(path)
 
     def show_options(self, target: str, tolerance: float, threshold: float) -> None:
         """Show remembered settings."""
