@@ -217,6 +217,13 @@ class Controller(QObject):
         return self.cache.get(request.key(self.info.path))
 
     # -- files ------------------------------------------------------------------------------
+    def drop(self, channel: str) -> None:
+        """Make the channel's running or queued request stale and stop waiting for it: the engine
+        skips a stale request without a reply, so nothing else would clear its busy mark."""
+        self.client.supersede(channel)
+        self.busy.pop(channel, None)
+        self._update_busy()
+
     def _stop_jobs(self) -> None:
         self.client.cancel()
         self.busy.clear()
@@ -265,7 +272,7 @@ class Controller(QObject):
         if self.info is not None:  # while the engine loads, the status line says so
             self.window.status(f"{len(paths)} images in {folder}")  # what was said of the last folder is stale
         if not paths:
-            self.client.supersede("explain")
+            self.drop("explain")
             self.update(image=None, class_index=None)
             self.window.predictions.show_prediction(None)
             self.window.canvas.show_hint(f"No images in {folder}: open another folder (Ctrl+Shift+O)")
@@ -301,9 +308,7 @@ class Controller(QObject):
             return
         cached = self.cached_result(request)
         if cached is not None:
-            self.client.supersede("explain")  # a running request is stale now
-            self.busy.pop("explain", None)
-            self._update_busy()
+            self.drop("explain")  # a running request is stale now
             self._show(request, *cached)
         if self.state.tab == "compare":
             self._show_compare_tiles()

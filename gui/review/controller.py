@@ -184,7 +184,7 @@ class ReviewController(QObject):
     def _drop(self) -> None:
         """Stop a running review whose results no longer apply."""
         if self.generation >= 0 and self.controller.client.is_current("review", self.generation):
-            self.controller.client.supersede("review")
+            self.controller.drop("review")
         self.generation = -1
 
     def _model_changed(self, _info) -> None:

@@ -72,7 +72,10 @@ def test_every_command_names_its_path_arguments():
 
 @pytest.mark.parametrize("command", sorted(_commands()))
 def test_valid_paths_pass_the_check(command, tmp_path):
-    check_inputs(build_parser().parse_args(_valid_argv(command, tmp_path)))
+    args = build_parser().parse_args(_valid_argv(command, tmp_path))
+    check_inputs(args)  # raises for a path it wrongly refuses
+    given = [getattr(args, dest, None) for dest in INPUT_PATHS]
+    assert all(Path(p).exists() for value in given if value for p in (value if isinstance(value, list) else [value]))
 
 
 def test_a_wrong_path_is_refused_in_one_line_before_tensorflow(tmp_path):

@@ -83,12 +83,13 @@ def test_real_entry_point_damaged_png_is_one_line(files):
 
 
 @pytest.mark.parametrize("command", ["info", "explain"])
-def test_saved_model_directory_is_refused_with_a_reason(capfd, files, command):
-    """Issue 7 item 3: a SavedModel folder is recognised and refused (DESIGN.md allows it)."""
+def test_a_damaged_saved_model_directory_is_refused_with_a_reason(capfd, files, command):
+    """A SavedModel folder opens as a black box (issue 23); one with no usable graph is refused in
+    one line naming the folder and the format."""
     folder = files["folder"] / "exported model"
     (folder / "variables").mkdir(parents=True, exist_ok=True)
     (folder / "saved_model.pb").write_bytes(b"\x08\x01")
     extra = ["--image", files["valid"]["plain.bmp"]] if command == "explain" else []
     code, out, err = run(capfd, command, "--model", folder, *extra)
     assert code == 2 and out == "" and err.count("\n") == 1
-    assert "SavedModel" in err and "model.keras" in err and "Traceback" not in err
+    assert "SavedModel" in err and "exported model" in err and "Traceback" not in err

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from engine.errors import MethodError
-from engine.params import Param, changed, check_params, defaults
+from engine.params import Param, changed, check_params
 
 LEVEL = Param("clip_level", float, 0.5, "a level", low=0.0, high=1.0)
 COUNT = Param("top_n", int, 10, "a count", low=1)
@@ -71,7 +71,7 @@ def test_which_methods_a_parameter_applies_to():
 
 def test_defaults_changed_and_unknown_names():
     declared = (LEVEL, COUNT, FLAG)
-    assert defaults(declared) == {"clip_level": 0.5, "top_n": 10, "edges": False}
+    assert check_params(declared, {}, "m") == {"clip_level": 0.5, "top_n": 10, "edges": False}  # the defaults
     assert changed(declared, {"clip_level": 0.5, "top_n": 3, "other": 1}) == {"top_n": 3}
     assert changed(declared, {}) == {}
     with pytest.raises(MethodError, match=r"^m has no parameter bad-name, worse \(its parameters: clip-level, top-n, edges\)$"):
