@@ -10,15 +10,14 @@ table, `python -m cli.params --update README.md` to rewrite it between its marke
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from engine.params import APPLIES_TO, Param
+from engine.readme_section import ReadmeSection
 
 DEST = "param__"  # argparse destinations: param__<name>, apart from the commands' own options
-TABLE_START, TABLE_END = "<!-- params:start -->", "<!-- params:end -->"
+SECTION = ReadmeSection("params")
 
 
 def method_declarations() -> dict[str, list[tuple[str, Param]]]:
@@ -139,36 +138,13 @@ def _row(owner: str, param: Param) -> str:
 
 
 def readme_table(text: str) -> str:
-    """The table between the README's markers (without them), stripped."""
-    start, end = text.find(TABLE_START), text.find(TABLE_END)
-    if start < 0 or end < start:
-        raise ValueError(f"the README has no {TABLE_START} ... {TABLE_END} section")
-    return text[start + len(TABLE_START):end].strip()
-
-
-def update_readme(path: Path) -> bool:
-    """Rewrite the table between the markers of `path`; True if it changed."""
-    text = path.read_text(encoding="utf-8")
-    old = readme_table(text)
-    if old == markdown_table():
-        return False
-    start = text.find(TABLE_START) + len(TABLE_START)
-    path.write_text(text[:start] + "\n" + markdown_table() + "\n" + text[text.find(TABLE_END):],
-                    encoding="utf-8")
-    return True
+    """The parameter table in the README's text."""
+    return SECTION.read(text)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Print the table, or with --update FILE rewrite it in FILE."""
-    parser = argparse.ArgumentParser(prog="python -m cli.params", description=main.__doc__)
-    parser.add_argument("--update", metavar="FILE", help="rewrite the table between the markers of FILE")
-    args = parser.parse_args(argv)
-    if args.update:
-        changed = update_readme(Path(args.update))
-        print(f"{args.update}: {'table rewritten' if changed else 'table already up to date'}")
-    else:
-        sys.stdout.write(markdown_table() + "\n")
-    return 0
+    return SECTION.main("python -m cli.params", markdown_table, argv)
 
 
 if __name__ == "__main__":

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import argparse
 import copy
-import sys
 from collections.abc import Sequence
-from pathlib import Path
 
-USAGE_START, USAGE_END = "<!-- usage:start -->", "<!-- usage:end -->"
+from engine.readme_section import ReadmeSection
+
+SECTION = ReadmeSection("usage", fenced=True)
 WIDTH = 100  # fixed, so the lines do not depend on the terminal that generates them
 PARAMS_NOTE = "[METHOD PARAMETERS]"  # the method parameters and combinations: see the README's table
 
@@ -49,34 +49,13 @@ def _append(text: str, word: str, indent: int) -> str:
 
 
 def readme_usage(text: str) -> str:
-    """The usage lines between the README's markers (without them and the code fence), stripped."""
-    start, end = text.find(USAGE_START), text.find(USAGE_END)
-    if start < 0 or end < start:
-        raise ValueError(f"the README has no {USAGE_START} ... {USAGE_END} section")
-    return text[start + len(USAGE_START):end].strip().removeprefix("```").removesuffix("```").strip()
-
-
-def update_readme(path: Path) -> bool:
-    """Rewrite the usage lines between the markers of `path`; True if they changed."""
-    text = path.read_text(encoding="utf-8")
-    if readme_usage(text) == usage_lines():
-        return False
-    start, end = text.find(USAGE_START) + len(USAGE_START), text.find(USAGE_END)
-    path.write_text(f"{text[:start]}\n```\n{usage_lines()}\n```\n{text[end:]}", encoding="utf-8")
-    return True
+    """The usage lines in the README's text."""
+    return SECTION.read(text)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Print the usage lines, or with --update FILE rewrite them in FILE."""
-    parser = argparse.ArgumentParser(prog="python -m cli.usage", description=main.__doc__)
-    parser.add_argument("--update", metavar="FILE", help="rewrite the usage lines between the markers of FILE")
-    args = parser.parse_args(argv)
-    if args.update:
-        changed = update_readme(Path(args.update))
-        print(f"{args.update}: {'usage lines rewritten' if changed else 'usage lines already up to date'}")
-    else:
-        sys.stdout.write(usage_lines() + "\n")
-    return 0
+    return SECTION.main("python -m cli.usage", usage_lines, argv)
 
 
 if __name__ == "__main__":

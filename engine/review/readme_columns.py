@@ -4,14 +4,12 @@ rewrites it between its markers; tests/test_readme_review_columns.py fails while
 
 from __future__ import annotations
 
-import argparse
-import sys
 from collections.abc import Sequence
-from pathlib import Path
 
+from engine.readme_section import ReadmeSection
 from engine.review.columns import Column
 
-TABLE_START, TABLE_END = "<!-- review-columns:start -->", "<!-- review-columns:end -->"
+SECTION = ReadmeSection("review-columns")
 
 
 def markdown_table(columns: Sequence[Column]) -> str:
@@ -29,37 +27,15 @@ def markdown_table(columns: Sequence[Column]) -> str:
 
 
 def readme_table(text: str) -> str:
-    """The table between the README's markers (without them), stripped."""
-    start, end = text.find(TABLE_START), text.find(TABLE_END)
-    if start < 0 or end < start:
-        raise ValueError(f"the README has no {TABLE_START} ... {TABLE_END} section")
-    return text[start + len(TABLE_START):end].strip()
-
-
-def update_readme(path: Path, table: str) -> bool:
-    """Rewrite the table between the markers of `path`; True if it changed."""
-    text = path.read_text(encoding="utf-8")
-    if readme_table(text) == table:
-        return False
-    start, end = text.find(TABLE_START) + len(TABLE_START), text.find(TABLE_END)
-    path.write_text(text[:start] + "\n" + table + "\n" + text[end:], encoding="utf-8")
-    return True
+    """The review column table in the README's text."""
+    return SECTION.read(text)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Print the review column table, or with --update FILE rewrite it in FILE."""
     from engine.review.rows import registry
 
-    parser = argparse.ArgumentParser(prog="python -m engine.review.readme_columns", description=main.__doc__)
-    parser.add_argument("--update", metavar="FILE", help="rewrite the table between the markers of FILE")
-    args = parser.parse_args(argv)
-    table = markdown_table(registry())
-    if args.update:
-        changed = update_readme(Path(args.update), table)
-        print(f"{args.update}: {'table rewritten' if changed else 'table already up to date'}")
-    else:
-        sys.stdout.write(table + "\n")
-    return 0
+    return SECTION.main("python -m engine.review.readme_columns", lambda: markdown_table(registry()), argv)
 
 
 if __name__ == "__main__":
