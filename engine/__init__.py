@@ -6,7 +6,8 @@ preprocessing), `methods/` (one module per method family and the registry), `map
 `trust/` (faithfulness, sanity checks, verdicts) and `review/` (lot review). At the top only
 the facade `session.Session`, `tiles` (any method over a large frame, tile by tile, which the
 facade calls), `results`, `errors`, `params` (declared method parameters), `memory` (the memory
-budget) and `types` (the central type aliases).
+budget), `types` (the central type aliases) and `readme_section` (the README sections generated
+from declarations).
 
 May import numpy, OpenCV, TensorFlow / Keras (through `engine.model.backend` only), pyarrow,
 scipy / scikit-image, and Ray inside functions; never PySide6, pyqtgraph or `gui` (ruff bans
