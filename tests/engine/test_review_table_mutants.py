@@ -8,6 +8,7 @@ Each test names the bug it guards against (found surviving by mutation testing, 
 from __future__ import annotations
 
 import json
+import math
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -195,3 +196,38 @@ def test_missing_flags_and_text_of_an_older_table_read_as_false_and_empty():
     old = rows_to_table(_rows()).select(["path", "label", "label_index"])
     back = table_to_rows(complete_table(old))
     assert [(r.empty_map, r.predicted, r.flag, r.confidence) for r in back] == [(False, "", "", None)] * 4
+
+
+def test_a_big_csv_with_line_breaks_in_cells_keeps_every_row(tmp_path):
+    # bug: the CSV read in parallel blocks that may cut a quoted line break (newlines_in_values off)
+    note = "a note\nover two lines " + "x" * 400
+    rows = [ReviewRow(f"a/{i}.png", "a", 0, "a", 0, 0.5, True, note=note) for i in range(12000)]
+    review = read_review_table(_folder(tmp_path, rows, parquet=False))
+    assert (review.source, len(review)) == ("csv", 12000)
+    assert set(review.table.column("note").to_pylist()) == {note}
+
+
+def test_a_big_complete_dataset_is_read_from_parquet(tmp_path):
+    # bug: the line count of a results.csv over one read block (4 MiB) taken from its last block only,
+    # so a complete Parquet dataset is passed over for the slower CSV
+    rows = [ReviewRow(f"a/{i}.png", "a", 0, "a", 0, 0.5, True, note="x" * 400) for i in range(12000)]
+    folder = _folder(tmp_path, rows)
+    assert (folder / "results.csv").stat().st_size > 4 << 20
+    assert read_review_table(folder).source == "parquet"
+
+
+def test_a_csv_with_no_row_is_not_matched_by_a_one_row_dataset(tmp_path):
+    # bug: a header-only results.csv counted as one row, so a stale one-row dataset is read instead
+    folder = _folder(tmp_path, _rows()[:1])
+    CsvAppender(folder / "results.csv").close()
+    review = read_review_table(folder)
+    assert (review.source, len(review)) == ("csv", 0)
+
+
+def test_a_nan_figure_reads_from_the_csv_as_nan_not_missing(tmp_path):
+    # bug: pyarrow's default null words ("nan", "NA", ...) applied, so a NaN figure (written "nan")
+    # becomes a missing value in the columnar review while read_rows keeps it NaN
+    rows = [ReviewRow("a.png", "a", 0, "a", 0, 0.5, True, pointing_hit=True, energy_inside=float("nan"))]
+    review = read_review_table(_folder(tmp_path, rows, parquet=False))
+    assert review.table.column("energy_inside").null_count == 0
+    assert math.isnan(review.table.column("energy_inside").to_pylist()[0])
