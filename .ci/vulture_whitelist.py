@@ -39,3 +39,4 @@ _.only_mutate  # tests/mutation/run.py: mutmut's config object, read by mutmut
 _.pytest_add_cli_args_test_selection
 _.mouseDragEvent  # gui/drawing/layer.py: pyqtgraph's mouse event overrides
 _.mouseClickEvent
+tags  # tests/engine/test_review_rows_mutants.py: a dataclass field declared only to be refused
