@@ -72,7 +72,7 @@ def _graph(path: Path, input_name: str, input_shape: list) -> tuple[tuple[GraphN
     rows = [node(0, input_name, "Input", tuple(d if isinstance(d, int) else None for d in input_shape))]
     try:
         import onnx
-    except ImportError:
+    except Exception:  # noqa: BLE001 - absent, or broken beside an older ml_dtypes: the model still runs
         return tuple(rows), [], 0
     try:
         model = onnx.load(str(path), load_external_data=False)
