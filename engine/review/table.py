@@ -278,11 +278,19 @@ _CSV = "results.csv"
 
 
 def _csv_lines(path: Path) -> int:
-    """Data lines in a results CSV (a quick count of newlines minus the header)."""
-    count = 0
+    """Data rows in a results CSV: the newlines outside quoted cells, minus the header. A quote
+    toggles "inside a cell" and an escaped quote ("") toggles twice, so the parity of the quotes
+    before a newline says whether it ends a row; blocks without quotes are only counted."""
+    count, inside = 0, False
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 22), b""):
-            count += block.count(b"\n")
+            if not inside and b'"' not in block:
+                count += block.count(b"\n")
+                continue
+            data = np.frombuffer(block, np.uint8)
+            quoted = (np.cumsum(data == ord('"')) + inside) % 2 == 1
+            count += int(np.count_nonzero((data == ord("\n")) & ~quoted))
+            inside = bool(quoted[-1])
     return max(0, count - 1)
 
 

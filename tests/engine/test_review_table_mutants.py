@@ -231,3 +231,11 @@ def test_a_nan_figure_reads_from_the_csv_as_nan_not_missing(tmp_path):
     review = read_review_table(_folder(tmp_path, rows, parquet=False))
     assert review.table.column("energy_inside").null_count == 0
     assert math.isnan(review.table.column("energy_inside").to_pylist()[0])
+
+
+def test_a_complete_dataset_with_line_breaks_in_notes_is_read_from_parquet(tmp_path):
+    # bug: every newline counted as a row end, so a quoted multi-line note made the CSV look longer
+    # than the complete Parquet dataset and the review always fell back to the slower CSV
+    rows = _rows() + [ReviewRow("5.png", None, None, note='two\nlines, "quoted"\nand three')]
+    review = read_review_table(_folder(tmp_path, rows))
+    assert (review.source, len(review)) == ("parquet", 5)
