@@ -28,6 +28,9 @@ from engine.methods import METHODS
 from engine.model.backend import keras
 from engine.model.sidecar import Sidecar
 from engine.session import Session
+from tests.engine.test_methods_properties import (
+    _cnn,  # the same small softmax CNN, head named "head"
+)
 
 SIZE = 24
 SCALE_INVARIANT = ("gradcam", "layercam", "hirescam", "gradcam-elementwise", "xgradcam", "saliency", "smoothgrad",
@@ -43,17 +46,6 @@ def _image(seed: int) -> LoadedImage:
     pixels = (255 * (noise - noise.min()) / (noise.max() - noise.min())).astype(np.float32)
     return LoadedImage("blobs.png", pixels.astype(np.uint8), pixels, False, "uint8", 8)
 
-
-def _cnn(seed: int = 2):
-    keras.utils.set_random_seed(seed)
-    inputs = keras.Input((SIZE, SIZE, 3))
-    x = keras.layers.Conv2D(8, 3, padding="same", activation="relu")(inputs)
-    x = keras.layers.MaxPooling2D()(x)
-    x = keras.layers.Conv2D(12, 3, padding="same", activation="relu", name="last")(x)
-    x = keras.layers.GlobalAveragePooling2D()(x)
-    outputs = keras.layers.Dense(3, activation="softmax", name="head",
-                                 kernel_initializer=keras.initializers.RandomNormal(0, 2))(x)
-    return keras.Model(inputs, outputs)
 
 
 def _session(model) -> Session:

@@ -33,7 +33,7 @@ def _cnn(units: int = 3, activation: str = "softmax", seed: int = 2):
     x = keras.layers.MaxPooling2D()(x)
     x = keras.layers.Conv2D(12, 3, padding="same", activation="relu", name="last")(x)
     x = keras.layers.GlobalAveragePooling2D()(x)
-    outputs = keras.layers.Dense(units, activation=activation,
+    outputs = keras.layers.Dense(units, activation=activation, name="head",
                                  kernel_initializer=keras.initializers.RandomNormal(0, 2))(x)
     return keras.Model(inputs, outputs)
 
