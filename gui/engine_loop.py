@@ -35,6 +35,9 @@ from .protocol import (
     REQUESTS,
     Activations,
     Compare,
+    CompareFinished,
+    CompareFolder,
+    CompareRowsComputed,
     EngineStarted,
     Explain,
     ExplanationComputed,
@@ -110,6 +113,7 @@ class EngineLoop:
         self._pending: deque[str] = deque()
         self._predict_generation = -1
         self._total = 0
+        self._compared: tuple[tuple, Session] | None = None  # model B of the last comparison, by (path, trust, mtime)
 
     def run(self, methods: dict[str, str] | None = None) -> None:
         """Import the engine, then serve requests; folder predictions run one batch at a time
@@ -242,6 +246,31 @@ class EngineLoop:
                                self.cancel_check(envelope), on_rows)
         self.emit(ReviewFinished(envelope.generation, result))
 
+    # -- comparing two models on a lot (CompareFolder) -----------------------------------------
+    def comparison_model(self, path: str, trust: bool) -> Session:
+        """Model B of a comparison, opened by path as `main.py compare` opens `--against` (a Keras
+        session, or a black box for .tflite / .onnx / a SavedModel); kept for the next comparison
+        while the file is unchanged."""
+        from engine.session import Session
+
+        key = (path, trust, os.stat(path).st_mtime_ns if os.path.exists(path) else -1)
+        if self._compared is None or self._compared[0] != key:
+            self._compared = (key, Session.open(path, trust=trust, methods=self.methods))
+        return self._compared[1]
+
+    def _compare_folder(self, envelope: Envelope, request: CompareFolder) -> None:
+        from engine.review.two_models import compare_lot
+
+        def on_rows(rows) -> None:
+            self.emit(CompareRowsComputed(envelope.generation, tuple(rows)))
+            self.serve_waiting()
+
+        session_b = self.comparison_model(request.model_b, request.trust_b)
+        comparison, summary = compare_lot(self.opened, session_b, request.folder, request.options,
+                                          request.report_folder, self.progress(envelope.channel),
+                                          self.cancel_check(envelope), on_rows)
+        self.emit(CompareFinished(envelope.generation, comparison.rows, summary))
+
     def stepping(self, envelope: Envelope, defer: tuple[str, ...]) -> Callable[[int, int], None]:
         """A progress callback for a long job that also serves the quick requests waiting meanwhile
         (an explanation of a newly selected image runs between two steps, not after the job)."""
@@ -313,6 +342,7 @@ HANDLERS: dict[type, Handler] = {  # request type -> the loop method that runs i
     Activations: EngineLoop._activations,
     Patterns: EngineLoop._patterns,
     ReviewFolder: EngineLoop._review,
+    CompareFolder: EngineLoop._compare_folder,
     **TRUST_HANDLERS,  # the Trust view's requests (gui.trust.tasks)
 }
 if set(HANDLERS) != set(REQUESTS):  # a request without a handler would otherwise fail only when sent

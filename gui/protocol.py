@@ -124,13 +124,46 @@ class CompareTrust:
     items: tuple[Explain, ...]
 
 
+# -- comparing two models on a lot (the Review tab's comparison mode) --------------------------
+@dataclass(frozen=True)
+class CompareFolder:
+    """Review a folder with the open model (A) and the model at `model_b`, as `main.py compare`
+    does (engine.review.two_models): the same method and `options`; with a report folder, also
+    write comparison.csv / .parquet / .json and report.html there. Runs on the review channel:
+    a comparison and a review of the lot supersede each other."""
+
+    folder: str
+    model_b: str
+    options: ReviewOptions = field(default_factory=ReviewOptions)
+    report_folder: str = ""
+    trust_b: bool = False  # load model B even if safe mode refuses it (the user trusted it)
+
+
+@dataclass(frozen=True)
+class CompareRowsComputed:
+    """The rows (engine.review.compare.ComparisonRow) of one finished comparison batch."""
+
+    generation: int
+    rows: tuple
+
+
+@dataclass(frozen=True)
+class CompareFinished:
+    """A comparison ended: every row and comparison.json's body (`summary["complete"]` False when cancelled)."""
+
+    generation: int
+    rows: tuple
+    summary: dict
+
+
 Request = (OpenModel | PredictFolder | Explain | Compare | Activations | Patterns | ReviewFolder
-           | TrustCheck | SanityRequest | CompareTrust)
+           | TrustCheck | SanityRequest | CompareTrust | CompareFolder)
 
 REQUESTS: dict[type, str] = {  # request type -> its channel
     OpenModel: "model", PredictFolder: "predict", Explain: "explain", Compare: "compare",
     Activations: "features", Patterns: "features", ReviewFolder: "review",
     TrustCheck: "trust", SanityRequest: "trust", CompareTrust: "trust",
+    CompareFolder: "review",
 }
 
 
@@ -345,6 +378,6 @@ class JobFinished:
 
 Reply = (EngineStarted | EngineRestarted | ModelOpened | PredictionsComputed | ImageLoaded | ExplanationComputed
          | FeaturesComputed | ReviewRowsComputed | ReviewFinished | TrustComputed | ProgressReported | JobStarted
-         | JobFailed | JobCancelled | JobFinished)
+         | JobFailed | JobCancelled | JobFinished | CompareRowsComputed | CompareFinished)
 
 REPLIES: tuple[type, ...] = get_args(Reply)

@@ -32,6 +32,7 @@ class ViewState:
     compare_methods: tuple[str, ...] = ()  # the methods the compare tiles show; () = every method
     view: ViewSettings = field(default_factory=ViewSettings)
     tab: str = "heatmap"  # "heatmap", "compare", "features", "review" or "trust"
+    model_b: str | None = None  # the second model's path; None = not comparing
 
     def params_of(self, method: str) -> tuple[tuple[str, Any], ...]:
         """The parameters chosen for a method, as a request takes them."""

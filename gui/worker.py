@@ -34,6 +34,8 @@ from .engine_loop import EngineLoop, Envelope, Generations, serve
 from .protocol import (
     CHANNELS,
     REPLIES,
+    CompareFinished,
+    CompareRowsComputed,
     EngineRestarted,
     EngineStarted,
     ExplanationComputed,
@@ -87,6 +89,8 @@ class EngineSignals(QObject):
     job_failed = Signal(object)  # JobFailed
     job_cancelled = Signal(object)  # JobCancelled
     job_finished = Signal(object)  # JobFinished
+    compare_rows_computed = Signal(object)  # CompareRowsComputed (the Review tab's comparison mode)
+    compare_finished = Signal(object)  # CompareFinished
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -98,6 +102,7 @@ class EngineSignals(QObject):
             ReviewFinished: self.review_finished, TrustComputed: self.trust_computed,
             ProgressReported: self.progress_reported, JobStarted: self.job_started, JobFailed: self.job_failed,
             JobCancelled: self.job_cancelled, JobFinished: self.job_finished}
+        self.by_type.update({CompareRowsComputed: self.compare_rows_computed, CompareFinished: self.compare_finished})
         if set(self.by_type) != set(REPLIES):
             raise RuntimeError(f"engine replies without a signal: {set(REPLIES) ^ set(self.by_type)}")
 

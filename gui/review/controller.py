@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QMessageBox
 from gui.protocol import JobFailed, ReviewFinished, ReviewFolder, ReviewRowsComputed
 from gui.trust.banner import banner_html
 
+from .comparison import ComparisonMode
 from .opened import install_opener
 from .tab import ReviewTab
 from .table import summary_text
@@ -59,6 +60,7 @@ class ReviewController(QObject):
         window.browser.folderChanged.connect(self._folder_changed)
         self._remember_options()
         self.opener = install_opener(window, tab)  # "Open review…": finished review folders
+        self.comparison = self.opener.comparison = ComparisonMode(window, tab, self.opener)  # A against B
         self.describe()
 
     def _remember_options(self) -> None:
@@ -124,6 +126,7 @@ class ReviewController(QObject):
             request = replace(request, resume=True)
         self.folder, self.ran = request.folder, request.options
         self.opener.leave()
+        self.comparison.leave()
         self.tab.start(request.folder, self.controller.info.class_names, len(self.window.browser.paths()))
         self.generation = self.controller.submit(request)
 
@@ -165,7 +168,7 @@ class ReviewController(QObject):
                            + summary_text(result) + written)
 
     def _job_failed(self, reply: JobFailed) -> None:
-        if reply.channel == "review":
+        if reply.channel == "review" and not self.comparison.owns_channel():
             self.tab.show_message(f"The review could not run: {reply.message}")
 
     def _cell_chosen(self, cell) -> None:
@@ -189,11 +192,14 @@ class ReviewController(QObject):
 
     def _model_changed(self, _info) -> None:
         self._drop()
+        self.comparison.stop("The model changed: press “Compare A and B” to compare again.")
         self.tab.options.open_report.setEnabled(False)  # the folder's report is the previous model's
         self.tab.invalidate("The model changed: press “Review folder” to review again.")
         self.describe()
 
     def _folder_changed(self, _folder: str = "") -> None:
+        if self.window.browser.folder != self.comparison.folder:
+            self.comparison.stop("Another folder is open: press “Compare A and B” to compare it.")
         if self.window.browser.folder != self.folder:
             self._drop()
             self.tab.invalidate("Another folder is open: press “Review folder” to review it.")

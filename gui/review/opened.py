@@ -94,9 +94,11 @@ class ReviewFolderOpener(QObject):
         self.model = ColumnarReviewModel(self)
         self.live_proxy = tab.proxy  # the live review's model, restored when a review runs
         self.opened: OpenedReview | None = None
+        self.comparison = None  # the tab's comparison mode (gui.review.comparison), which opens comparison folders
         self.button = QPushButton("Open review…")
         self.button.setToolTip("Show a finished review folder (results.csv / results.parquet from batch, "
-                               "batch --ray or an earlier session) without recomputing it")
+                               "batch --ray or an earlier session) or comparison folder (comparison.csv "
+                               "from compare) without recomputing it")
         self.button.clicked.connect(self.choose)
         self.flags = QComboBox()
         self.flags.addItems([ALL_FLAGS, *FLAG_NAMES])
@@ -116,6 +118,11 @@ class ReviewFolderOpener(QObject):
 
     def open(self, folder: str) -> None:
         """Read the folder in the background; the tab fills when it is read."""
+        from .comparison import is_comparison_folder
+
+        if self.comparison is not None and is_comparison_folder(folder):
+            self.comparison.open_folder(folder)
+            return
         self.tab.show_message(f"Opening {folder}…")
 
         def load() -> None:
@@ -135,6 +142,8 @@ class ReviewFolderOpener(QObject):
         if opened is None:
             self.tab.show_message(f"Could not open the review: {error}")
             return
+        if self.comparison is not None:
+            self.comparison.leave()
         tab, self.opened = self.tab, opened
         self.model.set_review(opened)
         tab.proxy = self.model

@@ -79,7 +79,7 @@ class ReviewTab(QWidget):
         self.choose_cell(None, emit=False)
 
     def _layout(self) -> None:
-        top = QHBoxLayout()
+        top = self.top_row = QHBoxLayout()
         top.addWidget(self.run_button)
         top.addWidget(self.options.report_row)
         top.addStretch(1)
@@ -94,7 +94,8 @@ class ReviewTab(QWidget):
         layout.addWidget(self.banner)
         layout.addWidget(self.summary)
         split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(self._overview())
+        self.overview = self._overview()
+        split.addWidget(self.overview)
         split.addWidget(self._table_panel())
         split.setSizes([250, 450])
         split.setChildrenCollapsible(False)
@@ -127,7 +128,7 @@ class ReviewTab(QWidget):
         panel = QWidget()
         column = QVBoxLayout(panel)
         column.setContentsMargins(0, 0, 0, 0)
-        filters = QHBoxLayout()
+        filters = self.filters_row = QHBoxLayout()
         filters.addWidget(QLabel("<b>Images</b>"))
         filters.addStretch(1)
         filters.addWidget(self.misclassified)
