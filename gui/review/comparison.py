@@ -61,7 +61,8 @@ class ComparisonMode(QObject):
         tab = self.tab
         self.button = QPushButton("Compare A and B")
         self.button.clicked.connect(self.run)
-        tab.top_row.insertWidget(1, self.button)  # after "Review folder"
+        # beside what it runs: after "Review folder" it widened the window past a laptop's 1280 px
+        tab.setup_row.insertWidget(tab.setup_row.indexOf(tab.setup) + 1, self.button)
         self.flips = QCheckBox("Flips only")
         self.flips.setToolTip("Show only the images whose predicted class differs between A and B")
         self.flips.toggled.connect(self.proxy.set_flips_only)
@@ -215,6 +216,19 @@ class ComparisonMode(QObject):
             self.model.reset("", ())
             self.leave()
             self.tab.show_message(reason)
+
+    def open_image(self, path: str) -> None:
+        """Show a double-clicked row's image: selected in the browser (every image shown if a filter
+        hid it), or listed alone when it lies outside the open folder (an opened comparison)."""
+        if not Path(path).is_file():
+            self.window.report_error(f"{Path(path).name} is not reachable here: the comparison's images were in "
+                                     f"{Path(path).parent}")
+            return
+        browser = self.window.browser
+        if not browser.select_path(path):
+            browser.show_everything()
+            self.controller.open_image(path)  # selects it, or lists it alone
+        self.window.show_tab("heatmap")
 
     # -- an existing comparison folder ----------------------------------------------------------
     def open_folder(self, folder: str) -> None:

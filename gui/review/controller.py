@@ -140,6 +140,9 @@ class ReviewController(QObject):
 
     def open_image(self, path: str) -> None:
         """Select the image in the browser (showing every image if a filter hid it) and show its map."""
+        if self.comparison.active:
+            self.comparison.open_image(path)
+            return
         browser = self.window.browser
         if not browser.select_path(path):
             browser.show_everything()

@@ -86,7 +86,7 @@ class ReviewTab(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(top)
-        setup = QHBoxLayout()  # a line of its own: between the buttons it wrapped to 5 lines on a laptop
+        setup = self.setup_row = QHBoxLayout()  # a line of its own: between the buttons it wrapped to 5 lines on a laptop
         setup.addWidget(self.setup, 1)
         setup.addWidget(self.options.annotations_button)  # the ground truth, beside the folder it is for
         layout.addLayout(setup)

@@ -85,3 +85,125 @@ def test_comparison_streams_its_rows_and_sorts_like_the_cli(qtbot, window, tmp_p
     cli_rows, cli_summary = read_comparison(out)
     assert {r.path: r for r in cli_rows} == {r.path: r for r in mode.model.rows}  # the same comparison
     assert cli_summary["agreement"] == pytest.approx(summary["agreement"])
+
+
+@pytest.fixture
+def twin_window(qtbot, settings):
+    """The window on the shortcut twin's lot, where the demo model is right for the right reason
+    and its twin is not (README, "On the demo: what to look for")."""
+    from argparse import Namespace
+
+    from gui.app import create_window
+
+    win = create_window(Namespace(model=str(DEMO_MODEL), images=str(LOT), trust_model=False), settings)
+    qtbot.waitUntil(lambda: win.canvas.explanation is not None, timeout=WAIT_MS)
+    yield win
+    win.close()
+
+
+LOT = DEMO_MODEL.with_name("shortcut_lot")
+
+
+def test_banner_names_both_verdicts_and_flips_filter_lists_the_flips(qtbot, twin_window, tmp_path):
+    window = twin_window
+    mode = choose_b(qtbot, window)
+    options = window.review.options
+    options.trust.setChecked(True)
+    reports = tmp_path / "reports"
+    options.set_report_folder(str(reports / "out"))
+    summary = run_comparison(qtbot, window, mode)
+    banner = window.review.banner
+    assert banner.isVisible()
+    text = banner.text()
+    assert "RIGHT-REASON" in text and "SHORTCUT-SUSPECTED" in text  # A's verdict, then B's
+    assert text.index("RIGHT-REASON") < text.index("SHORTCUT-SUSPECTED")
+    assert summary["verdict_reason_b"] in text and "defects.keras" in text and "shortcut.keras" in text
+    assert "accuracy 95.0%" in text and "accuracy 100.0%" in text and "Agreement 95.0% (2 flipped)" in text
+    assert "mean map ρ 0.1" in text
+
+    tab = window.review
+    assert tab.proxy.rowCount() == 40
+    mode.flips.setChecked(True)
+    flipped = tab.proxy.visible_rows()
+    assert len(flipped) == summary["flips"] == 2
+    assert all(r.predicted_a != r.predicted_b for r in flipped)
+    assert {r.path for r in flipped} == {f["path"] for f in summary["flipped"]}
+    mode.flips.setChecked(False)
+    assert tab.proxy.rowCount() == 40
+    headers = [tab.proxy.headerData(c, Qt.Orientation.Horizontal) for c in range(tab.proxy.columnCount())]
+    assert "flag a" in headers and "flag b" in headers  # with trust: each model's flag
+
+    out = reports / "out"
+    written = json.loads((out / "comparison.json").read_text())
+    assert written["verdict_b"] == "shortcut-suspected" and written["run"]["model_b"] == str(SHORTCUT)
+    assert (out / "report.html").is_file() and options.open_report.isEnabled()  # "Open report" opens it
+    assert sorted(p.name for p in reports.iterdir()) == ["out"]  # nothing written beside the chosen folder
+
+
+def test_cancel_leaves_a_readable_partial_comparison(qtbot, window, tmp_path):
+    from engine.review.two_models import read_comparison
+
+    mode = choose_b(qtbot, window)
+    out = tmp_path / "partial"
+    window.review.options.set_report_folder(str(out))
+    signals = window.controller.client.signals
+    signals.compare_rows_computed.connect(lambda _r: window.controller.cancel())  # Cancel after the first batch
+    mode.button.click()
+    qtbot.waitUntil(lambda: mode.summary is not None, timeout=WAIT_MS)
+    wait_idle(qtbot, window)
+    total = len(window.browser.paths())
+    assert not mode.summary["complete"] and 0 < mode.summary["images"] < total
+    assert "Comparison cancelled" in window.message.text()
+    assert "partial" in window.review.summary.text()
+    rows, summary = read_comparison(out)  # the folder holds the rows compared so far, whole
+    assert [r.path for r in rows] == [r.path for r in mode.model.rows]
+    assert summary["complete"] is False and summary["images"] == len(rows)
+    assert (out / "report.html").is_file()
+
+
+def test_a_comparison_folder_opens_again_and_a_double_click_shows_the_image(qtbot, window, tmp_path):
+    from cli.app import main
+
+    out = tmp_path / "earlier"
+    assert main(["compare", "--model", str(DEMO_MODEL), "--against", str(SHORTCUT), "--images", str(LOT),
+                 "--method", "gradcam", "--trust", "--out", str(out)]) == 0
+    written = json.loads((out / "comparison.json").read_text())
+    mode = show_review(qtbot, window)
+    assert not mode.button.isVisible()  # no second model is needed to look at a finished comparison
+    window.review_controller.opener.open(str(out))  # what "Open review…" does with the chosen folder
+    tab = window.review
+    qtbot.waitUntil(lambda: tab.proxy.rowCount() == 40, timeout=WAIT_MS)
+    assert mode.active and tab.banner.isVisible()
+    assert "RIGHT-REASON" in tab.banner.text() and "SHORTCUT-SUSPECTED" in tab.banner.text()
+    assert tab.summary.text().startswith(f"Opened: Compared 40 images with gradcam · {written['seconds']:.1f} s")
+    mode.flips.setChecked(True)
+    assert {r.path for r in tab.proxy.visible_rows()} == {f["path"] for f in written["flipped"]}
+
+    index = tab.table.model().index(0, 0)
+    expected = str(LOT.resolve() / tab.proxy.visible_rows()[0].path)
+    tab.table.doubleClicked.emit(index)
+    qtbot.waitUntil(lambda: window.controller.state.image == expected, timeout=WAIT_MS)
+    assert window.current_tab() == "heatmap"
+
+    window.show_tab("review")
+    window.review_controller.opener.open(str(out / "missing"))  # not a comparison, not a review: one line
+    qtbot.waitUntil(lambda: tab.summary.text().startswith("Could not open"), timeout=WAIT_MS)
+
+
+def test_the_review_tab_still_fits_a_laptop_while_comparing(qtbot, window):
+    from .test_first_minutes import LAPTOP, cut_widgets
+
+    mode = choose_b(qtbot, window)
+    mode.enter()  # the comparison's own controls in view
+    wait_idle(qtbot, window)
+    window.resize(*LAPTOP)
+    qtbot.waitUntil(lambda: window.width() <= LAPTOP[0], timeout=5000)
+    QApplication.processEvents()
+    assert QApplication.primaryScreen().size().toTuple() == LAPTOP
+    assert window.minimumSizeHint().width() <= LAPTOP[0]
+    tab = window.review
+    assert mode.button.isVisible() and mode.flips.isVisible() and mode.largest.isVisible()
+    assert cut_widgets(tab) == []
+    for widget in (mode.button, tab.options.open_report, mode.largest, tab.label_box):
+        corner = widget.mapTo(tab, widget.rect().topLeft())
+        assert 0 <= corner.x() and corner.x() + widget.width() <= tab.width(), f"{widget} out of view"
