@@ -6,6 +6,7 @@ loading.
 
 Debug hook for README screenshots (not part of the command line):
     python -m gui.app --screenshot docs/shot.png [--tab compare|features|review|trust] [--image NAME] [--review-trust]
+                      [--review-compare MODEL_B]
 """
 
 from __future__ import annotations
@@ -129,6 +130,8 @@ def run_window(args) -> int:
             window.compare.set_mode(args.compare_mode)
         if getattr(args, "review_trust", False):
             window.review.options.trust.setChecked(True)
+        if getattr(args, "review_compare", None):  # the Review tab's comparison mode, against this model B
+            window.controller.update(model_b=str(Path(args.review_compare).resolve()))
         _arm_screenshot(window, shot, getattr(args, "tab", "heatmap"), getattr(args, "image", None))
     code = app.exec()
     return int(code)
@@ -157,7 +160,10 @@ def _arm_screenshot(window: MainWindow, path: str, tab: str, image: str | None) 
             window.controller.busyChanged.connect(lambda busy: busy or QTimer.singleShot(500, grab))
         elif tab == "review":
             window.show_tab("review")
-            window.review_controller.run()
+            if window.controller.state.model_b:
+                window.review_controller.comparison.run()
+            else:
+                window.review_controller.run()
             window.controller.busyChanged.connect(lambda busy: busy or QTimer.singleShot(800, grab))
         elif tab == "trust":
             _check_then_sanity(window, lambda: QTimer.singleShot(800, grab))
@@ -195,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--review-trust", action="store_true", help="tick the review's Trust metrics")
     parser.add_argument("--image")
     parser.add_argument("--compare-mode", choices=("methods", "layers", "classes"))
+    parser.add_argument("--review-compare", metavar="MODEL_B", help="with --tab review: compare with this model")
     return run_window(parser.parse_args(argv))
 
 

@@ -166,7 +166,11 @@ class ComparisonMode(QObject):
             self.flips.setChecked(False)
 
     def _fit_columns(self) -> None:
+        """Columns in their declared order (the review's moved Flag column left its move in the
+        shared header), each fitting its rows."""
         header = self.tab.table.horizontalHeader()
+        for logical in range(header.count()):
+            header.moveSection(header.visualIndex(logical), logical)
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
 
     def sort_by(self, name: str) -> None:
@@ -191,7 +195,7 @@ class ComparisonMode(QObject):
         report = self.tab.options.report_destination()
         written = f" · report in {report}" if report else ""
         done = "Comparison finished: " if reply.summary.get("complete", True) else "Comparison cancelled: "
-        self.window.status(done + comparison_line(reply.summary) + written)
+        self.window.status(done + comparison_line(reply.summary, title=self.controller.title) + written)
 
     def show_comparison(self, root: str, rows: list, summary: dict) -> None:
         """Fill the table, banner and summary line with a comparison."""
@@ -201,7 +205,7 @@ class ComparisonMode(QObject):
         self.tab._set_labels(sorted({r.label or "" for r in rows}))
         self.tab._filter()
         self.tab.show_banner(comparison_banner(summary))
-        self.tab.show_message(comparison_line(summary))
+        self.tab.show_message(comparison_line(summary, title=self.controller.title))
 
     def _job_failed(self, reply: JobFailed) -> None:
         if reply.channel == "review" and self.owns_channel():
@@ -256,4 +260,4 @@ class ComparisonMode(QObject):
         self.enter()
         images = (summary.get("run") or {}).get("images") or ""
         self.show_comparison(images, rows, summary)
-        self.tab.show_message("Opened: " + comparison_line(summary))
+        self.tab.show_message("Opened: " + comparison_line(summary, title=self.controller.title))

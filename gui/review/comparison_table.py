@@ -4,6 +4,7 @@ and the banner and summary line of a comparison's figures (comparison.json's bod
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -139,7 +140,8 @@ def _side(side: str, model: str, verdict: str | None, reason: str | None, accura
     if not verdict:
         return f"<td bgcolor='#eeeeee'>{head}<br>no verdict: tick “Trust metrics” to judge the evidence</td>"
     return (f"<td bgcolor='{COLOURS.get(verdict, '#eeeeee')}'>{head}<br><span style='font-size:13pt; "
-            f"font-weight:700'>{escape(verdict.upper())}</span> {escape(reason or '')}</td>")
+            f"font-weight:700'>{escape(verdict.upper())}</span> <span style='font-size:9pt'>"
+            f"{escape(reason or '')}</span></td>")
 
 
 def comparison_banner(summary: dict) -> str:
@@ -155,12 +157,13 @@ def comparison_banner(summary: dict) -> str:
             f"<tr><td colspan='2'><b>{agreement}</b></td></tr></table>")
 
 
-def comparison_line(summary: dict, prefix: str = "Compared") -> str:
-    """One line: images, method, time and whether the comparison is whole."""
+def comparison_line(summary: dict, prefix: str = "Compared",
+                    title: Callable[[str], str | None] | None = None) -> str:
+    """One line: images, method (its window title through `title`), time and whether the comparison is whole."""
     run = summary.get("run") or {}
     text = f"{prefix} {summary.get('images', 0)} images"
     if run.get("method"):
-        text += f" with {run['method']}"
+        text += f" with {(title(run['method']) if title else None) or run['method']}"
     if summary.get("seconds") is not None:
         text += f" · {summary['seconds']:.1f} s"
     if not summary.get("complete", True):

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from engine.review.compare import comparison_columns
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
@@ -71,6 +72,9 @@ def test_comparison_streams_its_rows_and_sorts_like_the_cli(qtbot, window, tmp_p
     assert not tab.overview.isVisible() and mode.flips.isVisible()  # no confusion matrix for two models
     headers = [tab.proxy.headerData(c, Qt.Orientation.Horizontal) for c in range(tab.proxy.columnCount())]
     assert headers[:3] == ["Image", "Label", "A says"] and "Map ρ" in headers and "flag a" not in headers
+    header = tab.table.horizontalHeader()
+    shown = [headers[header.logicalIndex(v)] for v in range(header.count())]
+    assert shown == [c.header for c in comparison_columns(False) if c.header]  # as declared, left to right
 
     mode.sort_by("map_spearman")  # "Largest map changes": the evidence that moved most first
     shown = [r.map_spearman for r in tab.proxy.visible_rows()]
@@ -175,7 +179,7 @@ def test_a_comparison_folder_opens_again_and_a_double_click_shows_the_image(qtbo
     qtbot.waitUntil(lambda: tab.proxy.rowCount() == 40, timeout=WAIT_MS)
     assert mode.active and tab.banner.isVisible()
     assert "RIGHT-REASON" in tab.banner.text() and "SHORTCUT-SUSPECTED" in tab.banner.text()
-    assert tab.summary.text().startswith(f"Opened: Compared 40 images with gradcam · {written['seconds']:.1f} s")
+    assert tab.summary.text().startswith(f"Opened: Compared 40 images with Grad-CAM · {written['seconds']:.1f} s")
     mode.flips.setChecked(True)
     assert {r.path for r in tab.proxy.visible_rows()} == {f["path"] for f in written["flipped"]}
 
