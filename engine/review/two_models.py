@@ -53,8 +53,13 @@ def compare_lot(session_a, session_b, images: str | os.PathLike, options: Review
         if on_rows is not None:
             on_rows(rows)
 
-    comparison = compare_folder(session_a, session_b, images, options, progress, cancel, rows_done,
-                                exclude=out or None)
+    try:
+        comparison = compare_folder(session_a, session_b, images, options, progress, cancel, rows_done,
+                                    exclude=out or None)
+    except BaseException:
+        if output is not None:  # ComparisonOutput closes its CSV in finish() only
+            output._handle.close()  # noqa: SLF001
+        raise
     summary = output.finish(comparison) if output is not None else {"run": run, **comparison_summary(comparison)}
     return comparison, summary
 

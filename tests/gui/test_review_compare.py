@@ -211,3 +211,17 @@ def test_the_review_tab_still_fits_a_laptop_while_comparing(qtbot, window):
     for widget in (mode.button, tab.options.open_report, mode.largest, tab.label_box):
         corner = widget.mapTo(tab, widget.rect().topLeft())
         assert 0 <= corner.x() and corner.x() + widget.width() <= tab.width(), f"{widget} out of view"
+
+
+def test_a_method_model_b_cannot_run_is_one_line_and_the_tab_keeps_working(qtbot, window):
+    mode = choose_b(qtbot, window, DEMO_MODEL.with_name("defects_float.tflite"))  # a black box: no Grad-CAM
+    assert window.controller.state.method == "gradcam"
+    mode.button.click()
+    tab = window.review
+    qtbot.waitUntil(lambda: tab.summary.text().startswith("The comparison could not run: "), timeout=WAIT_MS)
+    assert "occlusion" in tab.summary.text() and "\n" not in tab.summary.text()  # names what does work
+    wait_idle(qtbot, window)
+    assert mode.summary is None and mode.button.isEnabled()
+    tab.run_button.click()  # the review itself still runs
+    qtbot.waitUntil(lambda: tab.result is not None, timeout=WAIT_MS)
+    assert not mode.active and tab.overview.isVisible()
