@@ -162,6 +162,7 @@ def _arm_screenshot(window: MainWindow, path: str, tab: str, image: str | None) 
             window.show_tab("review")
             if window.controller.state.model_b:
                 window.review_controller.comparison.run()
+                window.review_controller.comparison.sort_by("map_spearman")  # the largest map changes on top
             else:
                 window.review_controller.run()
             window.controller.busyChanged.connect(lambda busy: busy or QTimer.singleShot(800, grab))
