@@ -225,3 +225,20 @@ def test_a_method_model_b_cannot_run_is_one_line_and_the_tab_keeps_working(qtbot
     tab.run_button.click()  # the review itself still runs
     qtbot.waitUntil(lambda: tab.result is not None, timeout=WAIT_MS)
     assert not mode.active and tab.overview.isVisible()
+
+
+def test_the_latest_comparison_wins(qtbot, window):
+    mode = choose_b(qtbot, window)
+    arrived: list[int] = []
+    window.controller.client.signals.compare_rows_computed.connect(lambda r: arrived.append(r.generation))
+    mode.button.click()
+    first = mode.generation
+    qtbot.waitUntil(lambda: bool(arrived), timeout=WAIT_MS)  # the first comparison is under way
+    mode.button.click()  # pressed again: the running one stops, the new one's rows alone fill the table
+    assert mode.generation != first
+    qtbot.waitUntil(lambda: mode.summary is not None, timeout=WAIT_MS)
+    assert mode.summary["complete"]  # the first comparison's partial end is not what the tab shows
+    wait_idle(qtbot, window)
+    total = len(window.browser.paths())
+    assert mode.summary["complete"] and mode.model.rowCount() == total
+    assert sorted(r.path for r in mode.model.rows) == sorted(set(r.path for r in mode.model.rows))
