@@ -10,7 +10,6 @@ import threading
 from pathlib import Path
 
 from engine.errors import ConvScopeError
-from engine.review.compare_output import CSV_NAME, JSON_NAME
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QHeaderView, QMenu, QPushButton
 
@@ -23,6 +22,8 @@ from .comparison_table import (
     comparison_line,
 )
 
+CSV_NAME, JSON_NAME = "comparison.csv", "comparison.json"  # engine.review.compare_output's names (it loads
+# the review runner: not on the way to the window)
 TAKEN = (CSV_NAME, JSON_NAME, "results.csv")  # a report folder holding one of these cannot take a comparison
 
 

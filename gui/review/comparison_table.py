@@ -7,10 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.review.columns import Column
-from engine.review.compare import ComparisonRow, comparison_columns
 from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QBrush
 
@@ -19,12 +18,17 @@ from gui.trust.banner import COLOURS
 
 from .table import PATH_ROLE, RIGHT_ALIGNED, WRONG
 
+if TYPE_CHECKING:  # engine.review.compare imports the review runner: not on the way to the window
+    from engine.review.compare import ComparisonRow
+
 DIFFERS = ("predicted_b", "agree")  # the cells painted as a warning on a row whose prediction flipped
 
 
 def shown_columns(trust: bool) -> tuple[Column, ...]:
     """The comparison columns the window shows: those declaring a header, and with trust the
     trust ones (each model's removal figures and flag); the error goes to the row's tool tip."""
+    from engine.review.compare import comparison_columns
+
     return tuple(c for c in comparison_columns(trust) if c.header or c.trust)
 
 
