@@ -28,8 +28,8 @@ PROBABILITY_TOP = 1.02  # a curve at p = 1 stays visible above the top grid line
 
 
 class StaticPlot(pg.PlotWidget):
-    """A figure, not an instrument: no zoom, pan, menu, auto-range (button or otherwise) or SI
-    prefixes, and the mouse wheel scrolls the page it sits in (the event goes on to the parents)
+    """A figure, not an instrument: no zoom, pan, menu, auto-range button or SI prefixes (its
+    ranges are set, which turns auto-range off), and the mouse wheel scrolls the page it sits in (the event goes on to the parents)
     instead of zooming the axes."""
 
     def __init__(self) -> None:
@@ -38,7 +38,6 @@ class StaticPlot(pg.PlotWidget):
         item.setMouseEnabled(x=False, y=False)
         item.setMenuEnabled(False)
         item.hideButtons()
-        item.disableAutoRange()
         for name in ("left", "bottom", "top", "right"):
             item.getAxis(name).enableAutoSIPrefix(False)
         self.grid = pg.PlotCurveItem(pen=GRID_PEN, connect="pairs")

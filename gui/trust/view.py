@@ -155,9 +155,6 @@ class TrustView(QWidget):
     def _removal_box(self) -> QGroupBox:
         box = QGroupBox("Defect painted out")
         self.before_picture, self.after_picture = QLabel(), QLabel()
-        for picture in (self.before_picture, self.after_picture):
-            picture.setFixedSize(PICTURE, PICTURE)  # room kept: a result does not re-lay-out the page and its plots
-            picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.removal_text = QLabel(NOT_RUN)
         self.removal_text.setWordWrap(True)
         layout = QGridLayout(box)
