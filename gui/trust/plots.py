@@ -29,8 +29,8 @@ PROBABILITY_TOP = 1.02  # a curve at p = 1 stays visible above the top grid line
 
 class StaticPlot(pg.PlotWidget):
     """A figure, not an instrument: no zoom, pan, menu, auto-range button or SI prefixes (its
-    ranges are set, which turns auto-range off), and the mouse wheel scrolls the page it sits in (the event goes on to the parents)
-    instead of zooming the axes."""
+    ranges are set, which turns auto-range off), and the mouse wheel scrolls the page it sits in
+    (the event goes on to the parents) instead of zooming the axes."""
 
     def __init__(self) -> None:
         super().__init__(background="w")

@@ -86,12 +86,16 @@ def _check_result(faithful: bool = True, with_mask: bool = True):
                        np.ones((40, 60), bool), 0.98, 0.91, "scratch", True)
 
 
-def test_the_first_show_lays_each_plot_out_once(tabbed, layouts):
+def test_the_first_show_lays_each_plot_out_once(tabbed, layouts, monkeypatch):
+    relabelled: list[str] = []
+    original = pg.AxisItem._updateLabel
+    monkeypatch.setattr(pg.AxisItem, "_updateLabel", lambda axis: relabelled.append(axis.orientation) or original(axis))
     tabs, view = tabbed
     tabs.setCurrentWidget(view)
     _settle()
     assert {id(view.deletion), id(view.insertion), id(view.similarity)} == set(layouts)
     assert set(layouts.values()) == {1}  # a vertical scroll bar that appeared after it narrowed them: twice
+    assert relabelled == []  # auto SI prefix: each axis's label re-laid-out at each range change
 
 
 def test_results_neither_lay_out_nor_rescale_the_plots(tabbed, layouts, rescales):
