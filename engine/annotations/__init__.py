@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 # submodule (the window needs a few at start-up) does not load every reader and OpenCV.
 _MODULES = {
     "engine.annotations.coco": ("CocoIndex", "read_coco"),
-    "engine.annotations.cvat": ("read_cvat"),
+    "engine.annotations.cvat": ("read_cvat",),
     "engine.annotations.labelme": ("is_ours", "read_labelme", "write_labelme"),
     "engine.annotations.labels": ("LabelMapError", "LabelResolver", "parse_label_map"),
     "engine.annotations.regions": (
@@ -51,7 +51,7 @@ _MODULES = {
         "rasterise",
     ),
     "engine.annotations.source": ("SKIPPED_NOTE", "UNKNOWN_NOTE", "Annotator", "FoundMask", "read_index"),
-    "engine.annotations.voc": ("read_voc"),
+    "engine.annotations.voc": ("read_voc",),
     "engine.annotations.yolo": ("class_names_for", "read_yolo"),
 }
 _HOMES = {name: module for module, names in _MODULES.items() for name in names}
