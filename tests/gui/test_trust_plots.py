@@ -137,6 +137,7 @@ def test_the_grid_is_one_curve_at_the_ticks_not_the_axes_grid(tabbed):
     for plot in (view.deletion, view.insertion, view.similarity):
         assert not any(plot.getAxis(side).grid for side in ("left", "bottom"))  # showGrid: 4-8 ms per repaint
         assert plot.grid.getViewBox() is plot.getViewBox()
+        assert plot.getViewBox().menu is None  # a ViewBox's context menu, built (2 ms each) and never shown
         xs, ys = plot.grid.getData()
         ticks = [value for value, _text in plot.getAxis("bottom")._tickLevels[0]]
         verticals = sorted({x for x, next_x in zip(xs[::2], xs[1::2], strict=True) if x == next_x})
