@@ -33,7 +33,7 @@ class StaticPlot(pg.PlotWidget):
     (the event goes on to the parents) instead of zooming the axes."""
 
     def __init__(self) -> None:
-        super().__init__(background="w")
+        super().__init__(background="w", viewBox=pg.ViewBox(enableMenu=False))  # no context menu made for nothing
         item = self.getPlotItem()
         item.setMouseEnabled(x=False, y=False)
         item.setMenuEnabled(False)

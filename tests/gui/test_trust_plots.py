@@ -137,7 +137,6 @@ def test_the_grid_is_one_curve_at_the_ticks_not_the_axes_grid(tabbed):
     for plot in (view.deletion, view.insertion, view.similarity):
         assert not any(plot.getAxis(side).grid for side in ("left", "bottom"))  # showGrid: 4-8 ms per repaint
         assert plot.grid.getViewBox() is plot.getViewBox()
-        assert plot.getViewBox().menu is None  # a ViewBox's context menu, built (2 ms each) and never shown
         xs, ys = plot.grid.getData()
         ticks = [value for value, _text in plot.getAxis("bottom")._tickLevels[0]]
         verticals = sorted({x for x, next_x in zip(xs[::2], xs[1::2], strict=True) if x == next_x})
@@ -157,3 +156,18 @@ def test_similarity_ticks_lie_inside_the_range(lowest, ticks):
     from gui.trust.plots import similarity_ticks
 
     assert similarity_ticks(lowest) == pytest.approx(ticks)
+
+
+def test_no_context_menu_is_built_for_the_plots(qtbot, monkeypatch):
+    import sys
+
+    from gui.trust.view import TrustView
+
+    viewbox_module = sys.modules["pyqtgraph.graphicsItems.ViewBox.ViewBox"]  # the module, not its class
+    built: list[object] = []
+    original = viewbox_module.ViewBoxMenu
+    monkeypatch.setattr(viewbox_module, "ViewBoxMenu", lambda view: built.append(view) or original(view))
+    view = TrustView()
+    qtbot.addWidget(view)
+    view._build_plots()
+    assert built == []  # each built (about 2 ms of the plot's idle-time construction), then disabled
