@@ -118,7 +118,8 @@ def create_window(args=None, settings: Settings | None = None) -> MainWindow:
         if gone:
             _keep_saying(window, gone_text(gone))
         window.trust.build_when_idle(IDLE_STEP_MS)  # while the engine loads: not at the tab's first click
-        import_when_idle(AFTER_FIRST_PAINT, IDLE_STEP_MS)
+        # half a step out of phase with the plots, so that an import and a plot never share a pass
+        QTimer.singleShot(IDLE_STEP_MS // 2, lambda: import_when_idle(AFTER_FIRST_PAINT, IDLE_STEP_MS))
 
     window.first_paint = FirstPaint(window, open_first)
     return window
