@@ -104,7 +104,7 @@ class ReviewFolder:
     summary.json, report.html and overlays there (`resume` continues the review already there)."""
 
     folder: str
-    options: ReviewOptions = field(default_factory=lambda: _review_options())
+    options: ReviewOptions = field(default_factory=_review_options)
     report_folder: str = ""
     resume: bool = False
 
