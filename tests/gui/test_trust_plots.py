@@ -171,3 +171,17 @@ def test_no_context_menu_is_built_for_the_plots(qtbot, monkeypatch):
     qtbot.addWidget(view)
     view._build_plots()
     assert built == []  # each built (about 2 ms of the plot's idle-time construction), then disabled
+
+
+def test_the_similarity_range_keeps_the_lowest_point_whole(tabbed):
+    import dataclasses
+
+    _tabs, view = tabbed
+    display = _sanity_display(stages=5)
+    low = tuple(dataclasses.replace(stage, rank_correlation=stage.rank_correlation - 0.9)
+                for stage in display.results[0].stages)
+    view.show_sanity(dataclasses.replace(display, results=(dataclasses.replace(display.results[0], stages=low),)))
+    lowest = min(stage.rank_correlation for stage in low)
+    (left, right), (bottom, top) = view.similarity.getViewBox().viewRange()
+    assert bottom < lowest and top > 1.0  # a marker on the plot's edge is cut in half
+    assert left < 0 < 4 < right
