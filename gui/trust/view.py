@@ -111,7 +111,8 @@ def _similarity_frame(plot: StaticPlot, stages: int, lowest: float) -> None:
     """The similarity plot's ranges, ticks and grid for `stages` stages and values down to `lowest`
     (set, not auto-ranged: a result changes them at most once)."""
     plot.setXRange(0, max(1, stages - 1), padding=0.03)
-    plot.setYRange(lowest, SIMILARITY_TOP, padding=0.03)  # a fixed padding (the default follows the height): points at the lowest value stay whole
+    # a fixed padding keeps a point at the lowest value whole (the default one follows the height)
+    plot.setYRange(lowest, SIMILARITY_TOP, padding=0.03)
     ys = similarity_ticks(lowest)
     set_ticks(plot, "bottom", list(range(stages)))
     set_ticks(plot, "left", ys)
