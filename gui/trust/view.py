@@ -40,7 +40,7 @@ VERDICT_STYLE = "font-weight: 600; padding: 4px;"
 # The similarity plot: one colour per method, one line style per measure (solid ρ, dashed SSIM).
 METHOD_COLOURS = ("#1f5fbf", "#c0392b", "#2e8b57", "#8e44ad")
 MEASURE_STYLES = {"ρ": (Qt.PenStyle.SolidLine, "o"), "SSIM": (Qt.PenStyle.DashLine, "t")}
-SIMILARITY_LOWEST, SIMILARITY_TOP = -0.1, 1.05  # the similarity plot's y range, lower if a value is
+SIMILARITY_LOWEST, SIMILARITY_TOP = -0.1, 1.05  # the similarity plot's y range (from lower when a value is)
 VERDICT_COLOURS = {"faithful": "#e6f6e6", "not faithful": "#fff0d8", "inconclusive": "#e8e8e8"}  # neutral grey
 
 
