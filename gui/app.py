@@ -19,6 +19,7 @@ from pathlib import Path
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
+from .lazy import import_when_idle
 from .main_window import MainWindow
 from .settings import Settings, make_settings
 
@@ -27,6 +28,9 @@ DEMO_MODEL = RESOURCES / "demo" / "defects.keras"
 DEMO_IMAGES = RESOURCES / "demo" / "images"
 IDLE_STEP_MS = 100  # between the Trust tab's plots, made one by one after the first paint
 FIRST_PAINT_MS = 250  # open the first model and folder by then even if the window has not painted
+# Imported while idle after the first paint, not before it: every annotation reader (the mask of the
+# first map shown needs one; each brings json, yaml, XML) and the review runner (the first review).
+AFTER_FIRST_PAINT = ("engine.annotations.single", "engine.review.runner")
 
 
 def application() -> QApplication:
@@ -115,6 +119,8 @@ def create_window(args=None, settings: Settings | None = None) -> MainWindow:
         if gone:
             _keep_saying(window, gone_text(gone))
         window.trust.build_when_idle(IDLE_STEP_MS)  # while the engine loads: not at the tab's first click
+        # half a step out of phase with the plots, so that an import and a plot never share a pass
+        QTimer.singleShot(IDLE_STEP_MS // 2, lambda: import_when_idle(AFTER_FIRST_PAINT, IDLE_STEP_MS))
 
     window.first_paint = FirstPaint(window, open_first)
     return window

@@ -1,11 +1,13 @@
-"""A tab whose view is built the first time it is shown (or asked for), not with the window:
-the window's first paint waits only for the tabs it shows."""
+"""What the window's first paint does not wait for: a tab whose view is built the first time it is
+shown (or asked for), and modules imported one per idle pass after the paint."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
 
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
@@ -41,3 +43,17 @@ class LazyTab(QWidget, Generic[View]):
         """Build the view before the page paints for the first time."""
         self.view  # noqa: B018 - the property builds
         super().showEvent(event)
+
+
+def import_when_idle(modules: Sequence[str], pause_ms: int = 0) -> None:
+    """Import `modules`, one per event-loop pass `pause_ms` apart: what the first paint does not
+    need but a later click would otherwise wait for (each import a short stall, not one long one)."""
+    pending = list(modules)
+
+    def step() -> None:
+        importlib.import_module(pending.pop(0))
+        if pending:
+            QTimer.singleShot(pause_ms, step)
+
+    if pending:
+        QTimer.singleShot(pause_ms, step)

@@ -12,7 +12,6 @@ from collections import OrderedDict
 import cv2
 import numpy as np
 import pyqtgraph as pg
-from engine.annotations.single import image_ground_truth
 from engine.errors import ConvScopeError
 from engine.review import class_mask, fit_mask, image_metrics
 from PySide6.QtCore import QObject
@@ -89,6 +88,9 @@ class MaskOverlay(QObject):
         except OSError:
             return None, ""
         if key not in self._cache:
+            # every annotation reader: imported when idle after the first paint (gui.app), not before it
+            from engine.annotations.single import image_ground_truth
+
             try:
                 found = image_ground_truth(path, height, width, key[3], self.root() or None)
                 self._cache[key] = (None if found is None else found.mask, "")

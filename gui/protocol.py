@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any, get_args
 import numpy as np
 from engine.maps.combine import COMBINATIONS
 from engine.params import Param
-from engine.review.runner import ReviewOptions
 
 if TYPE_CHECKING:
     from engine.results import Explanation, ModelInfo, Prediction
+    from engine.review.runner import ReviewOptions
     from engine.trust.faithfulness import Faithfulness
 
 CHANNELS = ("model", "predict", "explain", "compare", "features", "review", "trust")
@@ -89,6 +89,14 @@ class Patterns:
     regularised: bool = True  # jitter, blur and pre-activation; False = seed 002's plain ascent
 
 
+def _review_options() -> ReviewOptions:
+    """The engine's default ReviewOptions, imported at the first review: the runner brings every
+    annotation reader, which the window's first paint does not need."""
+    from engine.review.runner import ReviewOptions
+
+    return ReviewOptions()
+
+
 @dataclass(frozen=True)
 class ReviewFolder:
     """Review a folder like `convscope batch`: predict, explain and score every image with
@@ -96,7 +104,7 @@ class ReviewFolder:
     summary.json, report.html and overlays there (`resume` continues the review already there)."""
 
     folder: str
-    options: ReviewOptions = field(default_factory=ReviewOptions)
+    options: ReviewOptions = field(default_factory=_review_options)
     report_folder: str = ""
     resume: bool = False
 

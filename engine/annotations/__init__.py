@@ -7,25 +7,54 @@ turns regions into a class-index mask; :class:`Annotator` finds an image's groun
 (pixel masks first) as a :class:`FoundMask`. :func:`write_labelme` saves drawn regions.
 """
 
-from engine.annotations.coco import CocoIndex, read_coco
-from engine.annotations.cvat import read_cvat
-from engine.annotations.labelme import is_ours, read_labelme, write_labelme
-from engine.annotations.labels import LabelMapError, LabelResolver, parse_label_map
-from engine.annotations.regions import (
-    BOX,
-    ELLIPSE,
-    KINDS,
-    PIXEL,
-    POLYGON,
-    Annotation,
-    AnnotationError,
-    Region,
-    coarsest,
-    rasterise,
-)
-from engine.annotations.source import SKIPPED_NOTE, UNKNOWN_NOTE, Annotator, FoundMask, read_index
-from engine.annotations.voc import read_voc
-from engine.annotations.yolo import class_names_for, read_yolo
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from engine.annotations.coco import CocoIndex, read_coco
+    from engine.annotations.cvat import read_cvat
+    from engine.annotations.labelme import is_ours, read_labelme, write_labelme
+    from engine.annotations.labels import LabelMapError, LabelResolver, parse_label_map
+    from engine.annotations.regions import (
+        BOX,
+        ELLIPSE,
+        KINDS,
+        PIXEL,
+        POLYGON,
+        Annotation,
+        AnnotationError,
+        Region,
+        coarsest,
+        rasterise,
+    )
+    from engine.annotations.source import (
+        SKIPPED_NOTE,
+        UNKNOWN_NOTE,
+        Annotator,
+        FoundMask,
+        read_index,
+    )
+    from engine.annotations.voc import read_voc
+    from engine.annotations.yolo import class_names_for, read_yolo
+
+# Each name is imported from its module at its first use (PEP 562): importing one light
+# submodule (the window needs a few at start-up) does not load every reader and OpenCV.
+_MODULES = {
+    "engine.annotations.coco": ("CocoIndex", "read_coco"),
+    "engine.annotations.cvat": ("read_cvat",),
+    "engine.annotations.labelme": ("is_ours", "read_labelme", "write_labelme"),
+    "engine.annotations.labels": ("LabelMapError", "LabelResolver", "parse_label_map"),
+    "engine.annotations.regions": (
+        "BOX", "ELLIPSE", "KINDS", "PIXEL", "POLYGON", "Annotation", "AnnotationError", "Region", "coarsest",
+        "rasterise",
+    ),
+    "engine.annotations.source": ("SKIPPED_NOTE", "UNKNOWN_NOTE", "Annotator", "FoundMask", "read_index"),
+    "engine.annotations.voc": ("read_voc",),
+    "engine.annotations.yolo": ("class_names_for", "read_yolo"),
+}
+_HOMES = {name: module for module, names in _MODULES.items() for name in names}
 
 __all__ = [
     "BOX", "ELLIPSE", "KINDS", "PIXEL", "POLYGON", "SKIPPED_NOTE", "UNKNOWN_NOTE", "Annotation", "AnnotationError",
@@ -33,3 +62,12 @@ __all__ = [
     "is_ours", "parse_label_map", "rasterise", "read_coco", "read_cvat", "read_index", "read_labelme", "read_voc",
     "read_yolo", "write_labelme",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """A public name, imported from its module on first use."""
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_HOMES[name]), name)
+    globals()[name] = value
+    return value

@@ -138,8 +138,11 @@ def morphological_cleanup(heatmap: np.ndarray, size: int = 3) -> np.ndarray:
 def outline(heatmap: np.ndarray, level: float = 0.5, percentage: float = OUTLINE_PERCENTAGE,
             max_regions: int = OUTLINE_MAX_REGIONS) -> np.ndarray:
     """Seed 004: binarise at `level`, fill holes, keep the largest 8-connected regions that
-    hold `percentage` % of the area (at most `max_regions`), return their borders as 0/1."""
-    mask = (heatmap > level).astype(np.uint8)
+    hold `percentage` % of the area (at most `max_regions`), return their borders as 0/1.
+    A level at or above the map's peak outlines the peak itself: a map with evidence never
+    comes out blank because of where the outline level was set."""
+    peak = float(heatmap.max(initial=0.0))
+    mask = (heatmap > level if level < peak else heatmap >= peak).astype(np.uint8) * (peak > 0.0)
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     filled = np.zeros_like(mask)
     cv2.drawContours(filled, contours, -1, 1, thickness=cv2.FILLED)

@@ -16,26 +16,51 @@ Review tab builds on it). Never Qt, pyqtgraph or `gui`.
 
 from __future__ import annotations
 
-from engine.review.masks import class_mask, find_mask, fit_mask, is_class_mask, load_mask, read_mask
-from engine.review.metrics import (
-    DEFAULT_THRESHOLD,
-    DEFAULT_TOLERANCE,
-    ImageMetrics,
-    energy_inside,
-    heatmap_peak,
-    image_metrics,
-    pointing_hit,
-    region_iou,
-)
-from engine.review.rows import COLUMNS, ReviewRow, read_rows
-from engine.review.runner import (
-    ReviewedImage,
-    ReviewOptions,
-    check_options,
-    folder_images,
-    review_folder,
-)
-from engine.review.stats import LabelStats, ReviewResult, summarise, worst_cases
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from engine.review.masks import (
+        class_mask,
+        find_mask,
+        fit_mask,
+        is_class_mask,
+        load_mask,
+        read_mask,
+    )
+    from engine.review.metrics import (
+        DEFAULT_THRESHOLD,
+        DEFAULT_TOLERANCE,
+        ImageMetrics,
+        energy_inside,
+        heatmap_peak,
+        image_metrics,
+        pointing_hit,
+        region_iou,
+    )
+    from engine.review.rows import COLUMNS, ReviewRow, read_rows
+    from engine.review.runner import (
+        ReviewedImage,
+        ReviewOptions,
+        check_options,
+        folder_images,
+        review_folder,
+    )
+    from engine.review.stats import LabelStats, ReviewResult, summarise, worst_cases
+
+# Each name is imported from its module at its first use (PEP 562): importing one light
+# submodule (the window needs a few at start-up) does not load every reader and OpenCV.
+_MODULES = {
+    "engine.review.masks": ("class_mask", "find_mask", "fit_mask", "is_class_mask", "load_mask", "read_mask"),
+    "engine.review.metrics": (
+        "DEFAULT_THRESHOLD", "DEFAULT_TOLERANCE", "ImageMetrics", "energy_inside", "heatmap_peak",
+        "image_metrics", "pointing_hit", "region_iou",
+    ),
+    "engine.review.rows": ("COLUMNS", "ReviewRow", "read_rows"),
+    "engine.review.runner": ("ReviewedImage", "ReviewOptions", "check_options", "folder_images", "review_folder"),
+    "engine.review.stats": ("LabelStats", "ReviewResult", "summarise", "worst_cases"),
+}
+_HOMES = {name: module for module, names in _MODULES.items() for name in names}
 
 __all__ = [
     "COLUMNS", "DEFAULT_THRESHOLD", "DEFAULT_TOLERANCE", "ImageMetrics", "LabelStats", "ReviewOptions",
@@ -44,3 +69,12 @@ __all__ = [
     "load_mask", "pointing_hit", "read_mask", "read_rows", "region_iou", "review_folder", "summarise",
     "worst_cases",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """A public name, imported from its module on first use."""
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_HOMES[name]), name)
+    globals()[name] = value
+    return value

@@ -6,9 +6,9 @@ own ReviewOptions."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.review.metrics import DEFAULT_THRESHOLD, DEFAULT_TOLERANCE
-from engine.review.runner import ReviewOptions
 from PySide6.QtCore import QObject, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
@@ -22,6 +22,9 @@ from PySide6.QtWidgets import (
     QPushButton,
     QWidget,
 )
+
+if TYPE_CHECKING:
+    from engine.review.runner import ReviewOptions
 
 
 def _spin(low: float, high: float, value: float, tip: str, decimals: int = 2, step: float = 0.05,
@@ -103,6 +106,8 @@ class ReviewOptionsPanel(QObject):
 
     def options(self, method: str, layer: str | None, params: dict) -> ReviewOptions:
         """The engine's ReviewOptions for a method, its layer and parameters, with these settings."""
+        from engine.review.runner import ReviewOptions  # every annotation reader: not at start-up
+
         return ReviewOptions(method, layer, target=self.target.currentData(), tolerance=self.tolerance.value(),
                              threshold=self.threshold.value(), params=dict(params), trust=self.trust.isChecked(),
                              annotations=self.annotations or None)

@@ -9,10 +9,8 @@ import pyqtgraph as pg
 from engine.maps.render import colorize
 from engine.trust.sanity import FAIL_CORRELATION
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QPixmap, QResizeEvent, QWheelEvent
+from PySide6.QtGui import QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
-    QAbstractScrollArea,
-    QApplication,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -26,12 +24,12 @@ from PySide6.QtWidgets import (
 from gui.protocol import SanityDisplay, TrustResult
 from gui.thumbnails import to_qimage
 
+from .plots import PENS, SIMILARITY_HEIGHT, StaticPlot, curve_plot, set_ticks, similarity_ticks
+
 HINT = ("Check the map of the current image: deletion and insertion curves against a random order and the "
         "image's edges (Petsiuk et al. 2018), and, when the image has a defect mask, the defect painted out "
         "and predicted again. The sanity check re-initialises the model's weights from the top down on a copy "
         "and recomputes the map (Adebayo et al. 2018).")
-PENS = {"map": pg.mkPen("#1f5fbf", width=2), "random": pg.mkPen("#888888", width=2, style=Qt.PenStyle.DashLine),
-        "edges": pg.mkPen("#e07b00", width=2, style=Qt.PenStyle.DotLine)}
 THUMB = 72
 CELL_WIDTH, CELL_SPACING = THUMB + 28, 6  # px: a stage map with its caption
 PICTURE = 150
@@ -42,6 +40,7 @@ VERDICT_STYLE = "font-weight: 600; padding: 4px;"
 # The similarity plot: one colour per method, one line style per measure (solid ρ, dashed SSIM).
 METHOD_COLOURS = ("#1f5fbf", "#c0392b", "#2e8b57", "#8e44ad")
 MEASURE_STYLES = {"ρ": (Qt.PenStyle.SolidLine, "o"), "SSIM": (Qt.PenStyle.DashLine, "t")}
+SIMILARITY_LOWEST, SIMILARITY_TOP = -0.1, 1.05  # the similarity plot's y range (from lower when a value is)
 VERDICT_COLOURS = {"faithful": "#e6f6e6", "not faithful": "#fff0d8", "inconclusive": "#e8e8e8"}  # neutral grey
 
 
@@ -108,52 +107,16 @@ def stage_cell(picture: QLabel, index: int, stage) -> QWidget:
     return cell
 
 
-class StaticPlot(pg.PlotWidget):
-    """A figure, not an instrument: no zoom, pan, menu or auto-range button, and the mouse wheel
-    scrolls the page it sits in (the event goes on to the parents) instead of zooming the axes."""
-
-    def __init__(self) -> None:
-        super().__init__(background="w")
-        item = self.getPlotItem()
-        item.setMouseEnabled(x=False, y=False)
-        item.setMenuEnabled(False)
-        item.hideButtons()
-
-    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 - Qt's name
-        """Hand the wheel to the surrounding scroll area. Forwarded, not just ignored: Qt does not
-        pass an ignored wheel event to the parents unless it came from the window system."""
-        page = self._page()
-        if page is None:
-            event.ignore()
-            return
-        QApplication.sendEvent(page.viewport(), event)
-
-    def _page(self) -> QAbstractScrollArea | None:
-        """The nearest scroll area this plot sits in (the plot itself is one: it is skipped)."""
-        parent = self.parentWidget()
-        while parent is not None and not isinstance(parent, QAbstractScrollArea):
-            parent = parent.parentWidget()
-        return parent
-
-
-def _plot(title: str, x_label: str, y_label: str, legend: tuple[int, int] = (-10, 10)) -> pg.PlotWidget:
-    plot = StaticPlot()
-    plot.setTitle(title, color="#222")
-    plot.setLabel("bottom", x_label)
-    plot.setLabel("left", y_label)
-    plot.addLegend(offset=legend)  # where the curves are not: bottom right for insertion, middle for deletion
-    plot.showGrid(x=True, y=True, alpha=0.2)
-    plot.setMinimumHeight(200)
-    plot.setMaximumHeight(300)
-    return plot
-
-
-def _fixed_legend(plot: pg.PlotWidget) -> None:
-    """The map's, random order's and edges' legend entries, made once: the curves of each result
-    are drawn unnamed (legend entries made anew for each result stalled the window 100+ ms)."""
-    legend = plot.getPlotItem().legend
-    for name, pen in PENS.items():
-        legend.addItem(pg.PlotDataItem(pen=pen), name)
+def _similarity_frame(plot: StaticPlot, stages: int, lowest: float) -> None:
+    """The similarity plot's ranges, ticks and grid for `stages` stages and values down to `lowest`
+    (set, not auto-ranged: a result changes them at most once)."""
+    plot.setXRange(0, max(1, stages - 1), padding=0.03)
+    # a fixed padding keeps a point at the lowest value whole (the default one follows the height)
+    plot.setYRange(lowest, SIMILARITY_TOP, padding=0.03)
+    ys = similarity_ticks(lowest)
+    set_ticks(plot, "bottom", list(range(stages)))
+    set_ticks(plot, "left", ys)
+    plot.set_grid(list(range(stages)), ys)
 
 
 def _picture(rgb: np.ndarray, size: int) -> QPixmap:
@@ -220,9 +183,8 @@ class TrustView(QWidget):
         plot = StaticPlot()
         plot.setTitle("Sanity check: similarity with the original map", color="#222", size="9pt")
         plot.setLabel("bottom", "stage (layer names: under the maps, or hover)")
-        plot.showGrid(x=True, y=True, alpha=0.2)
-        plot.setMinimumHeight(240)
-        plot.setMaximumHeight(290)
+        _similarity_frame(plot, 2, SIMILARITY_LOWEST)
+        plot.setFixedHeight(SIMILARITY_HEIGHT)
         self.similarity_legend = pg.LegendItem(colCount=4, horSpacing=16, labelTextSize="8pt", labelTextColor="#333333")
         plot.getPlotItem().layout.addItem(self.similarity_legend, 4, 1)  # below the bottom axis
         return plot
@@ -248,6 +210,9 @@ class TrustView(QWidget):
         self.page.setWidget(body)
         self.page.setWidgetResizable(True)
         self.page.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # fit the width, scroll down
+        # the page is taller than the tab at any usual size; a scroll bar that came and went changed the
+        # width, and each change laid the three plots out again
+        self.page.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(self.page)
@@ -273,15 +238,12 @@ class TrustView(QWidget):
         QTimer.singleShot(pause_ms, step)
 
     def _add_deletion(self) -> None:
-        self.deletion = _plot("Deletion (lower is better)", "fraction of pixels removed", "probability", (-10, 90))
+        self.deletion = curve_plot("Deletion (lower is better)", "fraction of pixels removed", (-10, 90))
         self.curves.addWidget(self.deletion)
-        _fixed_legend(self.deletion)
 
     def _add_insertion(self) -> None:
-        self.insertion = _plot("Insertion (higher is better)", "fraction of pixels inserted", "probability",
-                               (-10, -40))
+        self.insertion = curve_plot("Insertion (higher is better)", "fraction of pixels inserted", (-10, -40))
         self.curves.addWidget(self.insertion)
-        _fixed_legend(self.insertion)
 
     def _add_similarity(self) -> None:
         self.similarity = self._similarity_plot()
@@ -311,7 +273,7 @@ class TrustView(QWidget):
         for plot in self._made(("deletion", "insertion")):
             plot.clear()
         for plot in self._made(("similarity",)):
-            plot.getAxis("bottom").setTicks(None)
+            _similarity_frame(plot, 2, SIMILARITY_LOWEST)
             plot.setToolTip("")
         self.page.verticalScrollBar().setValue(0)  # a new map: start at the buttons, not where the last one was read
 
@@ -373,7 +335,6 @@ class TrustView(QWidget):
             for name, curves in (("map", found.map), ("random", found.random), ("edges", found.edges)):
                 if curves is not None:
                     plot.plot(found.fractions, getattr(curves, kind), pen=PENS[name])  # named in the fixed legend
-            plot.setYRange(0, 1.02)
         self._show_removal(result)
 
     def _show_removal(self, result: TrustResult) -> None:
@@ -442,7 +403,8 @@ class TrustView(QWidget):
         """Stage numbers as ticks, the layer names in the tool tip, and the rule drawn: a dashed line
         at the rank correlation a method must fall under, a dotted one at the stage where it must."""
         first = display.results[0]
-        self.similarity.getAxis("bottom").setTicks([[(i, str(i)) for i in range(len(first.stages))]])
+        lowest = min(SIMILARITY_LOWEST, *(s.rank_correlation for r in display.results for s in r.stages))
+        _similarity_frame(self.similarity, len(first.stages), lowest)
         names = "\n".join(f"{i}: {'original map' if not s.layer else 'randomised down to ' + s.layer}"
                           for i, s in enumerate(first.stages))
         self.similarity.setToolTip(f"Stages (layers with weights re-initialised from the top):\n{names}")
@@ -453,5 +415,3 @@ class TrustView(QWidget):
             labelOpts={"position": 0.98, "anchors": [(1, 1), (1, 1)], "color": grey}))
         self.similarity.addItem(pg.InfiniteLine(first.half, angle=90,
                                                 pen=pg.mkPen(grey, width=1, style=Qt.PenStyle.DotLine)))
-        self.similarity.setYRange(min(-0.1, *(s.rank_correlation for r in display.results for s in r.stages)), 1.05)
-        self.similarity.setXRange(0, len(first.stages) - 1, padding=0.03)
