@@ -142,7 +142,7 @@ class CompareFolder:
 
     folder: str
     model_b: str
-    options: ReviewOptions = field(default_factory=ReviewOptions)
+    options: ReviewOptions = field(default_factory=_review_options)
     report_folder: str = ""
     trust_b: bool = False  # load model B even if safe mode refuses it (the user trusted it)
 
