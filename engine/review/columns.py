@@ -24,6 +24,7 @@ Imports numpy only.
 
 from __future__ import annotations
 
+import math
 import types
 import typing
 from collections.abc import Callable, Sequence
@@ -108,9 +109,10 @@ class Column:
         return FORMATS[self.format or default](value)
 
     def sort_key(self, value: Any, path: str) -> Any:
-        """What a cell sorts by: text in lower case, then the path; numbers with missing ones first."""
+        """What a cell sorts by: text in lower case, then the path; numbers with missing ones first
+        (before every number: a missing rank correlation is not a perfectly opposite map's -1)."""
         if self.numeric:
-            return -1.0 if value is None else float(value)
+            return -math.inf if value is None else float(value)
         return (value or "").lower() + "\0" + path  # ties by path, as ColumnarReview.sort_order
 
     def type_name(self) -> str:

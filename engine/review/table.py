@@ -212,7 +212,7 @@ class ColumnarReview:
         if pa.types.is_string(self.table.column(name).type):  # text: as Column.sort_key sorts it
             keys = pa.table({"key": pa.compute.utf8_lower(self.text(name)), "path": self.text("path")})
             return pa.compute.sort_indices(keys, sort_keys=[("key", "ascending"), ("path", "ascending")]).to_numpy()
-        values = self.table.column(name).cast(pa.float64()).fill_null(-1.0).to_numpy()
+        values = self.table.column(name).cast(pa.float64()).fill_null(-np.inf).to_numpy()
         return np.argsort(values, kind="stable")
 
     def result(self) -> ReviewSummary:

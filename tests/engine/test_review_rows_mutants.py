@@ -8,6 +8,7 @@ Each test names the bug it guards against (found surviving by mutation testing, 
 from __future__ import annotations
 
 import csv
+import math
 import typing
 from dataclasses import dataclass
 
@@ -25,6 +26,7 @@ from engine.review.columns import (
     flag_mask,
     means,
 )
+from engine.review.compare import comparison_columns
 from engine.review.rows import (
     CsvAppender,
     ReviewRow,
@@ -71,7 +73,10 @@ def test_only_aggregated_columns_have_a_summed_figure():
 def test_numbers_sort_with_missing_first_and_text_by_lower_case_then_path():
     # bugs: missing numbers sorted as 0 or last; text sorted case-sensitively or ties not by path
     assert BY_NAME["confidence"].numeric and not BY_NAME["label"].numeric
-    assert BY_NAME["confidence"].sort_key(None, "a") == -1.0
+    assert BY_NAME["confidence"].sort_key(None, "a") == -math.inf
+    # a comparison's rank correlation reaches -1: a missing one must still sort before it
+    spearman = next(c for c in comparison_columns() if c.name == "map_spearman")
+    assert spearman.sort_key(None, "a") < spearman.sort_key(-1.0, "b")
     assert BY_NAME["confidence"].sort_key(0.25, "a") == 0.25
     assert BY_NAME["label"].sort_key("Cat", "b.png") == "cat\0b.png"
     assert BY_NAME["label"].sort_key(None, "b.png") == "\0b.png"
