@@ -1,0 +1,259 @@
+"""How a comparison pairs two reviews of one lot: the map figures, the rows, the kept images and
+the folder loop, on numpy black boxes (tests/numpy_runtime.py) so that no TensorFlow model runs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.stats import rankdata, spearmanr
+
+from engine.review import ReviewOptions
+from engine.review import runner as review_runner
+from engine.review.compare import (
+    MAP_SIDE,
+    SHOWN,
+    ComparisonRow,
+    Pairing,
+    Shown,
+    _Keeper,
+    _level_ranks,
+    compare_folder,
+    comparison_columns,
+    map_agreement,
+    map_spearman,
+    map_top_iou,
+    pair_row,
+)
+from engine.review.rows import ReviewRow
+from engine.review.runner import ReviewedImage
+from tests.numpy_runtime import region_session, write_lot
+
+OCCLUSION = ReviewOptions("occlusion", batch_size=2, params={"patch": 4, "stride": 4, "fill": "zero"})
+
+
+def displayed_spearman(a: np.ndarray, b: np.ndarray) -> float:
+    """The definition: scipy's Spearman of the two maps rounded to 256 display levels."""
+    return float(spearmanr(*(np.round(np.clip(m, 0, 1) * 255).ravel() for m in (a, b))).statistic)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_map_spearman_is_spearmans_rho_at_display_levels(seed):
+    # guards: tied levels ranked by position instead of averaged, ranks off by one level, the
+    # correlation not centred or not divided by both maps' spreads
+    rng = np.random.default_rng(seed)
+    a = rng.random((40, 30)).astype(np.float32) ** (seed + 1)  # skewed: many ties at the low levels
+    b = np.clip(a + rng.normal(0, 0.2, a.shape), 0, 1).astype(np.float32)
+    assert map_spearman(a, b) == pytest.approx(displayed_spearman(a, b), abs=1e-12)
+    assert map_spearman(a, b[::-1]) == pytest.approx(displayed_spearman(a, b[::-1]), abs=1e-12)
+
+
+def test_level_ranks_average_ties_as_rankdata_does():
+    # guards: the rank of a level counted from 0, or the tie average taken as the first place
+    levels = np.array([3, 0, 3, 255, 3, 0])
+    assert _level_ranks(levels) == pytest.approx(rankdata(levels))
+    assert _level_ranks(np.full(5, 7)) is None  # a constant map has no ranks
+
+
+def test_values_outside_zero_one_count_as_the_nearest_display_level():
+    # guards: the clip dropped (a map value above 1 would be a level past the last)
+    a = np.linspace(-0.5, 1.5, 64, dtype=np.float32).reshape(8, 8)
+    assert map_spearman(a, np.clip(a, 0, 1)) == pytest.approx(1.0)
+
+
+def test_a_constant_map_correlates_with_nothing():
+    flat, ramp = np.full((8, 8), 0.3, np.float32), np.arange(64, dtype=np.float32).reshape(8, 8) / 63
+    assert map_spearman(flat, ramp) == 0.0 and map_spearman(ramp, flat) == 0.0
+    assert map_spearman(ramp, ramp) == pytest.approx(1.0) and map_spearman(ramp, 1 - ramp) == pytest.approx(-1.0)
+
+
+def test_maps_of_different_sizes_are_compared_at_the_first_maps_size():
+    # guards: the second map left at its own size (a shape error) or the first one resized instead
+    ramp = np.tile(np.linspace(0, 1, 32, dtype=np.float32), (32, 1))
+    assert map_agreement(ramp, ramp[::2, ::2]) == pytest.approx((1.0, 1.0), abs=0.01)
+    assert map_agreement(ramp, ramp[::2, ::-2])[0] == pytest.approx(-1.0, abs=0.01)
+
+
+def test_large_maps_are_compared_at_most_at_map_side():
+    # a fine checkerboard against its shifted copy: the exact opposite at full size, averaged
+    # away to the same grey once both are brought down to MAP_SIDE (2x area averaging)
+    side = 2 * MAP_SIDE
+    board = (np.indices((side, side)).sum(axis=0) % 2).astype(np.float32)
+    ramp = np.tile(np.linspace(0, 1, side, dtype=np.float32), (side, 1))
+    a, b = 0.5 * ramp + 0.5 * board, 0.5 * ramp + 0.5 * (1 - board)
+    spearman, iou = map_agreement(a, b)
+    assert spearman == pytest.approx(1.0, abs=0.01) and iou == pytest.approx(1.0, abs=0.05)
+    small = slice(0, MAP_SIDE)  # at MAP_SIDE itself nothing is averaged: the checkerboard counts
+    assert map_spearman(a[small, small], b[small, small]) < 0.5
+
+
+def test_map_agreement_is_the_two_figures():
+    rng = np.random.default_rng(3)
+    a, b = rng.random((20, 20)), rng.random((20, 20))
+    assert map_agreement(a, b) == (map_spearman(a, b), map_top_iou(a, b))
+
+
+def reviewed(path="ok/a.png", predicted=0, heatmap=None, error="", flag="", removal=None):
+    row = ReviewRow(path, "ok", 0, predicted=f"class {predicted}", predicted_index=None if error else predicted,
+                    confidence=None if error else 0.9, error=error, flag=flag, removal_probability=removal,
+                    kept_after_removal=None if removal is None else removal > 0.5)
+    return ReviewedImage(row, None, heatmap, None)
+
+
+def test_pair_row_reads_each_side_from_its_own_review():
+    # guards: a side's prediction, probability or trust figures taken from the other side
+    ramp = np.arange(16, dtype=np.float32).reshape(4, 4) / 15
+    a = reviewed(predicted=0, heatmap=ramp, flag="clear", removal=0.2)
+    b = reviewed(predicted=1, heatmap=1 - ramp, flag="survives-removal", removal=0.8)
+    row = pair_row(a, b)
+    assert (row.path, row.label, row.predicted_a, row.predicted_b) == ("ok/a.png", "ok", "class 0", "class 1")
+    assert row.agree is False and row.error == ""
+    assert (row.removal_probability_a, row.kept_after_removal_a, row.flag_a) == (0.2, False, "clear")
+    assert (row.removal_probability_b, row.kept_after_removal_b, row.flag_b) == (0.8, True, "survives-removal")
+    assert row.map_spearman == pytest.approx(-1.0) and row.map_top_iou == 0.0
+    assert pair_row(a, reviewed(predicted=0, heatmap=ramp)).agree is True
+
+
+def test_a_side_that_failed_names_itself_and_is_not_judged():
+    # guards: agree computed from a missing prediction, the error of one side lost or unlabelled
+    ramp = np.arange(16, dtype=np.float32).reshape(4, 4)
+    row = pair_row(reviewed(heatmap=ramp), reviewed(error="unreadable"))
+    assert row.error == "B: unreadable" and row.agree is None
+    assert row.map_spearman is None and row.map_top_iou is None
+    both = pair_row(reviewed(error="too big"), reviewed(error="unreadable"))
+    assert both.error == "A: too big; B: unreadable"
+    assert pair_row(reviewed(), reviewed(heatmap=ramp)).map_spearman is None  # no map on A
+
+
+def test_trust_columns_only_with_trust():
+    names = {c.name for c in comparison_columns(trust=False)}
+    assert "flag_a" not in names and "map_spearman" in names and "error" in names
+    assert {"flag_a", "flag_b", "removal_probability_b"} <= {c.name for c in comparison_columns(trust=True)}
+
+
+def shown(spearman: float | None, agree: bool | None = True, path: str = "x.png") -> Shown:
+    pixels = np.zeros((2, 2), np.float32)
+    return Shown(ComparisonRow(path=path, label=None, agree=agree, map_spearman=spearman), pixels, pixels, pixels)
+
+
+def test_the_keeper_holds_the_first_flips_and_the_lowest_spearman():
+    # guards: later flips replacing the first ones, the highest correlations kept instead of the
+    # lowest, an image kept twice in the report
+    keeper = _Keeper()
+    for index in range(SHOWN + 5):
+        keeper.keep(shown(index / 100, agree=False, path=f"f{index}.png"))
+    for index in range(SHOWN + 5):
+        keeper.keep(shown(0.5 - index / 100, path=f"m{index}.png"))
+    assert [s.row.path for s in keeper.flips] == [f"f{i}.png" for i in range(SHOWN)]
+    changes = keeper.largest_changes()
+    assert len(changes) == SHOWN
+    values = [s.row.map_spearman for s in changes]
+    assert values == sorted(values) and values[0] == 0.0
+    assert max(values) < 0.5 - 4 / 100  # the five highest of all are gone
+    assert len(keeper.shown()) == len({id(s) for s in keeper.shown()})
+
+
+def test_the_keeper_skips_images_without_maps_and_keeps_ties_in_order():
+    keeper = _Keeper()
+    keeper.keep(shown(None, agree=True))
+    assert keeper.shown() == [] and keeper.largest_changes() == ()
+    first, second = shown(0.2, path="first.png"), shown(0.2, path="second.png")
+    keeper.keep(first)
+    keeper.keep(second)
+    assert [s.row.path for s in keeper.largest_changes()] == ["first.png", "second.png"]
+
+
+def test_the_keeper_replaces_only_when_the_new_image_moved_more():
+    keeper = _Keeper()
+    for index in range(SHOWN):
+        keeper.keep(shown(0.1, path=f"k{index}.png"))
+    keeper.keep(shown(0.1, path="equal.png"))  # no lower than the highest kept: not kept
+    keeper.keep(shown(0.05, path="lower.png"))
+    paths = [s.row.path for s in keeper.largest_changes()]
+    assert "equal.png" not in paths and paths[0] == "lower.png" and len(paths) == SHOWN
+
+
+@pytest.fixture
+def lot(tmp_path):
+    return write_lot(tmp_path / "lot")
+
+
+def test_a_model_compared_with_itself_agrees_everywhere(lot):
+    # guards: B's rows built from A's maps swapped or shifted by one image across batches
+    same = region_session()
+    comparison = compare_folder(same, region_session(), lot, OCCLUSION)
+    assert len(comparison.rows) == 6 and comparison.complete
+    assert [r.path for r in comparison.rows] == sorted(r.path for r in comparison.rows)
+    assert all(r.agree and r.predicted_a == r.label for r in comparison.rows)
+    assert all(r.map_spearman == pytest.approx(1.0) and r.map_top_iou == 1.0 for r in comparison.rows)
+    assert comparison.flips == () and comparison.a.overall.accuracy == comparison.b.overall.accuracy == 1.0
+
+
+def test_models_that_look_at_different_places_have_unlike_maps(lot):
+    # guards: both maps taken from one model; the shown images not the ones whose maps moved
+    comparison = compare_folder(region_session(), region_session(slice(8, 16), slice(8, 16)), lot, OCCLUSION)
+    assert all(r.agree for r in comparison.rows)  # both right: the colour is in both quadrants
+    assert all(r.map_spearman < 0 and r.map_top_iou == 0.0 for r in comparison.rows)
+    assert len(comparison.moved) == 6
+    top_left = comparison.moved[0]
+    assert top_left.heatmap_a[:8, :8].mean() > top_left.heatmap_a[8:, 8:].mean()
+    assert top_left.heatmap_b[8:, 8:].mean() > top_left.heatmap_b[:8, :8].mean()
+    assert top_left.display.shape == (16, 16, 3)
+
+
+def test_a_flip_is_kept_for_the_report(lot):
+    # B reads the wrong quadrant's channel order: it calls red blue and blue red
+    flipped = region_session(rows=slice(0, 8), columns=slice(0, 8))
+    flipped.runtime.run = (lambda run: lambda x: run(x[..., ::-1]))(flipped.runtime.run)
+    comparison = compare_folder(region_session(), flipped, lot, OCCLUSION)
+    flips = {r.path for r in comparison.rows if r.agree is False}
+    assert flips == {"blue/blue_0.png", "blue/blue_1.png", "red/red_0.png", "red/red_1.png"}
+    assert {s.row.path for s in comparison.flips} == flips
+    assert comparison.b.overall.accuracy == pytest.approx(2 / 6)
+
+
+def test_each_image_and_its_mask_are_read_once(lot, monkeypatch):
+    # guards: B decoding the images again, or B looking its ground truth up a second time
+    reads: list[str] = []
+    masks: list[str] = []
+    session_a, session_b = region_session(), region_session()
+    load, find = session_a.load_image, review_runner._mask_for
+    monkeypatch.setattr(session_a, "load_image", lambda path: reads.append(str(path)) or load(path))
+    monkeypatch.setattr(session_b, "load_image", lambda path: pytest.fail("B decoded an image"))
+    monkeypatch.setattr(review_runner, "_mask_for", lambda item, *rest: masks.append(item.relative)
+                        or find(item, *rest))
+    compare_folder(session_a, session_b, lot, OCCLUSION)
+    assert len(reads) == len(set(reads)) == 6
+    assert sorted(masks) == sorted(set(masks)) and len(masks) == 6
+
+
+def test_progress_rows_and_cancel(lot):
+    # guards: progress counting batches instead of images, on_rows skipped, a cancel reported complete
+    seen, batches = [], []
+    comparison = compare_folder(region_session(), region_session(), lot, OCCLUSION,
+                                progress=lambda done, total: seen.append((done, total)), on_rows=batches.append)
+    assert seen == [(0, 6), (2, 6), (4, 6), (6, 6)]
+    assert [len(b) for b in batches] == [2, 2, 2] and [r for b in batches for r in b] == list(comparison.rows)
+    done: list = []  # cancelled once the first batch's rows are out
+    stopped = compare_folder(region_session(), region_session(), lot, OCCLUSION, on_rows=done.append,
+                             cancel=lambda: bool(done))
+    assert not stopped.complete and len(stopped.rows) == 2
+    assert stopped.a.complete is False and stopped.a.total == 6
+
+
+def test_pairing_merge_appends_another_pairings_batches(lot):
+    # guards: a Ray actor's rows, side rows or kept images lost or put first when merged
+    a, b = region_session(), region_session(slice(8, 16), slice(8, 16))
+    whole = compare_folder(a, b, lot, OCCLUSION)
+    first, second = Pairing(False), Pairing(False)
+    rows = list(whole.rows)
+    from engine.review.compare import compare_batch
+    from engine.review.runner import _item, _load, folder_images
+
+    items = [_load(_item(p, lot), a) for p in folder_images(lot)]
+    first.add(*compare_batch(a, b, items[:3], lot, OCCLUSION))
+    second.add(*compare_batch(a, b, items[3:], lot, OCCLUSION))
+    first.merge(second)
+    merged = first.result(a, b, 6, True, 1.0)
+    assert [r.path for r in merged.rows] == [r.path for r in rows]
+    assert [r.path for r in merged.a.rows] == [r.path for r in whole.a.rows]
+    assert len(merged.moved) == 6 and merged.seconds == 1.0 and merged.complete
