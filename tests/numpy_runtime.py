@@ -52,9 +52,10 @@ def region_session(rows: slice = slice(0, 8), columns: slice = slice(0, 8), name
     return BlackBoxSession(RegionRuntime(rows, columns, **runtime), name, Sidecar(CLASSES, "unit"))
 
 
-def write_lot(folder: Path, count: int = 2) -> Path:
+def write_lot(folder: Path, count: int = 2, masks: bool = False) -> Path:
     """`count` images per class under folder/<class>/: black, with the class's colour in the
-    top-left quadrant (what a RegionRuntime on that quadrant reads) and in the bottom-right."""
+    top-left quadrant (what a RegionRuntime on that quadrant reads) and in the bottom-right;
+    with `masks`, a <name>_mask.png beside each marks the top-left quadrant as the defect."""
     for index, name in enumerate(CLASSES):
         (folder / name).mkdir(parents=True, exist_ok=True)
         for number in range(count):
@@ -62,4 +63,8 @@ def write_lot(folder: Path, count: int = 2) -> Path:
             image[:8, :8, 2 - index] = 200 + 20 * number  # BGR on disk
             image[8:, 8:, 2 - index] = 150
             cv2.imwrite(str(folder / name / f"{name}_{number}.png"), image)
+            if masks:
+                mask = np.zeros((SIDE, SIDE), np.uint8)
+                mask[:8, :8] = 255
+                cv2.imwrite(str(folder / name / f"{name}_{number}_mask.png"), mask)
     return folder

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy.stats import rankdata, spearmanr
 
+from engine.errors import MethodError
+from engine.model.sidecar import Sidecar
 from engine.review import ReviewOptions
 from engine.review import runner as review_runner
 from engine.review.compare import (
@@ -26,13 +27,15 @@ from engine.review.compare import (
 )
 from engine.review.rows import ReviewRow
 from engine.review.runner import ReviewedImage
-from tests.numpy_runtime import region_session, write_lot
+from tests.numpy_runtime import CLASSES, RegionRuntime, region_session, write_lot
 
 OCCLUSION = ReviewOptions("occlusion", batch_size=2, params={"patch": 4, "stride": 4, "fill": "zero"})
 
 
 def displayed_spearman(a: np.ndarray, b: np.ndarray) -> float:
     """The definition: scipy's Spearman of the two maps rounded to 256 display levels."""
+    from scipy.stats import spearmanr  # here: the module's other tests need no scipy (mutation runs)
+
     return float(spearmanr(*(np.round(np.clip(m, 0, 1) * 255).ravel() for m in (a, b))).statistic)
 
 
@@ -49,6 +52,8 @@ def test_map_spearman_is_spearmans_rho_at_display_levels(seed):
 
 def test_level_ranks_average_ties_as_rankdata_does():
     # guards: the rank of a level counted from 0, or the tie average taken as the first place
+    from scipy.stats import rankdata
+
     levels = np.array([3, 0, 3, 255, 3, 0])
     assert _level_ranks(levels) == pytest.approx(rankdata(levels))
     assert _level_ranks(np.full(5, 7)) is None  # a constant map has no ranks
@@ -257,3 +262,50 @@ def test_pairing_merge_appends_another_pairings_batches(lot):
     assert [r.path for r in merged.rows] == [r.path for r in rows]
     assert [r.path for r in merged.a.rows] == [r.path for r in whole.a.rows]
     assert len(merged.moved) == 6 and merged.seconds == 1.0 and merged.complete
+
+
+def test_models_whose_classes_differ_are_refused_naming_both(lot):
+    # guards: rows paired by class index across models that mean different things by it
+    from engine.black_box import BlackBoxSession
+
+    other = BlackBoxSession(RegionRuntime(slice(0, 8), slice(0, 8)), "b.npy", Sidecar(("ok", "scratch", "spot"), "unit"))
+    with pytest.raises(MethodError) as error:
+        compare_folder(region_session(), other, lot, OCCLUSION)
+    assert str(error.value) == ("the two models name their classes differently (red, green, blue against ok, scratch, "
+                                "spot); give both the same class names (a .convscope.json sidecar)")
+    with pytest.raises(MethodError, match="gradcam"):
+        compare_folder(region_session(), region_session(), lot, ReviewOptions("gradcam"))
+
+
+def test_trust_figures_are_kept_per_side_and_merged(tmp_path):
+    # guards: one side's trust accumulator fed the other's images, a merged actor's trust dropped
+    lot = write_lot(tmp_path / "lot", masks=True)
+    a, b = region_session(), region_session(slice(8, 16), slice(8, 16))
+    options = ReviewOptions("occlusion", batch_size=2, params={"patch": 4, "stride": 4, "fill": "zero"}, trust=True)
+    whole = compare_folder(a, b, lot, options)
+    assert whole.a.trust["overall"]["removal_images"] == whole.b.trust["overall"]["removal_images"] == 6
+    assert all(r.flag_b and "off-defect" in r.flag_b and "off-defect" not in r.flag_a for r in whole.rows)
+    from engine.review.compare import compare_batch
+    from engine.review.runner import _item, _load, annotator_for, folder_images
+
+    annotator = annotator_for(lot, options, CLASSES)
+    items = [_load(_item(p, lot, annotator), a) for p in folder_images(lot)]
+    first, second = Pairing(True), Pairing(True)
+    first.add(*compare_batch(a, b, items[:2], lot, options))
+    second.add(*compare_batch(a, b, items[2:], lot, options))
+    first.merge(second)
+    merged = first.result(a, b, 6, True, 0.0)
+    for side in ("a", "b"):
+        mine, theirs = getattr(merged, side).trust["overall"], getattr(whole, side).trust["overall"]
+        assert mine["removal_images"] == 6 and mine["flagged"] == theirs["flagged"]
+        assert mine["deletion_auc"] == pytest.approx(theirs["deletion_auc"])
+    assert merged.a.trust["overall"]["off_defect"] == 0 and merged.b.trust["overall"]["off_defect"] == 6
+
+
+def test_an_image_a_could_not_read_is_not_kept():
+    # guards: the report reaching for A's display pixels when only B has a map
+    ramp = np.arange(16, dtype=np.float32).reshape(4, 4)
+    keeper = _Keeper()
+    missing_a = reviewed(error="unreadable")
+    keeper.add(pair_row(missing_a, reviewed(heatmap=ramp)), missing_a, reviewed(heatmap=ramp))
+    assert keeper.shown() == []
