@@ -299,6 +299,9 @@ def test_trust_figures_are_kept_per_side_and_merged(tmp_path):
         mine, theirs = getattr(merged, side).trust["overall"], getattr(whole, side).trust["overall"]
         assert mine["removal_images"] == 6 and mine["flagged"] == theirs["flagged"]
         assert mine["deletion_auc"] == pytest.approx(theirs["deletion_auc"])
+        # the mean curves come from each side's accumulator, not from the rows: both halves merged
+        assert mine["mean_curves"]["images"] == theirs["mean_curves"]["images"] == 6
+        assert mine["mean_curves"]["map"]["deletion"] == pytest.approx(theirs["mean_curves"]["map"]["deletion"])
     assert merged.a.trust["overall"]["off_defect"] == 0 and merged.b.trust["overall"]["off_defect"] == 6
 
 
