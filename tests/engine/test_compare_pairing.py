@@ -312,3 +312,20 @@ def test_an_image_a_could_not_read_is_not_kept():
     missing_a = reviewed(error="unreadable")
     keeper.add(pair_row(missing_a, reviewed(heatmap=ramp)), missing_a, reviewed(heatmap=ramp))
     assert keeper.shown() == []
+
+
+def test_a_side_that_lost_an_image_is_an_error_not_a_shorter_comparison():
+    # guards: zip quietly pairing the first n images when one side returned fewer
+    ramp = np.arange(16, dtype=np.float32).reshape(4, 4)
+    with pytest.raises(ValueError):
+        Pairing(False).add([reviewed(heatmap=ramp), reviewed(path="ok/b.png", heatmap=ramp)], [reviewed(heatmap=ramp)])
+
+
+def test_each_sides_result_carries_the_run_figures():
+    session = region_session()
+    pairing = Pairing(False)
+    pairing.add([reviewed(predicted=0)], [reviewed(predicted=1)])
+    result = pairing.result(session, session, 3, False, 2.5)
+    for side in (result.a, result.b):
+        assert (side.total, side.complete, side.seconds, len(side.rows)) == (3, False, 2.5, 1)
+    assert [r.predicted for r in result.a.rows] == ["class 0"] and [r.predicted for r in result.b.rows] == ["class 1"]
