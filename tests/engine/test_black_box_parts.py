@@ -186,3 +186,15 @@ def test_an_export_opens_with_its_sidecar():
     session = BlackBoxSession.open(DEMO / "defects_int8.tflite")
     assert session.black_box and session.info.preprocessing_source == "sidecar"
     assert session.info.class_names[0] == "ok" and session.info.layers[0].type == "Input"
+
+
+@pytest.mark.parametrize("method, params, perturbed", [("occlusion", {"patch": 4, "stride": 4}, 16),
+                                                       ("rise", {"masks": 10, "grid": 4}, 10)])
+def test_gradient_free_methods_run_the_export_in_chunks(method, params, perturbed):
+    # guards: a per-image loop (one runtime call per perturbed copy), or chunks past the context's max_chunk
+    session = region_session()
+    image = session.load_image(DEMO / "images" / "scratch" / "scratch_01.png")
+    session.explain(image, method, **params)
+    chunks = [rows for rows in session.runtime.calls if rows > 1]
+    assert sum(chunks) >= perturbed - BlackBoxContext.max_chunk
+    assert max(session.runtime.calls) == BlackBoxContext.max_chunk > 1
