@@ -329,3 +329,16 @@ def test_each_sides_result_carries_the_run_figures():
     for side in (result.a, result.b):
         assert (side.total, side.complete, side.seconds, len(side.rows)) == (3, False, 2.5, 1)
     assert [r.predicted for r in result.a.rows] == ["class 0"] and [r.predicted for r in result.b.rows] == ["class 1"]
+
+
+def test_a_cancel_stops_model_a_inside_the_batch(lot):
+    # guards: the cancel check not handed to A's explanation, so A finishes the whole batch first
+    from engine.errors import Cancelled
+    from engine.review.compare import compare_batch
+    from engine.review.runner import _item, _load, folder_images
+
+    a, b = region_session(), region_session()
+    items = [_load(_item(p, lot), a) for p in folder_images(lot)]
+    with pytest.raises(Cancelled):
+        compare_batch(a, b, items, lot, OCCLUSION, cancel=lambda: True)
+    assert sum(a.runtime.calls) < 6 * 16 and b.runtime.calls == []
