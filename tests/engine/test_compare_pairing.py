@@ -284,6 +284,7 @@ def test_trust_figures_are_kept_per_side_and_merged(tmp_path):
     options = ReviewOptions("occlusion", batch_size=2, params={"patch": 4, "stride": 4, "fill": "zero"}, trust=True)
     whole = compare_folder(a, b, lot, options)
     assert whole.a.trust["overall"]["removal_images"] == whole.b.trust["overall"]["removal_images"] == 6
+    assert whole.a.trust["overall"]["mean_curves"]["images"] == whole.b.trust["overall"]["mean_curves"]["images"] == 6
     assert all(r.flag_b and "off-defect" in r.flag_b and "off-defect" not in r.flag_a for r in whole.rows)
     from engine.review.compare import compare_batch
     from engine.review.runner import _item, _load, annotator_for, folder_images
@@ -342,3 +343,42 @@ def test_a_cancel_stops_model_a_inside_the_batch(lot):
     with pytest.raises(Cancelled):
         compare_batch(a, b, items, lot, OCCLUSION, cancel=lambda: True)
     assert sum(a.runtime.calls) < 6 * 16 and b.runtime.calls == []
+
+
+def test_an_image_b_could_not_explain_is_not_kept():
+    # guards: a pair kept for the report with only A's map (the overlay of B's missing map fails)
+    from engine.images.decoding import LoadedImage
+
+    ramp = np.arange(16, dtype=np.float32).reshape(4, 4)
+    pixels = np.zeros((4, 4, 3), np.uint8)
+    a = ReviewedImage(reviewed(heatmap=ramp).row, LoadedImage("x.png", pixels, pixels.astype(np.float32), False,
+                                                                  "uint8", 8), ramp, None)
+    keeper = _Keeper()
+    failed_b = reviewed(error="explanation failed")
+    keeper.add(pair_row(a, failed_b), a, failed_b)
+    assert keeper.shown() == []
+    keeper.add(pair_row(a, a), a, a)
+    assert len(keeper.shown()) == 1
+
+
+def test_a_cancel_inside_the_first_batch_leaves_no_rows(lot):
+    # guards: the cancel check not passed down to the batch (the batch would finish: two rows)
+    checks: list[int] = []
+    stopped = compare_folder(region_session(), region_session(), lot, OCCLUSION,
+                             cancel=lambda: checks.append(1) or len(checks) > 1)
+    assert not stopped.complete and stopped.rows == ()
+
+
+def test_the_output_folder_inside_the_lot_is_not_compared(lot):
+    # guards: `exclude` dropped, so a comparison's own pair overlays are compared next time
+    (lot / "out" / "pairs").mkdir(parents=True)
+    for name in ("a.png", "b.png"):
+        (lot / "out" / "pairs" / name).write_bytes((lot / "red" / "red_0.png").read_bytes())
+    import time
+
+    began = time.perf_counter()
+    comparison = compare_folder(region_session(), region_session(), lot, OCCLUSION, exclude=lot / "out")
+    elapsed = time.perf_counter() - began
+    assert len(comparison.rows) == 6 and not any(r.path.startswith("out/") for r in comparison.rows)
+    assert len(compare_folder(region_session(), region_session(), lot, OCCLUSION).rows) == 8
+    assert 0.0 < comparison.seconds <= elapsed  # the run's own duration, not a clock reading
