@@ -97,9 +97,9 @@ def test_map_agreement_is_the_two_figures():
     assert map_agreement(a, b) == (map_spearman(a, b), map_top_iou(a, b))
 
 
-def reviewed(path="ok/a.png", predicted=0, heatmap=None, error="", flag="", removal=None):
+def reviewed(path="ok/a.png", predicted=0, heatmap=None, error="", flag="", removal=None, confidence=0.9):
     row = ReviewRow(path, "ok", 0, predicted=f"class {predicted}", predicted_index=None if error else predicted,
-                    confidence=None if error else 0.9, error=error, flag=flag, removal_probability=removal,
+                    confidence=None if error else confidence, error=error, flag=flag, removal_probability=removal,
                     kept_after_removal=None if removal is None else removal > 0.5)
     return ReviewedImage(row, None, heatmap, None)
 
@@ -107,9 +107,10 @@ def reviewed(path="ok/a.png", predicted=0, heatmap=None, error="", flag="", remo
 def test_pair_row_reads_each_side_from_its_own_review():
     # guards: a side's prediction, probability or trust figures taken from the other side
     ramp = np.arange(16, dtype=np.float32).reshape(4, 4) / 15
-    a = reviewed(predicted=0, heatmap=ramp, flag="clear", removal=0.2)
-    b = reviewed(predicted=1, heatmap=1 - ramp, flag="survives-removal", removal=0.8)
+    a = reviewed(predicted=0, heatmap=ramp, flag="clear", removal=0.2, confidence=0.7)
+    b = reviewed(predicted=1, heatmap=1 - ramp, flag="survives-removal", removal=0.8, confidence=0.6)
     row = pair_row(a, b)
+    assert (row.probability_a, row.probability_b) == (0.7, 0.6)
     assert (row.path, row.label, row.predicted_a, row.predicted_b) == ("ok/a.png", "ok", "class 0", "class 1")
     assert row.agree is False and row.error == ""
     assert (row.removal_probability_a, row.kept_after_removal_a, row.flag_a) == (0.2, False, "clear")
@@ -382,3 +383,13 @@ def test_the_output_folder_inside_the_lot_is_not_compared(lot):
     assert len(comparison.rows) == 6 and not any(r.path.startswith("out/") for r in comparison.rows)
     assert len(compare_folder(region_session(), region_session(), lot, OCCLUSION).rows) == 8
     assert 0.0 < comparison.seconds <= elapsed  # the run's own duration, not a clock reading
+
+
+def test_the_keeper_evicts_the_highest_correlation_it_holds():
+    # guards: the new image compared with another kept one than the highest (the heap's root)
+    keeper = _Keeper()
+    for index in range(1, SHOWN + 1):
+        keeper.keep(shown(index / 100, path=f"k{index}.png"))
+    keeper.keep(shown((SHOWN - 0.5) / 100, path="between.png"))  # below the highest kept, above the rest
+    paths = [s.row.path for s in keeper.largest_changes()]
+    assert paths[-1] == "between.png" and f"k{SHOWN}.png" not in paths and len(paths) == SHOWN
