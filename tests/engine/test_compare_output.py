@@ -108,15 +108,27 @@ def test_the_output_folder_gets_every_file(comparison, tmp_path):
     assert pairs == sorted(f"pairs/{r.path[:-4]}.{side}.png" for r in comparison.rows for side in "ab")
     assert {p.name for p in tmp_path.iterdir()} == {"out"}
     report = (out / REPORT_NAME).read_text(encoding="utf-8")
-    assert 'src="pairs/blue/blue_0.a.png"' in report and "no verdict: run with --trust" in report
+    assert 'src="pairs/blue/blue_0.a.png"' in report
+    assert '<div class="verdict no-trust">no verdict: run with --trust</div>' in report
+    first = comparison.moved[0].row
+    assert (f"A: {first.predicted_a} {first.probability_a:.3f} · B: {first.predicted_b} {first.probability_b:.3f}"
+            f"<br>map Spearman {first.map_spearman:.3f}, top-10% IoU {first.map_top_iou:.3f}") in report
 
 
 def test_trust_adds_its_columns(comparison, tmp_path):
-    output = ComparisonOutput(tmp_path / "out", {}, trust=True)
+    # guards: Parquet column types guessed from the values (a column of blanks would have no type)
+    output = ComparisonOutput(tmp_path / "out", {"model_a": "a"}, trust=True)
     output.finish(comparison)
     with open(tmp_path / "out" / CSV_NAME, newline="", encoding="utf-8") as handle:
         header = next(csv.reader(handle))
     assert tuple(header) == columns(True) and {"flag_a", "kept_after_removal_b"} <= set(header)
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    schema = pq.read_schema(tmp_path / "out" / PARQUET_NAME)
+    assert schema.field("removal_probability_a").type == pa.float64()  # every value blank here
+    assert schema.field("kept_after_removal_b").type == pa.bool_() and schema.field("flag_a").type == pa.string()
+    assert (tmp_path / "out" / JSON_NAME).read_text(encoding="utf-8").startswith('{\n  "run": {\n    "model_a"')
 
 
 @pytest.mark.parametrize("old", [CSV_NAME, JSON_NAME, "results.csv"])
@@ -163,7 +175,9 @@ def test_the_report_puts_both_verdicts_first_and_escapes_names(comparison):
 def test_the_report_without_flips_or_figures(comparison):
     empty = replace(comparison, flips=(), moved=())
     html = render_comparison(empty, summary_for(empty, agreement=None, accuracy_a=None), {})
-    assert html.count("<p>None.</p>") == 2 and "agreement –" in html and "accuracy –" in html
+    assert "A left, B right</h2>\n<p>None.</p>\n<h2>Largest" in html
+    assert "lowest map Spearman first): A left, B right</h2><p>None.</p>\n<h2>Figures" in html
+    assert "agreement –" in html and "accuracy –" in html
     assert "complete: 6 images" in html and "Flipped predictions (first 0 of 0)" in html
     table = html[html.index("<h2>Per label</h2>"):html.index("<h2>Flipped")]
     assert table.count("<tr>") == 4 and "<td class=name>blue</td><td>2</td><td>1.000</td><td>0</td>" in table

@@ -393,3 +393,16 @@ def test_the_keeper_evicts_the_highest_correlation_it_holds():
     keeper.keep(shown((SHOWN - 0.5) / 100, path="between.png"))  # below the highest kept, above the rest
     paths = [s.row.path for s in keeper.largest_changes()]
     assert paths[-1] == "between.png" and f"k{SHOWN}.png" not in paths and len(paths) == SHOWN
+
+
+def test_top_iou_is_intersection_over_union_of_each_maps_top_tenth():
+    # guards: the union counted from one map only, a quantile at the share instead of 1 - share
+    base = np.arange(100, dtype=np.float32).reshape(10, 10)
+    half = base.copy()
+    half[9, :5] = 0.0  # half of the top tenth moved to the bottom
+    assert map_top_iou(base, half) == pytest.approx(5 / 15) == map_top_iou(half, base)
+    assert map_top_iou(base, base[::-1]) == 0.0 and map_top_iou(base, base * 7.0) == 1.0
+
+
+def test_the_columns_include_the_trust_ones_unless_told_not_to():
+    assert comparison_columns() == comparison_columns(trust=True) != comparison_columns(trust=False)
