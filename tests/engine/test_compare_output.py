@@ -180,7 +180,20 @@ def test_the_report_without_flips_or_figures(comparison):
     assert "agreement –" in html and "accuracy –" in html
     assert "complete: 6 images" in html and "Flipped predictions (first 0 of 0)" in html
     table = html[html.index("<h2>Per label</h2>"):html.index("<h2>Flipped")]
-    assert table.count("<tr>") == 4 and "<td class=name>blue</td><td>2</td><td>1.000</td><td>0</td>" in table
+    assert table.count("<tr>") == 4
+    blue = summary_for(empty)["per_label"]["blue"]
+    assert (f"<tr><td class=name>blue</td><td>2</td><td>1.000</td><td>0</td><td>{blue['mean_map_spearman']:.3f}</td>"
+            f"<td>{blue['mean_map_top_iou']:.3f}</td><td>–</td><td>–</td></tr>") in table
+    assert table.startswith("<h2>Per label</h2><table><tr><th>label</th><th>images</th><th>agreement</th><th>flips"
+                            "</th><th>map Spearman</th><th>top-10% IoU</th><th>verdict A</th><th>verdict B</th></tr>")
+
+
+def test_the_label_table_shows_each_sides_verdict(comparison):
+    summary = summary_for(comparison)
+    summary["per_label"]["red"] = {**summary["per_label"]["red"], "verdict_a": "right-reason",
+                                   "verdict_b": "shortcut-suspected"}
+    html = render_comparison(comparison, summary, {id(s): ("a.png", "b.png") for s in comparison.moved})
+    assert "<td>right-reason</td><td>shortcut-suspected</td></tr>" in html
 
 
 def test_pair_overlays_show_each_sides_map(comparison, tmp_path):

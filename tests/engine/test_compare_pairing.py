@@ -33,8 +33,9 @@ OCCLUSION = ReviewOptions("occlusion", batch_size=2, params={"patch": 4, "stride
 
 
 def displayed_spearman(a: np.ndarray, b: np.ndarray) -> float:
-    """The definition: scipy's Spearman of the two maps rounded to 256 display levels."""
-    from scipy.stats import spearmanr  # here: the module's other tests need no scipy (mutation runs)
+    """The definition: scipy's Spearman of the two maps rounded to 256 display levels (scipy is
+    imported here: the module's other tests need none, which keeps mutation runs fast)."""
+    from scipy.stats import spearmanr
 
     return float(spearmanr(*(np.round(np.clip(m, 0, 1) * 255).ravel() for m in (a, b))).statistic)
 
