@@ -206,3 +206,36 @@ def test_pair_overlays_show_each_sides_map(comparison, tmp_path):
     output.finish(comparison)
     a, b = (cv2.imread(str(tmp_path / "out" / name)) for name in names)
     assert a.shape == b.shape == shown.display.shape and not np.array_equal(a, b)
+
+
+def test_the_report_header_names_both_models_the_lot_and_the_figures(comparison):
+    # guards: a side's label, model name, the lot, the method or a mean figure left out of the header
+    flipped = replace(comparison.moved[0], row=replace(comparison.moved[0].row, agree=False))
+    with_flip = replace(comparison, flips=(flipped,))
+    summary = summary_for(with_flip, flips=1, agreement=0.5)
+    html = render_comparison(with_flip, summary, {id(flipped): ("fa.png", "fb.png"),
+                                                  **{id(s): ("a.png", "b.png") for s in comparison.moved}})
+    assert "<h3>A: <span class=mono>a&lt;1&gt;.keras</span></h3>" in html
+    assert "<h3>B: <span class=mono>b.tflite</span></h3>" in html
+    assert ("<p>complete: 6 images of <span class=mono>lot</span>, method\nocclusion; agreement 0.500 (1 flipped);\n"
+            f"mean map Spearman {summary['mean_map_spearman']:.3f}; mean top-10% IoU "
+            f"{summary['mean_map_top_iou']:.3f}</p>") in html
+    flips = html[html.index("<h2>Flipped predictions (first 1 of 1)"):html.index("<h2>Largest")]
+    assert '<img src="fa.png" alt="A"> <img src="fb.png" alt="B">' in flips
+    bare = render_comparison(comparison, {**summary_for(comparison), "run": {}}, {id(s): ("a", "b")
+                                                                                for s in comparison.moved})
+    assert "<h3>A: <span class=mono></span></h3>" in bare and "images of <span class=mono></span>, method\n;" in bare
+
+
+def test_per_label_verdicts_come_from_each_sides_trust(comparison):
+    # guards: A's per-label trust dropped or looked up under another label
+    def trust(verdict):
+        group = {"verdict": verdict, "verdict_reason": f"{verdict} because"}
+        return {"overall": group, "per_label": {"blue": group}}
+
+    judged = replace(comparison, a=replace(comparison.a, trust=trust("right-reason")),
+                     b=replace(comparison.b, trust=trust("shortcut-suspected")))
+    per_label = comparison_summary(judged)["per_label"]
+    assert (per_label["blue"]["verdict_a"], per_label["blue"]["verdict_b"]) == ("right-reason", "shortcut-suspected")
+    assert per_label["blue"]["verdict_reason_a"] == "right-reason because"
+    assert per_label["red"]["verdict_a"] is None and per_label["red"]["verdict_b"] is None
