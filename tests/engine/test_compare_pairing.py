@@ -407,3 +407,16 @@ def test_top_iou_is_intersection_over_union_of_each_maps_top_tenth():
 
 def test_the_columns_include_the_trust_ones_unless_told_not_to():
     assert comparison_columns() == comparison_columns(trust=True) != comparison_columns(trust=False)
+
+
+def test_a_cancel_stops_model_b_inside_the_batch(lot):
+    # guards: the cancel check not handed to B's explanation, so B finishes the whole batch
+    from engine.errors import Cancelled
+    from engine.review.compare import compare_batch
+    from engine.review.runner import _item, _load, folder_images
+
+    a, b = region_session(), region_session()
+    items = [_load(_item(p, lot), a) for p in folder_images(lot)]
+    with pytest.raises(Cancelled):
+        compare_batch(a, b, items, lot, OCCLUSION, cancel=lambda: bool(b.runtime.calls))
+    assert sum(a.runtime.calls) >= 6 * 16 and 0 < sum(b.runtime.calls) < 6 * 16
