@@ -16,6 +16,8 @@ from engine.errors import ModelLoadError
 from engine.model.blackbox import GraphNode, activation_of, chunked, node
 
 CHANNELS = (1, 3, 4)
+FLOAT_TYPES: dict[str, type[np.floating]] = {"tensor(float)": np.float32, "tensor(float16)": np.float16,
+                                "tensor(double)": np.float64}
 
 
 class OnnxRuntime:
@@ -46,8 +48,9 @@ class OnnxRuntime:
             raise ModelLoadError(f"{path.name}: the input size {shape} is not fixed; export with a fixed image size")
         self.input_shape = (height, width, channels)
         self.fixed_batch = shape[0] if isinstance(shape[0], int) and shape[0] > 0 else 0
-        self.dtype = np.float16 if "float16" in inputs[0].type else np.float32
+        self.dtype = _float_type(path.name, "input", inputs[0].type)
         output = self._session.get_outputs()[0]
+        _float_type(path.name, "output", output.type)
         self._output_name = output.name
         self.units = int(np.prod([d for d in output.shape[1:] if isinstance(d, int)] or [1]))
         self.nodes, ops, self.params = _graph(path, self._input_name, shape)
@@ -64,6 +67,14 @@ class OnnxRuntime:
         feed = np.ascontiguousarray(inputs.transpose(0, 3, 1, 2) if self.nchw else inputs, self.dtype)
         found = self._session.run([self._output_name], {self._input_name: feed})[0]
         return np.asarray(found, np.float32).reshape(len(inputs), -1)
+
+
+def _float_type(name: str, role: str, onnx_type: str) -> type[np.floating]:
+    """The numpy type of a float tensor ('tensor(float)' and kin); one line for any other type."""
+    if onnx_type not in FLOAT_TYPES:
+        raise ModelLoadError(f"{name}: the model's {role} is {onnx_type}; ConvScope feeds and reads float tensors "
+                             "(preprocessed images in, scores out)")
+    return FLOAT_TYPES[onnx_type]
 
 
 def _graph(path: Path, input_name: str, input_shape: list) -> tuple[tuple[GraphNode, ...], list[str], int]:

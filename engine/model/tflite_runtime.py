@@ -40,6 +40,8 @@ class TfliteRuntime:
             raise ModelLoadError(f"{path.name}: expected one image input (batch, height, width, channels), "
                                  f"found {[list(i['shape']) for i in inputs]}")
         self._input, self._output = inputs[0], outputs[0]
+        for role, detail in (("input", self._input), ("output", self._output)):
+            check_tensor_type(path.name, role, detail)
         shape = [int(d) for d in self._input["shape"]]
         self.input_shape = (shape[1], shape[2], shape[3])
         self.fixed_batch = int(self._input["shape_signature"][0]) if self._input["shape_signature"][0] > 0 else 0
@@ -92,6 +94,15 @@ class TfliteRuntime:
             self._interpreter.invoke()
             raw = self._interpreter.get_tensor(self._output["index"])
         return dequantise(raw, self._output).reshape(len(inputs), -1)
+
+
+def check_tensor_type(name: str, role: str, detail: dict) -> None:
+    """A float tensor, or an integer one with a scale (quantised); one line for anything else."""
+    dtype = np.dtype(detail["dtype"])
+    if dtype.kind == "f" or (dtype.kind in "iu" and detail["quantization"][0]):
+        return
+    raise ModelLoadError(f"{name}: the model's {role} is {dtype.name} without quantisation parameters; "
+                         "ConvScope feeds and reads float (or quantised) tensors")
 
 
 def quantise(values: np.ndarray, detail: dict) -> np.ndarray:

@@ -21,7 +21,7 @@ from engine.review.ray_runner import (
     default_actors,
     import_ray,
 )
-from engine.review.runner import ReviewOptions, _item, _load, folder_images
+from engine.review.runner import ReviewOptions, _item, _load, annotator_for, folder_images
 
 
 class PairActor:
@@ -38,7 +38,8 @@ class PairActor:
         """Compare one batch ({"path": relative paths}); one row holding its pickled Pairing."""
         import pyarrow as pa
 
-        items = [_load(_item(self.root / str(p), self.root), self.a) for p in batch["path"]]
+        annotator = annotator_for(self.root, self.options, self.a.info.class_names)  # masks read once per batch
+        items = [_load(_item(self.root / str(p), self.root, annotator), self.a) for p in batch["path"]]
         pairing = Pairing(self.options.trust)
         pairing.add(*compare_batch(self.a, self.b, items, self.root, self.options))
         return pa.table({"pairing": pa.array([pickle.dumps(pairing)], pa.binary())})
