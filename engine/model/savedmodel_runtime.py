@@ -22,11 +22,6 @@ UNSAFE_OPS = frozenset({"PyFunc", "PyFuncStateless", "EagerPyFunc", "ReadFile", 
                         "FixedLengthRecordDataset", "TextLineDataset", "PrintV2", "Print", "DebugIdentityV3"})
 
 
-def graph_ops(path: Path) -> list[str]:
-    """Every operator type in saved_model.pb (or .pbtxt), graph and function library, in file order."""
-    return _ops(read_proto(path))
-
-
 def _ops(proto) -> list[str]:
     found: list[str] = []
     for meta in proto.meta_graphs:

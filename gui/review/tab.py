@@ -79,7 +79,7 @@ class ReviewTab(QWidget):
         self.choose_cell(None, emit=False)
 
     def _layout(self) -> None:
-        top = self.top_row = QHBoxLayout()
+        top = QHBoxLayout()
         top.addWidget(self.run_button)
         top.addWidget(self.options.report_row)
         top.addStretch(1)
