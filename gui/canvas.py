@@ -132,6 +132,14 @@ class HeatmapCanvas(QWidget):
         if new_size:
             self.view.autoRange(padding=0.02)
 
+    def show_colorbar(self, shown: bool) -> None:
+        """Show or remove the colour bar (a pane beside another shares that one's: the room goes to the image)."""
+        layout = self.graphics.ci
+        if shown and self.colorbar.scene() is None:
+            layout.addItem(self.colorbar, row=0, col=1)
+        elif not shown and self.colorbar.scene() is not None:
+            layout.removeItem(self.colorbar)
+
     def apply(self, settings: ViewSettings) -> None:
         """Redraw with new opacity, threshold, colour map, outline or mode."""
         self.settings = settings

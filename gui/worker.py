@@ -37,6 +37,7 @@ from .protocol import (
     EngineRestarted,
     EngineStarted,
     ExplanationComputed,
+    ExplanationFailed,
     FeaturesComputed,
     ImageLoaded,
     JobCancelled,
@@ -45,6 +46,7 @@ from .protocol import (
     JobStarted,
     ModelOpened,
     OpenModel,
+    OpenModelB,
     PredictionsComputed,
     ProgressReported,
     Reply,
@@ -78,6 +80,7 @@ class EngineSignals(QObject):
     predictions_computed = Signal(object)  # PredictionsComputed
     image_loaded = Signal(object)  # ImageLoaded
     explanation_computed = Signal(object)  # ExplanationComputed
+    explanation_failed = Signal(object)  # ExplanationFailed
     features_computed = Signal(object)  # FeaturesComputed
     review_rows_computed = Signal(object)  # ReviewRowsComputed
     review_finished = Signal(object)  # ReviewFinished
@@ -94,6 +97,7 @@ class EngineSignals(QObject):
             EngineStarted: self.engine_started, EngineRestarted: self.engine_restarted,
             ModelOpened: self.model_opened, PredictionsComputed: self.predictions_computed,
             ImageLoaded: self.image_loaded, ExplanationComputed: self.explanation_computed,
+            ExplanationFailed: self.explanation_failed,
             FeaturesComputed: self.features_computed, ReviewRowsComputed: self.review_rows_computed,
             ReviewFinished: self.review_finished, TrustComputed: self.trust_computed,
             ProgressReported: self.progress_reported, JobStarted: self.job_started, JobFailed: self.job_failed,
@@ -200,6 +204,7 @@ class EngineClient(QObject):
         self.process = None
         self.model_request: OpenModel | None = None  # the last model that opened, reopened after a crash
         self._asked: OpenModel | None = None
+        self.model_b_request: OpenModelB | None = None  # the model compared with it (None: not comparing)
         if self.use_process:
             self.context = multiprocessing.get_context("spawn")
             self.latest: Any = Generations(self.context.Array("q", len(CHANNELS), lock=False))
@@ -241,6 +246,8 @@ class EngineClient(QObject):
         generation = self.latest[channel]
         if isinstance(request, OpenModel):
             self._asked = request
+        elif channel == "model_b":  # OpenModelB, or CloseModelB: not comparing any more
+            self.model_b_request = request if isinstance(request, OpenModelB) else None
         if not self.use_process:  # what a process would get: a copy (and only what pickles)
             request = pickle.loads(pickle.dumps(request, pickle.HIGHEST_PROTOCOL))
         self.inbox.put(Envelope(channel, generation, request))
@@ -279,6 +286,8 @@ class EngineClient(QObject):
     def _reopen(self, _reply: EngineRestarted) -> None:
         if self.model_request is not None and not self.stopping:
             self.submit(self.model_request)
+        if self.model_b_request is not None and not self.stopping:
+            self.submit(self.model_b_request)
 
 
 def as_params(values: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
