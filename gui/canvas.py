@@ -36,6 +36,17 @@ def image_view(layout: pg.GraphicsLayout, row: int = 0, col: int = 0) -> tuple[p
     return view, item
 
 
+class TitleLabel(QLabel):
+    """The line above the image; `changed` after every new text (a pane beside another evens their heights)."""
+
+    changed = Signal()
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt's name
+        """Show `text` and say so."""
+        super().setText(text)
+        self.changed.emit()
+
+
 class HeatmapCanvas(QWidget):
     """One image and its explanation; `hovered(text)` describes the pixel under the cursor, also
     when the image or the map under a still cursor changes (the read-out never keeps old values).
@@ -45,7 +56,7 @@ class HeatmapCanvas(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.title = QLabel(STARTING)
+        self.title = TitleLabel(STARTING)
         self.title.setStyleSheet("font-weight: 600; padding: 2px 6px;")
         self.title.setWordWrap(True)  # a long title takes two lines on a narrow canvas
         self.graphics = pg.GraphicsLayoutWidget()

@@ -490,7 +490,7 @@ class Controller(QObject):
             compare = self.window.built_view("compare")
             if compare is not None:
                 compare.set_failure(key, reply.message)
-        if reply.channel != "explain_b":  # B's pane says it: the status line keeps A's notes
+        if reply.request.model != "b":  # B's pane or tile says it: the status line keeps A's notes
             self.window.report_error(f"{self.title(reply.request.method)}: {reply.message}")
 
     def _show(self, request: Explain, explanation, display) -> None:

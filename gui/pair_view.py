@@ -6,7 +6,7 @@ so zoom and pan move both. A line above them names the two models, with a Stop b
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -20,6 +20,8 @@ from PySide6.QtWidgets import (
 from .canvas import HeatmapCanvas
 from .compose import ViewSettings
 from .style import hint_style
+
+QWIDGETSIZE_MAX = (1 << 24) - 1  # Qt's largest widget size: no maximum
 
 
 class PairView(QWidget):
@@ -68,6 +70,9 @@ class PairView(QWidget):
             self.canvas_b = HeatmapCanvas()
             self.canvas_b.apply(self.settings)
             self.split.addWidget(self.canvas_b)
+            for pane in (self.canvas, self.canvas_b):
+                pane.title.changed.connect(self._even_titles)
+                pane.title.installEventFilter(self)
         self.canvas_b.show_hint(f"B · {name_b}: waiting for its map…")
         self.canvas_b.show()
         self.canvas_b.view.setXLink(self.canvas.view)
@@ -87,17 +92,50 @@ class PairView(QWidget):
         for k, row in enumerate(self.shared_rows):  # back under A's title
             self.canvas.layout().insertWidget(1 + k, row)
         self.canvas.show_colorbar(True)
+        self.canvas.title.setMinimumHeight(0)
+        self.canvas.title.setMaximumHeight(QWIDGETSIZE_MAX)
         if self.canvas_b is not None:
             self.release()
             self.canvas_b.hide()
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        """A title of a new width may wrap onto another line count."""
+        if event.type() == QEvent.Type.Resize:
+            QTimer.singleShot(0, self._even_titles)
+        return False
+
+    def _even_titles(self) -> None:
+        """Both titles as tall as the taller one, so that both images start at the same height: linked
+        views with a locked aspect line up by screen position, and unequal heights shrink the images."""
+        if not self.comparing or self.canvas_b is None:
+            return
+        titles = (self.canvas.title, self.canvas_b.title)
+        height = max(t.heightForWidth(t.width()) for t in titles)
+        for title in titles:
+            if title.height() != height or title.minimumHeight() != height:
+                title.setFixedHeight(height)
+
     def _halve(self) -> None:
-        """Equal panes once the layout has settled: linked views with a locked aspect need equal widths
-        to show the same region at the same scale (B's colour bar is added to its half)."""
+        """Equal images once the layout has settled: linked views with a locked aspect need equal widths
+        to show the same region at the same scale. B's pane is wider by its colour bar (measured, then
+        corrected once the views have their new widths)."""
         if self.comparing and self.canvas_b is not None:
             bar = self.canvas_b.colorbar.boundingRect().width()
             half = (self.split.width() - self.split.handleWidth() - bar) / 2
             self.split.setSizes([round(half), round(half + bar)])
+            QTimer.singleShot(0, self._even_views)
+
+    def _even_views(self) -> None:
+        if self.comparing and self.canvas_b is not None:
+            wider = round((self.canvas.view.width() - self.canvas_b.view.width()) / 2)
+            if wider:
+                a, b = self.split.sizes()
+                self.split.setSizes([a - wider, b + wider])
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        """A new width shares out again (the splitter scales both panes, the colour bar does not scale)."""
+        super().resizeEvent(event)
+        QTimer.singleShot(0, self._halve)
 
     def release(self) -> None:
         """Undo the view links (linked ViewBoxes left to the interpreter's exit can crash PySide6)."""

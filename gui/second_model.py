@@ -61,7 +61,7 @@ class SecondModel(QObject):
         self.c.update(model_b=None)
         self.c.window.pair.stop_comparing()
         self.c.window.comparing_changed(None)
-        self.c.fill_tab()
+        self.c.refresh()  # A's title no longer names its model (its map is cached: shown at once)
         self.c.window.status(self.c.window.ready_text())
 
     def opened(self, reply: ModelOpened) -> None:
