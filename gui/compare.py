@@ -332,10 +332,10 @@ class CompareGrid(QWidget):
     def _fitting_columns(self, count: int) -> int:
         size = self.graphics.viewport().size()
         aspect = next((t.image.shape[1] / t.image.shape[0] for t in self.tiles if t.image is not None), 1.0)
-        columns = grid_columns(count, size.width(), size.height(), aspect=aspect, title_width=self._title_width())
-        if self.mode() == "models" and count > 1:  # A and B of a method stay side by side in one row
-            columns = max(2, columns - columns % 2)
-        return columns
+        if self.mode() == "models" and count > 1:  # A and B of a method side by side: lay out pairs
+            return 2 * grid_columns(math.ceil(count / 2), size.width(), size.height(), aspect=2 * aspect,
+                                    title_width=2 * self._title_width())
+        return grid_columns(count, size.width(), size.height(), aspect=aspect, title_width=self._title_width())
 
     def _title_width(self) -> float:
         """The widest line of the tiles' titles, with the title's margins."""

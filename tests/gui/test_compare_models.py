@@ -9,6 +9,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from PySide6.QtCore import QPoint
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from tests.gui.conftest import DEMO_MODEL, WAIT_MS, wait_idle
@@ -46,6 +47,8 @@ def test_a_black_box_b_says_in_its_pane_what_it_cannot_run_and_shows_what_it_can
     assert pane.explanation is None and pane.image is not None  # the image, no map, one line
     assert [w for w in window.findChildren(QMessageBox) if w.isVisible()] == []  # no error dialog
     assert window.canvas.title_text().startswith("A · defects.keras · Grad-CAM")
+    QApplication.processEvents()  # a three-line refusal beside a two-line title: both images start level
+    assert window.canvas.graphics.mapTo(window, QPoint(0, 0)).y() == pane.graphics.mapTo(window, QPoint(0, 0)).y()
 
     choose_method(qtbot, window, "occlusion")
     qtbot.waitUntil(lambda: pane.explanation is not None, timeout=WAIT_MS)
@@ -122,6 +125,13 @@ def test_the_compare_tab_puts_a_and_b_per_method_side_by_side(qtbot, window):
     assert "defects_int8.tflite" in grid.hint.text()
     QApplication.processEvents()
     assert cut_widgets(window) == []
+
+    window.controller.set_compare_methods(("occlusion", "rise", "gradcam"))  # 6 tiles: 3 columns would split pairs
+    wait_idle(qtbot, window)
+    QApplication.processEvents()
+    tops = [tile.view.sceneBoundingRect().top() for tile in grid.tiles]
+    assert len(tops) == 6 and grid.columns % 2 == 0
+    assert all(tops[k] == tops[k + 1] for k in range(0, 6, 2))
 
 
 def test_a_black_box_model_a_refuses_gradients_in_one_line_and_runs_occlusion(qtbot, window):
