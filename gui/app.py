@@ -6,7 +6,7 @@ loading.
 
 Debug hook for README screenshots (not part of the command line):
     python -m gui.app --screenshot docs/shot.png [--tab compare|features|review|trust] [--image NAME] [--review-trust]
-                      [--compare-model B [--compare-mode models]]
+                      [--compare-model B [--compare-mode models]] [--method NAME]
 """
 
 from __future__ import annotations
@@ -100,6 +100,8 @@ def create_window(args=None, settings: Settings | None = None) -> MainWindow:
     paints), and once the window has painted, queue the first model and folder (listing the
     folder and selecting its image are not what the first paint shows)."""
     settings = settings or Settings(make_settings())
+    if getattr(args, "method", None):  # the screenshot hook's method: the window starts with it
+        settings.set("method", args.method)
     window = MainWindow(settings)
     window.controller.client.start()
     geometry = settings.store.value("geometry")
@@ -215,6 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--review-trust", action="store_true", help="tick the review's Trust metrics")
     parser.add_argument("--image")
     parser.add_argument("--compare-mode", choices=("methods", "layers", "classes", "models"))
+    parser.add_argument("--method", help="the method to start with (engine name, e.g. occlusion)")
     parser.add_argument("--compare-model", metavar="B", help="a second model to compare with (Keras or an export)")
     return run_window(parser.parse_args(argv))
 

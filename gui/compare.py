@@ -192,7 +192,7 @@ class Tile:
     def caption(self) -> str:
         """Method (or layer, or class) with the parameters that differ from the defaults, and seconds."""
         if self.explanation is None and self.failed:
-            return f"{self.label} · {self.failed.split(': ')[0]}"  # the reason's first clause; whole in the tool tip
+            return f"{self.label} · {self.failed}"  # short; the engine's whole line in the tool tip
         if self.explanation is None:
             return f"{self.label} · {'cancelled' if self.cancelled else 'computing…'}"
         e = self.explanation
@@ -413,12 +413,13 @@ class CompareGrid(QWidget):
             self._relayout()  # the finished titles may fit better in another column count
         return True
 
-    def set_failure(self, key, message: str) -> bool:
-        """The tile of `key` could not be computed: it says why (False if no tile waits for it)."""
+    def set_failure(self, key, message: str, reason: str = "") -> bool:
+        """The tile of `key` could not be computed: it says why in a few words (`reason`, else the first
+        clause of the engine's `message`), the whole message in its tool tip (False if no tile waits for it)."""
         if key not in self.keys:
             return False
         tile = self.tiles[self.keys.index(key)]
-        tile.failed = message
+        tile.failed = reason or message.split(": ")[0]
         tile.title.setText(tile.two_line_caption())
         tile.title.setToolTip(message)
         return True
@@ -482,11 +483,13 @@ def compare_scope(mode: str, method: str, layer: str | None, shown: int, total: 
     return f"CAM methods{at}; the others work on the input." if layer else "Methods on the input."
 
 
-def models_scope(name_a: str, name_b: str | None, methods: int) -> str:
-    """The line above the "models" grid: which model is A and which B, or how to choose B."""
+def models_scope(name_a: str, name_b: str | None, methods: int, black_box: bool = False) -> str:
+    """The line above the "models" grid: which model is A and which B, or how to choose B
+    (`black_box`: the methods shown are the ones both can run, as one of them is a black box)."""
     if name_b is None:
         return "Only one model is open: choose B with File › Compare with another model…"
-    return f"A = {name_a}, B = {name_b}: {methods} methods, A then B (pick them in Methods)."
+    which = f"the {methods} methods both can run (one is a black box)" if black_box else f"{methods} methods"
+    return f"A = {name_a}, B = {name_b}: {which}, A then B; pick others in Methods."
 
 
 def tile_label(mode: str, method: str, layer: str | None, class_name: str | None, model: str = "a") -> str:

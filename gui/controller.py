@@ -394,12 +394,13 @@ class Controller(QObject):
             if cached is not None:
                 compare.set_result(key, cached[1], cached[0])
             elif key in self.second.refused:
-                compare.set_failure(key, self.second.refused[key])
+                compare.set_failure(key, self.second.refused[key], self._reason(items[keys.index(key)]))
 
     def _compare_scope(self, mode: str, shown: int) -> str:
         assert self.info is not None
         if mode == "models":
-            return models_scope(self.info.name, self.info_b.name if self.info_b else None, shown // 2)
+            limited = bool(self.facts.black_box) and not self.state.compare_methods
+            return models_scope(self.info.name, self.info_b.name if self.info_b else None, shown // 2, limited)
         total = {"layers": len(self.info.cam_layers), "classes": len(self.info.class_names)}.get(mode, shown)
         spec = self.spec_of(self.state.method)
         layer = self.state.layer if spec is None or spec.needs_layer or mode == "methods" else None
@@ -489,9 +490,13 @@ class Controller(QObject):
         if reply.channel == "compare":
             compare = self.window.built_view("compare")
             if compare is not None:
-                compare.set_failure(key, reply.message)
+                compare.set_failure(key, reply.message, self._reason(reply.request))
         if reply.request.model != "b":  # B's pane or tile says it: the status line keeps A's notes
             self.window.report_error(f"{self.title(reply.request.method)}: {reply.message}")
+
+    def _reason(self, request: Explain) -> str:
+        """A few words for a tile whose model is a black box that cannot run its method ("": the engine's)."""
+        return "" if self.facts.runs(request.model, request.method) else "a black box cannot run it"
 
     def _show(self, request: Explain, explanation, display) -> None:
         spec = self.spec_of(explanation.method)

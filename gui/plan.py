@@ -85,13 +85,15 @@ def explain_request_b(state: ViewState, facts: EngineFacts, request: Explain | N
 
 
 def model_pairs(state: ViewState, facts: EngineFacts, max_tiles: int) -> list[Explain]:
-    """The "models" compare mode: A, then B, per chosen method (at most `max_tiles` tiles); methods
-    both models can run first (a black box runs only the gradient-free ones)."""
+    """The "models" compare mode: A, then B, per method (at most `max_tiles` tiles). All methods
+    (nothing ticked) means those both models can run (a black box runs only the gradient-free ones);
+    of the methods ticked, those both can run come first."""
     if state.image is None:
         return []
     chosen = state.compare_methods
     methods = [s.name for s in facts.specs if not chosen or s.name in chosen]
-    methods.sort(key=lambda m: not (facts.runs("a", m) and facts.runs("b", m)))  # stable: engine order within
+    both = [m for m in methods if facts.runs("a", m) and facts.runs("b", m)]
+    methods = both if not chosen and both else both + [m for m in methods if m not in both]
     tiles: list[Explain] = []
     for method in methods[:max(1, max_tiles // 2)]:
         a = explain_request(state, facts, state.image, method=method)

@@ -112,26 +112,30 @@ def test_the_compare_tab_puts_a_and_b_per_method_side_by_side(qtbot, window):
     grid.set_mode("models")
     qtbot.waitUntil(lambda: window.controller.state.compare_mode == "models", timeout=5000)
     wait_idle(qtbot, window)
-    labels = [tile.label for tile in grid.tiles]
-    assert labels[:4] == ["Occlusion (A)", "Occlusion (B)", "RISE (A)", "RISE (B)"]  # what both run first
-    assert len(labels) == 12 and grid.columns % 2 == 0
-    done = {tile.label: tile for tile in grid.tiles}
-    assert done["Occlusion (B)"].explanation is not None and done["RISE (B)"].explanation is not None
-    refused = done["Grad-CAM (B)"]
-    assert refused.explanation is None and "black box" in refused.caption()
-    assert done["Grad-CAM (A)"].explanation is not None
-    for k in range(0, 4, 2):  # A and B of a method share a row
-        assert grid.tiles[k].view.sceneBoundingRect().top() == grid.tiles[k + 1].view.sceneBoundingRect().top()
-    assert "defects_int8.tflite" in grid.hint.text()
+    labels = [tile.label for tile in grid.tiles]  # all methods: those both run (B is a black box)
+    assert labels == ["Occlusion (A)", "Occlusion (B)", "RISE (A)", "RISE (B)"]
+    assert all(tile.explanation is not None for tile in grid.tiles)
+    assert "defects_int8.tflite" in grid.hint.text() and "black box" in grid.hint.text()
     QApplication.processEvents()
     assert cut_widgets(window) == []
 
-    window.controller.set_compare_methods(("occlusion", "rise", "gradcam"))  # 6 tiles: 3 columns would split pairs
+    window.controller.set_compare_methods(("occlusion", "rise", "gradcam++"))  # 6 tiles: 3 columns would split pairs
     wait_idle(qtbot, window)
     QApplication.processEvents()
+    done = {tile.label: tile for tile in grid.tiles}
+    assert list(done)[-2:] == ["Grad-CAM++ (A)", "Grad-CAM++ (B)"]  # what both run first
+    refused = done["Grad-CAM++ (B)"]  # the engine's answer to this grid
+    assert refused.explanation is None and refused.caption() == "Grad-CAM++ (B) · a black box cannot run it"
+    assert "occlusion" in refused.title.toolTip()  # the engine's whole line
+    assert done["Grad-CAM++ (A)"].explanation is not None
     tops = [tile.view.sceneBoundingRect().top() for tile in grid.tiles]
     assert len(tops) == 6 and grid.columns % 2 == 0
-    assert all(tops[k] == tops[k + 1] for k in range(0, 6, 2))
+    assert all(tops[k] == tops[k + 1] for k in range(0, 6, 2))  # A and B of a method share a row
+    assert cut_widgets(window) == []
+
+    window.controller.set_compare_methods(("occlusion", "gradcam"))  # B's Grad-CAM was refused in its pane
+    wait_idle(qtbot, window)
+    assert grid.tiles[-1].caption() == "Grad-CAM (B) · a black box cannot run it"
 
 
 def test_a_black_box_model_a_refuses_gradients_in_one_line_and_runs_occlusion(qtbot, window):

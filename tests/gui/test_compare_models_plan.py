@@ -79,7 +79,10 @@ def test_a_and_b_maps_are_requested_on_their_own_channels():
 
 def test_the_models_compare_mode_puts_a_then_b_per_method_runnable_methods_first():
     state = replace(STATE, tab="compare", compare_mode="models")
-    tiles = compare_items(state, facts(B_BOX, frozenset({"b"})), TILES)
+    boxed = facts(B_BOX, frozenset({"b"}))
+    assert [(t.method, t.model) for t in compare_items(state, boxed, TILES)] == [("occlusion", "a"), ("occlusion", "b")]
+    ticked = replace(state, compare_methods=("gradcam", "saliency", "occlusion"))
+    tiles = compare_items(ticked, boxed, TILES)
     assert [(t.method, t.model) for t in tiles] == [("occlusion", "a"), ("occlusion", "b"), ("gradcam", "a"),
                                                     ("gradcam", "b"), ("saliency", "a"), ("saliency", "b")]
     assert [(t.method, t.model) for t in compare_items(state, facts(), 4)][:2] == [("gradcam", "a"), ("gradcam", "b")]
