@@ -441,6 +441,9 @@ class Controller(QObject):
         cam = {layer.path for layer in info.cam_layers}
         self.update(layer=self.state.layer if self.state.layer in cam else info.default_layer)
         self.window.model_loaded(info, self.state.layer)
+        if self.info_b is not None:  # still compared with B: the header and the title name the new A
+            self.window.pair.set_names(info.name, self.info_b.name)
+            self.window.comparing_changed(self.info_b)
         self.modelChanged.emit(info)
         self._predict_all()
         if self.state.image:

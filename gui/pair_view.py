@@ -81,10 +81,14 @@ class PairView(QWidget):
             self.layout().insertWidget(1 + k, row)
         self.canvas.show_colorbar(False)  # B's, at the right, serves both
         QTimer.singleShot(0, self._halve)
-        self.names.setText(f"A: {name_a}   B: {name_b}   (zoom, pan and the view settings apply to both)")
-        self.names.setToolTip(f"Comparing model A, {name_a}, with model B, {name_b}")
+        self.set_names(name_a, name_b)
         self.header.show()
         return self.canvas_b
+
+    def set_names(self, name_a: str, name_b: str) -> None:
+        """Name the two models above the panes (A changes when another model is opened)."""
+        self.names.setText(f"A: {name_a}   B: {name_b}   (zoom, pan and the view settings apply to both)")
+        self.names.setToolTip(f"Comparing model A, {name_a}, with model B, {name_b}")
 
     def stop_comparing(self) -> None:
         """Back to A's canvas alone (B's is kept, hidden and unlinked, for the next comparison)."""
