@@ -6,7 +6,7 @@ so zoom and pan move both. A line above them names the two models, with a Stop b
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QRect, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -22,6 +22,14 @@ from .compose import ViewSettings
 from .style import hint_style
 
 QWIDGETSIZE_MAX = (1 << 24) - 1  # Qt's largest widget size: no maximum
+
+
+def wrapped_height(label: QLabel) -> int:
+    """The height a word-wrapped label needs at its width (QLabel.heightForWidth counts the style
+    sheet's padding twice and asked for a line too many)."""
+    margins = label.height() - label.contentsRect().height()
+    room = QRect(0, 0, max(1, label.contentsRect().width()), 100_000)
+    return label.fontMetrics().boundingRect(room, Qt.TextFlag.TextWordWrap, label.text()).height() + margins
 
 
 class PairView(QWidget):
@@ -41,6 +49,7 @@ class PairView(QWidget):
         self.names = QLabel()
         self.names.setStyleSheet(hint_style() + " padding: 1px 6px;")
         self.names.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.names.setWordWrap(True)  # long model names take a second line rather than lose their end
         self.stop = QPushButton("Stop comparing")
         self.stop.setToolTip("Back to one model (File › Stop comparing)")
         self.stop.clicked.connect(self.stopRequested.emit)
@@ -87,7 +96,7 @@ class PairView(QWidget):
 
     def set_names(self, name_a: str, name_b: str) -> None:
         """Name the two models above the panes (A changes when another model is opened)."""
-        self.names.setText(f"A: {name_a}   B: {name_b}   (zoom, pan and the view settings apply to both)")
+        self.names.setText(f"A: {name_a} · B: {name_b} · zoom, pan and view settings apply to both")
         self.names.setToolTip(f"Comparing model A, {name_a}, with model B, {name_b}")
 
     def stop_comparing(self) -> None:
@@ -114,7 +123,7 @@ class PairView(QWidget):
         if not self.comparing or self.canvas_b is None:
             return
         titles = (self.canvas.title, self.canvas_b.title)
-        height = max(t.heightForWidth(t.width()) for t in titles)
+        height = max(wrapped_height(t) for t in titles)
         for title in titles:
             if title.height() != height or title.minimumHeight() != height:
                 title.setFixedHeight(height)

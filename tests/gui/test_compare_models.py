@@ -96,7 +96,7 @@ def test_comparing_fits_a_laptop_screen_with_equal_panes_and_stop_returns_to_one
     with qtbot.waitSignal(window.controller.modelChanged, timeout=WAIT_MS):  # another A: B stays, named
         window.controller.open_model(str(SHORTCUT))
     wait_idle(qtbot, window)
-    assert window.pair.names.text().startswith("A: shortcut.keras   B: shortcut.keras")
+    assert window.pair.names.text().startswith("A: shortcut.keras · B: shortcut.keras")
     assert window.windowTitle() == "ConvScope · shortcut.keras vs shortcut.keras"
     assert window.pair.canvas_b.title_text().startswith("B · shortcut.keras · Grad-CAM · class")
 
