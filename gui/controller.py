@@ -219,6 +219,7 @@ class Controller(QObject):
             self.canvasChanged.emit()
         elif path and not self._shows_current_request(path):
             canvas.title.setText(f"{canvas.title_text()} · cancelled: this map is for the earlier settings")
+        self.second.cancelled()
         self.window.status("Cancelled")
 
     def _shows_current_request(self, path: str) -> bool:

@@ -93,8 +93,14 @@ class SecondModel(QObject):
             self._show_map(pane, request, *cached)
         elif key in self.refused:
             self._show_refusal(pane, request, self.refused[key])
-        elif not pane.shows_map_of(request.path):
+        else:  # B's map of earlier settings would pass for this one's
             self._show_image(pane, request.path, f"{self.tag()} · {Path(request.path).name} · explaining…")
+
+    def cancelled(self) -> None:
+        """Esc: B's pane, if it waited for a map, says the map was cancelled (selecting the image again asks)."""
+        pane, path = self.pane, self.c.state.image
+        if pane is not None and path and not pane.shows_map_of(path):
+            self._show_image(pane, path, f"{self.tag()} · {Path(path).name} · cancelled: select the image again")
 
     def computed(self, reply: ExplanationComputed) -> None:
         """B's map of the current image arrived."""

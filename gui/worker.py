@@ -57,6 +57,7 @@ from .protocol import (
     channel_of,
 )
 
+MODEL_CHANNELS = ("model", "model_b")  # loading a model: a cancel lets it finish
 STACK_BYTES = 64 * 1024 * 1024
 STOP_GRACE_SECONDS = 3.0  # a child still busy after this is terminated when the window closes
 RESTARTS_ALLOWED = 3  # crashes within RESTART_WINDOW_SECONDS before the relay gives up
@@ -262,9 +263,9 @@ class EngineClient(QObject):
         self.latest[channel] += 1
 
     def cancel(self) -> None:
-        """Stop the running job and drop every queued one (loading a model is never dropped)."""
+        """Stop the running job and drop every queued one (loading a model, A or B, is never dropped)."""
         for channel in CHANNELS:
-            if channel != "model":
+            if channel not in MODEL_CHANNELS:
                 self.supersede(channel)
         self.cancel_flag.set()
 

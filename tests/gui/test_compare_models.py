@@ -12,7 +12,7 @@ import pytest
 from PySide6.QtCore import QPoint
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from tests.gui.conftest import DEMO_MODEL, WAIT_MS, wait_idle
+from tests.gui.conftest import DEMO_MODEL, WAIT_MS, open_window, wait_idle
 from tests.gui.test_first_minutes import cut_widgets
 
 DEMO = DEMO_MODEL.parent
@@ -184,3 +184,19 @@ def test_a_second_model_that_runs_code_is_loaded_only_when_trusted(qtbot, window
     qtbot.waitUntil(lambda: window.pair.canvas_b.explanation is not None, timeout=WAIT_MS)
     assert window.pair.canvas_b.explanation.class_name in window.controller.info_b.class_names
     assert replace(window.controller.state, model_b=None).model_b is None
+
+
+def test_esc_stops_b_s_map_but_never_b_s_loading(qtbot, slow_method, settings):
+    window = open_window(qtbot, settings)
+    wait_idle(qtbot, window)
+    window.controller.open_model_b(str(SHORTCUT))
+    window.controller.cancel()  # Esc while B loads: B opens all the same
+    qtbot.waitUntil(lambda: window.controller.state.model_b == str(SHORTCUT), timeout=WAIT_MS)
+    wait_idle(qtbot, window)
+    window.method_panel.select(slow_method)  # A's and B's maps take seconds
+    qtbot.waitUntil(lambda: "explain" in window.controller.busy, timeout=5000)
+    window.controller.cancel()
+    wait_idle(qtbot, window)
+    title = window.pair.canvas_b.title_text()
+    assert title.startswith("B · shortcut.keras") and "cancelled" in title
+    window.close()
