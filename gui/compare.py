@@ -483,12 +483,14 @@ def compare_scope(mode: str, method: str, layer: str | None, shown: int, total: 
     return f"CAM methods{at}; the others work on the input." if layer else "Methods on the input."
 
 
-def models_scope(name_a: str, name_b: str | None, methods: int, black_box: bool = False) -> str:
+def models_scope(name_a: str, name_b: str | None, methods: int, black_box: bool = False, total: int = 0) -> str:
     """The line above the "models" grid: which model is A and which B, or how to choose B
-    (`black_box`: the methods shown are the ones both can run, as one of them is a black box)."""
+    (`black_box`: the methods shown are the ones both can run, as one of them is a black box; `total`:
+    how many were chosen, when only the first `methods` fit)."""
     if name_b is None:
         return "Only one model is open: choose B with File › Compare with another model…"
-    which = f"the {methods} methods both can run (one is a black box)" if black_box else f"{methods} methods"
+    which = f"the {methods} methods both can run (one is a black box)" if black_box \
+        else f"the first {methods} of {total} methods" if total > methods else f"{methods} methods"
     return f"A = {name_a}, B = {name_b}: {which}, A then B; pick others in Methods."
 
 

@@ -401,7 +401,8 @@ class Controller(QObject):
         assert self.info is not None
         if mode == "models":
             limited = bool(self.facts.black_box) and not self.state.compare_methods
-            return models_scope(self.info.name, self.info_b.name if self.info_b else None, shown // 2, limited)
+            chosen = len(self.state.compare_methods or self.specs)
+            return models_scope(self.info.name, self.info_b.name if self.info_b else None, shown // 2, limited, chosen)
         total = {"layers": len(self.info.cam_layers), "classes": len(self.info.class_names)}.get(mode, shown)
         spec = self.spec_of(self.state.method)
         layer = self.state.layer if spec is None or spec.needs_layer or mode == "methods" else None

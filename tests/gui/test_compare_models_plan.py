@@ -92,6 +92,15 @@ def test_the_models_compare_mode_puts_a_then_b_per_method_runnable_methods_first
     assert len(compare) == 1 and isinstance(compare[0], Compare) and len(compare[0].items) == 6
 
 
+def test_the_line_above_the_models_grid_names_a_and_b_and_what_is_left_out():
+    from gui.compare import models_scope
+
+    assert models_scope("a.keras", None, 3).startswith("Only one model is open: choose B with File")
+    assert "the first 6 of 17 methods" in models_scope("a.keras", "b.keras", 6, total=17)
+    assert "the 2 methods both can run" in models_scope("a.keras", "b.tflite", 2, black_box=True, total=17)
+    assert "A = a.keras, B = b.keras: 3 methods" in models_scope("a.keras", "b.keras", 3, total=3)
+
+
 def test_the_open_dialog_offers_the_exports_and_savedmodel_folders(tmp_path):
     for pattern in ("*.keras", "*.h5", "*.tflite", "*.onnx", "saved_model.pb"):
         assert pattern in MODEL_FILTER.split(";;")[0]
