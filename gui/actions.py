@@ -11,7 +11,10 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QStyle, QToolBar
 
 from .compose import VIEW_MODES
 
-MODEL_FILTER = "Keras models (*.keras *.h5 *.hdf5);;All files (*)"
+MODEL_FILTER = ("Models (*.keras *.h5 *.hdf5 *.tflite *.onnx saved_model.pb);;Keras models (*.keras *.h5 *.hdf5);;"
+                "Deployed exports, opened as black boxes (*.tflite *.onnx);;"
+                "SavedModel folder: pick its saved_model.pb (saved_model.pb);;All files (*)")
+SAVED_MODEL_FILE = "saved_model.pb"  # picked in the dialog: its folder is the model
 ABOUT = ("<b>ConvScope</b><br>Look inside convolutional image classifiers: select an image, "
          "read the prediction, and see where the evidence is.<br><br>"
          "Right / Left: next / previous image · 1 / 2 / 3: overlay / heatmap / image · Esc: cancel · "
@@ -32,6 +35,13 @@ class Actions:
                                         icon(QStyle.StandardPixmap.SP_DirOpenIcon))
         self.open_image = self._action("Open &image…", "Ctrl+I", self._ask_image,
                                        icon(QStyle.StandardPixmap.SP_FileIcon))
+        self.compare_model = self._action("&Compare with another model…", "Ctrl+Shift+M", self._ask_model_b,
+                                          icon(QStyle.StandardPixmap.SP_FileDialogDetailedView))
+        self.compare_model.setToolTip("Open a second model (Keras or a .tflite / .onnx / SavedModel export) and "
+                                      "show its maps beside this one's (Ctrl+Shift+M)")
+        self.compare_model.setIconText("Compare model")
+        self.stop_comparing = self._action("&Stop comparing", None, c.stop_comparing)
+        self.stop_comparing.setEnabled(False)
         self.export = self._action("&Export…", "Ctrl+E", window.export_dialog,
                                    icon(QStyle.StandardPixmap.SP_DialogSaveButton))
         self.quit = self._action("&Quit", QKeySequence.StandardKey.Quit, window.close)
@@ -72,6 +82,9 @@ class Actions:
         for action in (self.open_model, self.open_folder, self.open_image):
             file.addAction(action)
         file.addSeparator()
+        file.addAction(self.compare_model)
+        file.addAction(self.stop_comparing)
+        file.addSeparator()
         file.addMenu(self.recent_models)
         file.addMenu(self.recent_folders)
         file.addSeparator()
@@ -95,7 +108,8 @@ class Actions:
         toolbar.setObjectName("main-toolbar")
         toolbar.setMovable(False)
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        for action in (self.open_model, self.open_folder, self.open_image, None, self.previous, self.next,
+        for action in (self.open_model, self.compare_model, self.open_folder, self.open_image, None, self.previous,
+                       self.next,
                        None, self.export):
             toolbar.addSeparator() if action is None else toolbar.addAction(action)
         self.window.addToolBar(toolbar)
@@ -115,10 +129,23 @@ class Actions:
         return lambda: self.window.view_controls.set_mode(mode)
 
     def _ask_model(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self.window, "Open a Keras model", self._start_dir("model"),
-                                              MODEL_FILTER)
+        path = self._pick_model("Open a model")
         if path:
             self.window.controller.open_model(path)
+
+    def _ask_model_b(self) -> None:
+        path = self._pick_model("Compare with another model (B)")
+        if path:
+            self.window.controller.open_model_b(path)
+
+    def _pick_model(self, title: str) -> str:
+        """A model file, or a SavedModel folder (picked by its saved_model.pb); "" when cancelled."""
+        path, _ = QFileDialog.getOpenFileName(self.window, title, self._start_dir("model"), MODEL_FILTER)
+        return model_path(path)
+
+    def comparing(self, on: bool) -> None:
+        """Stop comparing is offered only while two models are open."""
+        self.stop_comparing.setEnabled(on)
 
     def _ask_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self.window, "Open a folder of images", self._start_dir("folder"))
@@ -146,6 +173,11 @@ class Actions:
             self._guide_dialog = GuideDialog(self.window)
         self._guide_dialog.show()
         self._guide_dialog.raise_()
+
+
+def model_path(picked: str) -> str:
+    """The model a file picked in the dialog names: a SavedModel's saved_model.pb stands for its folder."""
+    return str(Path(picked).parent) if picked and Path(picked).name == SAVED_MODEL_FILE else picked
 
 
 def build_actions(window) -> Actions:

@@ -7,6 +7,7 @@ loading.
 Debug hook for README screenshots (not part of the command line):
     python -m gui.app --screenshot docs/shot.png [--tab compare|features|review|trust] [--image NAME] [--review-trust]
                       [--review-compare MODEL_B]
+                      [--compare-model B [--compare-mode models]] [--method NAME]
 """
 
 from __future__ import annotations
@@ -104,6 +105,8 @@ def create_window(args=None, settings: Settings | None = None) -> MainWindow:
     paints), and once the window has painted, queue the first model and folder (listing the
     folder and selecting its image are not what the first paint shows)."""
     settings = settings or Settings(make_settings())
+    if getattr(args, "method", None):  # the screenshot hook's method: the window starts with it
+        settings.set("method", args.method)
     window = MainWindow(settings)
     window.controller.client.start()
     geometry = settings.store.value("geometry")
@@ -114,6 +117,8 @@ def create_window(args=None, settings: Settings | None = None) -> MainWindow:
 
     def open_first() -> None:
         window.controller.open_model(model, trust=bool(getattr(args, "trust_model", False)))
+        if getattr(args, "compare_model", None):  # after A: the engine opens them in this order
+            window.controller.open_model_b(args.compare_model)
         if folder:
             window.controller.open_folder(folder, select=settings.get("image") or None)
         if gone:
@@ -178,10 +183,26 @@ def _arm_screenshot(window: MainWindow, path: str, tab: str, image: str | None) 
             window.show_tab("features")
             window.controller.show_patterns(window.features.patterns_request())
             window.controller.busyChanged.connect(lambda busy: busy or QTimer.singleShot(500, grab))
+        elif window.controller.state.model_b or window.controller.second.pending:
+            _when_idle(window, lambda: QTimer.singleShot(800, grab))  # model B's map too
         else:
             QTimer.singleShot(800, grab)
 
     window.controller.explanationShown.connect(ready)
+
+
+def _when_idle(window: MainWindow, then: Callable[[], None]) -> None:
+    """Call `then` once no job runs (now if none does)."""
+    if not window.controller.busy:
+        then()
+        return
+
+    def idle(busy: bool) -> None:
+        if not busy:
+            window.controller.busyChanged.disconnect(idle)
+            then()
+
+    window.controller.busyChanged.connect(idle)
 
 
 def _check_then_sanity(window: MainWindow, then) -> None:
@@ -198,7 +219,8 @@ def _check_then_sanity(window: MainWindow, then) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m gui.app [--model M] [--images DIR] [--screenshot PATH --tab T --image NAME --compare-mode M]`."""
+    """`python -m gui.app [--model M] [--images DIR] [--compare-model B] [--screenshot PATH --tab T --image NAME
+    --compare-mode M]`."""
     parser = argparse.ArgumentParser(prog="python -m gui.app")
     parser.add_argument("--model")
     parser.add_argument("--images")
@@ -207,7 +229,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tab", default="heatmap", choices=("heatmap", "compare", "features", "review", "trust"))
     parser.add_argument("--review-trust", action="store_true", help="tick the review's Trust metrics")
     parser.add_argument("--image")
-    parser.add_argument("--compare-mode", choices=("methods", "layers", "classes"))
+    parser.add_argument("--compare-mode", choices=("methods", "layers", "classes", "models"))
+    parser.add_argument("--method", help="the method to start with (engine name, e.g. occlusion)")
+    parser.add_argument("--compare-model", metavar="B", help="a second model to compare with (Keras or an export)")
     parser.add_argument("--review-compare", metavar="MODEL_B", help="with --tab review: compare with this model")
     return run_window(parser.parse_args(argv))
 

@@ -36,6 +36,17 @@ def image_view(layout: pg.GraphicsLayout, row: int = 0, col: int = 0) -> tuple[p
     return view, item
 
 
+class TitleLabel(QLabel):
+    """The line above the image; `changed` after every new text (a pane beside another evens their heights)."""
+
+    changed = Signal()
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt's name
+        """Show `text` and say so."""
+        super().setText(text)
+        self.changed.emit()
+
+
 class HeatmapCanvas(QWidget):
     """One image and its explanation; `hovered(text)` describes the pixel under the cursor, also
     when the image or the map under a still cursor changes (the read-out never keeps old values).
@@ -45,7 +56,7 @@ class HeatmapCanvas(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.title = QLabel(STARTING)
+        self.title = TitleLabel(STARTING)
         self.title.setStyleSheet("font-weight: 600; padding: 2px 6px;")
         self.title.setWordWrap(True)  # a long title takes two lines on a narrow canvas
         self.graphics = pg.GraphicsLayoutWidget()
@@ -131,6 +142,14 @@ class HeatmapCanvas(QWidget):
         self._redraw()
         if new_size:
             self.view.autoRange(padding=0.02)
+
+    def show_colorbar(self, shown: bool) -> None:
+        """Show or remove the colour bar (a pane beside another shares that one's: the room goes to the image)."""
+        layout = self.graphics.ci
+        if shown and self.colorbar.scene() is None:
+            layout.addItem(self.colorbar, row=0, col=1)
+        elif not shown and self.colorbar.scene() is not None:
+            layout.removeItem(self.colorbar)
 
     def apply(self, settings: ViewSettings) -> None:
         """Redraw with new opacity, threshold, colour map, outline or mode."""

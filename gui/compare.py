@@ -31,7 +31,8 @@ from .canvas import evidence_note, image_view
 from .compose import ViewSettings, compose, duration_text, parameter_text, titled_grid
 from .style import hint_style
 
-COMPARE_MODES = {"methods": "methods", "layers": "CAM layers", "classes": "every class"}
+COMPARE_MODES = {"methods": "methods", "layers": "CAM layers", "classes": "every class", "models": "models A | B"}
+PICKS_METHODS = ("methods", "models")  # the modes whose tiles are the methods ticked in the Methods menu
 PAN_HINT = "Tiles zoom and pan together; the view settings below apply to every tile."
 MAX_TILES = 12  # layers or classes: a 4 x 3 grid stays legible (methods: the ones the user ticks)
 MIN_TILE_WIDTH = 96  # px: narrower tiles would elide even short titles to nothing
@@ -186,9 +187,12 @@ class Tile:
         self.image: np.ndarray | None = None
         self.explanation = None
         self.cancelled = False  # its request was cancelled before it came back
+        self.failed = ""  # why its map could not be made (the engine's line)
 
     def caption(self) -> str:
         """Method (or layer, or class) with the parameters that differ from the defaults, and seconds."""
+        if self.explanation is None and self.failed:
+            return f"{self.label} · {self.failed}"  # short; the engine's whole line in the tool tip
         if self.explanation is None:
             return f"{self.label} · {'cancelled' if self.cancelled else 'computing…'}"
         e = self.explanation
@@ -231,11 +235,11 @@ class CompareGrid(QWidget):
         self.methods_button.setMenu(self.methods_menu)
         self.methods_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.mode_box.currentIndexChanged.connect(
-            lambda _i: self.methods_button.setVisible(self.mode() == "methods"))
+            lambda _i: self.methods_button.setVisible(self.mode() in PICKS_METHODS))
         top = QHBoxLayout()
         top.addWidget(self.mode_box)
         top.addWidget(self.methods_button)
-        self.methods_button.setVisible(self.mode() == "methods")
+        self.methods_button.setVisible(self.mode() in PICKS_METHODS)
         top.addWidget(self.hint, 1)
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground("#202124")
@@ -308,7 +312,7 @@ class CompareGrid(QWidget):
         if self.tiles and len(labels) == len(self.tiles):
             self._unlink()
             for tile, label in zip(self.tiles, labels, strict=True):
-                tile.label, tile.image, tile.explanation, tile.cancelled = label, None, None, False
+                tile.label, tile.image, tile.explanation, tile.cancelled, tile.failed = label, None, None, False, ""
                 tile.titles, tile.parameters = self.titles, self.parameters
                 tile.item.clear()
                 tile.title.setText(tile.two_line_caption())
@@ -328,6 +332,9 @@ class CompareGrid(QWidget):
     def _fitting_columns(self, count: int) -> int:
         size = self.graphics.viewport().size()
         aspect = next((t.image.shape[1] / t.image.shape[0] for t in self.tiles if t.image is not None), 1.0)
+        if self.mode() == "models" and count > 1:  # A and B of a method side by side: lay out pairs
+            return 2 * grid_columns(math.ceil(count / 2), size.width(), size.height(), aspect=2 * aspect,
+                                    title_width=2 * self._title_width())
         return grid_columns(count, size.width(), size.height(), aspect=aspect, title_width=self._title_width())
 
     def _title_width(self) -> float:
@@ -406,6 +413,17 @@ class CompareGrid(QWidget):
             self._relayout()  # the finished titles may fit better in another column count
         return True
 
+    def set_failure(self, key, message: str, reason: str = "") -> bool:
+        """The tile of `key` could not be computed: it says why in a few words (`reason`, else the first
+        clause of the engine's `message`), the whole message in its tool tip (False if no tile waits for it)."""
+        if key not in self.keys:
+            return False
+        tile = self.tiles[self.keys.index(key)]
+        tile.failed = reason or message.split(": ")[0]
+        tile.title.setText(tile.two_line_caption())
+        tile.title.setToolTip(message)
+        return True
+
     def _fit(self) -> None:
         if self.user_moved:
             return
@@ -465,8 +483,21 @@ def compare_scope(mode: str, method: str, layer: str | None, shown: int, total: 
     return f"CAM methods{at}; the others work on the input." if layer else "Methods on the input."
 
 
-def tile_label(mode: str, method: str, layer: str | None, class_name: str | None) -> str:
-    """What a tile varies, as its title (`method`: the method's display title)."""
+def models_scope(name_a: str, name_b: str | None, methods: int, black_box: bool = False, total: int = 0) -> str:
+    """The line above the "models" grid: which model is A and which B, or how to choose B
+    (`black_box`: the methods shown are the ones both can run, as one of them is a black box; `total`:
+    how many were chosen, when only the first `methods` fit)."""
+    if name_b is None:
+        return "Only one model is open: choose B with File › Compare with another model…"
+    which = f"the {methods} methods both can run (one is a black box)" if black_box \
+        else f"the first {methods} of {total} methods" if total > methods else f"{methods} methods"
+    return f"A = {name_a}, B = {name_b}: {which}, A then B; pick others in Methods."
+
+
+def tile_label(mode: str, method: str, layer: str | None, class_name: str | None, model: str = "a") -> str:
+    """What a tile varies, as its title (`method`: the method's display title; `model` "a" or "b")."""
+    if mode == "models":
+        return f"{method} ({model.upper()})"
     if mode == "layers":
         return layer or "—"
     if mode == "classes":

@@ -20,13 +20,15 @@ from PySide6.QtCore import QObject, Signal
 
 from .cache import ResultCache
 from .canvas import HINT
-from .compare import MAX_TILES, compare_scope, tile_label
+from .compare import MAX_TILES, compare_scope, models_scope, tile_label
 from .plan import EngineFacts, changed, compare_items, explain_request, requests_for
 from .protocol import (
+    CHANNELS,
     Activations,
     EngineStarted,
     Explain,
     ExplanationComputed,
+    ExplanationFailed,
     FeaturesComputed,
     ImageLoaded,
     JobFailed,
@@ -41,6 +43,7 @@ from .protocol import (
     Request,
     channel_of,
 )
+from .second_model import SecondModel
 from .state import ViewState
 from .worker import EngineClient, as_params
 
@@ -49,7 +52,9 @@ if TYPE_CHECKING:
 
 BUSY_TEXT = {"model": "Loading the model…", "predict": "Predicting the folder…", "explain": "Explaining…",
              "compare": "Computing the compare grid…", "features": "Computing feature views…",
-             "review": "Reviewing the folder…", "trust": "Checking the map…"}
+             "review": "Reviewing the folder…", "trust": "Checking the map…",
+             "model_b": "Loading the model to compare with…", "explain_b": "Explaining with model B…"}
+assert set(BUSY_TEXT) == set(CHANNELS), "every channel says what it is busy with"
 STARTING = "Loading the engine (TensorFlow)…"
 
 
@@ -80,12 +85,14 @@ class Controller(QObject):
         self.pending_model: str | None = None
         self.explaining: Explain | None = None  # the explanation request on its way
         self.errors: list[str] = []
+        self.second = SecondModel(self)  # the model compared with this one (gui.second_model)
         signals = self.client.signals
         signals.on(EngineStarted, self._engine_started)
         signals.on(ModelOpened, self._model_opened)
         signals.on(PredictionsComputed, self._predictions_computed)
         signals.on(ImageLoaded, self._image_loaded)
         signals.on(ExplanationComputed, self._explanation_computed)
+        signals.on(ExplanationFailed, self._explanation_failed)
         signals.on(FeaturesComputed, self._features_computed)
         signals.on(ProgressReported, self._progress_reported)
         signals.on(JobFailed, self._job_failed)
@@ -96,6 +103,16 @@ class Controller(QObject):
     def info(self) -> ModelInfo | None:
         """The open model (None before one has opened)."""
         return self.facts.info
+
+    @property
+    def info_b(self) -> ModelInfo | None:
+        """The model compared with the open one (None when not comparing)."""
+        return self.facts.info_b
+
+    def key_of(self, request: Explain) -> tuple | None:
+        """A request's cache key, with the path of the model it is for (None: that model is not open)."""
+        info = self.facts.info_b if request.model == "b" else self.facts.info
+        return request.key(info.path) if info is not None else None
 
     @property
     def specs(self) -> tuple[MethodSpec, ...]:
@@ -202,6 +219,7 @@ class Controller(QObject):
             self.canvasChanged.emit()
         elif path and not self._shows_current_request(path):
             canvas.title.setText(f"{canvas.title_text()} · cancelled: this map is for the earlier settings")
+        self.second.cancelled()
         self.window.status("Cancelled")
 
     def _shows_current_request(self, path: str) -> bool:
@@ -212,9 +230,12 @@ class Controller(QObject):
 
     def cached_result(self, request: Explain | None) -> tuple | None:
         """The cached (Explanation, display) of a request, or None."""
-        if request is None or self.info is None:
-            return None
-        return self.cache.get(request.key(self.info.path))
+        key = self.key_of(request) if request is not None else None
+        return self.cache.get(key) if key is not None else None
+
+    def _known(self, request: Explain) -> bool:
+        """Whether a request's answer is here: its map, or the reason it cannot be made."""
+        return self.cached_result(request) is not None or self.key_of(request) in self.second.refused
 
     # -- files ------------------------------------------------------------------------------
     def drop(self, channel: str) -> None:
@@ -238,6 +259,14 @@ class Controller(QObject):
         if self.specs:  # before, the status line says the engine itself is loading
             self.window.status(f"Opening {Path(path).name}…")
         self.submit(OpenModel(str(path), trust))
+
+    def open_model_b(self, path: str, trust: bool = False) -> None:
+        """Load a second model to compare with the open one (File › Compare with another model…)."""
+        self.second.open(path, trust)
+
+    def stop_comparing(self) -> None:
+        """Back to one model."""
+        self.second.stop()
 
     def open_folder(self, folder: str, select: str | None = None) -> bool:
         """List a folder's images in the browser, then predict them all in the worker."""
@@ -312,11 +341,17 @@ class Controller(QObject):
             self._show(request, *cached)
         if self.state.tab == "compare":
             self._show_compare_tiles()
+        request_b = self.second.request_for(request)
+        self.second.show(request_b)
         running = self.explaining if "explain" in self.busy else None
-        for needed in requests_for(self.state, self.facts, lambda r: self.cached_result(r) is not None, MAX_TILES,
-                                   running, *self._shown_activations()):
+        running_b = self.second.running if "explain_b" in self.busy else None
+        for needed in requests_for(self.state, self.facts, self._known, MAX_TILES,
+                                   running, *self._shown_activations(), running_b=running_b):
             if isinstance(needed, Explain):
-                self.explaining = needed
+                if needed.model == "b":
+                    self.second.running = needed
+                else:
+                    self.explaining = needed
             self.submit(needed)
 
     def _shown_activations(self) -> tuple[str | None, str | None]:
@@ -339,7 +374,7 @@ class Controller(QObject):
             return
         if self.state.tab == "compare":
             self._show_compare_tiles()
-        for needed in requests_for(self.state, self.facts, lambda r: self.cached_result(r) is not None, MAX_TILES,
+        for needed in requests_for(self.state, self.facts, self._known, MAX_TILES,
                                    None, *self._shown_activations(), canvas=False):
             self.submit(needed)
 
@@ -349,19 +384,25 @@ class Controller(QObject):
             return
         mode = self.state.compare_mode
         items = compare_items(self.state, self.facts, MAX_TILES)
-        labels = [tile_label(mode, self.title(r.method), r.layer, self.facts.class_name(r.class_index))
+        labels = [tile_label(mode, self.title(r.method), r.layer, self.facts.class_name(r.class_index), r.model)
                   for r in items]
-        keys = [r.key(self.info.path) for r in items]
+        keys = [self.key_of(r) for r in items]
         compare = self.window.compare
         compare.set_scope(self._compare_scope(mode, len(items)))
         compare.set_tiles(labels, keys)
         for key in keys:
-            cached = self.cache.get(key)
+            cached = self.cache.get(key) if key is not None else None
             if cached is not None:
                 compare.set_result(key, cached[1], cached[0])
+            elif key in self.second.refused:
+                compare.set_failure(key, self.second.refused[key], self._reason(items[keys.index(key)]))
 
     def _compare_scope(self, mode: str, shown: int) -> str:
         assert self.info is not None
+        if mode == "models":
+            limited = bool(self.facts.black_box) and not self.state.compare_methods
+            chosen = len(self.state.compare_methods or self.specs)
+            return models_scope(self.info.name, self.info_b.name if self.info_b else None, shown // 2, limited, chosen)
         total = {"layers": len(self.info.cam_layers), "classes": len(self.info.class_names)}.get(mode, shown)
         spec = self.spec_of(self.state.method)
         layer = self.state.layer if spec is None or spec.needs_layer or mode == "methods" else None
@@ -391,13 +432,20 @@ class Controller(QObject):
             self.window.status("Engine ready")
 
     def _model_opened(self, reply: ModelOpened) -> None:
+        if reply.model == "b":
+            self.second.opened(reply)
+            return
         info = reply.info
-        self.facts, self.predictions = replace(self.facts, info=info), {}
+        black_box = self.facts.black_box | {"a"} if reply.black_box else self.facts.black_box - {"a"}
+        self.facts, self.predictions = replace(self.facts, info=info, black_box=black_box), {}
         self.cache.clear()
         self.window.browser.clear_predictions()
         cam = {layer.path for layer in info.cam_layers}
         self.update(layer=self.state.layer if self.state.layer in cam else info.default_layer)
         self.window.model_loaded(info, self.state.layer)
+        if self.info_b is not None:  # still compared with B: the header and the title name the new A
+            self.window.pair.set_names(info.name, self.info_b.name)
+            self.window.comparing_changed(self.info_b)
         self.modelChanged.emit(info)
         self._predict_all()
         if self.state.image:
@@ -429,17 +477,38 @@ class Controller(QObject):
 
     def _explanation_computed(self, reply: ExplanationComputed) -> None:
         channel, request, explanation, display = reply.channel, reply.request, reply.explanation, reply.display
-        key = request.key(self.info.path) if self.info else None
+        key = self.key_of(request)
         if key is not None:
             self.cache.put(key, (explanation, display))
-        if channel == "compare":
+        if channel == "explain_b":
+            self.second.computed(reply)
+        elif channel == "compare":
             self.window.compare.set_result(key, display, explanation)
         elif self.client.is_current(channel, reply.generation) and request.path == self.state.image:
             self._show(request, explanation, display)
 
+    def _explanation_failed(self, reply: ExplanationFailed) -> None:
+        """A compare tile or model B's map could not be made: the engine's line in its tile or pane."""
+        key = self.key_of(reply.request)
+        if reply.request.model == "b" and key is not None:
+            self.second.refusal(reply)
+        if reply.channel == "compare":
+            compare = self.window.built_view("compare")
+            if compare is not None:
+                compare.set_failure(key, reply.message, self._reason(reply.request))
+        if reply.request.model != "b":  # B's pane or tile says it: the status line keeps A's notes
+            self.window.report_error(f"{self.title(reply.request.method)}: {reply.message}")
+
+    def _reason(self, request: Explain) -> str:
+        """A few words for a tile whose model is a black box that cannot run its method ("": the engine's)."""
+        return "" if self.facts.runs(request.model, request.method) else "a black box cannot run it"
+
     def _show(self, request: Explain, explanation, display) -> None:
         spec = self.spec_of(explanation.method)
-        self.window.canvas.show_explanation(request.path, display, explanation, self.title(explanation.method),
+        title = self.title(explanation.method)
+        if self.state.model_b is not None and self.info is not None:  # two panes: each title names its model
+            title = f"A · {self.info.name} · {title}"
+        self.window.canvas.show_explanation(request.path, display, explanation, title,
                                             spec.parameters if spec else ())
         self.window.predictions.mark_explained(explanation.class_index)
         self.window.clear_error()
@@ -459,10 +528,13 @@ class Controller(QObject):
     def _job_failed(self, reply: JobFailed) -> None:
         channel, message = reply.channel, reply.message
         self.errors.append(message)
-        if channel == "model":
-            self.busy.pop("model", None)
+        if channel in ("model", "model_b"):
+            self.busy.pop(channel, None)
             self._update_busy()
-            self.window.model_failed(message, reply.unsafe, self.pending_model)
+            if channel == "model_b":
+                self.second.failed(reply)
+            else:
+                self.window.model_failed(message, reply.unsafe, self.pending_model)
         else:
             self.window.report_error(message)
             if channel == "explain":

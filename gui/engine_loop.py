@@ -34,6 +34,7 @@ from .protocol import (
     CHANNELS,
     REQUESTS,
     Activations,
+    CloseModelB,
     Compare,
     CompareFinished,
     CompareFolder,
@@ -41,6 +42,7 @@ from .protocol import (
     EngineStarted,
     Explain,
     ExplanationComputed,
+    ExplanationFailed,
     FeaturesComputed,
     ImageLoaded,
     JobCancelled,
@@ -49,6 +51,7 @@ from .protocol import (
     JobStarted,
     ModelOpened,
     OpenModel,
+    OpenModelB,
     Patterns,
     PredictFolder,
     PredictionsComputed,
@@ -68,7 +71,7 @@ from .worker_tasks import activation_result, method_specs, pattern_result, revie
 PREDICT_BATCH = 16
 NOT_DURING_REVIEW = ("model", "review")  # wait for the review to end (or be cancelled)
 NOT_DURING_PATTERNS = ("model", "review", "features")  # an explanation runs between ascent steps
-NOT_DURING_COMPARE = ("model", "review", "features", "compare")  # and between compare tiles
+NOT_DURING_COMPARE = ("model", "review", "features", "compare", "model_b")  # and between compare tiles
 ENGINE_NICENESS = 5  # scheduling priority below the window's (POSIX nice)
 IDLE_POLL_SECONDS = 1.0  # how often an idle loop checks that its parent still lives
 
@@ -109,6 +112,7 @@ class EngineLoop:
                  alive: Callable[[], bool] = lambda: True) -> None:
         self.inbox, self.emit, self.latest, self.cancel_flag, self.alive = inbox, emit, latest, cancel, alive
         self.session: Session | None = None
+        self.session_b: Session | None = None  # the second model, compared with the first
         self.methods: Mapping[str, Any] = {}  # the engine's method registry, with the window's extra methods
         self._pending: deque[str] = deque()
         self._predict_generation = -1
@@ -186,7 +190,7 @@ class EngineLoop:
         """Run the handler registered for the request's type (HANDLERS below the class)."""
         request = envelope.request
         handler = HANDLERS[type(request)]  # every request type has one: checked at import
-        if self.session is None and not isinstance(request, OpenModel):
+        if self.session is None and not isinstance(request, OpenModel | OpenModelB | CloseModelB):
             raise ConvScopeError("no model is loaded yet")
         handler(self, envelope, request)
 
@@ -195,19 +199,23 @@ class EngineLoop:
 
         session = Session.open(request.path, trust=request.trust, methods=self.methods)  # a failure keeps the old one
         self.session = session
-        self.emit(ModelOpened(session.info))
+        self.emit(ModelOpened(session.info, bool(getattr(session, "black_box", False))))
 
     def _activations(self, envelope: Envelope, request: Activations) -> None:
         self.emit(FeaturesComputed(envelope.generation, activation_result(self.opened, request)))
 
     def explain_one(self, envelope: Envelope, request: Explain, progress=None, image=None):
-        image = image or self.opened.load_image(request.path)
-        result = self.opened.explain(
+        session = self.session_for(request.model)
+        image = image or session.load_image(request.path)
+        result = session.explain(
             image, request.method, request.layer, request.class_index, request.output,
             progress=progress, cancel=self.cancel_check(envelope), **dict(request.params))
         return result, image.display
 
     def _explain(self, envelope: Envelope, request: Explain) -> None:
+        if request.model == "b":
+            self._explain_b(envelope, request)
+            return
         image = self.opened.load_image(request.path)
         self.emit(ImageLoaded(envelope.generation, request.path, image.display))
         result, display = self.explain_one(envelope, request, self.progress(envelope.channel), image)
@@ -215,19 +223,47 @@ class EngineLoop:
 
     def _compare(self, envelope: Envelope, request: Compare) -> None:
         total = len(request.items)
-        loaded: dict[str, object] = {}  # the tiles explain one image: read it once
+        loaded: dict[tuple[str, str], object] = {}  # the tiles explain one image (per model): read it once
         for done, item in enumerate(request.items):
             self.emit(ProgressReported(envelope.channel, done, total))
             try:
-                if item.path not in loaded:
-                    loaded[item.path] = self.opened.load_image(item.path)
-                result, display = self.explain_one(envelope, item, image=loaded[item.path])
+                if (item.model, item.path) not in loaded:
+                    loaded[item.model, item.path] = self.session_for(item.model).load_image(item.path)
+                result, display = self.explain_one(envelope, item, image=loaded[item.model, item.path])
             except ConvScopeError as exc:  # one tile failing does not stop the others
-                self.emit(JobFailed(envelope.channel, f"{item.method}: {exc}"))
+                self.emit(ExplanationFailed(envelope.channel, envelope.generation, item, str(exc)))
                 continue
             self.emit(ExplanationComputed(envelope.channel, envelope.generation, item, result, display))
             self.serve_waiting(NOT_DURING_COMPARE)
         self.emit(ProgressReported(envelope.channel, total, total))
+
+    # -- the second model (comparing two models): its own session, opened by path --------------
+    def session_for(self, model: str) -> Session:
+        """The session a request's `model` names: "a", the open model, or "b", the one compared with it."""
+        if model != "b":
+            return self.opened
+        if self.session_b is None:
+            raise ConvScopeError("no second model is loaded: File › Compare with another model…")
+        return self.session_b
+
+    def _open_b(self, envelope: Envelope, request: OpenModelB) -> None:
+        from engine.session import Session
+
+        session = Session.open(request.path, trust=request.trust, methods=self.methods)  # a failure keeps B as it was
+        self.session_b = session
+        self.emit(ModelOpened(session.info, bool(getattr(session, "black_box", False)), model="b"))
+
+    def _close_b(self, envelope: Envelope, request: CloseModelB) -> None:
+        self.session_b = None
+
+    def _explain_b(self, envelope: Envelope, request: Explain) -> None:
+        """Model B's map of an image: a refusal (a gradient method on a black box) is B's one line."""
+        try:
+            result, display = self.explain_one(envelope, request, self.progress(envelope.channel))
+        except ConvScopeError as exc:
+            self.emit(ExplanationFailed(envelope.channel, envelope.generation, request, str(exc)))
+            return
+        self.emit(ExplanationComputed(envelope.channel, envelope.generation, request, result, display))
 
     def _patterns(self, envelope: Envelope, request: Patterns) -> None:
         def partial(result) -> None:
@@ -250,9 +286,12 @@ class EngineLoop:
     def comparison_model(self, path: str, trust: bool) -> Session:
         """Model B of a comparison, opened by path as `main.py compare` opens `--against` (a Keras
         session, or a black box for .tflite / .onnx / a SavedModel); kept for the next comparison
-        while the file is unchanged."""
+        while the file is unchanged. The window's model B (opened, and trusted if the user chose
+        to) is used as it is: one copy, the same model the Heatmap tab's B pane shows."""
         from engine.session import Session
 
+        if self.session_b is not None and self.session_b.info.path == path:
+            return self.session_b
         key = (path, trust, os.stat(path).st_mtime_ns if os.path.exists(path) else -1)
         if self._compared is None or self._compared[0] != key:
             self._compared = (key, Session.open(path, trust=trust, methods=self.methods))
@@ -343,6 +382,8 @@ HANDLERS: dict[type, Handler] = {  # request type -> the loop method that runs i
     Patterns: EngineLoop._patterns,
     ReviewFolder: EngineLoop._review,
     CompareFolder: EngineLoop._compare_folder,
+    OpenModelB: EngineLoop._open_b,
+    CloseModelB: EngineLoop._close_b,
     **TRUST_HANDLERS,  # the Trust view's requests (gui.trust.tasks)
 }
 if set(HANDLERS) != set(REQUESTS):  # a request without a handler would otherwise fail only when sent

@@ -37,6 +37,7 @@ from .layer_tree import LayerTree
 from .lazy import LazyTab
 from .mask_overlay import MaskOverlay
 from .method_panel import MethodPanel
+from .pair_view import PairView
 from .predictions import PredictionsPanel
 from .review import ReviewController, ReviewTab
 from .settings import Settings
@@ -46,7 +47,7 @@ from .trust.controller import TrustController
 from .trust.view import TrustView
 from .view_controls import ViewControls
 
-MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
+MODEL_SUFFIXES = (".keras", ".h5", ".hdf5", ".tflite", ".onnx")
 PREFERRED_SIZE = QSize(1560, 940)
 MIN_BROWSER, MIN_RIGHT = 280, 330  # the docks' least widths: at 1280 x 720 the maps keep 660 px, the layer tree all its columns
 MIN_TREE_HEIGHT = 120  # px of layer tree left while Combinations are open: a few rows, still clickable
@@ -76,6 +77,7 @@ class MainWindow(QMainWindow):
         self._review_controller: ReviewController | None = None  # made with the Review tab
         self.trust_controller = TrustController(self.trust, self.controller)
         self.drawing = DrawingController(self)
+        self.pair.shared_rows = (self.mask_overlay.row, self.drawing.bar)
         self.actions = build_actions(self)
         self._connect()
         self.last_export: list[Path] = []
@@ -95,9 +97,10 @@ class MainWindow(QMainWindow):
         self.browser.set_sort(s.get("sort"))
         self.browser.misclassified.setChecked(s.get("misclassified_only"))
         self.canvas = HeatmapCanvas()
+        self.pair = PairView(self.canvas)  # the Heatmap tab: A's canvas, and B's beside it while comparing
         self.trust = TrustView()
         self.view_controls = ViewControls(state.view)
-        self.canvas.apply(state.view)
+        self.pair.apply(state.view)
         self.mask_overlay = MaskOverlay(self.canvas, self._class_names, lambda: self.browser.folder,
                                         s.get("mask_outline"))
         self.tabs = QTabWidget()
@@ -106,7 +109,7 @@ class MainWindow(QMainWindow):
             "compare": LazyTab(CompareGrid, self._compare_built),
             "features": LazyTab(FeaturesView, self._features_built),
             "review": LazyTab(ReviewTab, self._review_built)}
-        self.tab_views: dict[str, QWidget] = {"heatmap": self.canvas, **self.lazy_tabs, "trust": self.trust}
+        self.tab_views: dict[str, QWidget] = {"heatmap": self.pair, **self.lazy_tabs, "trust": self.trust}
         for name, title in (("heatmap", "Heatmap"), ("compare", "Compare"), ("features", "Activations && filters"),
                             ("review", "Review"), ("trust", "Trust")):
             self.tabs.addTab(self.tab_views[name], title)
@@ -250,6 +253,7 @@ class MainWindow(QMainWindow):
         self.layer_tree.patternsRequested.connect(self._patterns_for)
         self.method_panel.changed.connect(self._method_changed)
         self.view_controls.changed.connect(c.set_view)
+        self.pair.stopRequested.connect(c.stop_comparing)
         self.tabs.currentChanged.connect(self._tab_changed)
         c.canvasChanged.connect(self.mask_overlay.update)
         c.canvasChanged.connect(self.drawing.canvas_changed)
@@ -270,7 +274,7 @@ class MainWindow(QMainWindow):
             if state.layer and isinstance(features, FeaturesView):
                 features.set_layer(state.layer.split(",")[-1])
         if shown is None or state.view != shown.view:
-            self.canvas.apply(state.view)
+            self.pair.apply(state.view)
             if isinstance(compare, CompareGrid):
                 compare.apply(state.view)
 
@@ -315,9 +319,17 @@ class MainWindow(QMainWindow):
         text = f"Model {info.name}: {len(info.class_names)} classes ({', '.join(info.class_names)})"
         self.status(text + ("; " + "; ".join(info.warnings) if info.warnings else ""))
 
-    def model_failed(self, message: str, unsafe: bool, path: str | None) -> None:
-        """A model did not load; the previous one (if any) stays."""
-        keep = f" The previous model ({self.controller.info.name}) is still loaded." if self.controller.info else ""
+    def comparing_changed(self, info_b) -> None:
+        """A second model opened (its ModelInfo) or comparing stopped (None)."""
+        self.actions.comparing(info_b is not None)
+        name = self.controller.info.name if self.controller.info else ""
+        self.setWindowTitle(f"ConvScope · {name} vs {info_b.name}" if info_b else f"ConvScope · {name}")
+
+    def model_failed(self, message: str, unsafe: bool, path: str | None, second: bool = False) -> None:
+        """A model did not load; the previous one (if any) stays. `second`: the model to compare with."""
+        shown = self.controller.info_b if second else self.controller.info
+        which = "second model" if second else "previous model"
+        keep = f" The {which} ({shown.name}) is still loaded." if shown else ""
         message = sentence(message)
         self.status(f"Model not loaded: {message}")
         if unsafe and path:
@@ -325,7 +337,7 @@ class MainWindow(QMainWindow):
             answer = QMessageBox.question(self, "Trust this model?", f"{message}{keep}\n\nLoad it anyway? "
                                           "Only do this for a model you trust: it can run code.", yes | no, no)
             if answer == yes:
-                self.controller.open_model(path, trust=True)
+                (self.controller.open_model_b if second else self.controller.open_model)(path, trust=True)
             return
         QMessageBox(QMessageBox.Icon.Warning, "Model not loaded", message + keep, parent=self).open()
 
@@ -388,7 +400,7 @@ class MainWindow(QMainWindow):
         elif file.suffix.lower() in IMAGE_SUFFIXES:
             self.controller.open_image(str(file))
         else:
-            self.report_error(f"{file.name}: not a model (.keras, .h5), a folder or an image")
+            self.report_error(f"{file.name}: not a model (.keras, .h5, .tflite, .onnx), a folder or an image")
 
     def export_to(self, folder: str | Path) -> list[Path]:
         """Write every exportable view into `folder`."""
@@ -428,4 +440,5 @@ class MainWindow(QMainWindow):
         compare = self.built_view("compare")
         if isinstance(compare, CompareGrid):
             compare.release()
+        self.pair.release()
         super().closeEvent(event)

@@ -26,6 +26,8 @@ class EngineFacts:
 
     specs: tuple[MethodSpec, ...] = ()
     info: ModelInfo | None = None
+    info_b: ModelInfo | None = None  # the second model, compared with the open one
+    black_box: frozenset[str] = frozenset()  # the models ("a", "b") that are deployed exports
 
     def spec_of(self, method: str | None) -> MethodSpec | None:
         """The engine's description of a method (None before the engine has started, or unknown)."""
@@ -35,6 +37,11 @@ class EngineFacts:
         """A method's display title ("gradcam" -> "Grad-CAM")."""
         spec = self.spec_of(method)
         return spec.title if spec else method
+
+    def runs(self, model: str, method: str) -> bool:
+        """Whether `model` ("a" or "b") can run a method: a black box only the gradient-free ones."""
+        spec = self.spec_of(method)
+        return model not in self.black_box or (spec is not None and spec.gradient_free)
 
     def class_name(self, index: int | None) -> str | None:
         """The name of a class of the open model (None: the predicted class)."""
@@ -62,6 +69,38 @@ def explain_request(state: ViewState, facts: EngineFacts, path: str, method: str
     return Explain(path, method, target, chosen, state.params_of(method), state.output)
 
 
+def explain_request_b(state: ViewState, facts: EngineFacts, request: Explain | None) -> Explain | None:
+    """Model B's counterpart of A's explanation `request` (None when not comparing): the same
+    method, parameters and image; A's layer when B has one of that name, else B's default; A's class
+    when both models name the same classes, else B's predicted class."""
+    info_b, info = facts.info_b, facts.info
+    if request is None or info_b is None or info is None or state.model_b is None:
+        return None
+    layers = {layer.path for layer in info_b.cam_layers}
+    layer = request.layer if request.layer is None or request.layer in layers else info_b.default_layer
+    same_classes = info_b.class_names == info.class_names
+    output = request.output if request.output < len(info_b.heads) else 0
+    return replace(request, layer=layer, class_index=request.class_index if same_classes else None,
+                   output=output, model="b")
+
+
+def model_pairs(state: ViewState, facts: EngineFacts, max_tiles: int) -> list[Explain]:
+    """The "models" compare mode: A, then B, per method (at most `max_tiles` tiles). All methods
+    (nothing ticked) means those both models can run (a black box runs only the gradient-free ones);
+    of the methods ticked, those both can run come first."""
+    if state.image is None:
+        return []
+    chosen = state.compare_methods
+    methods = [s.name for s in facts.specs if not chosen or s.name in chosen]
+    both = [m for m in methods if facts.runs("a", m) and facts.runs("b", m)]
+    methods = both if not chosen and both else both + [m for m in methods if m not in both]
+    tiles: list[Explain] = []
+    for method in methods[:max(1, max_tiles // 2)]:
+        a = explain_request(state, facts, state.image, method=method)
+        tiles += [r for r in (a, explain_request_b(state, facts, a)) if r is not None]
+    return tiles
+
+
 def compare_items(state: ViewState, facts: EngineFacts, max_tiles: int) -> list[Explain]:
     """The compare grid's tiles for the state's compare mode: methods (the chosen ones), or up to
     `max_tiles` layers (the deepest) or classes."""
@@ -71,6 +110,8 @@ def compare_items(state: ViewState, facts: EngineFacts, max_tiles: int) -> list[
     if state.compare_mode == "layers":
         layers = [layer.path for layer in info.cam_layers][-max_tiles:]
         found = (explain_request(state, facts, path, layer=layer) for layer in layers)
+    elif state.compare_mode == "models":
+        return model_pairs(state, facts, max_tiles)
     elif state.compare_mode == "classes":
         classes = range(min(max_tiles, len(info.class_names)))
         found = (explain_request(state, facts, path, class_index=c) for c in classes)
@@ -91,16 +132,20 @@ def activations_needed(state: ViewState, shown_path: str | None, layer: str | No
 
 def requests_for(state: ViewState, facts: EngineFacts, cached: Callable[[Explain], bool], max_tiles: int,
                  running: Explain | None = None, shown_activations: str | None = None,
-                 features_layer: str | None = None, canvas: bool = True) -> tuple[Request, ...]:
+                 features_layer: str | None = None, canvas: bool = True,
+                 running_b: Explain | None = None) -> tuple[Request, ...]:
     """Everything the state needs that is neither cached nor on its way: the canvas's explanation
-    (unless `canvas` is False: only the tab in front changed), the compare tiles when the Compare
-    tab is in front, the activations when the Features tab is."""
+    and, when comparing, model B's (unless `canvas` is False: only the tab in front changed), the
+    compare tiles when the Compare tab is in front, the activations when the Features tab is."""
     if state.image is None:
         return ()
     wanted: list[Request] = []
     explain = explain_request(state, facts, state.image)
     if canvas and explain is not None and not cached(explain) and explain != running:
         wanted.append(explain)
+    explain_b = explain_request_b(state, facts, explain)
+    if canvas and explain_b is not None and not cached(explain_b) and explain_b != running_b:
+        wanted.append(explain_b)
     if state.tab == "compare":
         missing = tuple(r for r in compare_items(state, facts, max_tiles) if not cached(r))
         if missing:

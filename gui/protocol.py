@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from engine.review.runner import ReviewOptions
     from engine.trust.faithfulness import Faithfulness
 
-CHANNELS = ("model", "predict", "explain", "compare", "features", "review", "trust")
+CHANNELS = ("model", "predict", "explain", "compare", "features", "review", "trust", "model_b", "explain_b")
 
 
 # -- requests ----------------------------------------------------------------------------------
@@ -53,6 +53,7 @@ class Explain:
     class_index: int | None
     params: tuple[tuple[str, Any], ...] = ()
     output: int = 0
+    model: str = "a"  # "b": the second model's map (its own channel, so that A's and B's never supersede)
 
     def key(self, model: str) -> tuple:
         """The cache key: the image file's identity and everything that changes the map."""
@@ -164,23 +165,41 @@ class CompareFinished:
     summary: dict
 
 
+
+# -- the second model (comparing two models in the window) -----------------------------------
+@dataclass(frozen=True)
+class OpenModelB:
+    """Load a second model B to compare with the open one; a failure leaves B as it was."""
+
+    path: str
+    trust: bool = False
+
+
+@dataclass(frozen=True)
+class CloseModelB:
+    """Stop comparing: forget model B."""
+
+
 Request = (OpenModel | PredictFolder | Explain | Compare | Activations | Patterns | ReviewFolder
-           | TrustCheck | SanityRequest | CompareTrust | CompareFolder)
+           | TrustCheck | SanityRequest | CompareTrust | CompareFolder | OpenModelB | CloseModelB)
 
 REQUESTS: dict[type, str] = {  # request type -> its channel
     OpenModel: "model", PredictFolder: "predict", Explain: "explain", Compare: "compare",
     Activations: "features", Patterns: "features", ReviewFolder: "review",
     TrustCheck: "trust", SanityRequest: "trust", CompareTrust: "trust",
     CompareFolder: "review",
+    OpenModelB: "model_b", CloseModelB: "model_b",
 }
+MODEL_B_CHANNELS = {"explain": "explain_b"}  # a model-B request's channel, where A's would supersede it
 
 
 def channel_of(request: Request) -> str:
     """The channel a request runs on; TypeError for anything that is not a request."""
     try:
-        return REQUESTS[type(request)]
+        channel = REQUESTS[type(request)]
     except KeyError:
         raise TypeError(f"not an engine request: {type(request).__name__}") from None
+    return MODEL_B_CHANNELS.get(channel, channel) if getattr(request, "model", "a") == "b" else channel
 
 
 # -- values the replies carry ------------------------------------------------------------------
@@ -193,6 +212,7 @@ class MethodSpec:
     title: str
     needs_layer: bool
     parameters: tuple[Param, ...] = ()
+    gradient_free: bool = False  # needs only predictions: runs on a black-box export too
 
     def combinations(self) -> tuple[Param, ...]:
         """The map combinations that apply to this method."""
@@ -277,9 +297,11 @@ class EngineRestarted:
 
 @dataclass(frozen=True)
 class ModelOpened:
-    """A model finished loading."""
+    """A model finished loading (`model` "b": the second model, compared with the open one)."""
 
     info: ModelInfo
+    black_box: bool = False  # a deployed export: predictions and gradient-free methods only
+    model: str = "a"
 
 
 @dataclass(frozen=True)
@@ -308,6 +330,16 @@ class ExplanationComputed:
     request: Explain
     explanation: Explanation
     display: np.ndarray
+
+
+@dataclass(frozen=True)
+class ExplanationFailed:
+    """One map could not be made (a compare tile, model B's map): `message` is the engine's one line."""
+
+    channel: str
+    generation: int
+    request: Explain
+    message: str
 
 
 @dataclass(frozen=True)
@@ -385,7 +417,7 @@ class JobFinished:
 
 
 Reply = (EngineStarted | EngineRestarted | ModelOpened | PredictionsComputed | ImageLoaded | ExplanationComputed
-         | FeaturesComputed | ReviewRowsComputed | ReviewFinished | TrustComputed | ProgressReported | JobStarted
-         | JobFailed | JobCancelled | JobFinished | CompareRowsComputed | CompareFinished)
+         | ExplanationFailed | FeaturesComputed | ReviewRowsComputed | ReviewFinished | TrustComputed | ProgressReported
+         | JobStarted | JobFailed | JobCancelled | JobFinished | CompareRowsComputed | CompareFinished)
 
 REPLIES: tuple[type, ...] = get_args(Reply)

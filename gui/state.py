@@ -28,7 +28,7 @@ class ViewState:
     layer: str | None = None  # CAM target layer path
     class_index: int | None = None  # None: the predicted class
     output: int = 0  # model output (multi-output models)
-    compare_mode: str = "methods"  # "methods", "layers" or "classes"
+    compare_mode: str = "methods"  # "methods", "layers", "classes" or "models" (A | B per method)
     compare_methods: tuple[str, ...] = ()  # the methods the compare tiles show; () = every method
     view: ViewSettings = field(default_factory=ViewSettings)
     tab: str = "heatmap"  # "heatmap", "compare", "features", "review" or "trust"

@@ -39,6 +39,7 @@ from .protocol import (
     EngineRestarted,
     EngineStarted,
     ExplanationComputed,
+    ExplanationFailed,
     FeaturesComputed,
     ImageLoaded,
     JobCancelled,
@@ -47,6 +48,7 @@ from .protocol import (
     JobStarted,
     ModelOpened,
     OpenModel,
+    OpenModelB,
     PredictionsComputed,
     ProgressReported,
     Reply,
@@ -57,6 +59,7 @@ from .protocol import (
     channel_of,
 )
 
+MODEL_CHANNELS = ("model", "model_b")  # loading a model: a cancel lets it finish
 STACK_BYTES = 64 * 1024 * 1024
 STOP_GRACE_SECONDS = 3.0  # a child still busy after this is terminated when the window closes
 RESTARTS_ALLOWED = 3  # crashes within RESTART_WINDOW_SECONDS before the relay gives up
@@ -80,6 +83,7 @@ class EngineSignals(QObject):
     predictions_computed = Signal(object)  # PredictionsComputed
     image_loaded = Signal(object)  # ImageLoaded
     explanation_computed = Signal(object)  # ExplanationComputed
+    explanation_failed = Signal(object)  # ExplanationFailed
     features_computed = Signal(object)  # FeaturesComputed
     review_rows_computed = Signal(object)  # ReviewRowsComputed
     review_finished = Signal(object)  # ReviewFinished
@@ -98,6 +102,7 @@ class EngineSignals(QObject):
             EngineStarted: self.engine_started, EngineRestarted: self.engine_restarted,
             ModelOpened: self.model_opened, PredictionsComputed: self.predictions_computed,
             ImageLoaded: self.image_loaded, ExplanationComputed: self.explanation_computed,
+            ExplanationFailed: self.explanation_failed,
             FeaturesComputed: self.features_computed, ReviewRowsComputed: self.review_rows_computed,
             ReviewFinished: self.review_finished, TrustComputed: self.trust_computed,
             ProgressReported: self.progress_reported, JobStarted: self.job_started, JobFailed: self.job_failed,
@@ -205,6 +210,7 @@ class EngineClient(QObject):
         self.process = None
         self.model_request: OpenModel | None = None  # the last model that opened, reopened after a crash
         self._asked: OpenModel | None = None
+        self.model_b_request: OpenModelB | None = None  # the model compared with it (None: not comparing)
         if self.use_process:
             self.context = multiprocessing.get_context("spawn")
             self.latest: Any = Generations(self.context.Array("q", len(CHANNELS), lock=False))
@@ -246,6 +252,8 @@ class EngineClient(QObject):
         generation = self.latest[channel]
         if isinstance(request, OpenModel):
             self._asked = request
+        elif channel == "model_b":  # OpenModelB, or CloseModelB: not comparing any more
+            self.model_b_request = request if isinstance(request, OpenModelB) else None
         if not self.use_process:  # what a process would get: a copy (and only what pickles)
             request = pickle.loads(pickle.dumps(request, pickle.HIGHEST_PROTOCOL))
         self.inbox.put(Envelope(channel, generation, request))
@@ -260,9 +268,9 @@ class EngineClient(QObject):
         self.latest[channel] += 1
 
     def cancel(self) -> None:
-        """Stop the running job and drop every queued one (loading a model is never dropped)."""
+        """Stop the running job and drop every queued one (loading a model, A or B, is never dropped)."""
         for channel in CHANNELS:
-            if channel != "model":
+            if channel not in MODEL_CHANNELS:
                 self.supersede(channel)
         self.cancel_flag.set()
 
@@ -284,6 +292,8 @@ class EngineClient(QObject):
     def _reopen(self, _reply: EngineRestarted) -> None:
         if self.model_request is not None and not self.stopping:
             self.submit(self.model_request)
+        if self.model_b_request is not None and not self.stopping:
+            self.submit(self.model_b_request)
 
 
 def as_params(values: dict[str, Any]) -> tuple[tuple[str, Any], ...]:

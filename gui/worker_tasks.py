@@ -14,7 +14,7 @@ from .protocol import Activations, FeatureResult, MethodSpec, Patterns, ReviewFo
 def method_specs(methods: Mapping[str, type]) -> tuple[MethodSpec, ...]:
     """Describe each registered method class for the window: name, title, declared parameters."""
     return tuple(MethodSpec(name, str(getattr(cls, "title", name)), bool(getattr(cls, "needs_layer", True)),
-                            tuple(getattr(cls, "parameters", ())))
+                            tuple(getattr(cls, "parameters", ())), bool(getattr(cls, "gradient_free", False)))
                  for name, cls in methods.items())
 
 

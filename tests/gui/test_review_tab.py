@@ -104,7 +104,7 @@ def test_table_filters_confusion_click_and_double_click(qtbot, window):
     with qtbot.waitSignal(window.controller.explanationShown, timeout=WAIT_MS):
         tab.table.doubleClicked.emit(target)
     assert window.browser.current_path() == path == window.controller.path
-    assert window.tabs.currentWidget() is window.canvas
+    assert window.current_tab() == "heatmap"
 
 
 def test_mask_metrics_and_outline_match_the_review(qtbot, window):
