@@ -111,7 +111,9 @@ def map_spearman(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def map_top_iou(a: np.ndarray, b: np.ndarray, share: float = TOP_SHARE) -> float:
-    """IoU of the two maps' top `share` of pixels (each map's own (1 - share) quantile and above)."""
+    """IoU of the two maps' top `share` of pixels (each map's own (1 - share) quantile and above,
+    positive pixels only: a ReLU'd CAM is often zero on more than 1 - share of the image, and
+    "no evidence" is not a top region); 1 when neither map has any."""
     return _top_iou(*_comparable(a, b), share)
 
 
@@ -149,7 +151,8 @@ def _level_ranks(levels: np.ndarray) -> np.ndarray | None:
 
 
 def _top_iou(a: np.ndarray, b: np.ndarray, share: float) -> float:
-    top_a, top_b = a >= np.quantile(a, 1.0 - share), b >= np.quantile(b, 1.0 - share)
+    top_a = (a >= np.quantile(a, 1.0 - share)) & (a > 0.0)
+    top_b = (b >= np.quantile(b, 1.0 - share)) & (b > 0.0)
     union = np.logical_or(top_a, top_b).sum()
     return float(np.logical_and(top_a, top_b).sum() / union) if union else 1.0
 

@@ -405,6 +405,21 @@ def test_top_iou_is_intersection_over_union_of_each_maps_top_tenth():
     assert map_top_iou(base, base[::-1]) == 0.0 and map_top_iou(base, base * 7.0) == 1.0
 
 
+def test_top_iou_ignores_the_zero_floor_of_mostly_blank_maps():
+    # bug seen in the window: two ReLU'd CAMs zero on over 90 % of the image had their 90 %
+    # quantile at 0, so "top 10 %" took every pixel and every pair scored 0.1 or 1.0 whatever
+    # the evidence; a blob on the left against a blob on the right must score 0
+    left, right = np.zeros((20, 20), np.float32), np.zeros((20, 20), np.float32)
+    left[5:8, 2:5], right[5:8, 15:18] = 1.0, 1.0
+    assert map_top_iou(left, right) == 0.0
+    assert map_top_iou(left, left * 3.0) == 1.0
+    wider = left.copy()
+    wider[5:8, 5:8] = 0.5  # more evidence beside the same blob, still under a tenth of the image
+    assert map_top_iou(left, wider) == pytest.approx(9 / 18)
+    blank = np.zeros((20, 20), np.float32)
+    assert map_top_iou(blank, blank) == 1.0 and map_top_iou(left, blank) == 0.0
+
+
 def test_the_columns_include_the_trust_ones_unless_told_not_to():
     assert comparison_columns() == comparison_columns(trust=True) != comparison_columns(trust=False)
 
