@@ -14,7 +14,16 @@ import pytest
 
 from cli import common, params, usage
 from cli.app import build_parser
-from cli.common import Progress, fraction, method_help, method_name, positive_int, print_json, progress_for, table
+from cli.common import (
+    Progress,
+    fraction,
+    method_help,
+    method_name,
+    positive_int,
+    print_json,
+    progress_for,
+    table,
+)
 from engine.errors import MethodError
 from engine.methods import METHODS
 from engine.params import Param
@@ -169,7 +178,7 @@ def test_progress_in_a_log_writes_one_line_per_tenth(clock):
         progress(done, 100)
     done_counts = [int(line.split(" ")[2].split("/")[0]) for line in stream.getvalue().splitlines()]
     assert len(done_counts) == 11 and done_counts[0] == 0 and done_counts[-1] == 100
-    steps = [b - a for a, b in zip(done_counts[:-1], done_counts[1:-1])]  # the last line: at the total
+    steps = [b - a for a, b in zip(done_counts[:-2], done_counts[1:-1], strict=True)]  # the last: at the total
     assert all(10 <= step <= 11 for step in steps)  # a tenth, give or take float rounding (30.000000000000004)
 
 

@@ -8,7 +8,15 @@ import pytest
 from engine.model.layers import LayerInfo
 from engine.results import ModelInfo
 from gui.compose import ViewSettings
-from gui.plan import CURRENT, EngineFacts, activations_needed, changed, compare_items, explain_request, requests_for
+from gui.plan import (
+    CURRENT,
+    EngineFacts,
+    activations_needed,
+    changed,
+    compare_items,
+    explain_request,
+    requests_for,
+)
 from gui.protocol import Activations, Compare, Explain, MethodSpec
 from gui.state import ViewState, initial_state
 
