@@ -391,14 +391,44 @@ def test_the_batch_summary_counts_this_runs_images_and_the_earlier_ones(capsys):
 
 
 def test_the_compare_summary_gives_agreement_and_map_similarity(capsys):
-    summary = {"images": 12, "seconds": 4.56, "agreement": 0.75, "flips": 3, "mean_map_spearman": None,
-               "mean_map_top_iou": 0.5, "verdict_a": "right-reason", "verdict_b": "shortcut-suspected"}
+    summary = {"images": 12, "seconds": 4.56, "agreement": 0.75, "flips": 3, "mean_map_spearman": 0.25,
+               "mean_map_top_iou": None, "verdict_a": "right-reason", "verdict_b": "shortcut-suspected"}
     compare_cmd._print(summary, "out")  # noqa: SLF001
     assert capsys.readouterr().out.splitlines() == [
-        "compared 12 images in 4.6s: agreement 0.750 (3 flipped), mean map Spearman –, mean top-10% IoU 0.500",
+        "compared 12 images in 4.6s: agreement 0.750 (3 flipped), mean map Spearman 0.250, mean top-10% IoU –",
         "verdict A: right-reason; verdict B: shortcut-suspected",
         f"wrote {Path('out') / 'comparison.csv'}, comparison.json, report.html"]
     compare_cmd._print({**summary, "verdict_a": None, "verdict_b": None}, "out")  # noqa: SLF001
     assert len(capsys.readouterr().out.splitlines()) == 2
     compare_cmd._print({**summary, "verdict_a": None, "verdict_b": "right-reason"}, "out")  # noqa: SLF001
     assert len(capsys.readouterr().out.splitlines()) == 3
+
+
+def test_explain_faithfulness_prints_the_areas_and_adds_them_to_json(session, inputs, capsys, monkeypatch):
+    import engine.trust.faithfulness as faithful
+    from engine.trust.cli_text import faithfulness_lines
+
+    fractions = np.linspace(0, 1, 5)
+    found = faithful.Faithfulness(1, fractions, faithful.Curves(np.linspace(1, 0, 5), np.linspace(0, 1, 5)),
+                                  faithful.Curves(np.full(5, 0.5), np.full(5, 0.5)), None, 3)
+    asked = []
+
+    def curves(s, images, heatmaps, classes, output=0):
+        asked.append((len(images), heatmaps[0].shape, classes, output))
+        return [found]
+
+    monkeypatch.setattr(faithful, "faithfulness", curves)
+    code, out, _ = run(capsys, "explain", "--model", inputs.model, "--image", inputs.image, "--faithfulness",
+                       "--output", "probs")
+    assert code == 0 and asked == [(1, (32, 48), [1], "probs")]
+    assert out.splitlines()[-3:] == faithfulness_lines(found)
+    code, out, _ = run(capsys, "explain", "--model", inputs.model, "--image", inputs.image, "--faithfulness", "--json")
+    assert json.loads(out)["faithfulness"] == json.loads(json.dumps(found.to_json()))
+    run(capsys, "explain", "--model", inputs.model, "--image", inputs.image)
+    assert len(asked) == 2  # not without --faithfulness
+
+
+def test_a_label_map_names_annotation_labels_by_class():
+    assert batch_cmd._label_map("Kratzer=scratch, Fleck=spot", ("good", "scratch", "spot")) == (  # noqa: SLF001
+        ("kratzer", "scratch"), ("fleck", "spot"))
+    assert batch_cmd._label_map(None, ("good",)) == ()  # noqa: SLF001

@@ -188,6 +188,14 @@ def test_progress_of_nothing_to_do_does_not_divide_by_zero(clock):
     assert stream.getvalue() == "review: img 0/0 (0%), 0.0 s\n"
 
 
+def test_progress_of_one_item_reaches_100_percent(clock):
+    stream = io.StringIO()
+    progress = Progress(stream, "review", "img")
+    progress(0, 1)
+    progress(1, 1)
+    assert stream.getvalue().splitlines() == ["review: img 0/1 (0%), 0.0 s", "review: img 1/1 (100%), 0.0 s"]
+
+
 def test_notes_go_between_the_progress_lines(clock):
     stream = io.StringIO()
     progress = Progress(stream, "review", "img")
