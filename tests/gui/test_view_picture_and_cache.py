@@ -219,3 +219,25 @@ def test_the_cache_holds_96_maps_by_default_and_forgets_all_on_a_new_model():
     assert len(cache) == 96 and cache.get((0,)) is None and cache.get((1,)) == (1,)
     cache.clear()
     assert len(cache) == 0 and cache.get((5,)) is None
+
+
+def test_the_compare_grid_keeps_6_pixels_between_tiles_unless_told():
+    picture = np.zeros((120, 100, 3), np.uint8)
+    grid = titled_grid([picture, picture], ["a", "b"], columns=2)
+    tiles = np.zeros((2, 120 + 2 * 22, 100, 3), np.uint8)
+    assert grid.shape == tile_grid(tiles, 2, 6).shape
+
+
+def test_a_larger_picture_is_shrunk_by_averaging_so_fine_texture_does_not_alias():
+    first = np.zeros((40, 40, 3), np.uint8)
+    fine = np.indices((120, 120)).sum(axis=0) % 2 * 255  # a one-pixel checkerboard, three times larger
+    checker = np.repeat(fine[..., None], 3, axis=-1).astype(np.uint8)
+    grid = titled_grid([first, checker], ["a", "b"], columns=2, margin=0)
+    shrunk = grid[2 * 22:, 40:80]
+    assert 90 <= shrunk.min() and shrunk.max() <= 165  # greys (4/9 or 5/9 of white), not black and white
+
+
+def test_every_picture_needs_its_title():
+    picture = np.zeros((40, 40, 3), np.uint8)
+    with pytest.raises(ValueError):
+        titled_grid([picture, picture], ["only one"], columns=2)
