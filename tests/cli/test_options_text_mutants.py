@@ -224,6 +224,14 @@ def test_progress_on_a_terminal_is_one_bar_that_ends_at_the_total(clock):
     assert "filters" in stream.getvalue() and "4/4" in stream.getvalue()
 
 
+def test_a_resumed_runs_bar_starts_at_the_earlier_count_and_follows_the_terminals_width(clock):
+    progress = Progress(Terminal(), "review", "img")
+    progress(5, 20)
+    bar = progress._bar  # noqa: SLF001
+    assert (bar.initial, bar.n, bar.total) == (5, 5, 20)  # the rate counts this run's images only
+    assert callable(bar.dynamic_ncols) and bar.leave  # redrawn at the terminal's width, kept at the end
+
+
 def test_a_quiet_command_has_no_progress():
     assert progress_for(io.StringIO(), "x", "step", quiet=True) is None
     shown = progress_for(io.StringIO(), "sanity", "layer", every=0.5)
