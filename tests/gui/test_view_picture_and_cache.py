@@ -241,3 +241,70 @@ def test_every_picture_needs_its_title():
     picture = np.zeros((40, 40, 3), np.uint8)
     with pytest.raises(ValueError):
         titled_grid([picture, picture], ["only one"], columns=2)
+
+
+# -- titles: one line when they fit, else broken after their first part, at the tile's left margin --------
+FONT, TALL_BAR = __import__("cv2").FONT_HERSHEY_SIMPLEX, 50  # a 600 px picture: bars of 50 px, font scale 1.25
+
+
+def _text_width(text: str) -> int:
+    return __import__("cv2").getTextSize(text, FONT, TALL_BAR / 40, 1)[0][0]
+
+
+def _drawn_width(text: str) -> int:
+    """The width of the text's ink, drawn alone at the bar's font size."""
+    cv2 = __import__("cv2")
+    alone = np.zeros((TALL_BAR, 1000), np.uint8)
+    cv2.putText(alone, text, (0, 40), FONT, TALL_BAR / 40, 255, 1, cv2.LINE_AA)
+    left, right = _extent(alone)
+    return right - left
+
+
+def _title_of(title: str, width: int) -> np.ndarray:
+    """The title bar (2 x 50 rows) of one 600 x `width` black picture."""
+    grid = titled_grid([np.zeros((600, width, 3), np.uint8)], [title], columns=1, margin=0)
+    assert not grid[2 * TALL_BAR:].any()  # the title never reaches into the picture
+    return grid[:2 * TALL_BAR, :, 0]
+
+
+def _extent(rows: np.ndarray) -> tuple[int, int]:
+    columns = np.flatnonzero((rows > 100).any(axis=0))
+    return int(columns[0]), int(columns[-1])
+
+
+def test_a_title_that_just_fits_stays_on_one_line_at_full_size():
+    title = "Grad-CAM - crack"
+    bar = _title_of(title, _text_width(title) + 12)  # 6 px each side
+    assert (bar[:TALL_BAR] > 100).any() and not (bar[TALL_BAR:] > 100).any()
+    left, right = _extent(bar)
+    assert abs((right - left) - _drawn_width(title)) <= 1  # not shrunk
+
+
+def test_a_title_one_pixel_too_wide_breaks_after_its_first_part_at_full_size():
+    title = "Grad-CAM - crack"
+    bar = _title_of(title, _text_width(title) + 11)
+    first, second = bar[:TALL_BAR], bar[TALL_BAR:]
+    assert (second > 100).any()
+    left, right = _extent(first)
+    assert abs((right - left) - _drawn_width("Grad-CAM")) <= 1  # "Grad-CAM", at the bar's own size
+    left, right = _extent(second)
+    assert abs((right - left) - _drawn_width("crack")) <= 1
+
+
+def test_a_title_of_three_parts_breaks_once():
+    title = "LayerCAM - conv2 - scratch"
+    bar = _title_of(title, _text_width("LayerCAM") + 40)  # too narrow for even the rest: shrunk, two lines
+    assert (bar[:TALL_BAR] > 100).any() and (bar[TALL_BAR:] > 100).any()
+    assert _extent(bar)[1] < bar.shape[1] - 6 + 1
+
+
+def test_titles_start_6_pixels_from_the_left_and_are_antialiased_thin_strokes():
+    cv2 = __import__("cv2")
+    alone = np.zeros((TALL_BAR, 300), np.uint8)
+    cv2.putText(alone, "Grad-CAM", (0, 40), FONT, TALL_BAR / 40, 255, 1, cv2.LINE_AA)
+    bearing = _extent(alone)[0]  # the glyph's own left side bearing
+    bar = _title_of("Grad-CAM", 300)
+    assert _extent(bar)[0] == 6 + bearing
+    lit = bar[:TALL_BAR]
+    assert ((lit > 40) & (lit < 200)).any()  # antialiased edges, not only bar and text colours
+    assert (lit > 100).mean() < 0.2  # thin strokes, not a blot
