@@ -145,10 +145,11 @@ def test_compute_times_read_in_ms_under_a_second_and_in_seconds_from_one():
 def test_parameter_text_says_each_changed_value_in_words():
     declared = (Param("samples", int, 25, "n", 1, 100), Param("noise", float, 0.15, "s", 0.0, 1.0),
                 Param("fill", str, "mean", "f", choices=("mean", "zero")), Param("top_n", int, 10, "t", 1, 99),
-                Param("edges", bool, False, "e"), Param("smooth_map", bool, True, "m"))
+                Param("edges", bool, False, "e"), Param("smooth_map", bool, True, "m"),
+                Param("fill_holes", bool, False, "h"))
     given = {"samples": 25, "noise": 0.5, "fill": "zero", "top_n": 3, "edges": True, "smooth_map": False,
-             "unknown": 1}
-    assert parameter_text(given, declared) == "noise 0.5, fill zero, top n 3, edges, no smooth map"
+             "fill_holes": True, "unknown": 1}
+    assert parameter_text(given, declared) == "noise 0.5, fill zero, top n 3, edges, no smooth map, fill holes"
     assert parameter_text({"noise": 1e-05}, declared) == "noise 1e-05"  # :g, not a row of zeros
     assert parameter_text({}, declared) == ""
 
