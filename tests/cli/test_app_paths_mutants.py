@@ -38,6 +38,9 @@ def test_existing_inputs_of_every_kind_pass(files):
     check_inputs(_args(images=[str(files["image"]), str(files["image"])]))  # predict's list of files
     check_inputs(_args(annotations=str(files["images"])))  # a folder of annotation files
     check_inputs(_args(model=None, image="", images=None))  # options not given are not checked
+    files["image"].unlink()
+    with pytest.raises(ImageLoadError):  # the same call, one file gone
+        check_inputs(_args(images=[str(files["image"])]))
 
 
 @pytest.mark.parametrize(("dest", "message"), [
@@ -60,6 +63,8 @@ def test_a_missing_model_names_its_option(tmp_path, dest):
 
 def test_a_model_folder_is_accepted_as_a_saved_model(tmp_path):
     check_inputs(_args(model=str(tmp_path)))
+    with pytest.raises(ModelLoadError, match="no such file or folder"):
+        check_inputs(_args(model=str(tmp_path / "saved_model")))
 
 
 def test_inputs_of_the_wrong_kind_are_refused(files):
@@ -76,6 +81,8 @@ def test_inputs_of_the_wrong_kind_are_refused(files):
 def test_a_home_relative_input_is_found(files, monkeypatch):
     monkeypatch.setenv("HOME", str(files["images"]))
     check_inputs(_args(image="~/ok/a.png", images="~/ok"))
+    with pytest.raises(ImageLoadError, match=r"^--image ~/ok/b\.png: no such file$"):  # the path as the user typed it
+        check_inputs(_args(image="~/ok/b.png"))
 
 
 # -- output paths ------------------------------------------------------------------------------
