@@ -398,8 +398,10 @@ def test_the_compare_summary_gives_agreement_and_map_similarity(capsys):
         "compared 12 images in 4.6s: agreement 0.750 (3 flipped), mean map Spearman 0.250, mean top-10% IoU –",
         "verdict A: right-reason; verdict B: shortcut-suspected",
         f"wrote {Path('out') / 'comparison.csv'}, comparison.json, report.html"]
-    compare_cmd._print({**summary, "verdict_a": None, "verdict_b": None}, "out")  # noqa: SLF001
-    assert len(capsys.readouterr().out.splitlines()) == 2
+    compare_cmd._print({**summary, "verdict_a": None, "verdict_b": None, "mean_map_spearman": None,  # noqa: SLF001
+                        "mean_map_top_iou": 0.5, "agreement": None}, "out")
+    assert capsys.readouterr().out.splitlines()[0] == (
+        "compared 12 images in 4.6s: agreement – (3 flipped), mean map Spearman –, mean top-10% IoU 0.500")
     compare_cmd._print({**summary, "verdict_a": None, "verdict_b": "right-reason"}, "out")  # noqa: SLF001
     assert len(capsys.readouterr().out.splitlines()) == 3
 
