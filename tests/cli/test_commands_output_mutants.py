@@ -312,6 +312,10 @@ def test_sanity_checks_the_default_methods_once_each_and_prints_their_verdicts(s
     asked = []
 
     def check(s, image, methods, layer, class_index, progress=None):
+        import sys
+
+        assert s is session and image.path == str(inputs.image)  # the image loaded by the opened model
+        assert progress.stream is sys.stderr and progress.label == "sanity"
         asked.append((methods, layer, class_index, progress))
         stage = sanity.SanityStage("", np.zeros((4, 4), np.float32), 1.0, 1.0)
         later = sanity.SanityStage("dense", np.zeros((4, 4), np.float32), 0.25, 0.5)
@@ -325,7 +329,7 @@ def test_sanity_checks_the_default_methods_once_each_and_prints_their_verdicts(s
     code, out, _ = run(capsys, "sanity", "--model", inputs.model, "--image", inputs.image, "--method", "saliency",
                        "--method", "Saliency (gradients)", "--layer", "conv", "--class", "spot", "--json")
     data = json.loads(out)
-    assert asked[-1][:3] == (["saliency"], "conv", "spot")
+    assert code == 0 and asked[-1][:3] == (["saliency"], "conv", "spot")
     assert (data["class_index"], data["class_name"], data["model"], data["image"]) == (
         2, "spot", "/models/m.keras", str(inputs.image))
     assert [r["method"] for r in data["results"]] == ["saliency"]
@@ -378,9 +382,13 @@ def _review_result(rows: int, errors: int = 0, trust=None):
 def test_the_batch_summary_counts_this_runs_images_and_the_earlier_ones(capsys):
     from engine.review.stats import figures_line
 
+    from engine.annotations import SKIPPED_NOTE
+
     result = _review_result(6, errors=1, trust={"overall": {"verdict": "right-reason", "verdict_reason": "ok"}})
+    result.rows = (*result.rows[:-1], SimpleNamespace(note=f"{SKIPPED_NOTE}bad.json"))
     batch_cmd._print_summary(result, 4, "out")  # noqa: SLF001
     lines = capsys.readouterr().out.splitlines()
+    assert lines.pop(2) == "1 malformed annotation file(s) skipped: see the note column of results.csv"
     assert lines == [f"reviewed 4 images in 3.2s (+2 from the earlier run), 6 of 10 done: "
                      f"{figures_line(result.overall, ', ')} (2 with a mask)",
                      "1 image(s) could not be read: see results.csv", "verdict: RIGHT-REASON: ok",

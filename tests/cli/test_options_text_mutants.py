@@ -108,6 +108,11 @@ def test_a_table_sizes_its_columns_to_the_longest_cell():
                                  "dense_final  Dense"]
 
 
+def test_a_row_longer_than_the_headers_is_an_error_not_a_cut_cell():
+    with pytest.raises(ValueError):
+        table([("conv1", "Conv2D", "extra")], ("layer", "type"))
+
+
 def test_json_takes_numpy_values_and_paths(capsys):
     print_json({"shape": np.array([2, 3]), "p": np.float32(0.5), "file": Path("a") / "b.png"})
     out = capsys.readouterr().out
@@ -230,6 +235,27 @@ def test_a_resumed_runs_bar_starts_at_the_earlier_count_and_follows_the_terminal
     bar = progress._bar  # noqa: SLF001
     assert (bar.initial, bar.n, bar.total) == (5, 5, 20)  # the rate counts this run's images only
     assert callable(bar.dynamic_ncols) and bar.leave  # redrawn at the terminal's width, kept at the end
+
+
+class LogFile:
+    """A stream with no isatty at all (some loggers' wrappers)."""
+
+    def __init__(self) -> None:
+        self.text = ""
+
+    def write(self, text: str) -> None:
+        self.text += text
+
+    def flush(self) -> None:
+        pass
+
+
+def test_a_stream_without_isatty_gets_plain_lines(clock):
+    stream = LogFile()
+    progress = Progress(stream, "review", "img")
+    assert progress.total == 0  # before the first step: what an interrupted review records
+    progress(1, 2)
+    assert stream.text == "review: img 1/2 (50%), 0.0 s\n" and progress._bar is None  # noqa: SLF001
 
 
 def test_a_quiet_command_has_no_progress():
@@ -389,6 +415,13 @@ def test_usage_lines_sum_up_the_method_parameters():
     assert "METHOD PARAMETERS" not in info and "-h" not in info
     assert lines.startswith("python main.py gui [--model MODEL]")
     assert all(len(line) <= usage.WIDTH for line in lines.splitlines())
+
+
+@pytest.mark.parametrize(("module", "prog"), [(usage, "python -m cli.usage"), (params, "python -m cli.params")])
+def test_the_generators_name_themselves_in_their_help(capsys, module, prog):
+    with pytest.raises(SystemExit):
+        module.main(["--help"])
+    assert capsys.readouterr().out.startswith(f"usage: {prog} [-h] [--update FILE]")
 
 
 def test_the_generators_print_their_text(capsys):
