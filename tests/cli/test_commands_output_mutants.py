@@ -380,9 +380,8 @@ def _review_result(rows: int, errors: int = 0, trust=None):
 
 
 def test_the_batch_summary_counts_this_runs_images_and_the_earlier_ones(capsys):
-    from engine.review.stats import figures_line
-
     from engine.annotations import SKIPPED_NOTE
+    from engine.review.stats import figures_line
 
     result = _review_result(6, errors=1, trust={"overall": {"verdict": "right-reason", "verdict_reason": "ok"}})
     result.rows = (*result.rows[:-1], SimpleNamespace(note=f"{SKIPPED_NOTE}bad.json"))
