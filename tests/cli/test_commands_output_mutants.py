@@ -212,17 +212,28 @@ def test_explain_refuses_bad_outputs_and_parameters_before_the_model(session, in
 
 # -- activations and filters ------------------------------------------------------------------------------
 @pytest.fixture
-def features(monkeypatch, session):
+def features(monkeypatch, session, inputs):
     import engine.features.activations as acts
     import engine.features.patterns as patterns
 
     asked = []
-    layer = LayerInfo("block/conv", "conv", "Conv2D", (None, 8, 8, 6), 100, 1, False)
-    monkeypatch.setattr(acts, "feature_layer", lambda s, name: asked.append(("layer", name)) or layer)
-    monkeypatch.setattr(acts, "activations", lambda s, image, path, output: asked.append(("maps", path, output))
-                        or np.random.default_rng(0).random((8, 8, 6), dtype=np.float32))
+    layer = LayerInfo("block/conv", "conv", "Conv2D", (None, 8, 10, 6), 100, 1, False)
+
+    def feature_layer(s, name):
+        assert s is session and name == "conv"  # the opened model, the layer the user named
+        asked.append(("layer", name))
+        return layer
+
+    def activations(s, image, path, output):
+        assert s is session and image.path == str(inputs.image)  # the image loaded from --image
+        asked.append(("maps", path, output))
+        return np.random.default_rng(0).random((8, 10, 6), dtype=np.float32) * np.arange(1, 7, dtype=np.float32)
+
+    monkeypatch.setattr(acts, "feature_layer", feature_layer)
+    monkeypatch.setattr(acts, "activations", activations)
 
     def filter_patterns(s, path, chosen, settings, progress=None):
+        assert s is session
         asked.append(("patterns", path, list(chosen), settings, progress))
         return np.full((len(chosen), settings.size, settings.size, 3), 99, np.uint8)
 
@@ -234,19 +245,32 @@ def test_activations_write_the_grid_and_say_its_size(features, inputs, capsys):
     out_png = inputs.root / "g.png"
     code, out, _ = run(capsys, "activations", "--model", inputs.model, "--image", inputs.image, "--layer", "conv",
                        "--out", out_png, "--columns", "3", "--tile", "16", "--output", "1")
-    assert code == 0 and out == f"activations of block/conv 8x8x6: 2x3 tiles, wrote {out_png}\n"
+    assert code == 0 and out == f"activations of block/conv 8x10x6: 2x3 tiles, wrote {out_png}\n"
     assert ("maps", "block/conv", "1") in features and out_png.exists()
 
 
 def test_activations_json_and_their_grid_options(features, inputs, capsys):
     out_png = inputs.root / "g.png"
     code, out, _ = run(capsys, "activations", "--model", inputs.model, "--image", inputs.image, "--layer", "conv",
-                       "--out", out_png, "--json", "--sort", "mean", "--scale", "tile", "--columns", "2")
+                       "--out", out_png, "--json", "--sort", "mean", "--scale", "tile", "--columns", "2",
+                       "--tile", "20")
     data = json.loads(out)
-    assert code == 0 and data["layer"] == "block/conv" and data["map_shape"] == [8, 8, 6]
+    assert code == 0 and data["layer"] == "block/conv" and data["map_shape"] == [8, 10, 6]
+    assert data["tile"][1] == 20 or data["tile"][0] == 20  # the tile size asked for
     assert (data["columns"], data["rows"], data["written"]) == (2, 3, str(out_png))
     assert sorted(data["order"]) == list(range(6)) and data["order"] != list(range(6))  # by mean, not index
     assert list(cv2.imread(str(out_png)).shape) == data["grid_shape"]
+    per_tile = cv2.imread(str(out_png))
+    run(capsys, "activations", "--model", inputs.model, "--image", inputs.image, "--layer", "conv", "--out", out_png,
+        "--sort", "mean", "--columns", "2", "--tile", "20")
+    assert not np.array_equal(cv2.imread(str(out_png)), per_tile)  # one colour scale for all: other colours
+
+
+@pytest.mark.parametrize("command", ["activations", "filters"])
+def test_a_grid_must_be_a_png(features, inputs, capsys, command):
+    image = ["--image", inputs.image] if command == "activations" else []
+    err = refused(capsys, command, "--model", inputs.model, *image, "--layer", "conv", "--out", "g.jpg")
+    assert err == "convscope: error: --out g.jpg: the file name must end in .png\n"
 
 
 def test_filters_write_the_patterns_of_the_chosen_range(features, inputs, capsys):
