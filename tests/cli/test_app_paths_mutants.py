@@ -130,6 +130,19 @@ def test_an_existing_output_file_is_checked_in_its_own_folder(tmp_path, monkeypa
     assert folders == [tmp_path, tmp_path]
 
 
+def test_the_write_check_is_made_in_the_outputs_own_folder(tmp_path, monkeypatch):
+    folders = []
+    real = common.tempfile.TemporaryFile
+
+    def recorded(**kwargs):
+        folders.append(kwargs.get("dir"))
+        return real(**kwargs)
+
+    monkeypatch.setattr(common.tempfile, "TemporaryFile", recorded)
+    check_outputs({"--out": (str(tmp_path / "o.png"), (".png",))}, [])
+    assert folders == [tmp_path]
+
+
 def test_an_unwritable_folder_is_refused_with_the_systems_reason(tmp_path, monkeypatch):
     def read_only(**_kwargs):
         raise OSError(errno.EROFS, "Read-only file system")

@@ -93,6 +93,8 @@ def test_the_session_opens_with_the_options_and_warns_of_sidecar_and_safe_mode(s
                                        "convscope: warning: safe mode: Lambda layer\n")
     common.open_session(SimpleNamespace(model="m.keras", trust_model=False, preprocessing=None, command="info"))
     assert capsys.readouterr().err == ""  # info lists every warning itself
+    common.open_session(SimpleNamespace(model="m.keras", trust_model=False, preprocessing=None))  # from a script
+    assert capsys.readouterr().err.count("convscope: warning: ") == 2
 
 
 # -- info and predict --------------------------------------------------------------------------------

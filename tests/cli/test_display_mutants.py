@@ -104,3 +104,49 @@ def test_the_plugin_is_found_without_qt_or_not_at_all(monkeypatch):
     assert found is None or (found.name == "libqxcb.so" and found.parent.name == "platforms")
     monkeypatch.setattr(display.importlib.util, "find_spec", lambda name: None)
     assert display.xcb_plugin() is None
+
+
+def test_the_sessions_own_environment_is_read_by_default(monkeypatch):
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    assert display.display_problem() == NO_DISPLAY
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    assert display.display_problem() is None
+
+
+def test_wayland_is_left_to_qt_unless_x11_is_forced(monkeypatch):
+    monkeypatch.setattr(display, "loads", lambda plugin: False)
+    monkeypatch.setattr(display, "missing_libraries", lambda plugin: ["libxcb-icccm.so.4"])
+    both = {"DISPLAY": ":0", "WAYLAND_DISPLAY": "wayland-0"}
+    assert display.display_problem(both, plugin=Path("p")) is None
+    forced = display.display_problem({**both, "QT_QPA_PLATFORM": "xcb"}, plugin=Path("p"))
+    assert forced.startswith("the window needs system libraries that are missing: libxcb-icccm.so.4")
+
+
+def test_the_plugin_itself_is_loaded(monkeypatch):
+    plugin = Path("/qt/libqxcb.so")
+    monkeypatch.setattr(display, "loads", lambda path: path == plugin)
+    monkeypatch.setattr(display, "missing_libraries", lambda path: ["libx.so.1"])
+    assert display.display_problem({"DISPLAY": ":0"}, plugin=plugin) is None
+
+
+def test_ldd_failing_does_not_hide_the_libraries_it_named(monkeypatch):
+    def ldd(argv, **kwargs):
+        result = subprocess.CompletedProcess(argv, 1, "\tlibxcb-xkb.so.1 => not found\n", "")
+        if kwargs.get("check"):
+            result.check_returncode()
+        assert kwargs["timeout"] == 20  # a hung ldd does not hang the start
+        return result
+
+    monkeypatch.setattr(display.subprocess, "run", ldd)
+    assert display.missing_libraries(Path("/x/Qt/plugins/platforms/libqxcb.so")) == ["libxcb-xkb.so.1"]
+
+
+def test_a_pyside6_without_the_xcb_plugin_file_has_none(monkeypatch, tmp_path):
+    spec = type("Spec", (), {"submodule_search_locations": [str(tmp_path)]})()
+    monkeypatch.setattr(display.importlib.util, "find_spec", lambda name: spec)
+    assert display.xcb_plugin() is None
+    plugin = tmp_path / "Qt" / "plugins" / "platforms" / "libqxcb.so"
+    plugin.parent.mkdir(parents=True)
+    plugin.write_bytes(b"")
+    assert display.xcb_plugin() == plugin

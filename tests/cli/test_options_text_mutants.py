@@ -117,7 +117,7 @@ def test_json_takes_numpy_values_and_paths(capsys):
     print_json({"shape": np.array([2, 3]), "p": np.float32(0.5), "file": Path("a") / "b.png"})
     out = capsys.readouterr().out
     assert json.loads(out) == {"shape": [2, 3], "p": 0.5, "file": str(Path("a") / "b.png")}
-    assert out.endswith("}\n") and out.startswith("{\n  ")  # indented, one object, one final newline
+    assert out.endswith("}\n") and out.splitlines()[1] == '  "shape": ['  # indented by 2, one final newline
 
 
 def test_json_refuses_what_it_cannot_write():
@@ -262,6 +262,9 @@ def test_a_quiet_command_has_no_progress():
     assert progress_for(io.StringIO(), "x", "step", quiet=True) is None
     shown = progress_for(io.StringIO(), "sanity", "layer", every=0.5)
     assert isinstance(shown, Progress) and (shown.label, shown.unit, shown.every) == ("sanity", "layer", 0.5)
+    stream = io.StringIO()
+    every_step = progress_for(stream, "sanity", "layer")
+    assert every_step.stream is stream and every_step.every == 0.0  # a line per step by default
 
 
 # -- declared parameters as options ------------------------------------------------------------------
