@@ -144,13 +144,14 @@ def test_compute_times_read_in_ms_under_a_second_and_in_seconds_from_one():
 
 def test_parameter_text_says_each_changed_value_in_words():
     declared = (Param("samples", int, 25, "n", 1, 100), Param("noise", float, 0.15, "s", 0.0, 1.0),
-                Param("fill", str, "mean", "f", choices=("mean", "zero")), Param("top_n", int, 10, "t", 1, 99),
+                Param("fill_with", str, "mean", "f", choices=("mean", "zero")), Param("top_n", int, 10, "t", 1, 99),
                 Param("edges", bool, False, "e"), Param("smooth_map", bool, True, "m"),
                 Param("fill_holes", bool, False, "h"))
-    given = {"samples": 25, "noise": 0.5, "fill": "zero", "top_n": 3, "edges": True, "smooth_map": False,
+    given = {"samples": 25, "noise": 0.5, "fill_with": "zero", "top_n": 3, "edges": True, "smooth_map": False,
              "fill_holes": True, "unknown": 1}
-    assert parameter_text(given, declared) == "noise 0.5, fill zero, top n 3, edges, no smooth map, fill holes"
+    assert parameter_text(given, declared) == "noise 0.5, fill with zero, top n 3, edges, no smooth map, fill holes"
     assert parameter_text({"noise": 1e-05}, declared) == "noise 1e-05"  # :g, not a row of zeros
+    assert parameter_text({"noise": 2.0, "samples": 30}, declared) == "samples 30, noise 2"  # not "2.0"
     assert parameter_text({}, declared) == ""
 
 
@@ -309,3 +310,13 @@ def test_titles_start_6_pixels_from_the_left_and_are_antialiased_thin_strokes():
     lit = bar[:TALL_BAR]
     assert ((lit > 40) & (lit < 200)).any()  # antialiased edges, not only bar and text colours
     assert (lit > 100).mean() < 0.2  # thin strokes, not a blot
+    assert lit.max() == 235  # light grey on the dark bar
+
+
+def test_a_titles_baseline_sits_7_pixels_above_its_bars_bottom():
+    cv2 = __import__("cv2")
+    alone = np.full((TALL_BAR, 300), 32, np.uint8)  # as in the bar: light grey on dark grey
+    cv2.putText(alone, "GRAD", (0, 40), FONT, TALL_BAR / 40, 235, 1, cv2.LINE_AA)
+    below_baseline = int(np.flatnonzero((alone > 100).any(axis=1))[-1]) - 40
+    bar = _title_of("GRAD", 300)
+    assert int(np.flatnonzero((bar > 100).any(axis=1))[-1]) == TALL_BAR - 7 + below_baseline
