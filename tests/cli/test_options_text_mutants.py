@@ -432,3 +432,34 @@ def test_the_generators_print_their_text(capsys):
     assert capsys.readouterr().out.strip() == usage.usage_lines()
     assert params.main([]) == 0
     assert capsys.readouterr().out.strip() == params.markdown_table()
+
+
+def _help(command: str) -> str:
+    parser = build_parser()._subparsers._group_actions[0].choices[command]  # noqa: SLF001
+    return " ".join(parser.format_help().split())
+
+
+@pytest.mark.parametrize("command", ["info", "predict", "explain", "activations", "filters", "batch", "sanity",
+                                     "compare"])
+def test_every_model_command_explains_the_model_options_and_warns_about_trusting_a_model(command):
+    text = _help(command)
+    assert ("--model MODEL model: Keras (.keras, .h5) or a deployed export opened as a black box "
+            "(.tflite, .onnx, a SavedModel folder)") in text
+    assert "input preprocessing (overrides the sidecar)" in text
+    assert "--trust-model load a model that safe mode refuses (it may run code); only for models you trust" in text
+
+
+@pytest.mark.parametrize("command", ["explain", "batch", "compare"])
+def test_the_parameter_groups_say_how_they_apply(command):
+    text = _help(command)
+    assert "method parameters: each applies to the methods named in its help; the others refuse it" in text
+    assert "combinations: applied to the finished map, in the order listed" in text
+
+
+def test_a_combination_named_like_an_option_of_the_command_is_refused_at_start(monkeypatch):
+    monkeypatch.setattr(params, "method_declarations", lambda: {})
+    monkeypatch.setattr(params, "combinations", lambda: (Param("out", bool, False, "clash"),))
+    parser = argparse.ArgumentParser(prog="convscope batch")
+    parser.add_argument("--out")
+    with pytest.raises(RuntimeError, match="^the declared parameter out clashes with an option of convscope batch"):
+        params.add_param_options(parser)
