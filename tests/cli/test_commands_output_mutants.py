@@ -46,6 +46,7 @@ class FakeSession:
                 for image in images]
 
     def explain(self, image, **kwargs):
+        assert image.path == self.asked[-1][1] != "None"  # the image just loaded, from --image
         self.asked.append(("explain", kwargs))
         heat = np.zeros((32, 48), np.float32)
         heat[8:24, 12:36] = 1.0
@@ -206,7 +207,9 @@ def test_explain_refuses_bad_outputs_and_parameters_before_the_model(session, in
     err = refused(capsys, "explain", "--model", inputs.model, "--image", inputs.image, "--out", inputs.image)
     assert "is an input" in err
     err = refused(capsys, "explain", "--model", inputs.model, "--image", inputs.image, "--save-heatmap", "m.jpg")
-    assert "must end in .npy or .png" in err
+    assert err == "convscope: error: --save-heatmap m.jpg: the file name must end in .npy or .png\n"
+    err = refused(capsys, "explain", "--model", inputs.model, "--image", inputs.image, "--out", "o.jpg")
+    assert err == "convscope: error: --out o.jpg: the file name must end in .png\n"
     err = refused(capsys, "explain", "--model", inputs.model, "--image", inputs.image, "--samples", "3")
     assert "samples" in err
     assert session.opened == []
@@ -300,9 +303,12 @@ def test_filters_json_and_plain_ascent(features, inputs, capsys):
 
 
 def test_filters_show_progress_unless_quiet(features, inputs, capsys):
+    import sys
+
     run(capsys, "filters", "--model", inputs.model, "--layer", "conv", "--out", inputs.root / "f.png", "--count", "1")
     progress = features[-1][4]
     assert isinstance(progress, common.Progress) and progress.label == "filter patterns of block/conv"
+    assert progress.unit == "step" and progress.stream is sys.stderr
 
 
 @pytest.mark.parametrize("first", ["-1", "6"])
@@ -449,6 +455,7 @@ def test_explain_faithfulness_prints_the_areas_and_adds_them_to_json(session, in
     asked = []
 
     def curves(s, images, heatmaps, classes, output=0):
+        assert s is session and images[0].path == str(inputs.image)
         asked.append((len(images), heatmaps[0].shape, classes, output))
         return [found]
 
@@ -467,3 +474,65 @@ def test_a_label_map_names_annotation_labels_by_class():
     assert batch_cmd._label_map("Kratzer=scratch, Fleck=spot", ("good", "scratch", "spot")) == (  # noqa: SLF001
         ("kratzer", "scratch"), ("fleck", "spot"))
     assert batch_cmd._label_map(None, ("good",)) == ()  # noqa: SLF001
+
+
+def test_a_map_on_the_input_says_so(session, inputs, capsys, monkeypatch):
+    explain = session.explain
+
+    def on_input(image, **kwargs):
+        from dataclasses import replace
+
+        return replace(explain(image, **kwargs), layer=None)
+
+    monkeypatch.setattr(session, "explain", on_input)
+    _code, out, _ = run(capsys, "explain", "--model", inputs.model, "--image", inputs.image, "--method", "saliency")
+    assert out.startswith("saliency on input: class 1 'scratch' p=0.875")
+    _code, out, _ = run(capsys, "explain", "--model", inputs.model, "--image", inputs.image, "--method", "eigencam")
+    assert out.startswith("eigencam on input: class-agnostic")
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    import time
+
+    ticks = iter([10.0, 12.12345])
+    monkeypatch.setattr(time, "perf_counter", lambda: next(ticks, 99.0))
+
+
+def test_filters_time_their_work_and_say_which_ascent(features, inputs, capsys, clock):
+    out_png = inputs.root / "f.png"
+    code, out, _ = run(capsys, "filters", "--model", inputs.model, "--layer", "conv", "--out", out_png, "--plain",
+                       "--count", "2", "--size", "8", "--steps", "2", "--quiet")
+    assert code == 0 and out == f"2 filter patterns of block/conv (8 px, 2 steps), plain ascent, in 2.1s, wrote {out_png}\n"
+
+
+def test_filters_json_time_and_grid(features, inputs, capsys, clock):
+    from engine.maps.grids import pattern_grid
+
+    out_png = inputs.root / "f.png"
+    code, out, _ = run(capsys, "filters", "--model", inputs.model, "--layer", "conv", "--out", out_png,
+                       "--count", "3", "--size", "8", "--columns", "2", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["seconds"] == 2.123 and data["layer"] == "block/conv"
+    expected = pattern_grid(np.full((3, 8, 8, 3), 99, np.uint8), columns=2, margin=5, labels=[0, 1, 2])
+    assert np.array_equal(cv2.cvtColor(cv2.imread(str(out_png)), cv2.COLOR_BGR2RGB), expected)
+    assert features[-1][1] == "block/conv"
+
+
+def test_filter_labels_are_drawn_unless_turned_off(features, inputs, capsys):
+    out_png = inputs.root / "f.png"
+    run(capsys, "filters", "--model", inputs.model, "--layer", "conv", "--out", out_png, "--count", "2", "--quiet")
+    labelled = cv2.imread(str(out_png))
+    run(capsys, "filters", "--model", inputs.model, "--layer", "conv", "--out", out_png, "--count", "2", "--quiet",
+        "--no-labels")
+    assert not np.array_equal(cv2.imread(str(out_png)), labelled)
+
+
+def test_filters_of_a_layer_with_unknown_channels_take_the_range_asked(features, inputs, capsys, monkeypatch):
+    import engine.features.activations as acts
+
+    unknown = LayerInfo("dyn", "dyn", "Conv2D", (None, 8, 8, None), 0, 0, False)
+    monkeypatch.setattr(acts, "feature_layer", lambda s, name: unknown)
+    code, _out, _ = run(capsys, "filters", "--model", inputs.model, "--layer", "dyn", "--out", inputs.root / "f.png",
+                        "--first", "2", "--count", "3", "--quiet")
+    assert code == 0 and features[-1][2] == [2, 3, 4]
