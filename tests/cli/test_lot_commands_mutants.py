@@ -148,6 +148,7 @@ def test_batch_on_ray_checks_ray_first_and_passes_the_models_options(lot, review
     assert code == 0 and lot.rays == ["checked"] and review.output.calls == [("close",)]
     output, session, images, options, address, kwargs = review.ray[0]
     assert (output, images, address) == (review.output, str(lot.images), "auto")
+    assert session.model == str(lot.a) and options.method == "gradcam" and options is review.opened[0][3]
     assert (kwargs["trust"], kwargs["preprocessing"], kwargs["verbose"]) == (True, "unit", True)
     assert kwargs["note"] == kwargs["progress"].note and kwargs["progress"].label == "review"
 
@@ -166,6 +167,7 @@ def comparing(monkeypatch):
     class ComparisonOutput:
         def __init__(self, out, run, trust):
             asked.outputs.append((out, run, trust))
+            asked.instance = self
 
         def on_rows(self, rows):
             pass
@@ -179,13 +181,15 @@ def comparing(monkeypatch):
 
     def folder(a, b, images, options, progress, on_rows, exclude):
         asked.folders.append((a, b, images, options, progress, on_rows, exclude))
-        return SimpleNamespace(complete=asked.complete)
+        asked.comparison = SimpleNamespace(complete=asked.complete)
+        return asked.comparison
 
     monkeypatch.setattr("engine.review.compare.compare_folder", folder)
 
     def with_ray(a, b, args, options, on_rows, progress):
-        asked.rays.append((a, b, args.ray, options, progress))
-        return SimpleNamespace(complete=True)
+        asked.rays.append((a, b, args.ray, options, progress, on_rows))
+        asked.comparison = SimpleNamespace(complete=True)
+        return asked.comparison
 
     monkeypatch.setattr("engine.review.compare_ray.compare_with_ray", with_ray)
     return asked
@@ -206,9 +210,13 @@ def test_compare_opens_both_models_with_their_own_preprocessing(lot, comparing, 
     assert description == {"model_a": "/models/a.keras", "model_b": "/models/b.keras",
                            "images": str(lot.images.resolve()), "method": "occlusion", "params": options.params,
                            "target": "label", "trust": True}
-    fa, fb, images, passed, progress, _on_rows, exclude = comparing.folders[0]
+    fa, fb, images, passed, progress, on_rows, exclude = comparing.folders[0]
     assert (fa, fb, images, passed, exclude) == (a, b, str(lot.images), options, str(lot.out))
     assert (progress.label, progress.unit, progress.every) == ("compare", "img", 0.1)
+    import sys
+
+    assert progress.stream is sys.stderr and on_rows == comparing.instance.on_rows
+    assert comparing.finished is comparing.comparison  # the summary is of this comparison
     assert comparing.rays == [] and lot.rays == [] and out.startswith("compared 1 images")
 
 
@@ -227,8 +235,10 @@ def test_compare_on_ray(lot, comparing, capsys):
     code, _out, _ = run(capsys, "compare", "--model", lot.a, "--against", lot.b, "--images", lot.images, "--out",
                         lot.out, "--ray")
     assert code == 0 and lot.rays == ["checked"] and comparing.folders == []
-    a, b, address, _options, progress = comparing.rays[0]
+    a, b, address, options, progress, on_rows = comparing.rays[0]
     assert (a.model, b.model, address, progress.label) == (str(lot.a), str(lot.b), "local", "compare")
+    assert options is comparing.pairs[0][2] and on_rows == comparing.instance.on_rows
+    assert comparing.finished is comparing.comparison
 
 
 def test_progress_is_on_stderr(lot, review, capsys, monkeypatch):
@@ -244,3 +254,23 @@ def test_progress_is_on_stderr(lot, review, capsys, monkeypatch):
 
     run(capsys, "batch", "--model", lot.a, "--images", lot.images, "--out", lot.out)
     assert made == [sys.stderr]
+
+
+@pytest.mark.parametrize("command", ["batch", "compare"])
+def test_an_output_folder_inside_the_lot_is_not_taken_for_its_images(lot, review, comparing, capsys, tmp_path,
+                                                                     command):
+    inside = tmp_path / "only" / "out"
+    inside.mkdir(parents=True)
+    cv2.imwrite(str(inside / "overlay.png"), np.zeros((8, 8, 3), np.uint8))  # an earlier run's overlay
+    against = ["--against", lot.b] if command == "compare" else []
+    code, _out, err = run(capsys, command, "--model", lot.a, *against, "--images", tmp_path / "only", "--out", inside)
+    assert code == 2 and err == f"convscope: error: {tmp_path / 'only'}: no images found\n"
+
+
+@pytest.mark.parametrize("command", ["batch", "compare", "explain"])
+def test_a_window_title_names_the_method_of_every_command(command):
+    from cli.app import build_parser
+
+    argv = {"batch": ["--images", "d", "--out", "o"], "compare": ["--against", "b", "--images", "d", "--out", "o"],
+            "explain": ["--image", "i"]}[command]
+    assert build_parser().parse_args([command, "--model", "m", *argv, "--method", "Grad-CAM++"]).method == "gradcam++"
