@@ -320,3 +320,22 @@ def test_a_titles_baseline_sits_7_pixels_above_its_bars_bottom():
     below_baseline = int(np.flatnonzero((alone > 100).any(axis=1))[-1]) - 40
     bar = _title_of("GRAD", 300)
     assert int(np.flatnonzero((bar > 100).any(axis=1))[-1]) == TALL_BAR - 7 + below_baseline
+
+
+def test_every_region_is_outlined_smoothly():
+    image = np.zeros((64, 96, 3), np.uint8)
+    heat = np.zeros((64, 96), np.float32)
+    heat[8:24, 8:24] = 1.0
+    heat[40:56, 60:90] = 1.0  # a second, separate region
+    drawn = compose(image, heat, ViewSettings(mode="image", outline=True))
+    assert drawn[8:24, 8:24].any() and drawn[40:56, 60:90].any()
+    circle = np.zeros((64, 96), np.float32)
+    __import__("cv2").circle(circle, (48, 32), 20, 1.0, -1)
+    round_ = compose(image, circle, ViewSettings(mode="image", outline=True))
+    assert ((round_ > 0) & (round_ < 200)).any()  # antialiased, not a jagged 8-connected line
+
+
+def test_title_text_is_grey():
+    grid = titled_grid([np.zeros((600, 300, 3), np.uint8)], ["Grad-CAM"], columns=1, margin=0)
+    bar = grid[:2 * TALL_BAR].astype(int)
+    assert np.array_equal(bar[..., 0], bar[..., 1]) and np.array_equal(bar[..., 0], bar[..., 2])
