@@ -242,3 +242,25 @@ def test_paths_are_refused_before_the_command_runs(capsys, tmp_path, monkeypatch
     (tmp_path / "m.keras").write_bytes(b"x")
     err = refused(capsys, "explain", "--model", tmp_path / "m.keras", "--image", tmp_path / "gone.png")
     assert err == f"convscope: error: --image {tmp_path / 'gone.png'}: no such file\n"
+
+
+def test_the_command_line_is_read_from_sys_argv(capsys, tmp_path, monkeypatch):
+    monkeypatch.setattr("sys.argv", ["convscope", "info", "--model", str(tmp_path / "gone.keras")])
+    assert app.main() == 2
+    assert capsys.readouterr().err == f"convscope: error: --model {tmp_path / 'gone.keras'}: no such file or folder\n"
+
+
+def test_the_window_starts_without_building_the_other_commands(monkeypatch):
+    for module in app.COMMAND_MODULES:
+        monkeypatch.setattr(module, "add_commands", lambda commands: pytest.fail("built for the window"))
+    monkeypatch.setattr("cli.display.display_problem", lambda: None)
+    monkeypatch.setattr("gui.app.run_window", lambda args: 0)
+    assert app.main(["gui"]) == 0
+
+
+def test_an_exit_without_a_code_is_success(monkeypatch):
+    def plain_exit(self, argv):
+        raise SystemExit
+
+    monkeypatch.setattr(argparse.ArgumentParser, "parse_args", plain_exit)
+    assert app.main(["info"]) == 0
