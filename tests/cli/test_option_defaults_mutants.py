@@ -106,3 +106,8 @@ def test_choices_are_refused_outside_their_list(capsys, command, option, value):
 def test_the_model_and_compares_second_model_are_required(capsys):
     assert "the following arguments are required: --model" in refused(capsys, "info")
     assert "required: --against" in refused(capsys, "compare", "--model", "m", "--images", "d", "--out", "o")
+
+
+def test_a_whole_number_parameter_refuses_a_decimal_when_parsing(capsys):
+    err = refused(capsys, "explain", *MINIMAL["explain"], "--method", "smoothgrad", "--samples", "1.5")
+    assert err == "convscope explain: error: argument --samples: '1.5' is not a whole number\n"
