@@ -157,6 +157,9 @@ def run_mutmut(files: list[str], tests: list[str], workers: int) -> None:
     if reaches_tensorflow(tests):
         config.forkserver_warmup = configuration.ForkServerWarmup.IMPORT
         config.preload_modules_file = str(PRELOAD)
+        # Each worker then collects its tests and builds its models (seconds, not counted in the
+        # tests' measured durations); at least 100 s before a mutant is called a timeout.
+        config.timeout_constant, config.timeout_multiplier = 20.0, 5.0
     from mutmut.__main__ import cli
 
     try:
