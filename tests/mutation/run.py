@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -155,6 +156,7 @@ def run_mutmut(files: list[str], tests: list[str], workers: int) -> None:
     config.only_mutate = files
     config.pytest_add_cli_args_test_selection = tests
     if reaches_tensorflow(tests):
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # as tests/conftest.py: the import's native logs
         config.forkserver_warmup = configuration.ForkServerWarmup.IMPORT
         config.preload_modules_file = str(PRELOAD)
         # Each worker then collects its tests and builds its models (seconds, not counted in the
