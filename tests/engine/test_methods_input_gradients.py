@@ -238,3 +238,17 @@ def test_shapes_follow_the_model_input(session, inputs):
         params = {"smoothgrad": {"samples": 2}, "integrated-gradients": {"steps": 2}}.get(method, {})
         raw = _run(session, method, inputs, **params)
         assert raw.maps.shape == (2, SIZE, SIZE) and raw.attributions.shape == (2, SIZE, SIZE, 3), method
+
+
+@pytest.mark.parametrize("method, params", [("smoothgrad", {"samples": 5}), ("integrated-gradients", {"steps": 4})])
+def test_chunks_hold_two_backward_rows_within_the_memory_budget(session, model, inputs, monkeypatch, method, params):
+    """A row of a backward pass holds the input and the largest activation four times (its input
+    and output, and their gradients): a budget of two such rows runs two rows at a time."""
+    largest = max(int(np.prod(layer.output.shape[1:])) for layer in model.layers)
+    per_row = 4 * (int(np.prod(inputs.shape[1:])) + 4 * largest)
+    monkeypatch.setattr(common.memory, "budget_bytes", lambda: 2 * per_row + 1)
+    monkeypatch.setattr(common, "CHUNK_SECONDS", float("inf"))  # no halving on a slow machine
+    done: list[int] = []
+    _run(session, method, inputs, progress=lambda d, t: done.append(d), **params)
+    assert done == [0, 2, 4, 6, 8, 10]
+
