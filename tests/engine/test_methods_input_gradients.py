@@ -17,6 +17,8 @@ predicted class), so that rows mixed up between images show.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -210,13 +212,18 @@ def test_integrated_gradients_follow_the_trapezoidal_path_integral(session, mode
     assert calls[0] == (0, total) and calls[-1] == (total, total)
 
 
-def _completeness_gap(model, x: np.ndarray, attributions: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """|sum of attributions - (F(x) - mean F(b))| / |F(x) - mean F(b)| per image."""
+def _completeness_target(model, x: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """F(x) - mean over the baselines of F(b), per image (F: the explained class's logit)."""
     chosen = _explained_classes(model, x)
     logits_of = _logit_model(model)
     final = logits_of(x).numpy()[np.arange(len(x)), chosen]
     start = np.stack([logits_of(np.repeat(b[None], len(x), 0)).numpy()[np.arange(len(x)), chosen] for b in starts])
-    target = final - start.mean(axis=0)
+    return final - start.mean(axis=0)
+
+
+def _completeness_gap(model, x: np.ndarray, attributions: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """|sum of attributions - (F(x) - mean F(b))| / |F(x) - mean F(b)| per image."""
+    target = _completeness_target(model, x, starts)
     return np.abs(attributions.reshape(len(x), -1).sum(axis=1) - target) / np.abs(target)
 
 
@@ -229,6 +236,11 @@ def test_integrated_gradients_note_an_incomplete_integral(session, model, inputs
     noted = [n for n in coarse.notes if n.startswith("integrated gradients: attributions sum to")]
     assert len(noted) == int((gaps > 0.05).sum()) >= 1
     assert "F(x) - F(baseline)" in noted[0] and noted[0].endswith("more steps would tighten the integral")
+    # the note's figures: the attributions' sum and F(x) - mean F(b), at the baseline itself
+    total, target = (float(v) for v in re.findall(r"(?:sum to|F\(baseline\) =) (\S+?)[;\s]", noted[0]))
+    first = int(np.argmax(gaps > 0.05))
+    assert total == pytest.approx(coarse.attributions[first].sum(), rel=1e-3)
+    assert target == pytest.approx(_completeness_target(model, inputs, starts)[first], rel=1e-3)
     fine = _run(session, "integrated-gradients", inputs, steps=64, baselines=count)
     assert (_completeness_gap(model, inputs, fine.attributions, starts) <= 0.05).all() and fine.notes == ()
 
