@@ -208,6 +208,7 @@ def test_integrated_gradients_follow_the_trapezoidal_path_integral(session, mode
     np.testing.assert_allclose(raw.attributions, expected, rtol=2e-3, atol=1e-6)
     np.testing.assert_allclose(raw.maps, np.maximum(expected, 0).mean(axis=-1), rtol=2e-3, atol=1e-6)
     np.testing.assert_array_equal(raw.classes, _explained_classes(model, x))
+    np.testing.assert_allclose(raw.logits, _logit_model(model)(x).numpy(), rtol=1e-5, atol=1e-6)
     total = len(x) * len(starts) * (steps + 1)
     assert calls[0] == (0, total) and calls[-1] == (total, total)
 
