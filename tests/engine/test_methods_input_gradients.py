@@ -265,3 +265,16 @@ def test_chunks_hold_two_backward_rows_within_the_memory_budget(session, model, 
     _run(session, method, inputs, progress=lambda d, t: done.append(d), **params)
     assert done == [0, 2, 4, 6, 8, 10]
 
+
+
+def test_the_completeness_note_starts_just_past_five_percent():
+    """At exactly 5 % of F(x) - F(b) no note (21 against 20: the gap is 1.0 = 0.05 x 20 exactly in
+    binary floating point); just past it, a note; a target of 0 is measured against 1e-6."""
+    from engine.methods.integrated import _completeness_notes
+
+    def notes(total: float, target: float) -> tuple[str, ...]:
+        return _completeness_notes(np.full((1, 1, 1, 1), total, np.float64), np.array([target]))
+
+    assert notes(21.0, 20.0) == () and notes(19.0, 20.0) == ()
+    assert len(notes(21.01, 20.0)) == 1 and len(notes(18.99, 20.0)) == 1
+    assert notes(4e-8, 0.0) == () and len(notes(6e-8, 0.0)) == 1
