@@ -177,6 +177,8 @@ def test_baselines_of_a_non_image_input_stay_pixels():
     found = baselines((2, 2, 4), 2, "symmetric")
     pixels = np.random.default_rng(BASELINE_SEED).random((2, 2, 2, 4), dtype=np.float32) * 255.0
     np.testing.assert_allclose(found, pixels)
+    black = baselines((2, 2, 4), 0, "symmetric")  # float32 like the inputs, or the compiled gradient refuses it
+    assert black.dtype == np.float32 and black.shape == (1, 2, 2, 4) and not black.any()
 
 
 def _reference_integrated(model, x: np.ndarray, starts: np.ndarray, steps: int) -> np.ndarray:
