@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -39,6 +40,13 @@ EXTRA_TESTS = {
                     "tests/cli/test_cli.py"],
 }
 KILLED = {1, 3, 36, 37, -24, 24, 152, 255}  # mutmut's exit codes for killed, timeout, type error
+TIMEOUTS = {-24, 24, 152}
+# Test files that reach TensorFlow (a model built or explained). Collecting them runs a TensorFlow
+# op (engine.model.backend.load initialises the device), which starts its thread pools in the fork
+# server; a quarter of the workers forked from it then hung on a lock and were counted as timeouts.
+# For these the fork server imports TensorFlow and Keras only (PRELOAD) and each worker collects.
+TF_HINTS = ("tests.models", "engine.model.backend", "engine.session", "import keras", "import tensorflow")
+PRELOAD = Path(__file__).with_name("preload.txt")
 
 
 def python_files(targets: list[str]) -> list[str]:
@@ -93,6 +101,13 @@ def file_score(file: str, equivalent: dict[str, str]) -> tuple[int, int, int, li
     return killed, len(counted), unchecked, sorted(k for k, c in counted.items() if c not in KILLED)
 
 
+def timed_out(file: str) -> int:
+    """Mutants of one file that timed out (counted as killed: an endless loop is a caught bug)."""
+    meta = ROOT / "mutants" / (file + ".meta")
+    codes = json.loads(meta.read_text())["exit_code_by_key"].values() if meta.exists() else []
+    return sum(1 for code in codes if code in TIMEOUTS)
+
+
 def stale_equivalents(files: list[str], equivalent: dict[str, str]) -> list[str]:
     """Listed equivalent mutants of these files that the last run no longer made."""
     made: set[str] = set()
@@ -113,6 +128,7 @@ def report(files: list[str]) -> float:
         killed, counted, unchecked, left = file_score(file, equivalent)
         if counted:
             note = f" ({unchecked} not checked: run interrupted)" if unchecked else ""
+            note += f" ({timed_out(file)} of them timeouts)" if timed_out(file) else ""
             print(f"{file}: {killed}/{counted} = {100 * killed / counted:.1f} %{note}")
             for name in left:
                 print(f"    survived: {name}")
@@ -126,6 +142,11 @@ def report(files: list[str]) -> float:
     return score
 
 
+def reaches_tensorflow(tests: list[str]) -> bool:
+    """Whether one of these test files builds or explains a Keras model."""
+    return any(hint in (ROOT / test).read_text(encoding="utf-8") for test in tests for hint in TF_HINTS)
+
+
 def run_mutmut(files: list[str], tests: list[str], workers: int) -> None:
     """Run mutmut on these files with these tests, from a fresh mutants/ folder."""
     import mutmut.configuration as configuration
@@ -134,6 +155,13 @@ def run_mutmut(files: list[str], tests: list[str], workers: int) -> None:
     config = configuration.config()
     config.only_mutate = files
     config.pytest_add_cli_args_test_selection = tests
+    if reaches_tensorflow(tests):
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # as tests/conftest.py: the import's native logs
+        config.forkserver_warmup = configuration.ForkServerWarmup.IMPORT
+        config.preload_modules_file = str(PRELOAD)
+        # Each worker then collects its tests and builds its models (seconds, not counted in the
+        # tests' measured durations); at least 100 s before a mutant is called a timeout.
+        config.timeout_constant, config.timeout_multiplier = 20.0, 5.0
     from mutmut.__main__ import cli
 
     try:
