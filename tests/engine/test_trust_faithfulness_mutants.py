@@ -37,21 +37,23 @@ def _predict(x: np.ndarray) -> np.ndarray:
     """Three 'classes' whose probabilities depend differently on the pixels (rows sum to 1)."""
     a = x[:, :5, :5, 0].mean(axis=(1, 2))
     b = x[:, 5:, 3:, 0].mean(axis=(1, 2))
-    total = a + b + 1.0
-    return np.stack([a / total, b / total, 1.0 / total], axis=1)
+    c = x[..., 0].mean(axis=(1, 2))  # every pixel counts a little
+    total = a + b + c + 1.0
+    return np.stack([a / total, b / total, (c + 1.0) / total], axis=1)
 
 
-def _image(seed: int = 0) -> np.ndarray:
-    return np.random.default_rng(seed).uniform(0, 1, (SIDE, SIDE, 1)).astype(np.float32)
+def _image(seed: int = 0, height: int = SIDE, width: int = SIDE) -> np.ndarray:
+    return np.random.default_rng(seed).uniform(0, 1, (height, width, 1)).astype(np.float32)
 
 
 def _reference(image: np.ndarray, ranks: np.ndarray, counts: np.ndarray, cls: int) -> tuple[np.ndarray, np.ndarray]:
     """Deletion / insertion curves by the definition, one model call per point."""
-    smooth = cv2.GaussianBlur(image, (0, 0), blur_sigma(SIDE, SIDE), borderType=cv2.BORDER_REFLECT)
+    height, width = image.shape[:2]
+    smooth = cv2.GaussianBlur(image, (0, 0), blur_sigma(height, width), borderType=cv2.BORDER_REFLECT)
     smooth = smooth.reshape(image.shape)
     deletion, insertion = [], []
     for k in counts:
-        top = (ranks < k).reshape(SIDE, SIDE, 1)
+        top = (ranks < k).reshape(height, width, 1)
         deletion.append(_predict(np.where(top, smooth, image)[None])[0, cls])
         insertion.append(_predict(np.where(top, image, smooth)[None])[0, cls])
     return np.array(deletion), np.array(insertion)
@@ -75,6 +77,16 @@ def test_curves_follow_the_papers_definition_for_map_random_and_edge_orders():
     np.testing.assert_allclose(found.edges.deletion, edge_deletion, rtol=1e-5)
     np.testing.assert_allclose(found.edges.insertion, edge_insertion, rtol=1e-5)
     assert found.class_index == 1 and found.seeds == seeds and found.baseline == "blur"
+
+
+def test_a_wide_image_is_perturbed_pixel_by_pixel_in_the_maps_order():
+    image, heat = _image(11, 8, 14), _image(12, 8, 14)[..., 0]
+    found = curve_probabilities(_predict, image[None], [heat], [0], steps=3, seeds=1)[0]
+    counts = step_counts(8 * 14, 3)
+    deletion, insertion = _reference(image, pixel_ranks(heat), counts, 0)
+    np.testing.assert_allclose(found.map.deletion, deletion, rtol=1e-5)
+    np.testing.assert_allclose(found.map.insertion, insertion, rtol=1e-5)
+    np.testing.assert_allclose(found.fractions, counts / (8 * 14))
 
 
 def test_each_image_of_a_batch_gets_its_own_class_map_and_curves_whatever_the_chunk():
@@ -112,7 +124,7 @@ def test_progress_counts_rows_up_to_all_and_cancel_stops_before_predicting():
 
 @pytest.mark.parametrize("steps, seeds, chunk", [(0, 1, 1), (1, 0, 1), (1, 1, 0)])
 def test_steps_seeds_and_chunk_below_one_are_refused(steps, seeds, chunk):
-    with pytest.raises(MethodError, match="at least 1"):
+    with pytest.raises(MethodError, match="^steps, random seeds and the chunk size must each be at least 1$"):
         curve_probabilities(_predict, _image()[None], [_image()[..., 0]], [0], steps=steps, seeds=seeds, chunk=chunk)
 
 
@@ -141,6 +153,10 @@ def test_pixel_ranks_put_the_highest_value_first_and_break_ties_at_random():
     tie = np.random.default_rng(fa.TIE_SEED).permutation(64)
     assert flat.tolist() == tie.tolist()  # the fixed permutation decides, not top-left first
     assert pixel_ranks(np.zeros((8, 8)), tie_seed=1).tolist() != flat.tolist()
+
+
+def test_an_integer_map_ranks_by_value_too():
+    assert pixel_ranks(np.array([[0, 200], [100, 50]], np.uint8)).tolist() == [3, 0, 1, 2]
 
 
 def test_random_ranks_are_a_seeded_permutation():
@@ -228,6 +244,11 @@ class _Head:
         return logits
 
 
+def _second_output(x: np.ndarray) -> np.ndarray:
+    """The fake model's output 1: the same classes in another order."""
+    return _predict(x)[:, [2, 0, 1]]
+
+
 class _FakeSession:
     """What faithfulness() asks of a session: batching, model pixels, an output head, logits."""
 
@@ -235,6 +256,8 @@ class _FakeSession:
         self.info = SimpleNamespace(input_shape=shape)
         self.context = SimpleNamespace(heads={0: _Head(), 1: _Head()}, cached=lambda key, build: 8)
         self.outputs_asked: list[int] = []
+        self.batch_sizes: set[int] = set()
+        self.rows_sent: list[int] = []
         self.calls = 0
 
     def batch(self, images):
@@ -242,39 +265,95 @@ class _FakeSession:
         return np.stack([im.pixels for im in images]).astype(np.float32)
 
     def model_pixels(self, image):
-        return np.repeat(image.pixels, 3, axis=2) * 255.0  # RGB at the model's input size
+        return np.repeat(image.pixels, 3, axis=2) * 350.0 - 50.0  # beyond 0..255 on both sides: clipped
 
     def check_output(self, output):
         self.outputs_asked.append(output)
         return output
 
     def logits(self, x, output, batch_size):
-        return _predict(x)
+        self.batch_sizes.add(batch_size)
+        self.rows_sent.append(len(x))
+        return {0: _predict, 1: _second_output}[output](x)
 
 
-def _loaded(seed: int):
-    pixels = _image(seed)
-    return SimpleNamespace(pixels=pixels, height=SIDE, width=SIDE)
+def _loaded(seed: int, height: int = SIDE, width: int = SIDE):
+    pixels = _image(seed, height, width)
+    return SimpleNamespace(pixels=pixels, height=height, width=width)
 
 
-def test_faithfulness_uses_the_sessions_inputs_the_edge_control_and_the_chosen_output(monkeypatch):
+def _edges(image) -> np.ndarray:
     from engine.maps.combine import sobel_edges
+
+    rgb = np.repeat(image.pixels, 3, axis=2) * 350.0 - 50.0
+    return sobel_edges(np.clip(rgb, 0, 255).astype(np.uint8))
+
+
+def test_faithfulness_uses_the_sessions_inputs_the_edge_control_and_the_chosen_output():
+    from engine.methods.common import chunk_size
 
     session, images = _FakeSession(), [_loaded(1), _loaded(2)]
     heats = [_image(3)[..., 0], _image(4)[..., 0]]
     found = fa.faithfulness(session, images, heats, [1, 0], steps=3, seeds=2, output=1)
     assert session.outputs_asked == [1]
-    direct = curve_probabilities(_predict, np.stack([im.pixels for im in images]), heats, [1, 0], steps=3, seeds=2,
-                                 edge_maps=[sobel_edges(np.clip(np.repeat(im.pixels, 3, axis=2) * 255.0, 0, 255).astype(np.uint8))
-                                            for im in images])
+    rows = chunk_size(session.context, (SIDE, SIDE, 1))
+    assert session.batch_sizes == {rows} and max(session.rows_sent) <= rows  # the memory budget's chunk
+    direct = curve_probabilities(_second_output, np.stack([im.pixels for im in images]), heats, [1, 0], steps=3,
+                                 seeds=2, edge_maps=[_edges(im) for im in images])
     for got, expected in zip(found, direct, strict=True):
         np.testing.assert_allclose(got.map.deletion, expected.map.deletion, rtol=1e-6)
         assert got.edges is not None and expected.edges is not None
         np.testing.assert_allclose(got.edges.insertion, expected.edges.insertion, rtol=1e-6)
+        np.testing.assert_allclose(got.edges.deletion, expected.edges.deletion, rtol=1e-6)
         assert got.seeds == 2 and len(got.fractions) == 4
     plain = fa.faithfulness(_FakeSession(), images, heats, [1, 0], steps=3, seeds=1, edges=False)
     assert all(p.edges is None and p.seeds == 1 for p in plain)
     assert fa.faithfulness(_FakeSession(), [], [], []) == []
+
+
+def test_faithfulness_reports_progress_and_stops_on_cancel():
+    images, heats = [_loaded(1)], [_image(3)[..., 0]]
+    seen: list = []
+    fa.faithfulness(_FakeSession(), images, heats, [0], steps=2, seeds=1, edges=False,
+                    progress=lambda done, total: seen.append((done, total)))
+    assert seen and seen[-1] == (6, 6)
+    with pytest.raises(Cancelled):
+        fa.faithfulness(_FakeSession(), images, heats, [0], steps=2, cancel=lambda: True)
+
+
+def test_large_images_in_groups_still_report_progress_and_cancel(monkeypatch):
+    from engine import memory
+
+    monkeypatch.setattr(memory, "budget_bytes", lambda: 1)  # one image per call
+    images, heats = [_loaded(1), _loaded(2)], [_image(3)[..., 0], _image(4)[..., 0]]
+    seen: list = []
+    fa.faithfulness(_FakeSession(), images, heats, [0, 1], steps=2, seeds=1, edges=False,
+                    progress=lambda done, total: seen.append((done, total)))
+    assert seen.count((6, 6)) == 2  # each group's rows
+    with pytest.raises(Cancelled):
+        fa.faithfulness(_FakeSession(), images, heats, [0, 1], steps=2, cancel=lambda: True)
+
+
+@pytest.mark.parametrize("quarter_budget", [
+    11000,  # 4 orders (map, 2 random, edges): 4000 bytes per image -> 2 per call; 3 orders would fit 3
+    8500,  # still 2 per call; 5 orders (4400 bytes) would fit 1
+])
+def test_the_group_size_counts_every_pixel_order_of_a_size_agnostic_model(monkeypatch, quarter_budget):
+    from engine import memory
+
+    monkeypatch.setattr(memory, "budget_bytes", lambda: 4 * quarter_budget)
+    session = _FakeSession(shape=(None, None, None))  # 3 channels assumed, the image's own size
+    images = [_loaded(k) for k in range(3)]  # 10 x 10: per image 100 * (2 * 4 * 3 + 4 * orders) bytes
+    fa.faithfulness(session, images, [_image(5)[..., 0]] * 3, [0, 1, 2], steps=2, seeds=2, edges=True)
+    assert session.calls == 2  # images 1-2, then image 3
+
+
+def test_images_per_call_with_one_unknown_side_uses_the_image_size(monkeypatch):
+    from engine import memory
+
+    monkeypatch.setattr(memory, "budget_bytes", lambda: 4 * 50 * (2 * 4 * 3 + 4 * 2) * 5)
+    assert fa.images_per_call(_FakeSession(shape=(10, None, 3)), 100, 2, image_pixels=50) == 5
+    assert fa.images_per_call(_FakeSession(shape=(None, 10, 3)), 100, 2, image_pixels=50) == 5
 
 
 def test_faithfulness_resizes_a_full_resolution_map_to_the_model_input():
