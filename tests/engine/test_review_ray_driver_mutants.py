@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import pickle
 import sys
+import threading
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -476,3 +477,23 @@ def test_ray_warnings_stay_quiet_unless_verbose(fake_ray, monkeypatch):
         ray_runner.review_with_ray("out", session, "lot", ReviewOptions(), verbose=True)
         assert [str(w.message) for w in caught] == ["ray note"]
     assert fake_ray.inits[-1]["logging_level"] == "info"
+
+
+def test_an_actor_call_reviews_its_batch_like_the_single_process_runner(tmp_path):
+    from tests.engine.test_review_runner_mutants import _Session, _write
+
+    images = tmp_path / "lot"
+    _write(images / "scratch" / "s1.png", mask_box=(3, 5, 8, 10))
+    _write(images / "ok" / "o1.png")
+    (images / "ok" / "broken.png").write_bytes(b"not an image")
+    actor = _actor(tmp_path / "out")
+    actor.session, actor.root, actor.model_lock = _Session(), images, threading.Lock()
+    actor.options = ReviewOptions(tolerance=0.0)
+    table = actor({"path": np.array(["scratch/s1.png", "ok/o1.png", "ok/broken.png"])})
+    assert table.column("path").to_pylist() == ["scratch/s1.png", "ok/o1.png", "ok/broken.png"]
+    assert table.column("pointing_hit").to_pylist()[:2] == [True, None]
+    assert table.column("error").to_pylist()[2] != "" and table.column("predicted").to_pylist()[0] == "scratch"
+    written = sorted(p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*.png"))
+    assert written == ["overlays/ok/o1.png", "overlays/scratch/s1.png"]
+    loaded = actor._load_batch(["scratch/s1.png"])
+    assert loaded[0].relative == "scratch/s1.png" and loaded[0].image is not None and loaded[0].label == "scratch"
