@@ -125,6 +125,11 @@ def test_a_sixteen_bit_image_is_painted_at_full_precision():
     assert not removal._is_display(float_copy)  # values that differ from the display: painted per channel
     assert removal._is_display(LoadedImage("x.png", display, display.astype(np.float32), False, "uint8", 8))
     assert not removal._is_display(LoadedImage("x.png", display, display.astype(np.float32), False, "uint16", 8))
+    for radius in (1, 9):
+        wide = paint_out(image, region, radius=radius)
+        mask = dilate(region, dilation_pixels(60, 80)).astype(np.uint8)
+        expected = cv2.inpaint(np.ascontiguousarray(pixels[..., 0]), mask, radius, cv2.INPAINT_TELEA)
+        assert np.array_equal(wide.pixels[..., 0], expected)
     gray = LoadedImage("x.png", display, display[..., :1].astype(np.float32), True, "uint8", 8)
     assert not removal._is_display(gray)
     assert paint_out(gray, region).pixels.shape == (60, 80, 1)
@@ -172,7 +177,48 @@ def test_no_control_for_an_empty_or_too_large_region():
     image = _image(40, 40)
     assert control_region(image, np.zeros((40, 40), bool)) is None
     assert control_region(image, _region(40, 40, box=(0, 0, 40, 25))) is None  # no room beside it
-    assert control_region(image, _region(40, 40, box=(0, 0, 40, 10))) is not None  # room: 40 - 10 - 2 * 2 * 2 px
+    assert control_region(image, np.ones((50, 20), bool)) is None  # a region larger than the image
+
+
+def test_the_control_keeps_exactly_twice_the_dilation_off_the_defect():
+    image = _image(40, 24)  # dilation 2 px: keep 4 px clear, so a 10 px wide band fits at columns 14..23
+    control = control_region(image, _region(40, 24, box=(0, 0, 40, 10)))
+    assert control is not None and np.array_equal(np.nonzero(control.any(axis=0))[0], np.arange(14, 24))
+    assert control.all(axis=1).sum() == 0 and control[:, 14:].all()
+    assert control_region(_image(40, 23), _region(40, 23, box=(0, 0, 40, 10))) is None  # one column short
+
+
+def test_a_full_width_band_gets_its_control_below_it():
+    image = _image(10, 40)
+    control = control_region(image, _region(10, 40, box=(0, 0, 2, 40)))
+    assert control is not None and control.sum() == 80 and np.nonzero(control.any(axis=1))[0].min() >= 6
+
+
+def test_the_control_has_the_regions_own_shape_and_is_boolean():
+    region = np.zeros((60, 80), np.uint8)  # a 0/1 mask, L-shaped
+    region[20:30, 30:33] = 1
+    region[27:30, 30:40] = 1
+    control = control_region(_image(), region)
+    assert control is not None and control.dtype == bool and control.sum() == region.sum()
+    rows, cols = np.nonzero(control)
+    placed = control[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+    assert np.array_equal(placed, region[20:30, 30:40].astype(bool))
+
+
+def test_the_reference_surface_is_the_ring_around_the_defect(monkeypatch):
+    rings: list = []
+    real = removal._surface_cost
+
+    def spy(grey, shape, ring):
+        rings.append(ring)
+        return real(grey, shape, ring)
+
+    monkeypatch.setattr(removal, "_surface_cost", spy)
+    region, other = _region(), _region(box=(40, 5, 45, 10))
+    control_region(_image(), region, other)
+    grow = dilation_pixels(60, 80)
+    expected = dilate(region, 3 * grow) & ~dilate(region | other, grow)
+    assert np.array_equal(rings[0], expected)
 
 
 def test_surface_cost_is_the_distance_of_mean_and_spread():
@@ -187,6 +233,10 @@ def test_surface_cost_is_the_distance_of_mean_and_spread():
     assert cost[0, 2] == pytest.approx(5.0 + 5.0)  # mean 5 (off by 5), spread 5 (off by 5)
     no_ring = removal._surface_cost(grey, shape, np.zeros((4, 6), bool))  # the whole image is the reference
     assert no_ring[0, 0] == pytest.approx(5.0 + 5.0)
+    textured = np.zeros((4, 6), bool)
+    textured[:, 2:4] = True  # half 0, half 10: mean 5, std 5
+    assert removal._surface_cost(grey, shape, textured)[0, 0] == pytest.approx(5.0 + 5.0)
+    assert removal._surface_cost(grey, shape, textured)[0, 2] == pytest.approx(0.0)
 
 
 def test_grey_is_the_channel_mean():
@@ -221,7 +271,8 @@ class _Session:
 
     def logits(self, x, output):
         dark = (x.min(axis=(1, 2, 3)) < 100).astype(np.float64)
-        return np.stack([1.0 - dark * 0.8, dark * 0.8 + 0.1, np.full(len(x), 0.05)], axis=1)
+        scores = np.stack([1.0 - dark * 0.8, dark * 0.8 + 0.1, np.full(len(x), 0.05)], axis=1)
+        return {0: scores, 1: scores}[output]
 
 
 def test_remove_defects_predicts_the_painted_image_and_its_control_in_one_batch():
@@ -252,3 +303,33 @@ def test_an_image_without_a_control_is_predicted_alone():
     assert found[0].control is None and found[0].control_predicted_after is None
     assert found[1].control is not None and found[1].control_predicted_after == 1
     assert remove_defects(session, [], [], [], []) == []
+
+
+def test_each_controls_prediction_is_its_own():
+    session = _Session()
+    images = [_with_defect(_image(), _region()), _with_defect(_image(), _region(box=(40, 50, 46, 58)))]
+    found = remove_defects(session, images, [_region(), _region(box=(40, 50, 46, 58))], [1, 1], [0.9, 0.9])
+    assert session.batches == [4]
+    assert [f.predicted_after for f in found] == [0, 0]  # the defect gone: no dark pixel left
+    assert [f.control_predicted_after for f in found] == [1, 1]  # the defect still there beside the control
+    assert not any(f.inconclusive for f in found)
+
+
+def test_the_images_other_defects_are_kept_clear_of_the_control():
+    grey = np.full((30, 60), 100, np.uint8)
+    rgb = np.repeat(grey[..., None], 3, 2)
+    image = LoadedImage("x.png", rgb, rgb.astype(np.float32), False, "uint8", 8)
+    region, other = _region(30, 60, box=(10, 2, 20, 12)), _region(30, 60, box=(0, 20, 30, 40))
+    found = remove_defects(_Session(), [image], [region], [1], [0.9], avoid=[other])
+    assert found[0].control is not None and not (found[0].control & dilate(other, 4)).any()
+    free = remove_defects(_Session(), [image], [region], [1], [0.9])
+    assert free[0].control is not None and (free[0].control & dilate(other, 4)).any()  # nearest spot otherwise
+
+
+@pytest.mark.parametrize("regions, avoid, classes", [
+    (1, None, 2), (2, [None], 2), (2, None, 1),
+])
+def test_lists_of_different_lengths_are_refused(regions, avoid, classes):
+    images = [_image(), _image()]
+    with pytest.raises(ValueError):
+        remove_defects(_Session(), images, [_region()] * regions, [1] * classes, [0.9, 0.9], avoid=avoid)

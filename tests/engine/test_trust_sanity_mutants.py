@@ -51,7 +51,7 @@ def _heatmap(method: str, randomised: int, class_index: int) -> np.ndarray:
 
 
 class _Session:
-    black_box = False
+    """No `black_box` attribute: a session of an ordinary model need not declare one."""
 
     def __init__(self, model, calls):
         self.model, self.calls = model, calls
@@ -69,12 +69,15 @@ class _Session:
             raise MethodError("no layer 'nope'")
 
     def class_index(self, wanted):
+        if wanted is None:
+            raise MethodError("unknown class 'None'")  # as engine.session.Session does
         return {"scratch": 2}.get(wanted, wanted)
 
     def batch(self, images):
         return np.zeros((len(images), SIDE, SIDE, 3), np.float32)
 
     def explain(self, image, method, layer, class_index, **params):
+        assert image == "image", "every stage explains the image it was given"
         chosen = 1 if class_index is None else class_index  # the fake model predicts class 1
         done = len(getattr(self.model, "randomised", ()))
         self.calls.append((method, layer, class_index, params, done))
@@ -96,7 +99,11 @@ def cascade(monkeypatch):
     monkeypatch.setattr(sanity, "copy_model", copy_model)
     monkeypatch.setattr(sanity, "weighted_layers", lambda model: list(model.layers))
     monkeypatch.setattr(sanity, "reinitialise", reinitialise)
-    monkeypatch.setattr(sanity, "_twin_session", lambda session, model: _Session(model, calls))
+    def twin_session(session, model):
+        assert isinstance(session, _Session) and isinstance(model, _Model)
+        return _Session(model, calls)
+
+    monkeypatch.setattr(sanity, "_twin_session", twin_session)
     session = _Session(_Model(["conv1", "conv2", "conv3", "predictions"]), calls)
     return SimpleNamespace(session=session, calls=calls, copies=copies)
 
@@ -157,7 +164,8 @@ def test_bad_methods_layers_or_parameters_fail_before_any_copy(cascade):
 
 def test_a_black_box_is_refused(cascade):
     cascade.session.black_box = True
-    with pytest.raises(MethodError, match="^fake.keras is a deployed export.*the sanity check"):
+    with pytest.raises(MethodError, match=r"^fake.keras is a deployed export, opened as a black box: the sanity "
+                                          r"check \(it randomises the model's weights\) cannot be used"):
         sanity.sanity_check(cascade.session, "image")
     assert cascade.copies == []
 
@@ -189,8 +197,9 @@ def test_the_rule_reads_the_top_half_stage_strictly_below_the_threshold():
 
 
 def test_a_model_without_weights_fails_with_the_reason():
-    judged = _judge("gradcam", 0, _stages())
-    assert not judged.passed and judged.reason == "the model has no layer with weights to randomise"
+    judged = _judge("gradcam", 4, _stages())
+    assert judged.passed is False and judged.method == "gradcam" and judged.class_index == 4
+    assert judged.reason == "the model has no layer with weights to randomise"
     assert judged.half == 0
 
 
@@ -214,6 +223,13 @@ def test_rank_correlation_is_zero_for_constant_maps_and_ties_are_averaged():
     expected = np.corrcoef(averaged, np.arange(1, 17))[0, 1]
     assert sanity.rank_correlation(steps, ramp) == pytest.approx(expected)
     assert sanity.rank_correlation(np.arange(4), np.array([1, 2, 3, 4]).astype(np.uint8)) == pytest.approx(1.0)
+
+
+def test_a_map_with_nan_does_not_rank():
+    ramp = np.arange(16, dtype=np.float64)
+    broken = ramp.copy()
+    broken[3] = np.nan
+    assert sanity.rank_correlation(broken, ramp) == 0.0 and sanity.rank_correlation(ramp, broken) == 0.0
 
 
 def test_ssim_measures_on_the_unit_range():
