@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.errors import OutputPathError
+from engine.errors import MethodError, OutputPathError
 from engine.images.decoding import LoadedImage
 from engine.methods import METHODS
 from engine.review import outdir
@@ -304,3 +304,60 @@ def test_open_review_output_refuses_the_images_folder_itself(tmp_path):
     with pytest.raises(OutputPathError, match="must be a folder of its own"):
         open_review_output(None, tmp_path, tmp_path / "." , ReviewOptions())
     assert not (tmp_path / "overlays").exists()
+
+
+def test_a_review_fills_the_folder_and_finishes_it(tmp_path):
+    from tests.engine.test_review_runner_mutants import _Session
+    from tests.engine.test_review_runner_mutants import _write as write_image
+
+    images = tmp_path / "lot"
+    write_image(images / "scratch" / "s1.png", mask_box=(3, 5, 8, 10))
+    write_image(images / "ok" / "o1.png")
+    session, seen, progress = _Session(), [], []
+    output = ReviewOutput(tmp_path / "out", {**RUN, "class_names": ["ok", "scratch", "spot"]}, alpha=0.0)
+    result = output.review(session, images, ReviewOptions(batch_size=1), progress=lambda d, t: progress.append((d, t)),
+                           on_rows=lambda rows: seen.extend(r.path for r in rows))
+    output.close()
+    assert result.complete and seen == ["ok/o1.png", "scratch/s1.png"] and progress[-1] == (2, 2)
+    assert [r.path for r in read_rows(tmp_path / "out" / CSV_NAME)] == seen
+    assert (tmp_path / "out" / "overlays" / "scratch" / "s1.png").is_file()
+    assert json.loads((tmp_path / "out" / SUMMARY_NAME).read_text())["status"] == "complete"
+    write_image(images / "ok" / "o2.png")  # one more image since
+    resumed = ReviewOutput(tmp_path / "out", {**RUN, "class_names": ["ok", "scratch", "spot"]}, resume=True)
+    again = resumed.review(_Session(), images, ReviewOptions(), cancel=lambda: True)
+    resumed.close()
+    assert not again.complete and len(again.rows) == 2 and again.total == 3  # the earlier rows kept
+    assert json.loads((tmp_path / "out" / SUMMARY_NAME).read_text())["status"] == "interrupted"
+
+
+def test_a_review_written_inside_the_images_folder_does_not_review_itself(tmp_path):
+    from tests.engine.test_review_runner_mutants import _Session
+    from tests.engine.test_review_runner_mutants import _write as write_image
+
+    images = tmp_path / "lot"
+    write_image(images / "ok" / "o1.png")
+    output = ReviewOutput(images / "review", RUN)
+    write_image(images / "review" / "overlays" / "ok" / "stale.png")
+    result = output.review(_Session(), images, ReviewOptions())
+    output.close()
+    assert [r.path for r in result.rows] == ["ok/o1.png"]
+
+
+def test_open_review_output_checks_the_options_and_describes_the_run(tmp_path):
+    from tests.engine.test_review_runner_mutants import _Session
+
+    model = tmp_path / "m.keras"
+    model.write_bytes(b"weights")
+    session = _Session()
+    session.info.path, session.info.preprocessing = str(model), "unit"
+    with pytest.raises(MethodError, match="batch size"):
+        open_review_output(session, tmp_path / "lot", tmp_path / "out", ReviewOptions(batch_size=0))
+    assert not (tmp_path / "out").exists()  # nothing written before the options are checked
+    output = open_review_output(session, tmp_path / "lot", tmp_path / "out", ReviewOptions(method="saliency"),
+                                alpha=0.7, colormap="viridis")
+    output.close()
+    assert output.run["method"] == "saliency" and output.run["model_sha256"] == hashlib.sha256(b"weights").hexdigest()
+    assert (output.alpha, output.colormap, output.done) == (0.7, "viridis", [])
+    (tmp_path / "out" / SUMMARY_NAME).write_text(json.dumps({"run": {"method": "gradcam"}}))
+    with pytest.raises(OutputPathError, match="cannot resume: method differs"):
+        open_review_output(session, tmp_path / "lot", tmp_path / "out", ReviewOptions(method="saliency"), resume=True)
