@@ -11,6 +11,7 @@ import os
 import pickle
 import sys
 import threading
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -493,7 +494,57 @@ def test_an_actor_call_reviews_its_batch_like_the_single_process_runner(tmp_path
     assert table.column("path").to_pylist() == ["scratch/s1.png", "ok/o1.png", "ok/broken.png"]
     assert table.column("pointing_hit").to_pylist()[:2] == [True, None]
     assert table.column("error").to_pylist()[2] != "" and table.column("predicted").to_pylist()[0] == "scratch"
+    assert all(abs(t - time.time()) < 3600 for t in table.column("_started").to_pylist())  # the wall clock
     written = sorted(p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*.png"))
     assert written == ["overlays/ok/o1.png", "overlays/scratch/s1.png"]
     loaded = actor._load_batch(["scratch/s1.png"])
     assert loaded[0].relative == "scratch/s1.png" and loaded[0].image is not None and loaded[0].label == "scratch"
+
+
+def test_the_start_up_note_gives_the_times_and_why(fake_ray, monkeypatch):
+    monkeypatch.setattr(ray_runner.time, "perf_counter", lambda: 5.0)
+    received: list = []
+
+    def on_ray(output, images, options, model, class_names, **kwargs):
+        received.append((output, images, options))
+        kwargs["on_table"](None)
+        return "result"
+
+    monkeypatch.setattr(ray_runner, "review_on_ray", on_ray)
+    session = SimpleNamespace(info=SimpleNamespace(path="m.keras", class_names=["ok"]))
+    notes: list = []
+    options = ReviewOptions(batch_size=3)
+    ray_runner.review_with_ray("out", session, "lot", options, "", note=notes.append)
+    assert notes == ["Ray: started in 0.0 s, first rows after 0.0 s (each actor loads TensorFlow and the model once)"]
+    assert received == [("out", "lot", options)]
+    ray_runner.review_with_ray("out", session, "lot", options, "local", note=notes.append)
+    assert notes[-1].startswith("Ray: started in 0.0 s") and "runtime_env" in fake_ray.inits[-1]
+
+
+def test_only_rays_own_warnings_are_silenced(fake_ray, monkeypatch):
+    import warnings
+
+    def on_ray(*args, **kwargs):
+        warnings.warn_explicit("ours", UserWarning, "x.py", 1, module="engine.review.table")
+        return "result"
+
+    monkeypatch.setattr(ray_runner, "review_on_ray", on_ray)
+    session = SimpleNamespace(info=SimpleNamespace(path="m.keras", class_names=["ok"]))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ray_runner.review_with_ray("out", session, "lot", ReviewOptions())
+    assert [str(w.message) for w in caught] == ["ours"]
+
+
+def test_ray_core_chatter_is_hidden_unless_verbose(fake_ray, capfd):
+    fake_ray.init = lambda **kwargs: os.write(2, b"core says hello\n")
+    ray_runner.connect()
+    assert "core says hello" not in capfd.readouterr().err
+    ray_runner.connect(verbose=True)
+    assert "core says hello" in capfd.readouterr().err
+
+
+def test_a_machine_that_does_not_know_its_cores_starts_one_cpu(fake_ray, monkeypatch):
+    monkeypatch.setattr(os, "cpu_count", lambda: None)
+    ray_runner.connect()
+    assert fake_ray.inits[-1]["num_cpus"] == 1

@@ -112,6 +112,32 @@ def test_thumbnails_keep_small_pictures_and_shrink_large_ones(tmp_path):
     assert report.THUMBNAIL_SIDE == 400 and report.THUMBNAIL_QUALITY == 85
 
 
+def test_a_thumbnail_is_the_area_averaged_jpeg_of_the_overlay(tmp_path):
+    rng = np.random.default_rng(1)
+    picture = rng.integers(0, 255, (900, 300, 3), dtype=np.uint8)
+    cv2.imwrite(str(tmp_path / "p.png"), picture)
+    small = cv2.resize(picture, (133, 400), interpolation=cv2.INTER_AREA)
+    ok, data = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, 85])
+    assert thumbnail_uri(tmp_path / "p.png") == "data:image/jpeg;base64," + base64.b64encode(data.tobytes()).decode()
+    medium = tmp_path / "m.png"
+    cv2.imwrite(str(medium), picture[:300, :150])  # under 400 px: kept at its size
+    data = base64.b64decode(thumbnail_uri(medium).split(",", 1)[1])
+    assert cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR).shape == (300, 150, 3)
+
+
+@pytest.mark.parametrize("shape, thumbnail", [((4000, 3), (400, 1)), ((3, 4000), (1, 400))])
+def test_a_thin_overlay_keeps_at_least_one_pixel(tmp_path, shape, thumbnail):
+    cv2.imwrite(str(tmp_path / "t.png"), np.full((*shape, 3), 90, np.uint8))
+    data = base64.b64decode(thumbnail_uri(tmp_path / "t.png").split(",", 1)[1])
+    assert cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR).shape[:2] == thumbnail
+
+
+def test_the_readme_column_command_names_itself_in_its_help(capsys):
+    with pytest.raises(SystemExit):
+        readme_columns.main(["--help"])
+    assert "usage: python -m engine.review.readme_columns" in capsys.readouterr().out
+
+
 def test_the_thumbnail_quality_is_the_declared_one(tmp_path, monkeypatch):
     noisy = tmp_path / "n.png"
     cv2.imwrite(str(noisy), np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8))
@@ -217,6 +243,7 @@ def test_a_curve_is_drawn_in_its_frame_the_control_dashed_under_the_map():
     assert lines == ['<polyline fill="none" stroke="#999999" stroke-width="1.6" stroke-dasharray="4 3" '
                      'points="4.0,96.0 50.0,50.0 96.0,4.0"/>',
                      '<polyline fill="none" stroke="#1f5fbf" stroke-width="1.6" points="4.0,96.0 50.0,22.4 96.0,4.0"/>']
+    assert svg.endswith("".join(lines) + "</svg>")
     assert 'width="150"' in trust_report.curves_svg(CURVES, "deletion")
 
 
