@@ -398,3 +398,34 @@ def test_images_per_call_keeps_a_quarter_of_the_budget(monkeypatch):
     assert fa.images_per_call(agnostic, 100, 2, image_pixels=50) == 9
     monkeypatch.setattr(memory, "budget_bytes", lambda: 4 * 1024 * 1024 * (2 * 4 * 3 + 4 * 2) * 2)
     assert fa.images_per_call(agnostic, 100, 2) == 2  # unknown size: a megapixel
+
+
+def test_the_chunk_follows_the_memory_budget_for_the_whole_input(monkeypatch):
+    from engine import memory
+    from engine.methods.common import chunk_size
+
+    monkeypatch.setattr(memory, "budget_bytes", lambda: 19200)  # 41 rows of 10 x 10 x 1 (with 8 activations)
+    session = _FakeSession()
+    fa.faithfulness(session, [_loaded(1), _loaded(2)], [_image(3)[..., 0]] * 2, [0, 1], steps=3, seeds=1)
+    assert session.batch_sizes == {chunk_size(session.context, (SIDE, SIDE, 1))} == {41}
+
+
+class _EdgeSession(_FakeSession):
+    """Model pixels below 0 beside pixels just above 1: the clipped edge is one grey level high."""
+
+    def model_pixels(self, image):
+        rgb = np.full((SIDE, SIDE, 3), 1.5)
+        rgb[:, : SIDE // 2] = -50.0
+        return rgb
+
+
+def test_the_edge_control_clips_the_model_pixels_to_0_255():
+    from engine.maps.combine import sobel_edges
+
+    image, heat = _loaded(1), _image(3)[..., 0]
+    found = fa.faithfulness(_EdgeSession(), [image], [heat], [1], steps=4, seeds=1)[0]
+    rgb = np.clip(_EdgeSession().model_pixels(image), 0, 255).astype(np.uint8)  # 0 | 1: an edge
+    expected = curve_probabilities(_predict, image.pixels[None], [heat], [1], steps=4, seeds=1,
+                                   edge_maps=[sobel_edges(rgb)])[0]
+    assert found.edges is not None and expected.edges is not None
+    np.testing.assert_allclose(found.edges.deletion, expected.edges.deletion, rtol=1e-6)

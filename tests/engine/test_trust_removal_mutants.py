@@ -186,6 +186,8 @@ def test_the_control_keeps_exactly_twice_the_dilation_off_the_defect():
     assert control is not None and np.array_equal(np.nonzero(control.any(axis=0))[0], np.arange(14, 24))
     assert control.all(axis=1).sum() == 0 and control[:, 14:].all()
     assert control_region(_image(40, 23), _region(40, 23, box=(0, 0, 40, 10))) is None  # one column short
+    band = control_region(_image(24, 40), _region(24, 40, box=(0, 0, 10, 40)))  # the same, lying down
+    assert band is not None and np.array_equal(np.nonzero(band.any(axis=1))[0], np.arange(14, 24))
 
 
 def test_a_full_width_band_gets_its_control_below_it():
