@@ -225,6 +225,20 @@ def test_an_image_without_a_map_has_no_overlay(tmp_path):
     assert output._overlay_link(ReviewRow("bad/a.png", None, None)) is None
 
 
+def test_version_is_unknown_without_a_readable_pyproject(monkeypatch):
+    import importlib.metadata as metadata
+
+    def missing(name):
+        raise metadata.PackageNotFoundError(name)
+
+    def unreadable(self, *args, **kwargs):
+        raise OSError("gone")
+
+    monkeypatch.setattr(metadata, "version", missing)
+    monkeypatch.setattr(Path, "read_text", unreadable)
+    assert outdir.convscope_version() == "unknown"
+
+
 def test_file_hash_is_sha256_of_a_file_or_of_a_folders_files_in_order(tmp_path):
     (tmp_path / "m").mkdir()
     (tmp_path / "m" / "b").write_bytes(b"second")
@@ -301,7 +315,7 @@ def test_run_description_names_the_fused_layers(tmp_path):
 
 
 def test_open_review_output_refuses_the_images_folder_itself(tmp_path):
-    with pytest.raises(OutputPathError, match="must be a folder of its own"):
+    with pytest.raises(OutputPathError, match="^the output folder must be a folder of its own, not the images folder$"):
         open_review_output(None, tmp_path, tmp_path / "." , ReviewOptions())
     assert not (tmp_path / "overlays").exists()
 
@@ -315,13 +329,16 @@ def test_a_review_fills_the_folder_and_finishes_it(tmp_path):
     write_image(images / "ok" / "o1.png")
     session, seen, progress = _Session(), [], []
     output = ReviewOutput(tmp_path / "out", {**RUN, "class_names": ["ok", "scratch", "spot"]}, alpha=0.0)
-    result = output.review(session, images, ReviewOptions(batch_size=1), progress=lambda d, t: progress.append((d, t)),
+    result = output.review(session, images, ReviewOptions(batch_size=1, method="saliency"),
+                           progress=lambda d, t: progress.append((d, t)),
                            on_rows=lambda rows: seen.extend(r.path for r in rows))
     output.close()
-    assert result.complete and seen == ["ok/o1.png", "scratch/s1.png"] and progress[-1] == (2, 2)
+    assert result.complete and seen == ["ok/o1.png", "scratch/s1.png"] and progress == [(0, 2), (1, 2), (2, 2)]
+    assert {method for _, method, *_ in session.explained} == {"saliency"}  # the options reach the runner
     assert [r.path for r in read_rows(tmp_path / "out" / CSV_NAME)] == seen
     assert (tmp_path / "out" / "overlays" / "scratch" / "s1.png").is_file()
-    assert json.loads((tmp_path / "out" / SUMMARY_NAME).read_text())["status"] == "complete"
+    summary = json.loads((tmp_path / "out" / SUMMARY_NAME).read_text())
+    assert summary["status"] == "complete" and summary["complete"] is True and summary["images_total"] == 2
     write_image(images / "ok" / "o2.png")  # one more image since
     resumed = ReviewOutput(tmp_path / "out", {**RUN, "class_names": ["ok", "scratch", "spot"]}, resume=True)
     again = resumed.review(_Session(), images, ReviewOptions(), cancel=lambda: True)
@@ -358,6 +375,11 @@ def test_open_review_output_checks_the_options_and_describes_the_run(tmp_path):
     output.close()
     assert output.run["method"] == "saliency" and output.run["model_sha256"] == hashlib.sha256(b"weights").hexdigest()
     assert (output.alpha, output.colormap, output.done) == (0.7, "viridis", [])
+    plain = open_review_output(session, tmp_path / "lot", tmp_path / "plain", ReviewOptions(method="saliency"))
+    plain.close()
+    assert (plain.alpha, plain.colormap) == (0.4, "jet")
+    with pytest.raises(OutputPathError, match="already holds results.csv"):  # no resume unless asked
+        open_review_output(session, tmp_path / "lot", tmp_path / "plain", ReviewOptions(method="saliency"))
     (tmp_path / "out" / SUMMARY_NAME).write_text(json.dumps({"run": {"method": "gradcam"}}))
     with pytest.raises(OutputPathError, match="cannot resume: method differs"):
         open_review_output(session, tmp_path / "lot", tmp_path / "out", ReviewOptions(method="saliency"), resume=True)

@@ -141,7 +141,8 @@ def test_every_image_is_reviewed_with_its_figures(lot):
     indexed = rows["spot/p1.png"]
     assert indexed.mask == "class" and indexed.pointing_hit is True
     broken = rows["spot/broken.png"]
-    assert broken.error and broken.predicted_index is None and broken.label == "spot"
+    assert broken.error.startswith(str(lot / "spot" / "broken.png")) and broken.error != "not reviewed"
+    assert broken.predicted_index is None and broken.label == "spot"
 
 
 def test_the_tolerance_and_threshold_reach_the_metrics(lot):
