@@ -263,11 +263,15 @@ def test_bad_options_are_refused_before_anything_is_read(options, message, lot):
     assert session.explained == []
 
 
-def test_the_boundaries_of_the_options_are_accepted():
+def test_the_boundaries_of_the_options_are_accepted_and_one_step_past_refused():
     session = _Session()
     for options in (ReviewOptions(batch_size=1, tolerance=0.0, threshold=0.0), ReviewOptions(threshold=1.0),
                     ReviewOptions(target="label")):
-        check_options(session, options)
+        assert check_options(session, options) is None  # accepted: no refusal raised
+    for past in (ReviewOptions(batch_size=0), ReviewOptions(tolerance=-1e-9), ReviewOptions(threshold=-1e-9),
+                 ReviewOptions(threshold=1.0 + 1e-9)):
+        with pytest.raises(MethodError):
+            check_options(session, past)
 
 
 def test_folder_images_skip_earlier_review_outputs_and_the_excluded_folder(tmp_path):
