@@ -79,7 +79,7 @@ def test_a_misspelt_name_suggests_the_closest_ones() -> None:
     with pytest.raises(LayerError) as refused:
         resolve_layer(LAYERS, "cnv")
     assert str(refused.value) == "no layer named 'cnv' in the model; did you mean 'conv'?"
-    with pytest.raises(LayerError, match="did you mean 'base/conv' or 'base' or 'base/block_1'\?$"):
+    with pytest.raises(LayerError, match=r"did you mean 'base/conv' or 'base' or 'base/block_1'\?$"):
         resolve_layer(LAYERS, "base/con")
 
 
