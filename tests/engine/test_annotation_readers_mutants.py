@@ -359,3 +359,22 @@ def test_cvat_image_without_a_name_or_a_wrong_root(tmp_path: Path) -> None:
     with pytest.raises(AnnotationError) as refused:
         read_cvat(other)
     assert str(refused.value) == f"{other}: not a CVAT for images file (root <annotation>, not <annotations>)"
+
+
+def test_cvat_mask_runs_may_start_with_no_background(tmp_path: Path) -> None:
+    children = "<mask label='spot' rle='0,2,2' left='0' top='0' width='2' height='2'/>"
+    (region,) = read_cvat(_cvat(tmp_path, children))["sub/a.png"].regions
+    np.testing.assert_array_equal(region.bitmap, [[True, True], [False, False]])
+
+
+def test_cvat_quotes_at_most_forty_characters_of_a_bad_value(tmp_path: Path) -> None:
+    points = "1,2;" * 9 + "x;5"  # 41 characters
+    path = _cvat(tmp_path, f"<polygon label='s' points='{points}'/>")
+    with pytest.raises(AnnotationError) as refused:
+        read_cvat(path)
+    assert f"polygon points {points[:40]!r} are not" in str(refused.value)
+    rle = "1," * 20 + "x"
+    path = _cvat(tmp_path, f"<mask label='s' rle='{rle}' left='0' top='0' width='1' height='1'/>")
+    with pytest.raises(AnnotationError) as refused:
+        read_cvat(path)
+    assert f"mask rle {rle[:40]!r} is not comma-separated counts" in str(refused.value)

@@ -307,3 +307,18 @@ def test_resolver_maps_first_then_matches_ignoring_case() -> None:
     assert resolver.index("dent") is None
     assert resolver.unknown(["dent", "spot", "Dent", "dent", "axe"]) == ["Dent", "axe", "dent"]
     assert LabelResolver(["a"]).mapping == {}
+
+
+def test_a_scaled_bitmap_keeps_its_label_and_kind_and_is_resized_nearest() -> None:
+    rng = np.random.default_rng(3)
+    bitmap = rng.random((7, 5)) > 0.5
+    scaled = Region.pixels("spot", bitmap, 2, 2).scaled(1.5, 2.5)
+    assert scaled.label == "spot" and scaled.kind == PIXEL
+    rows = np.arange(18) * 7 // 18  # 7 rows x 2.5 = 18 (rounded): each output row takes the source row it falls in
+    cols = np.arange(8) * 5 // 8
+    np.testing.assert_array_equal(scaled.bitmap, bitmap[rows][:, cols])
+
+
+def test_a_label_map_splits_at_the_first_equals_sign() -> None:
+    with pytest.raises(LabelMapError, match=r"^--label-map: 'y=scratch' is not a class of the model"):
+        parse_label_map("x=y=scratch", ("ok", "scratch"))
