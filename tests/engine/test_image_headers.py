@@ -137,3 +137,26 @@ def test_jpeg_2000_codestream_and_boxed_file() -> None:
 def test_unknown_bytes_have_no_format() -> None:
     assert header_size(b"hello world, not an image") == ("", None)
     assert header_size(b"RIFF\x00\x00\x00\x00WAVE") == ("", None)
+
+
+def test_webp_extended_height_is_three_bytes() -> None:
+    extended = _webp(b"VP8X", bytes(4) + (400 - 1).to_bytes(3, "little") + (300 - 1).to_bytes(3, "little") + b"\xff")
+    assert header_size(extended) == ("WebP", (400, 300))
+
+
+def test_sizes_are_read_from_the_first_4_kib_only() -> None:
+    # the last digit of the height is byte 4096: outside the header window, so no size is claimed
+    pam = b"P7\nWIDTH 12\n" + b"#" * (4096 - 12 - len("HEIGHT 3")) + b"\nHEIGHT 34\nENDHDR\n"
+    assert pam.index(b"HEIGHT 3") + len(b"HEIGHT 3") == 4097
+    assert header_size(pam) == ("PNM", None)
+    signature = b"\x00\x00\x00\x0cjP  \r\n\x87\n"
+    late = signature + bytes(4093 - len(signature)) + b"ihdr" + struct.pack(">II", 50, 100)
+    assert header_size(late) == ("JPEG 2000", None)
+    far = signature + bytes(5000) + b"ihdr" + struct.pack(">II", 50, 100)
+    assert header_size(far) == ("JPEG 2000", None)
+
+
+def test_jpeg_2000_takes_the_first_image_header() -> None:
+    boxed = b"\x00\x00\x00\x0cjP  \r\n\x87\n" + b"ihdr" + struct.pack(">II", 50, 100) + b"ihdr" + \
+        struct.pack(">II", 7, 8)
+    assert header_size(boxed) == ("JPEG 2000", (100, 50))
