@@ -12,8 +12,18 @@ import pytest
 
 from engine.annotations import Region, read_labelme
 from engine.annotations.editing import (
-    MIN_SIZE, UNDO_LIMIT, RegionEditor, box_between, cropped, ellipse_between, has_regions, labelme_path,
-    load_regions, region_pixels, save_regions, stroke_bitmap,
+    MIN_SIZE,
+    UNDO_LIMIT,
+    RegionEditor,
+    box_between,
+    cropped,
+    ellipse_between,
+    has_regions,
+    labelme_path,
+    load_regions,
+    region_pixels,
+    save_regions,
+    stroke_bitmap,
 )
 
 H, W = 20, 30

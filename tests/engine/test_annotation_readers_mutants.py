@@ -11,7 +11,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.annotations import AnnotationError, class_names_for, read_coco, read_cvat, read_voc, read_yolo
+from engine.annotations import (
+    AnnotationError,
+    class_names_for,
+    read_coco,
+    read_cvat,
+    read_voc,
+    read_yolo,
+)
 from engine.annotations.regions import BOX, COCO, CVAT, ELLIPSE, PIXEL, POLYGON, VOC, YOLO
 from engine.annotations.xmlsafe import number, parse_xml
 from engine.annotations.yolo import CLASS_FILES, _read_names
@@ -368,7 +375,7 @@ def test_cvat_mask_runs_may_start_with_no_background(tmp_path: Path) -> None:
 
 
 def test_cvat_quotes_at_most_forty_characters_of_a_bad_value(tmp_path: Path) -> None:
-    points = "1,2;" * 9 + "x;5"  # 41 characters
+    points = "1,2;" * 9 + "x;5;7,8"  # 43 characters: the quote stops at 40
     path = _cvat(tmp_path, f"<polygon label='s' points='{points}'/>")
     with pytest.raises(AnnotationError) as refused:
         read_cvat(path)

@@ -14,10 +14,27 @@ import numpy as np
 import pytest
 
 from engine.annotations import (
-    AnnotationError, LabelMapError, LabelResolver, Region, coarsest, is_ours, parse_label_map, rasterise,
-    read_labelme, write_labelme,
+    AnnotationError,
+    LabelMapError,
+    LabelResolver,
+    Region,
+    coarsest,
+    is_ours,
+    parse_label_map,
+    rasterise,
+    read_labelme,
+    write_labelme,
 )
-from engine.annotations.regions import BOX, DRAWN, ELLIPSE, KINDS, LABELME, PIXEL, POLYGON, Annotation
+from engine.annotations.regions import (
+    BOX,
+    DRAWN,
+    ELLIPSE,
+    KINDS,
+    LABELME,
+    PIXEL,
+    POLYGON,
+    Annotation,
+)
 
 # ---------------------------------------------------------------------------- regions
 

@@ -12,8 +12,16 @@ import cv2
 import numpy as np
 import pytest
 
-from engine.annotations import SKIPPED_NOTE, UNKNOWN_NOTE, AnnotationError, Annotator, FoundMask, Region, read_index
-from engine.annotations import write_labelme
+from engine.annotations import (
+    SKIPPED_NOTE,
+    UNKNOWN_NOTE,
+    AnnotationError,
+    Annotator,
+    FoundMask,
+    Region,
+    read_index,
+    write_labelme,
+)
 from engine.annotations.single import image_ground_truth
 
 CLASSES = ("ok", "scratch", "spot")

@@ -13,7 +13,13 @@ import pytest
 from engine.errors import ImageLoadError
 from engine.images import decoding
 from engine.images.decoding import (
-    DECODE_BYTES_PER_PIXEL, MAX_FILE_BYTES, MAX_PIXELS, decode_image, label_from_path, list_images, load_image,
+    DECODE_BYTES_PER_PIXEL,
+    MAX_FILE_BYTES,
+    MAX_PIXELS,
+    decode_image,
+    label_from_path,
+    list_images,
+    load_image,
 )
 from tests.image_bytes import encode, tiff_bytes
 

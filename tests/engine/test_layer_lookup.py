@@ -10,7 +10,13 @@ import pytest
 
 from engine.errors import LayerError
 from engine.model.layers import (
-    PATH_SEPARATOR, LayerInfo, default_target_layer, iter_layers, list_layers, not_a_target, resolve_layer,
+    PATH_SEPARATOR,
+    LayerInfo,
+    default_target_layer,
+    iter_layers,
+    list_layers,
+    not_a_target,
+    resolve_layer,
 )
 
 

@@ -13,7 +13,11 @@ import pytest
 from engine.errors import ModelLoadError, UnsafeModelError
 from engine.model import loading
 from engine.model.loading import (
-    check_local_path, executable_layers, keras2_compatible_config, open_model, read_model_config,
+    check_local_path,
+    executable_layers,
+    keras2_compatible_config,
+    open_model,
+    read_model_config,
 )
 
 
@@ -248,3 +252,92 @@ def test_long_messages_are_cut() -> None:
     assert loading._first_line(ValueError("x" * 400)) == "x" * 300
     long = "Error when deserializing class 'D' a\nException encountered: " + "y" * 300
     assert loading._explain(ValueError(long)) == "layer class 'D' cannot be rebuilt: " + "y" * 200
+
+
+def test_a_broken_config_in_a_folder_names_the_folder(tmp_path: Path) -> None:
+    unpacked = tmp_path / "unpacked"
+    unpacked.mkdir()
+    (unpacked / "config.json").write_text("{nope", encoding="utf-8")
+    assert _refused(unpacked) == "unpacked: the model configuration is not valid JSON"
+
+
+def test_only_layer_entries_are_adapted() -> None:
+    assert keras2_compatible_config({"class_name": "Dense", "config": None}) == {"class_name": "Dense", "config": None}
+    untyped = {"config": {"name": "a/b", "groups": 1}}
+    assert keras2_compatible_config(untyped) == untyped  # no class name: not a layer, nothing renamed or dropped
+
+
+def test_nested_models_are_known_by_their_entry_name_or_their_config_name() -> None:
+    layers = [
+        {"class_name": "Functional", "name": "base", "config": {"name": "base_model"}},
+        {"class_name": "Model", "name": "head"},
+        {"class_name": "Dense", "config": {"name": "d"},
+         "inbound_nodes": [[["base", 1, 0], ["head", 2, 0, {}], ["base_model", 1, 0]]]},
+    ]
+    fixed = loading._renumber_nested_model_nodes(layers)
+    assert fixed[2]["inbound_nodes"] == [[["base", 0, 0], ["head", 1, 0, {}], ["base_model", 1, 0]]]
+
+
+class _Model:
+    pass
+
+
+@pytest.fixture
+def fake_keras(monkeypatch: pytest.MonkeyPatch) -> list:
+    from types import SimpleNamespace
+
+    from engine.model import backend
+
+    calls: list = []
+
+    def load_model(path, compile, safe_mode):  # noqa: A002 - Keras's own argument name
+        calls.append((path, compile, safe_mode))
+        return _Model()
+
+    monkeypatch.setattr(backend, "keras", SimpleNamespace(Model=_Model, saving=SimpleNamespace(load_model=load_model)))
+    return calls
+
+
+def test_keras_loads_without_compiling_in_safe_mode_unless_trusted(tmp_path: Path, fake_keras: list) -> None:
+    path = tmp_path / "m.keras"
+    assert isinstance(loading._keras_load(path, False), _Model)
+    assert isinstance(loading._keras_load(path, True), _Model)
+    assert fake_keras == [(path, False, True), (path, False, False)]
+
+
+def test_keras_failures_and_non_models_are_one_line(tmp_path: Path, fake_keras: list,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.model import backend
+
+    def fail(path, compile, safe_mode):  # noqa: A002
+        raise RuntimeError("Could not locate class 'Block'")
+
+    monkeypatch.setattr(backend.keras.saving, "load_model", fail)
+    with pytest.raises(ModelLoadError) as refused:
+        loading._keras_load(tmp_path / "m.keras", False)
+    assert str(refused.value) == ("m.keras: cannot load the model: unknown custom layer class 'Block' (its Python "
+                                  "code is not available here)")
+    monkeypatch.setattr(backend.keras.saving, "load_model", lambda path, compile, safe_mode: {"a": 1})  # noqa: A006
+    with pytest.raises(ModelLoadError) as refused:
+        loading._keras_load(tmp_path / "m.keras", False)
+    assert str(refused.value) == "m.keras: the file holds a dict, not a Keras model"
+
+
+def test_a_keras2_h5_is_built_from_the_adapted_config_and_its_weights(tmp_path: Path, fake_keras: list,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    h5py = pytest.importorskip("h5py")
+    from engine.model import keras_private
+
+    path = tmp_path / "old.h5"
+    with h5py.File(path, "w") as handle:
+        handle.create_group("model_weights").attrs["layer_names"] = [b"d"]
+    seen: list = []
+
+    def build(config, weights, trust):
+        seen.append((config, weights.name, dict(weights.attrs)["layer_names"].tolist(), trust))
+        return _Model()
+
+    monkeypatch.setattr(keras_private, "model_from_legacy_h5", build)
+    assert isinstance(loading._keras_load(path, True, {"class_name": "Functional"}), _Model)
+    assert seen == [({"class_name": "Functional"}, "/model_weights", ["d"], True)]
+    assert fake_keras == []

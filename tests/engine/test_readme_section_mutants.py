@@ -91,3 +91,12 @@ def test_main_help_names_the_program_and_the_section(capsys: pytest.CaptureFixtu
     assert out.startswith("usage: gen-table")
     assert "Print the README's table section, or with --update FILE rewrite it in FILE." in out
     assert "rewrite the section between the markers of FILE" in out
+
+
+def test_only_the_first_section_of_a_name_is_read_and_rewritten(tmp_path: Path) -> None:
+    text = "<!-- table:start -->\nfirst\n<!-- table:end -->\nmiddle\n<!-- table:start -->\nsecond\n<!-- table:end -->\n"
+    assert PLAIN.read(text) == "first"
+    readme = tmp_path / "README.md"
+    readme.write_text(text, encoding="utf-8")
+    assert PLAIN.update(readme, "new")
+    assert readme.read_text(encoding="utf-8") == text.replace("first", "new")

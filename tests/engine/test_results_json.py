@@ -9,7 +9,13 @@ import numpy as np
 import pytest
 
 from engine.errors import (
-    Cancelled, ConvScopeError, ImageLoadError, LayerError, MethodError, ModelLoadError, OutputPathError,
+    Cancelled,
+    ConvScopeError,
+    ImageLoadError,
+    LayerError,
+    MethodError,
+    ModelLoadError,
+    OutputPathError,
     UnsafeModelError,
 )
 from engine.model.heads import Head
