@@ -166,3 +166,16 @@ def test_a_layer_without_an_output_has_an_empty_shape() -> None:
     half_model = SimpleNamespace(layers=[_Layer(name="y", layers=[], output=SimpleNamespace(shape=(None, 2)),
                                                 params=0)])
     assert not list_layers(half_model)[0].is_model  # layers without inputs: not a model
+
+
+def test_a_layer_with_several_outputs_shows_its_first() -> None:
+    first, second = SimpleNamespace(shape=(None, 4, 4, 2)), SimpleNamespace(shape=(None, 9))
+    (info,) = list_layers(SimpleNamespace(layers=[_Layer(name="split", output=[first, second], params=0)]))
+    assert info.output_shape == (None, 4, 4, 2)
+
+
+def test_at_most_three_close_names_are_suggested() -> None:
+    layers = tuple(_info(f"conv{i}") for i in range(1, 6))
+    with pytest.raises(LayerError) as refused:
+        resolve_layer(layers, "conv")
+    assert str(refused.value).count("'conv") == 4  # the name asked for and three suggestions
