@@ -385,3 +385,14 @@ def test_cvat_quotes_at_most_forty_characters_of_a_bad_value(tmp_path: Path) -> 
     with pytest.raises(AnnotationError) as refused:
         read_cvat(path)
     assert f"mask rle {rle[:40]!r} is not comma-separated counts" in str(refused.value)
+
+
+def test_cvat_polygon_or_mask_without_its_data_is_refused_in_one_line(tmp_path: Path) -> None:
+    path = _cvat(tmp_path, "<polygon label='s'/>")
+    with pytest.raises(AnnotationError) as refused:
+        read_cvat(path)
+    assert str(refused.value) == f"{path}: image 'sub\\\\a.png': a polygon needs 3 points, has 0"
+    path = _cvat(tmp_path, "<mask label='s' left='0' top='0' width='1' height='1'/>")
+    with pytest.raises(AnnotationError) as refused:
+        read_cvat(path)
+    assert str(refused.value) == f"{path}: image 'sub\\\\a.png': mask rle '' is not comma-separated counts"
