@@ -29,7 +29,8 @@ def test_defaults_are_seed_002() -> None:
     {"partial_every": 1}, {"step_size": 1e-9}, {"blur_sigma": 1e-9, "contrast": 1e-9},
 ])
 def test_range_boundaries_are_accepted(changes: dict) -> None:
-    PatternSettings(**changes)
+    settings = PatternSettings(**changes)
+    assert all(getattr(settings, name) == value for name, value in changes.items())
 
 
 @pytest.mark.parametrize(("changes", "message"), [

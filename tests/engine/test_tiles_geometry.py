@@ -148,7 +148,7 @@ def test_tiles_refuse_signed_or_second_map_options(options: dict) -> None:
     {}, {"guided": False, "polarity": None, "clip_percentile": 100.0, "clip_below": 0.0},
 ])
 def test_tiles_accept_the_defaults(options: dict) -> None:
-    tiles.check_tiles(options)
+    assert tiles.check_tiles(options) is None  # no MethodError
 
 
 def test_tile_note_says_how_the_image_was_tiled_and_where_the_verdict_is() -> None:
