@@ -75,6 +75,15 @@ def test_voc_refusals_name_the_file_and_the_object(tmp_path: Path, objects: str,
     assert str(refused.value) == f"{path}: {message}"
 
 
+def test_voc_bad_size_names_the_file(tmp_path: Path) -> None:
+    for size, tag in (("<size><width>x</width><height>40</height></size>", "width"),
+                      ("<size><width>60</width><height>y</height></size>", "height")):
+        path = _voc(tmp_path, _obj("s", 1, 1, 2, 2), size)
+        with pytest.raises(AnnotationError) as refused:
+            read_voc(path)
+        assert str(refused.value).startswith(f"{path}: {tag} is ")
+
+
 def test_voc_refuses_another_xml_in_one_line(tmp_path: Path) -> None:
     path = _write(tmp_path / "a.xml", "<annotations/>")
     with pytest.raises(AnnotationError) as refused:

@@ -77,3 +77,7 @@ def test_good_names_are_the_documented_ones() -> None:
     assert OK_NAMES == {"ok", "good", "normal", "pass", "clean", "background", "negative", "no_defect", "nodefect",
                         "defect_free", "non_defective"}
     assert defect_classes(("ok", "x")).tolist() == [1]
+
+
+def test_without_saying_so_a_model_is_not_one_unit() -> None:
+    assert defect_classes(("scratch", "spot", "dent")).tolist() == [0, 1, 2]

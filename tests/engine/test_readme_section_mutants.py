@@ -90,7 +90,7 @@ def test_main_help_names_the_program_and_the_section(capsys: pytest.CaptureFixtu
     out = capsys.readouterr().out
     assert out.startswith("usage: gen-table")
     assert "Print the README's table section, or with --update FILE rewrite it in FILE." in out
-    assert "rewrite the section between the markers of FILE" in out
+    assert "  --update FILE  rewrite the section between the markers of FILE" in out.splitlines()
 
 
 def test_only_the_first_section_of_a_name_is_read_and_rewritten(tmp_path: Path) -> None:

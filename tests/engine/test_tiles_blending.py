@@ -22,11 +22,16 @@ TILE = 8
 class _Context:
     """What tiling asks of a model context: its head, a forward pass and the chunk size."""
 
-    def __init__(self, max_chunk: int) -> None:
-        self.heads = (Head("softmax", 2),)
+    def __init__(self, max_chunk: int, head: Head = Head("softmax", 2)) -> None:
+        self.heads = (head,)
         self.max_chunk = max_chunk
+        self.keys: list = []
 
     def cached(self, key, build):
+        self.keys.append(key)
+        if key[0] == "forward-logits" and self.heads[0].binary:
+            # one unit: its logit is low everywhere, lowest on the brightest tile's neighbours
+            return lambda x: SimpleNamespace(numpy=lambda: (x.mean(axis=(1, 2, 3))[:, None] / 10 - 30).astype(np.float32))
         if key[0] == "forward-logits":
             # defect logit = the tile's mean brightness / 10: the brightest tile has the highest defect probability
             return lambda x: SimpleNamespace(numpy=lambda: np.stack([np.zeros(len(x)), x.mean(axis=(1, 2, 3)) / 10],
@@ -35,9 +40,10 @@ class _Context:
 
 
 class _Session:
-    def __init__(self, max_chunk: int = 2, names: tuple[str, ...] = ("ok", "defect")) -> None:
+    def __init__(self, max_chunk: int = 2, names: tuple[str, ...] = ("ok", "defect"),
+                 head: Head = Head("softmax", 2)) -> None:
         self.info = SimpleNamespace(input_shape=(TILE, TILE, 3), preprocessing="none", class_names=names)
-        self.context = _Context(max_chunk)
+        self.context = _Context(max_chunk, head)
 
     def class_name(self, index: int) -> str:
         return self.info.class_names[index]
@@ -184,3 +190,23 @@ def test_negative_parts_of_a_tile_map_are_cut_before_blending() -> None:
     image.pixels[:4, :4] = 100.0  # three levels: 10, 100 and 200
     result = _explain(_Session(), image, _Worker(lambda x: x[..., 0] - 100.0))
     assert result.heatmap[0, 0] == 0.0 and result.heatmap[8, 8] == 0.0 and result.heatmap[15, 19] == pytest.approx(1.0)
+
+
+def test_the_forward_pass_is_the_chosen_outputs() -> None:
+    session = _Session()
+    _explain(session, _image(), _Worker(lambda x: x[..., 0]))
+    assert ("forward-logits", 0) in session.context.keys
+
+
+def test_a_one_unit_model_without_good_names_is_judged_on_class_1() -> None:
+    session = _Session(names=("neg", "pos"), head=Head("sigmoid", 1))
+    result = _explain(session, _image(), _Worker(lambda x: x[..., 0]))
+    assert result.class_index == 1 and result.tile == (12, 8, TILE, TILE)
+
+
+def test_tile_chunks_leave_room_for_gradients(monkeypatch: pytest.MonkeyPatch) -> None:
+    # per tile: 4 bytes x (192 inputs + 2 x 6144 activations x 2 for the backward pass) = 99072 bytes
+    monkeypatch.setenv("CONVSCOPE_MEMORY_BUDGET_MB", str(3 * 99072 / 2**20))
+    worker = _Worker(lambda x: x[..., 0])
+    _explain(_Session(max_chunk=100), _image(), worker)
+    assert [len(job.inputs) for job in worker.jobs] == [3, 3, 3, 3]
