@@ -17,12 +17,13 @@ from engine.methods.base import RawMaps
 from engine.model.heads import Head
 
 TILE = 8
+SOFTMAX = Head("softmax", 2)
 
 
 class _Context:
     """What tiling asks of a model context: its head, a forward pass and the chunk size."""
 
-    def __init__(self, max_chunk: int, head: Head = Head("softmax", 2)) -> None:
+    def __init__(self, max_chunk: int, head: Head = SOFTMAX) -> None:
         self.heads = (head,)
         self.max_chunk = max_chunk
         self.keys: list = []
@@ -41,7 +42,7 @@ class _Context:
 
 class _Session:
     def __init__(self, max_chunk: int = 2, names: tuple[str, ...] = ("ok", "defect"),
-                 head: Head = Head("softmax", 2)) -> None:
+                 head: Head = SOFTMAX) -> None:
         self.info = SimpleNamespace(input_shape=(TILE, TILE, 3), preprocessing="none", class_names=names)
         self.context = _Context(max_chunk, head)
 
