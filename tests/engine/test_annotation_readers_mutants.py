@@ -405,3 +405,10 @@ def test_cvat_polygon_or_mask_without_its_data_is_refused_in_one_line(tmp_path: 
     with pytest.raises(AnnotationError) as refused:
         read_cvat(path)
     assert str(refused.value) == f"{path}: image 'sub\\\\a.png': mask rle '' is not comma-separated counts"
+
+
+def test_coco_polygon_with_an_odd_number_of_coordinates_is_refused(tmp_path: Path) -> None:
+    item = {"id": 1, "image_id": 7, "category_id": 3, "segmentation": [[0, 0, 4, 0, 4, 4, 9]]}
+    path = _coco(tmp_path, [item])
+    with pytest.raises(AnnotationError, match=r"an annotation of 'sub/a.png' is malformed \(zip\(\) argument 2 is "):
+        read_coco(path).annotation("sub/a.png")

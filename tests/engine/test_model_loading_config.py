@@ -341,3 +341,24 @@ def test_a_keras2_h5_is_built_from_the_adapted_config_and_its_weights(tmp_path: 
     assert isinstance(loading._keras_load(path, True, {"class_name": "Functional"}), _Model)
     assert seen == [({"class_name": "Functional"}, "/model_weights", ["d"], True)]
     assert fake_keras == []
+
+
+def test_every_executable_layer_is_named_in_the_refusal(tmp_path: Path) -> None:
+    config = {"layers": [{"class_name": "Lambda", "config": {"name": "f"}},
+                         {"class_name": "Lambda", "config": {"name": "g"}}]}
+    with pytest.raises(UnsafeModelError, match=r"layer f \(Lambda\), g \(Lambda\) runs Python code"):
+        open_model(_zip(tmp_path / "m.keras", {"config.json": json.dumps(config)}))
+
+
+def test_only_h5_files_take_the_keras2_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    h5py = pytest.importorskip("h5py")
+    calls: list[tuple] = []
+    monkeypatch.setattr(loading, "_keras_load", lambda *args: calls.append(args) or "model")
+    old = {"class_name": "BatchNormalization", "config": {"axis": [3]}}
+    keras3 = _zip(tmp_path / "m.keras", {"config.json": json.dumps(old)})
+    open_model(keras3)
+    with h5py.File(tmp_path / "old.h5", "w") as handle:
+        handle.attrs["model_config"] = json.dumps(old)
+    open_model(tmp_path / "old.h5")
+    assert calls == [(keras3, False), (tmp_path / "old.h5", False, {"class_name": "BatchNormalization",
+                                                                     "config": {"axis": 3}})]

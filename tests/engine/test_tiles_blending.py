@@ -211,3 +211,57 @@ def test_tile_chunks_leave_room_for_gradients(monkeypatch: pytest.MonkeyPatch) -
     worker = _Worker(lambda x: x[..., 0])
     _explain(_Session(max_chunk=100), _image(), worker)
     assert [len(job.inputs) for job in worker.jobs] == [3, 3, 3, 3]
+
+
+def test_each_tile_job_carries_the_requests_layer_output_cancel_and_preprocessing() -> None:
+    session = _Session()
+    session.info.preprocessing = "unit"
+    worker = _Worker(lambda x: x[..., 0])
+
+    def cancel() -> bool:
+        return False
+
+    result = tiles.explain_tiled(session, _image(), worker, None, ["conv"], 0, {}, dict(OPTIONS), None, cancel)
+    assert result.layer == "conv"
+    for job in worker.jobs:
+        assert (job.layer, job.output, job.cancel, job.preprocessing) == ("conv", 0, cancel, "unit")
+        assert job.classes.dtype == np.int32 and job.progress is None
+    np.testing.assert_allclose(worker.jobs[0].inputs[0], _image().pixels[:TILE, :TILE] / 255.0, rtol=1e-6)
+
+
+def _layer_worker() -> _Worker:
+    worker = _Worker(lambda x: x[..., 0])
+    plain = worker.run
+
+    def run(job):  # layer "a" sees the image, layer "b" its negative
+        raw = plain(job)
+        return raw if job.layer == "a" else RawMaps(255.0 - raw.maps, raw.logits, raw.classes, ("b",))
+
+    worker.run = run
+    return worker
+
+
+def test_several_layers_are_fused_per_tile_as_asked() -> None:
+    def fused(fuse: str | None):
+        options = {**OPTIONS, "fuse": fuse}
+        return tiles.explain_tiled(_Session(), _image(), _layer_worker(), None, ["a", "b"], 0, {}, options, None, None)
+
+    default, most, mean = fused(None), fused("max"), fused("mean")
+    assert default.layer == "a + b" and "b" in default.notes
+    np.testing.assert_array_equal(default.heatmap, most.heatmap)  # no fuse asked: the maximum
+    assert not np.allclose(mean.heatmap, most.heatmap)
+
+
+def test_a_method_that_drops_a_tile_map_is_an_error() -> None:
+    worker = _Worker(lambda x: x[..., 0])
+    plain = worker.run
+    worker.run = lambda job: (lambda raw: RawMaps(raw.maps[:-1], raw.logits, raw.classes))(plain(job))
+    with pytest.raises(ValueError):
+        _explain(_Session(), _image(), worker)
+
+
+def test_row_blocks_give_the_same_blend(monkeypatch: pytest.MonkeyPatch) -> None:
+    whole = _explain(_Session(), _image(), _Worker(lambda x: x[..., 0] * (1 + x[..., 0] % 7)))
+    monkeypatch.setattr(tiles, "ROW_BLOCK", 3)
+    blocks = _explain(_Session(), _image(), _Worker(lambda x: x[..., 0] * (1 + x[..., 0] % 7)))
+    np.testing.assert_allclose(blocks.heatmap, whole.heatmap, rtol=1e-6)
