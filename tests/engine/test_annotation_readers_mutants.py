@@ -412,3 +412,10 @@ def test_coco_polygon_with_an_odd_number_of_coordinates_is_refused(tmp_path: Pat
     path = _coco(tmp_path, [item])
     with pytest.raises(AnnotationError, match=r"an annotation of 'sub/a.png' is malformed \(zip\(\) argument 2 is "):
         read_coco(path).annotation("sub/a.png")
+
+
+def test_coco_base_name_of_a_deep_path_is_its_last_part(tmp_path: Path) -> None:
+    images = [{"id": 1, "file_name": "lot/day1/cam2/a.png", "height": 4, "width": 4}]
+    index = read_coco(_coco(tmp_path, [], images))
+    assert index.basenames == {"a.png": "lot/day1/cam2/a.png"}
+    assert index.annotation("elsewhere/a.png") is not None
