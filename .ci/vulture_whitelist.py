@@ -40,3 +40,10 @@ _.pytest_add_cli_args_test_selection
 _.mouseDragEvent  # gui/drawing/layer.py: pyqtgraph's mouse event overrides
 _.mouseClickEvent
 tags  # tests/engine/test_review_rows_mutants.py: a dataclass field declared only to be refused
+_no_override  # pytest autouse fixtures: run by pytest, never called by name
+_numpy_tensors
+_.dont_write_bytecode  # tests/mutation/run.py: sys and mutmut's configuration, read by Python and mutmut
+_.forkserver_warmup
+_.preload_modules_file
+_.timeout_constant
+_.timeout_multiplier
