@@ -17,7 +17,7 @@ Importing the package is cheap; TensorFlow loads on first use of `Session`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from engine.errors import (
     Cancelled,
@@ -27,6 +27,7 @@ from engine.errors import (
     MethodError,
     ModelLoadError,
 )
+from engine.lazy_names import lazy_exports
 
 if TYPE_CHECKING:
     from engine.session import Session
@@ -35,9 +36,4 @@ __all__ = ["Cancelled", "ConvScopeError", "ImageLoadError", "LayerError", "Metho
            "ModelLoadError", "Session"]
 
 
-def __getattr__(name: str) -> Any:
-    if name == "Session":
-        from engine.session import Session
-
-        return Session
-    raise AttributeError(name)
+__getattr__ = lazy_exports(__name__, {"engine.session": ("Session",)}, globals())

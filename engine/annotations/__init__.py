@@ -9,8 +9,9 @@ turns regions into a class-index mask; :class:`Annotator` finds an image's groun
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from engine.lazy_names import lazy_exports
 
 if TYPE_CHECKING:
     from engine.annotations.coco import CocoIndex, read_coco
@@ -54,7 +55,6 @@ _MODULES = {
     "engine.annotations.voc": ("read_voc",),
     "engine.annotations.yolo": ("class_names_for", "read_yolo"),
 }
-_HOMES = {name: module for module, names in _MODULES.items() for name in names}
 
 __all__ = [
     "BOX", "ELLIPSE", "KINDS", "PIXEL", "POLYGON", "SKIPPED_NOTE", "UNKNOWN_NOTE", "Annotation", "AnnotationError",
@@ -63,11 +63,4 @@ __all__ = [
     "read_yolo", "write_labelme",
 ]
 
-
-def __getattr__(name: str) -> object:
-    """A public name, imported from its module on first use."""
-    if name not in _HOMES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(_HOMES[name]), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _MODULES, globals())

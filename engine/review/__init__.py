@@ -16,8 +16,9 @@ Review tab builds on it). Never Qt, pyqtgraph or `gui`.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from engine.lazy_names import lazy_exports
 
 if TYPE_CHECKING:
     from engine.review.masks import (
@@ -60,7 +61,6 @@ _MODULES = {
     "engine.review.runner": ("ReviewedImage", "ReviewOptions", "check_options", "folder_images", "review_folder"),
     "engine.review.stats": ("LabelStats", "ReviewResult", "summarise", "worst_cases"),
 }
-_HOMES = {name: module for module, names in _MODULES.items() for name in names}
 
 __all__ = [
     "COLUMNS", "DEFAULT_THRESHOLD", "DEFAULT_TOLERANCE", "ImageMetrics", "LabelStats", "ReviewOptions",
@@ -70,11 +70,4 @@ __all__ = [
     "worst_cases",
 ]
 
-
-def __getattr__(name: str) -> object:
-    """A public name, imported from its module on first use."""
-    if name not in _HOMES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(_HOMES[name]), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _MODULES, globals())

@@ -15,10 +15,10 @@ PACKAGES = ("engine.review", "engine.annotations")
 @pytest.mark.parametrize("package", PACKAGES)
 def test_every_public_name_resolves_to_its_home(package):
     module = importlib.import_module(package)
-    assert set(module._HOMES) == set(module.__all__)
+    homes = {name: home for home, names in module._MODULES.items() for name in names}
+    assert set(homes) == set(module.__all__)
     for name in module.__all__:
-        home = importlib.import_module(module._HOMES[name])
-        assert getattr(module, name) is getattr(home, name)
+        assert getattr(module, name) is getattr(importlib.import_module(homes[name]), name)
     with pytest.raises(AttributeError):
         module.no_such_name  # noqa: B018
 
