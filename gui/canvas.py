@@ -10,7 +10,7 @@ import pyqtgraph as pg
 from engine.maps.combine import COMBINATIONS
 from engine.maps.render import colormap_lut
 from engine.params import Param
-from PySide6.QtCore import QPointF, Signal
+from PySide6.QtCore import QEvent, QObject, QPointF, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from .compose import ViewSettings, compose, duration_text, fit_map, parameter_text
@@ -62,8 +62,12 @@ class HeatmapCanvas(QWidget):
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground("#202124")
         self.view, self.item = image_view(self.graphics.ci)
-        self.colorbar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=make_colormap("jet"), interactive=False,
-                                        width=16, label="heat")
+        # pyqtgraph's grey until the canvas first paints: the engine's colours need OpenCV, which
+        # the window's first paint does not wait for (gui.app.AFTER_FIRST_PAINT)
+        self.colorbar = pg.ColorBarItem(values=(0.0, 1.0), colorMap="CET-L1", interactive=False, width=16,
+                                        label="heat")
+        self.bar_colormap: str | None = None  # the colour map the bar shows, once it shows the engine's
+        self.graphics.viewport().installEventFilter(self)
         self.graphics.ci.addItem(self.colorbar, row=0, col=1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -139,6 +143,7 @@ class HeatmapCanvas(QWidget):
     def _set_image(self, path: str, image: np.ndarray) -> None:
         new_size = self.image is None or self.image.shape[:2] != image.shape[:2]
         self.path, self.image, self.heatmap, self.explanation = path, image, None, None
+        self.colour_bar()  # a picture has its bar (a canvas grabbed before it has painted)
         self._redraw()
         if new_size:
             self.view.autoRange(padding=0.02)
@@ -154,8 +159,22 @@ class HeatmapCanvas(QWidget):
     def apply(self, settings: ViewSettings) -> None:
         """Redraw with new opacity, threshold, colour map, outline or mode."""
         self.settings = settings
-        self.colorbar.setColorMap(make_colormap(settings.colormap))
+        if self.bar_colormap is not None:
+            self.colour_bar()
         self._redraw()
+
+    def colour_bar(self) -> None:
+        """Give the colour bar the settings' colour map."""
+        if self.bar_colormap != self.settings.colormap:
+            self.colorbar.setColorMap(make_colormap(self.settings.colormap))
+            self.bar_colormap = self.settings.colormap
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        """Colour the bar right after the canvas's first paint (queued: the paint is not delayed)."""
+        if event.type() == QEvent.Type.Paint and self.bar_colormap is None:
+            watched.removeEventFilter(self)
+            QTimer.singleShot(0, self.colour_bar)
+        return False
 
     def _redraw(self) -> None:
         self._tell_cursor()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 from engine.maps.render import colorize, overlay
 from engine.params import Param, changed
@@ -32,6 +31,7 @@ class ViewSettings:
 
 def fit_map(heatmap: np.ndarray, height: int, width: int) -> np.ndarray:
     """The map at the image's size (engine maps already are; this guards odd cases)."""
+    import cv2
     if heatmap.shape[:2] == (height, width):
         return heatmap.astype(np.float32, copy=False)
     return cv2.resize(heatmap.astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
@@ -39,6 +39,7 @@ def fit_map(heatmap: np.ndarray, height: int, width: int) -> np.ndarray:
 
 def outline_contours(heatmap: np.ndarray, level: float) -> list[np.ndarray]:
     """Contours of the region where the map reaches `level` (cv2.findContours)."""
+    import cv2
     mask = (heatmap >= level).astype(np.uint8)
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     return list(contours)
@@ -46,6 +47,7 @@ def outline_contours(heatmap: np.ndarray, level: float) -> list[np.ndarray]:
 
 def compose(image: np.ndarray, heatmap: np.ndarray | None, view: ViewSettings) -> np.ndarray:
     """The RGB picture for a view mode: overlay (engine.maps.render.overlay), heatmap alone, or image."""
+    import cv2
     if heatmap is None or view.mode == "image":
         picture = image.copy()
     else:
@@ -70,6 +72,7 @@ def duration_text(seconds: float) -> str:
 
 def titled_grid(pictures: list[np.ndarray], titles: list[str], columns: int, margin: int = 6) -> np.ndarray:
     """Pictures side by side, each under a two-line title bar, resized to the first one's height."""
+    import cv2
     height = pictures[0].shape[0]
     bar = max(22, height // 12)
     tiles = []
@@ -90,6 +93,7 @@ def titled_grid(pictures: list[np.ndarray], titles: list[str], columns: int, mar
 def _put_title(tile: np.ndarray, title: str, bar: int) -> None:
     """The title in the tile's top 2 x `bar` rows: on one line if it fits, else broken after its
     first part; the font shrinks until every line fits the tile's width."""
+    import cv2
     font, width = cv2.FONT_HERSHEY_SIMPLEX, tile.shape[1] - 12
     title = title.replace("·", "-")  # OpenCV's Hershey fonts draw ASCII only
     lines = [title] if cv2.getTextSize(title, font, bar / 40, 1)[0][0] <= width else title.split(" - ", 1)

@@ -8,7 +8,6 @@ import re
 from dataclasses import asdict
 from pathlib import Path
 
-import cv2
 import numpy as np
 from engine.maps.render import save_heatmap, write_png
 
@@ -23,6 +22,7 @@ def safe_stem(text: str) -> str:
 
 def draw_mask_outline(picture: np.ndarray, region: np.ndarray | None) -> np.ndarray:
     """The ground-truth mask's contour drawn on an RGB picture of the same size, as on the canvas."""
+    import cv2
     if region is None or region.shape[:2] != picture.shape[:2]:
         return picture
     contours, _ = cv2.findContours(region.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)

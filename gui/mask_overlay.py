@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 from collections import OrderedDict
 
-import cv2
 import numpy as np
 import pyqtgraph as pg
 from engine.errors import ConvScopeError
@@ -23,6 +22,7 @@ CACHE_LIMIT = 64
 
 def mask_outline(region: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """x, y and connect arrays of the region's closed contours (pixel centres), for a PlotCurveItem."""
+    import cv2
     contours, _ = cv2.findContours(region.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     xs, ys, links = [], [], []
     for contour in contours:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 from engine.errors import ConvScopeError
 from engine.images.decoding import load_image
@@ -21,6 +20,7 @@ def to_qimage(rgb: np.ndarray) -> QImage:
 
 def thumbnail(path: str, size: int = THUMB_SIZE) -> np.ndarray:
     """The image shrunk so its longer side is `size` pixels (cv2 INTER_AREA)."""
+    import cv2
     display = load_image(path).display
     height, width = display.shape[:2]
     scale = size / max(height, width)

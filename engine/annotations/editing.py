@@ -10,7 +10,6 @@ import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from engine.annotations.labelme import is_ours, read_labelme, write_labelme
@@ -43,6 +42,7 @@ def ellipse_between(label: str, start: Point, end: Point) -> Region | None:
 
 def stroke_bitmap(points: Sequence[Point], radius: float, height: int, width: int) -> np.ndarray:
     """The pixels a round brush of `radius` covers along `points`, as an image-sized bitmap."""
+    import cv2
     canvas = np.zeros((height, width), np.uint8)
     thickness = max(1, round(2 * radius))
     centres = [(round(x), round(y)) for x, y in points]

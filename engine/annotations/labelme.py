@@ -17,7 +17,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
 from engine.annotations.regions import (
@@ -39,6 +38,7 @@ LABELME_VERSION = "5.5.0"
 
 def read_labelme(path: str | os.PathLike) -> Annotation:
     """The regions of a LabelMe file; raises AnnotationError naming the file for a malformed one."""
+    import cv2
     data = _load_json(path)
     if not isinstance(data, dict) or not isinstance(data.get("shapes"), list):
         raise AnnotationError(f"{os.fspath(path)}: not a LabelMe file (no 'shapes' list)")
@@ -103,6 +103,7 @@ def _bounds(points: list[tuple[float, float]]) -> tuple[tuple[float, float], tup
 
 
 def _decode_png(text: str) -> np.ndarray:
+    import cv2
     data = np.frombuffer(base64.b64decode(text, validate=True), np.uint8)
     bitmap = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
     if bitmap is None:
@@ -111,6 +112,7 @@ def _decode_png(text: str) -> np.ndarray:
 
 
 def _shape(region: Region) -> dict[str, Any]:
+    import cv2
     base: dict[str, Any] = {"label": region.label, "group_id": None, "description": "", "flags": {}}
     if region.kind == BOX:
         return {**base, "shape_type": "rectangle", "points": [list(p) for p in region.points]}

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-import cv2
 import numpy as np
 
 from engine.errors import ConvScopeError
@@ -63,6 +62,7 @@ class Region:
 
     def scaled(self, sx: float, sy: float) -> Region:
         """The region with x multiplied by sx and y by sy (a bitmap is resized, nearest)."""
+        import cv2
         if sx == 1 and sy == 1:
             return self
         points = tuple((x * sx, y * sy) for x, y in self.points)
@@ -75,6 +75,7 @@ class Region:
 
     def draw(self, canvas: np.ndarray, value: int) -> None:
         """Write `value` into the pixels of `canvas` (2-D) the region covers."""
+        import cv2
         height, width = canvas.shape
         if self.kind == BOX:
             (x0, y0), (x1, y1) = self.points
@@ -93,6 +94,7 @@ class Region:
 
 
 def _fill(canvas: np.ndarray, points: np.ndarray, value: int) -> None:
+    import cv2
     layer = np.zeros(canvas.shape, np.uint8)
     cv2.fillPoly(layer, [points.reshape(-1, 1, 2)], 1)
     canvas[layer > 0] = value

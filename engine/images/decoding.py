@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 from engine import memory
@@ -143,6 +142,7 @@ _quiet_saved: tuple[int | None, int | None] = (None, None)
 
 def _silence() -> tuple[int | None, int | None]:
     """Mute OpenCV's log and native stderr (fd 2); return what restores them."""
+    import cv2
     log = getattr(getattr(cv2, "utils", None), "logging", None)
     level = None
     if log is not None:
@@ -166,6 +166,7 @@ def _silence() -> tuple[int | None, int | None]:
 
 
 def _restore(level: int | None, saved: int | None) -> None:
+    import cv2
     if saved is not None:
         os.dup2(saved, 2)
         os.close(saved)
@@ -195,6 +196,7 @@ def _decoder_quiet() -> Iterator[None]:
 
 
 def _decode(data: bytes, name: str, bit_depth: int | None = None) -> LoadedImage:
+    import cv2
     if len(data) == 0:
         raise ImageLoadError(f"{name}: file is empty")
     try:

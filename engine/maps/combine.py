@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import cv2
 import numpy as np
 
 from engine.errors import MethodError
@@ -114,6 +113,7 @@ def linear_transformation(values: np.ndarray, clip_above: float = 99.9, clip_bel
 
 def sobel_edges(rgb: np.ndarray) -> np.ndarray:
     """Seed 001: Sobel gradient magnitude of the gray image, dilated 5x5, scaled to [0, 1]."""
+    import cv2
     gray = cv2.cvtColor(np.asarray(rgb, dtype=np.uint8), cv2.COLOR_RGB2GRAY) if rgb.ndim == 3 else rgb
     gray = np.asarray(gray, dtype=np.float64)
     dx = cv2.Sobel(gray, cv2.CV_64F, 1, 0, ksize=3)
@@ -130,6 +130,7 @@ def emphasize(heatmap: np.ndarray, threshold: float = 0.5, steepness: float = EM
 
 def morphological_cleanup(heatmap: np.ndarray, size: int = 3) -> np.ndarray:
     """Seed 004: grey closing then grey opening with a size x size square."""
+    import cv2
     kernel = np.ones((size, size), np.uint8)
     closed = cv2.morphologyEx(heatmap.astype(np.float32), cv2.MORPH_CLOSE, kernel)
     return cv2.morphologyEx(closed, cv2.MORPH_OPEN, kernel)
@@ -141,6 +142,7 @@ def outline(heatmap: np.ndarray, level: float = 0.5, percentage: float = OUTLINE
     hold `percentage` % of the area (at most `max_regions`), return their borders as 0/1.
     A level at or above the map's peak outlines the peak itself: a map with evidence never
     comes out blank because of where the outline level was set."""
+    import cv2
     peak = float(heatmap.max(initial=0.0))
     mask = (heatmap > level if level < peak else heatmap >= peak).astype(np.uint8) * (peak > 0.0)
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)

@@ -14,7 +14,6 @@ beside its parameters (`Method.floor`, one of FLOORS):
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
 EPS = 1e-7
@@ -48,6 +47,7 @@ def normalise(raw: np.ndarray, floor: str = "zero") -> tuple[np.ndarray, bool]:
 def resize_map(values: np.ndarray, height: int, width: int) -> np.ndarray:
     """Bilinear resize of a 2-D map (or H x W x C) to (height, width), float32; area averaging
     when shrinking both ways (an image smaller than the map: a 1x1 image gets the mean)."""
+    import cv2
     values = np.asarray(values, dtype=np.float32)
     if values.shape[:2] == (height, width):
         return values

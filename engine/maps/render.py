@@ -4,24 +4,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from engine.errors import OutputPathError
 
-COLORMAPS: dict[str, int] = {
-    "jet": cv2.COLORMAP_JET, "turbo": cv2.COLORMAP_TURBO, "viridis": cv2.COLORMAP_VIRIDIS,
-    "inferno": cv2.COLORMAP_INFERNO, "magma": cv2.COLORMAP_MAGMA, "plasma": cv2.COLORMAP_PLASMA,
-    "hot": cv2.COLORMAP_HOT, "bone": cv2.COLORMAP_BONE, "cividis": cv2.COLORMAP_CIVIDIS,
+# name -> OpenCV's constant for it (by name: cv2 loads at the first colouring, not at import)
+COLORMAPS: dict[str, str] = {
+    "jet": "COLORMAP_JET", "turbo": "COLORMAP_TURBO", "viridis": "COLORMAP_VIRIDIS",
+    "inferno": "COLORMAP_INFERNO", "magma": "COLORMAP_MAGMA", "plasma": "COLORMAP_PLASMA",
+    "hot": "COLORMAP_HOT", "bone": "COLORMAP_BONE", "cividis": "COLORMAP_CIVIDIS",
 }
 
 
 def colorize(heatmap: np.ndarray, colormap: str = "jet") -> np.ndarray:
     """(H, W) map in [0, 1] -> (H, W, 3) uint8 RGB through a named colour map."""
+    import cv2
     if colormap not in COLORMAPS:
         raise ValueError(f"unknown colour map '{colormap}'; choose from {', '.join(COLORMAPS)}")
     levels = np.clip(np.rint(np.asarray(heatmap, dtype=np.float32) * 255.0), 0, 255).astype(np.uint8)
-    return cv2.cvtColor(cv2.applyColorMap(levels, COLORMAPS[colormap]), cv2.COLOR_BGR2RGB)
+    return cv2.cvtColor(cv2.applyColorMap(levels, getattr(cv2, COLORMAPS[colormap])), cv2.COLOR_BGR2RGB)
 
 
 def colormap_lut(colormap: str = "jet") -> np.ndarray:
@@ -35,6 +36,7 @@ def overlay(image: np.ndarray, heatmap: np.ndarray, alpha: float = 0.4, colormap
 
     Pixels whose heat is below `threshold` show the image alone.
     """
+    import cv2
     height, width = image.shape[:2]
     if heatmap.shape[:2] != (height, width):
         heatmap = cv2.resize(heatmap.astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
@@ -47,6 +49,7 @@ def overlay(image: np.ndarray, heatmap: np.ndarray, alpha: float = 0.4, colormap
 
 def write_png(path: str | Path, rgb: np.ndarray) -> Path:
     """Write an RGB (or gray, 8- or 16-bit) array as PNG through bytes, so any path works."""
+    import cv2
     path = Path(path)
     array = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR) if rgb.ndim == 3 and rgb.shape[2] == 3 else rgb
     ok, data = cv2.imencode(".png", array)

@@ -21,7 +21,6 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from engine.errors import ImageLoadError
@@ -81,6 +80,7 @@ LAYOUT_KINDS = {"mask": "pixel", "dagm": "ellipse", "mvtec": "pixel"}
 
 def read_mask(path: str | os.PathLike) -> np.ndarray:
     """A mask file as a 2-D integer array with its values kept (colour masks: channel max)."""
+    import cv2
     name = os.fspath(path)
     try:
         data = np.fromfile(name, dtype=np.uint8)
@@ -107,6 +107,7 @@ def load_mask(image_path: str | os.PathLike, root: str | os.PathLike | None = No
 
 def fit_mask(mask: np.ndarray, height: int, width: int) -> np.ndarray:
     """The mask at (height, width), nearest-neighbour so class values stay exact."""
+    import cv2
     if mask.shape[:2] == (height, width):
         return mask
     return cv2.resize(mask, (width, height), interpolation=cv2.INTER_NEAREST)

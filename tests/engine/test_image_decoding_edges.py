@@ -7,6 +7,7 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -142,7 +143,7 @@ def test_decoding_refusals_are_one_line_naming_the_file() -> None:
 
 
 def test_an_unsupported_channel_count_names_the_file(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(decoding.cv2, "imdecode", lambda data, flags: np.zeros((2, 2, 5), np.uint8))
+    monkeypatch.setattr(cv2, "imdecode", lambda data, flags: np.zeros((2, 2, 5), np.uint8))
     with pytest.raises(ImageLoadError) as refused:
         decode_image(encode(".png", np.zeros((2, 2), np.uint8)), "x.img")
     assert str(refused.value) == "x.img: unsupported number of channels (5)"
@@ -162,7 +163,7 @@ def test_an_unexpected_failure_is_one_line(monkeypatch: pytest.MonkeyPatch) -> N
     def fail(*args: object) -> None:
         raise RuntimeError("first\nlast line ")
 
-    monkeypatch.setattr(decoding.cv2, "imdecode", fail)
+    monkeypatch.setattr(cv2, "imdecode", fail)
     with pytest.raises(ImageLoadError) as refused:
         decode_image(encode(".png", np.zeros((2, 2), np.uint8)), "f.png")
     assert str(refused.value) == "f.png: cannot decode image (last line)"
@@ -170,14 +171,14 @@ def test_an_unexpected_failure_is_one_line(monkeypatch: pytest.MonkeyPatch) -> N
     def silent(*args: object) -> None:
         raise RuntimeError()
 
-    monkeypatch.setattr(decoding.cv2, "imdecode", silent)
+    monkeypatch.setattr(cv2, "imdecode", silent)
     with pytest.raises(ImageLoadError, match=r"^f\.png: cannot decode image \(RuntimeError\)$"):
         decode_image(encode(".png", np.zeros((2, 2), np.uint8)), "f.png")
 
     def no_memory(*args: object) -> None:
         raise MemoryError()
 
-    monkeypatch.setattr(decoding.cv2, "imdecode", no_memory)
+    monkeypatch.setattr(cv2, "imdecode", no_memory)
     with pytest.raises(ImageLoadError, match=r"^f\.png: not enough memory to decode the image$"):
         decode_image(encode(".png", np.zeros((2, 2), np.uint8)), "f.png")
 

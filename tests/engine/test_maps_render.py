@@ -31,7 +31,7 @@ from engine.maps.render import (
 def test_colorize_uses_the_named_map_and_refuses_others():
     ramp = np.linspace(0, 1, 256, dtype=np.float32)[None, :]
     for name, code in COLORMAPS.items():
-        bgr = cv2.applyColorMap(np.arange(256, dtype=np.uint8)[None, :], code)
+        bgr = cv2.applyColorMap(np.arange(256, dtype=np.uint8)[None, :], getattr(cv2, code))
         np.testing.assert_array_equal(colorize(ramp, name), bgr[..., ::-1])
         np.testing.assert_array_equal(colormap_lut(name), bgr[0, :, ::-1])
     with pytest.raises(ValueError, match="unknown colour map 'grey'"):

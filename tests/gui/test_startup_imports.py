@@ -1,6 +1,7 @@
 """What the window's first paint does not wait for (issue 20, item 13): every annotation reader
-(json, yaml, XML, COCO, CVAT, through `engine.annotations`' and `engine.review`'s package imports)
-and the review runner are imported while idle after the paint, before anything needs them.
+(json, yaml, XML, COCO, CVAT, through `engine.annotations`' and `engine.review`'s package imports),
+the review runner and OpenCV (the canvas's colour bar, decoding, maps, masks, thumbnails) are
+imported while idle after the paint, before anything needs them.
 Run in a fresh interpreter: this one has imported them all. (The times: `python -m bench.startup`.)"""
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
-DEFERRED = ("engine.review.runner", "engine.annotations.source", "engine.annotations.coco",
+DEFERRED = ("cv2", "engine.review.runner", "engine.annotations.source", "engine.annotations.coco",
             "engine.annotations.cvat", "engine.annotations.yolo", "yaml")
 
 LAUNCH = """
@@ -57,7 +58,7 @@ app.exec()
 """
 
 
-def test_annotation_readers_and_the_runner_wait_for_the_first_paint_then_come_in_while_idle():
+def test_annotation_readers_the_runner_and_opencv_wait_for_the_first_paint_then_come_in_while_idle():
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     result = subprocess.run([sys.executable, "-c", LAUNCH.format(deferred=DEFERRED)], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=120, check=False)
