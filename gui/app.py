@@ -30,10 +30,11 @@ DEMO_IMAGES = RESOURCES / "demo" / "images"
 IDLE_STEP_MS = 100  # between the Trust tab's plots, made one by one after the first paint
 FIRST_PAINT_MS = 250  # open the first model and folder by then even if the window has not painted
 # Imported while idle after the first paint, not before it: every annotation reader (the mask of the
-# first map shown needs one; each brings json, yaml, XML) and the review runner (the first review).
+# first map shown needs one; each brings json, yaml, XML), the review runner (the first review) and the
+# modules of the Review and Activations tabs (built at their first show).
 # OpenCV, which every module using it imports in its functions, comes in right after the paint,
 # when the canvas gives its colour bar the engine's colours (gui.canvas).
-AFTER_FIRST_PAINT = ("engine.annotations.single", "engine.review.runner")
+AFTER_FIRST_PAINT = ("engine.annotations.single", "engine.review.runner", "gui.review", "gui.features_view")
 
 
 def application() -> QApplication:

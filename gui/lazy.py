@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Sequence
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QShowEvent
@@ -43,6 +43,12 @@ class LazyTab(QWidget, Generic[View]):
         """Build the view before the page paints for the first time."""
         self.view  # noqa: B018 - the property builds
         super().showEvent(event)
+
+
+def construct_later(module: str, name: str) -> Callable[[], Any]:
+    """A factory for `module.name()` that imports `module` at its first call: a lazy tab whose
+    module the first paint does not need either."""
+    return lambda: getattr(importlib.import_module(module), name)()
 
 
 def import_when_idle(modules: Sequence[str], pause_ms: int = 0) -> None:

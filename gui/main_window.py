@@ -4,6 +4,7 @@ method panel, menus, toolbar, status bar with progress and Cancel, drag and drop
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.images.decoding import IMAGE_SUFFIXES
 from PySide6.QtCore import QSize, Qt, QTimer
@@ -32,20 +33,22 @@ from .compare import CompareGrid
 from .controller import Controller
 from .drawing import DrawingController
 from .export import export_all
-from .features_view import FeaturesView
 from .layer_tree import LayerTree
-from .lazy import LazyTab
+from .lazy import LazyTab, construct_later
 from .mask_overlay import MaskOverlay
 from .method_panel import MethodPanel
 from .pair_view import PairView
 from .predictions import PredictionsPanel
-from .review import ReviewController, ReviewTab
 from .settings import Settings
 from .state import initial_state
 from .style import hint_style
 from .trust.controller import TrustController
 from .trust.view import TrustView
 from .view_controls import ViewControls
+
+if TYPE_CHECKING:  # built with their tabs: imported while idle after the first paint (gui.app)
+    from .features_view import FeaturesView
+    from .review import ReviewController, ReviewTab
 
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5", ".tflite", ".onnx")
 PREFERRED_SIZE = QSize(1560, 940)
@@ -107,8 +110,8 @@ class MainWindow(QMainWindow):
         # Built at their first show (or first use): the first paint shows the Heatmap tab only.
         self.lazy_tabs: dict[str, LazyTab] = {
             "compare": LazyTab(CompareGrid, self._compare_built),
-            "features": LazyTab(FeaturesView, self._features_built),
-            "review": LazyTab(ReviewTab, self._review_built)}
+            "features": LazyTab(construct_later("gui.features_view", "FeaturesView"), self._features_built),
+            "review": LazyTab(construct_later("gui.review", "ReviewTab"), self._review_built)}
         self.tab_views: dict[str, QWidget] = {"heatmap": self.pair, **self.lazy_tabs, "trust": self.trust}
         for name, title in (("heatmap", "Heatmap"), ("compare", "Compare"), ("features", "Activations && filters"),
                             ("review", "Review"), ("trust", "Trust")):
@@ -165,6 +168,8 @@ class MainWindow(QMainWindow):
         view.patternsRequested.connect(self.controller.show_patterns)
 
     def _review_built(self, tab: ReviewTab) -> None:
+        from .review import ReviewController
+
         self._review_controller = ReviewController(self, tab)
 
     def _class_names(self) -> tuple[str, ...]:
@@ -271,7 +276,7 @@ class MainWindow(QMainWindow):
         features, compare = self.built_view("features"), self.built_view("compare")
         if shown is None or state.layer != shown.layer:
             self.layer_tree.set_target(state.layer)
-            if state.layer and isinstance(features, FeaturesView):
+            if state.layer and features is not None:
                 features.set_layer(state.layer.split(",")[-1])
         if shown is None or state.view != shown.view:
             self.pair.apply(state.view)
@@ -310,7 +315,7 @@ class MainWindow(QMainWindow):
         """Show a newly loaded model."""
         self.layer_tree.set_layers(info.layers, layer)
         features = self.built_view("features")
-        if isinstance(features, FeaturesView):
+        if features is not None:
             features.set_layer(layer)
         self.browser.set_class_names(info.class_names)
         self.setWindowTitle(f"ConvScope · {info.name}")

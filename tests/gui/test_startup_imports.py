@@ -1,7 +1,8 @@
 """What the window's first paint does not wait for (issue 20, item 13): every annotation reader
 (json, yaml, XML, COCO, CVAT, through `engine.annotations`' and `engine.review`'s package imports),
-the review runner and OpenCV (the canvas's colour bar, decoding, maps, masks, thumbnails) are
-imported while idle after the paint, before anything needs them.
+the review runner, the Review and Activations tabs' modules (built at their first show) and OpenCV
+(the canvas's colour bar, decoding, maps, masks, thumbnails) are imported while idle after the
+paint or right after it, before anything needs them.
 Run in a fresh interpreter: this one has imported them all. (The times: `python -m bench.startup`.)"""
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
-DEFERRED = ("cv2", "engine.review.runner", "engine.annotations.source", "engine.annotations.coco",
+DEFERRED = ("cv2", "gui.review", "gui.review.controller", "gui.features_view", "engine.review.runner", "engine.annotations.source", "engine.annotations.coco",
             "engine.annotations.cvat", "engine.annotations.yolo", "yaml")
 
 LAUNCH = """
@@ -58,7 +59,7 @@ app.exec()
 """
 
 
-def test_annotation_readers_the_runner_and_opencv_wait_for_the_first_paint_then_come_in_while_idle():
+def test_annotation_readers_the_runner_two_tabs_and_opencv_wait_for_the_first_paint_then_come_in_while_idle():
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     result = subprocess.run([sys.executable, "-c", LAUNCH.format(deferred=DEFERRED)], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=120, check=False)
