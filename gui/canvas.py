@@ -62,10 +62,10 @@ class HeatmapCanvas(QWidget):
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground("#202124")
         self.view, self.item = image_view(self.graphics.ci)
-        # pyqtgraph's grey until the canvas first paints: the engine's colours need OpenCV, which
-        # the window's first paint does not wait for (gui.app.AFTER_FIRST_PAINT)
-        self.colorbar = pg.ColorBarItem(values=(0.0, 1.0), colorMap="CET-L1", interactive=False, width=16,
-                                        label="heat")
+        # grey until the canvas first paints: the engine's colours need OpenCV, which the window's
+        # first paint does not wait for (a named pyqtgraph map would be read from a file)
+        self.colorbar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=pg.ColorMap([0.0, 1.0], [(0, 0, 0), (255, 255, 255)]),
+                                        interactive=False, width=16, label="heat")
         self.bar_colormap: str | None = None  # the colour map the bar shows, once it shows the engine's
         self.graphics.viewport().installEventFilter(self)
         self.graphics.ci.addItem(self.colorbar, row=0, col=1)
