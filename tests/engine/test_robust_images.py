@@ -278,7 +278,7 @@ def _no_decoding(monkeypatch) -> None:
     def refuse(*_args, **_kwargs):
         raise AssertionError("cv2.imdecode was called for a file that must be refused first")
 
-    monkeypatch.setattr(images.cv2, "imdecode", refuse)
+    monkeypatch.setattr(cv2, "imdecode", refuse)  # decoding imports cv2 where it decodes
 
 
 @pytest.mark.parametrize("name", sorted(BAD))
