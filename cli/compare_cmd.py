@@ -43,6 +43,7 @@ def run_compare(args: argparse.Namespace) -> int:
     from engine.review import ReviewOptions, folder_images
     from engine.review.compare import check_pair
     from engine.review.compare_output import ComparisonOutput
+    from engine.review.two_models import comparison_run
 
     params = request_params(args, args.method)
     if Path(args.out).resolve() == Path(args.images).resolve():
@@ -57,10 +58,7 @@ def run_compare(args: argparse.Namespace) -> int:
     session_b = Session.open(args.against, trust=args.trust_model, preprocessing=args.against_preprocessing)
     options = ReviewOptions(args.method, args.layer, args.batch_size, args.target, params=params, trust=args.trust)
     check_pair(session_a, session_b, options)
-    run = {"model_a": session_a.info.path, "model_b": session_b.info.path,
-           "images": str(Path(args.images).resolve()), "method": args.method, "params": params,
-           "target": args.target, "trust": args.trust}
-    output = ComparisonOutput(args.out, run, trust=args.trust)
+    output = ComparisonOutput(args.out, comparison_run(session_a, session_b, args.images, options), trust=args.trust)
     progress = Progress(sys.stderr, "compare", "img", every=0.1)
     if args.ray is not None:
         from engine.review.compare_ray import compare_with_ray

@@ -59,9 +59,13 @@ class ComparisonOutput:
         self._writer.writerows([_cell(getattr(r, c)) for c in self.columns] for r in rows)
         self._handle.flush()
 
+    def close(self) -> None:
+        """Close comparison.csv (what was written stays readable): for a run that failed part-way."""
+        self._handle.close()
+
     def finish(self, comparison: Comparison) -> dict[str, Any]:
         """Write comparison.json, the Parquet copy, the pair overlays and report.html; returns the summary."""
-        self._handle.close()
+        self.close()
         summary = {"run": self.run, **comparison_summary(comparison)}
         _write_text(self.folder / JSON_NAME, json.dumps(summary, indent=2) + "\n")
         self._write_parquet(comparison.rows)

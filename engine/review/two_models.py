@@ -57,8 +57,8 @@ def compare_lot(session_a, session_b, images: str | os.PathLike, options: Review
         comparison = compare_folder(session_a, session_b, images, options, progress, cancel, rows_done,
                                     exclude=out or None)
     except BaseException:
-        if output is not None:  # ComparisonOutput closes its CSV in finish() only
-            output._handle.close()  # noqa: SLF001
+        if output is not None:
+            output.close()
         raise
     summary = output.finish(comparison) if output is not None else {"run": run, **comparison_summary(comparison)}
     return comparison, summary
