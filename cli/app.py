@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 
-from . import batch_cmd, compare_cmd, explain_cmd, features_cmd, inspect_cmds, sanity_cmd
 from .common import check_inputs
 
-COMMAND_MODULES = [inspect_cmds, explain_cmd, batch_cmd, features_cmd, sanity_cmd, compare_cmd]
+# Imported only for a parser with every command: the window's start (`gui`, the default) needs
+# none of them, nor the parameter declarations and numpy they bring (pyqtgraph brings numpy later).
+COMMAND_MODULES = ("cli.inspect_cmds", "cli.explain_cmd", "cli.batch_cmd", "cli.features_cmd", "cli.sanity_cmd",
+                   "cli.compare_cmd")
 EXIT_BAD_INPUT = 2
 
 
@@ -31,9 +35,14 @@ def build_parser(full: bool = True) -> argparse.ArgumentParser:
     gui.add_argument("--images", help="image folder to open (default: the last one, else the demo images)")
     gui.add_argument("--trust-model", action="store_true", help="load a model that safe mode refuses")
     gui.set_defaults(run=run_gui)
-    for module in COMMAND_MODULES if full else ():
+    for module in command_modules() if full else ():
         module.add_commands(commands)
     return parser
+
+
+def command_modules() -> list[ModuleType]:
+    """The modules of the commands other than `gui`, in the order of `--help` (imported now)."""
+    return [importlib.import_module(name) for name in COMMAND_MODULES]
 
 
 def run_gui(args: argparse.Namespace) -> int:

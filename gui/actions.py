@@ -28,7 +28,6 @@ class Actions:
         self.window = window
         style = window.style()
         icon = style.standardIcon
-        c = window.controller
         self.open_model = self._action("Open &model…", "Ctrl+O", self._ask_model,
                                        icon(QStyle.StandardPixmap.SP_DialogOpenButton))
         self.open_folder = self._action("Open &folder…", "Ctrl+Shift+O", self._ask_folder,
@@ -40,7 +39,7 @@ class Actions:
         self.compare_model.setToolTip("Open a second model (Keras or a .tflite / .onnx / SavedModel export) and "
                                       "show its maps beside this one's (Ctrl+Shift+M)")
         self.compare_model.setIconText("Compare model")
-        self.stop_comparing = self._action("&Stop comparing", None, c.stop_comparing)
+        self.stop_comparing = self._action("&Stop comparing", None, lambda: window.controller.stop_comparing())
         self.stop_comparing.setEnabled(False)
         self.export = self._action("&Export…", "Ctrl+E", window.export_dialog,
                                    icon(QStyle.StandardPixmap.SP_DialogSaveButton))
@@ -49,7 +48,7 @@ class Actions:
                                  icon(QStyle.StandardPixmap.SP_ArrowDown), extra=("PgDown",))
         self.previous = self._action("&Previous image", "Left", lambda: window.browser.step(-1),
                                      icon(QStyle.StandardPixmap.SP_ArrowUp), extra=("PgUp",))
-        self.cancel = self._action("&Cancel", "Esc", c.cancel, icon(QStyle.StandardPixmap.SP_BrowserStop))
+        self.cancel = self._action("&Cancel", "Esc", lambda: window.controller.cancel(), icon(QStyle.StandardPixmap.SP_BrowserStop))
         self.misclassified = self._action("&Misclassified only", "Ctrl+M",
                                           lambda: window.browser.misclassified.toggle())
         self.modes = [self._action(f"Show {mode}", str(k + 1), self._mode_setter(mode))

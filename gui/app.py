@@ -104,14 +104,13 @@ class FirstPaint(QObject):
 
 
 def create_window(args=None, settings: Settings | None = None) -> MainWindow:
-    """Build the window, start the engine (a process importing TensorFlow while the window
-    paints), and once the window has painted, queue the first model and folder (listing the
-    folder and selecting its image are not what the first paint shows)."""
+    """Build the window and show it; once it has painted, make its controllers, start the engine
+    (a process importing TensorFlow) and queue the first model and folder: none of them is what
+    the first paint shows, and on two cores the engine's import would compete with the paint."""
     settings = settings or Settings(make_settings())
     if getattr(args, "method", None):  # the screenshot hook's method: the window starts with it
         settings.set("method", args.method)
     window = MainWindow(settings)
-    window.controller.client.start()
     geometry = settings.store.value("geometry")
     if geometry is not None:
         window.restoreGeometry(geometry)
@@ -119,6 +118,9 @@ def create_window(args=None, settings: Settings | None = None) -> MainWindow:
     model, folder, gone = initial_paths(args, settings)
 
     def open_first() -> None:
+        if window.closed:  # closed before it painted: nothing to start
+            return
+        window.controller.client.start()
         window.controller.open_model(model, trust=bool(getattr(args, "trust_model", False)))
         if getattr(args, "compare_model", None):  # after A: the engine opens them in this order
             window.controller.open_model_b(args.compare_model)

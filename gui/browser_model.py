@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.images.decoding import label_from_path
-from engine.results import Prediction
 from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtGui import QBrush, QColor, QImage, QPixmap
 
 from .row_table import SORT_ROLE, Index, RowTableModel, filter_change
 from .thumbnails import ThumbnailLoader
+
+if TYPE_CHECKING:  # the model's predictions come after the first paint
+    from engine.results import Prediction
 
 COLUMNS = ("Image", "Label", "Predicted", "Conf.")
 SORT_KEYS = {"name": 0, "label": 1, "predicted": 2, "confidence": 3}

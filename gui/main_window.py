@@ -4,7 +4,7 @@ method panel, menus, toolbar, status bar with progress and Cancel, drag and drop
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from engine.images.decoding import IMAGE_SUFFIXES
 from PySide6.QtCore import QSize, Qt, QTimer
@@ -29,10 +29,6 @@ from PySide6.QtWidgets import (
 from .actions import build_actions
 from .browser import ImageBrowser
 from .canvas import HeatmapCanvas
-from .compare import CompareGrid
-from .controller import Controller
-from .drawing import DrawingController
-from .export import export_all
 from .layer_tree import LayerTree
 from .lazy import LazyTab, construct_later
 from .mask_overlay import MaskOverlay
@@ -42,13 +38,16 @@ from .predictions import PredictionsPanel
 from .settings import Settings
 from .state import initial_state
 from .style import hint_style
-from .trust.controller import TrustController
 from .trust.view import TrustView
 from .view_controls import ViewControls
 
-if TYPE_CHECKING:  # built with their tabs: imported while idle after the first paint (gui.app)
+if TYPE_CHECKING:  # built with their tabs or controllers: imported after the first paint (gui.app)
+    from .compare import CompareGrid
+    from .controller import Controller
+    from .drawing import DrawingController
     from .features_view import FeaturesView
     from .review import ReviewController, ReviewTab
+    from .trust.controller import TrustController
 
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5", ".tflite", ".onnx")
 PREFERRED_SIZE = QSize(1560, 940)
@@ -76,14 +75,51 @@ class MainWindow(QMainWindow):
         self._shown_state = state  # what the views that mirror the state show (_follow_state)
         self._build_docks()
         self._build_status_bar()
-        self.controller = Controller(self, state)
+        self._initial_state = state
+        self._controllers: tuple[Controller, TrustController, DrawingController] | None = None
         self._review_controller: ReviewController | None = None  # made with the Review tab
-        self.trust_controller = TrustController(self.trust, self.controller)
-        self.drawing = DrawingController(self)
-        self.pair.shared_rows = (self.mask_overlay.row, self.drawing.bar)
         self.actions = build_actions(self)
-        self._connect()
+        self._connect_views()
         self.last_export: list[Path] = []
+        self.closed = False
+
+    # -- the controllers: made at their first use ---------------------------------------------
+    # The window paints without them: the controller, its engine protocol (some fifty message
+    # classes), the trust and drawing controllers are a third of the window's import and build
+    # time. gui.app makes them right after the first paint, before it opens the first model; a
+    # view's signal that needs one before then makes it (the views reach it through these).
+    @property
+    def controller(self) -> Controller:
+        """The controller of the window's state and of the engine (made now if it was not)."""
+        return self._made_controllers()[0]
+
+    @property
+    def trust_controller(self) -> TrustController:
+        """The Trust tab's controller (made with the controller)."""
+        return self._made_controllers()[1]
+
+    @property
+    def drawing(self) -> DrawingController:
+        """The region drawing tools' controller (made with the controller)."""
+        return self._made_controllers()[2]
+
+    @property
+    def has_controllers(self) -> bool:
+        """Whether the controllers exist yet (closing a window that never made them makes none)."""
+        return self._controllers is not None
+
+    def _made_controllers(self) -> tuple[Controller, TrustController, DrawingController]:
+        if self._controllers is None:
+            from .controller import Controller
+            from .drawing import DrawingController
+            from .trust.controller import TrustController
+
+            controller = Controller(self, self._initial_state)
+            trust = TrustController(self.trust, controller)
+            self._controllers = (controller, trust, DrawingController(self))
+            self.pair.shared_rows = (self.mask_overlay.row, self._controllers[2].bar)
+            self._connect_controller(controller)
+        return self._controllers
 
     def _fit_screen(self) -> None:
         """The preferred size, or the screen's available area when that is smaller."""
@@ -109,7 +145,7 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         # Built at their first show (or first use): the first paint shows the Heatmap tab only.
         self.lazy_tabs: dict[str, LazyTab] = {
-            "compare": LazyTab(CompareGrid, self._compare_built),
+            "compare": LazyTab(construct_later("gui.compare", "CompareGrid"), self._compare_built),
             "features": LazyTab(construct_later("gui.features_view", "FeaturesView"), self._features_built),
             "review": LazyTab(construct_later("gui.review", "ReviewTab"), self._review_built)}
         self.tab_views: dict[str, QWidget] = {"heatmap": self.pair, **self.lazy_tabs, "trust": self.trust}
@@ -249,24 +285,26 @@ class MainWindow(QMainWindow):
         bar.addPermanentWidget(self.cancel_button)
         self.show_busy("Loading the engine (TensorFlow)…", True)
 
-    def _connect(self) -> None:
-        c = self.controller
-        self.browser.imageSelected.connect(c.select_image)
-        self.predictions.classChosen.connect(c.select_class)
-        self.layer_tree.targetChosen.connect(c.select_layer)
+    def _connect_views(self) -> None:
+        self.browser.imageSelected.connect(lambda path: self.controller.select_image(path))
+        self.predictions.classChosen.connect(lambda index: self.controller.select_class(index))
+        self.layer_tree.targetChosen.connect(lambda layer: self.controller.select_layer(layer))
         self.layer_tree.activationsRequested.connect(self._activations_for)
         self.layer_tree.patternsRequested.connect(self._patterns_for)
         self.method_panel.changed.connect(self._method_changed)
-        self.view_controls.changed.connect(c.set_view)
-        self.pair.stopRequested.connect(c.stop_comparing)
+        self.view_controls.changed.connect(lambda view: self.controller.set_view(view))
+        self.pair.stopRequested.connect(lambda: self.controller.stop_comparing())
         self.tabs.currentChanged.connect(self._tab_changed)
-        c.canvasChanged.connect(self.mask_overlay.update)
-        c.canvasChanged.connect(self.drawing.canvas_changed)
-        c.modelChanged.connect(lambda info: self.drawing.set_classes(info.class_names if info else ()))
-        c.stateChanged.connect(self._follow_state)
         self.mask_overlay.toggle.toggled.connect(lambda on: self.remember("mask_outline", on))
         self.browser.misclassified.toggled.connect(lambda on: self.remember("misclassified_only", on))
         self.browser.sort_box.currentIndexChanged.connect(lambda _i: self.remember("sort", self.browser.sort_key()))
+
+    def _connect_controller(self, c: Controller) -> None:
+        drawing = self.drawing
+        c.canvasChanged.connect(self.mask_overlay.update)
+        c.canvasChanged.connect(drawing.canvas_changed)
+        c.modelChanged.connect(lambda info: drawing.set_classes(info.class_names if info else ()))
+        c.stateChanged.connect(self._follow_state)
 
     # -- slots ------------------------------------------------------------------------------
     def _follow_state(self, state) -> None:
@@ -280,8 +318,8 @@ class MainWindow(QMainWindow):
                 features.set_layer(state.layer.split(",")[-1])
         if shown is None or state.view != shown.view:
             self.pair.apply(state.view)
-            if isinstance(compare, CompareGrid):
-                compare.apply(state.view)
+            if compare is not None:
+                cast("CompareGrid", compare).apply(state.view)
 
     def _method_changed(self) -> None:
         panel = self.method_panel
@@ -410,6 +448,8 @@ class MainWindow(QMainWindow):
     def export_to(self, folder: str | Path) -> list[Path]:
         """Write every exportable view into `folder`."""
         try:
+            from .export import export_all
+
             self.last_export = export_all(self, folder)
         except Exception as exc:  # noqa: BLE001 - disk errors become a status line
             self.report_error(str(exc))
@@ -435,15 +475,18 @@ class MainWindow(QMainWindow):
         event.acceptProposedAction()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        self.drawing.save_if_changed()  # regions drawn and not saved yet are not lost
+        self.closed = True
+        if self.has_controllers:
+            self.drawing.save_if_changed()  # regions drawn and not saved yet are not lost
         self.settings.set("geometry", self.saveGeometry())
         self.settings.set("state", self.saveState())
         self.settings.sync()
         self.browser.loader.reset()
-        self.controller.client.stop()
+        if self.has_controllers:
+            self.controller.client.stop()
         self.browser.loader.wait(3000)
         compare = self.built_view("compare")
-        if isinstance(compare, CompareGrid):
-            compare.release()
+        if compare is not None:
+            cast("CompareGrid", compare).release()
         self.pair.release()
         super().closeEvent(event)

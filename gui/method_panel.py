@@ -4,7 +4,7 @@ float -> double spin box, bool -> check box, choices -> combo box, help as the t
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.maps.combine import COMBINATIONS
 from engine.params import APPLIES_TO, Param
@@ -23,8 +23,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .protocol import MethodSpec
 from .style import hint_style
+
+if TYPE_CHECKING:
+    from .protocol import MethodSpec
 
 INT_LIMIT = 2**31 - 1  # QSpinBox holds a C int
 FLOAT_LIMIT = 1e9

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from engine.results import Prediction
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -18,6 +19,9 @@ from PySide6.QtWidgets import (
 from .style import hint_label
 
 INDEX_ROLE = Qt.ItemDataRole.UserRole
+
+if TYPE_CHECKING:  # predictions come after the first paint
+    from engine.results import Prediction
 
 
 class PredictionsPanel(QWidget):

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
 from engine.maps.render import colorize
-from engine.trust.sanity import FAIL_CORRELATION
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
@@ -21,10 +21,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.protocol import SanityDisplay, TrustResult
 from gui.thumbnails import to_qimage
 
 from .plots import PENS, SIMILARITY_HEIGHT, StaticPlot, curve_plot, set_ticks, similarity_ticks
+
+if TYPE_CHECKING:  # the window paints before the engine protocol is imported (gui.main_window)
+    from gui.protocol import SanityDisplay, TrustResult
 
 HINT = ("Check the map of the current image: deletion and insertion curves against a random order and the "
         "image's edges (Petsiuk et al. 2018), and, when the image has a defect mask, the defect painted out "
@@ -402,6 +404,8 @@ class TrustView(QWidget):
     def _similarity_axes(self, display: SanityDisplay) -> None:
         """Stage numbers as ticks, the layer names in the tool tip, and the rule drawn: a dashed line
         at the rank correlation a method must fall under, a dotted one at the stage where it must."""
+        from engine.trust.sanity import FAIL_CORRELATION
+
         first = display.results[0]
         lowest = min(SIMILARITY_LOWEST, *(s.rank_correlation for r in display.results for s in r.stages))
         _similarity_frame(self.similarity, len(first.stages), lowest)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import argparse
 import errno
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -251,7 +253,7 @@ def test_the_command_line_is_read_from_sys_argv(capsys, tmp_path, monkeypatch):
 
 
 def test_the_window_starts_without_building_the_other_commands(monkeypatch):
-    for module in app.COMMAND_MODULES:
+    for module in app.command_modules():
         monkeypatch.setattr(module, "add_commands", lambda commands: pytest.fail("built for the window"))
     monkeypatch.setattr("cli.display.display_problem", lambda: None)
     monkeypatch.setattr("gui.app.run_window", lambda args: 0)
@@ -264,3 +266,16 @@ def test_an_exit_without_a_code_is_success(monkeypatch):
 
     monkeypatch.setattr(argparse.ArgumentParser, "parse_args", plain_exit)
     assert app.main(["info"]) == 0
+
+
+def test_the_window_path_imports_no_other_command_nor_numpy_before_qt():
+    """`python main.py` reaches the window without the other commands' modules, their parameter
+    declarations or numpy (issue 20, item 13: pyqtgraph imports numpy with Qt; before it, numpy
+    was a fifth of the launch). Guards a command module imported at cli.app's top again."""
+    code = ("import sys; import cli.app\n"
+            "cli.app.run_gui = lambda args: print(sorted(m for m in sys.modules if m.startswith(('cli.', 'numpy', "
+            "'engine.params')) and m.count('.') < 2)) or 0\n"
+            "cli.app.main(['gui'])")
+    result = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2],
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert result.stdout.strip() == "['cli.app', 'cli.common']", result.stderr[-2000:]

@@ -1,4 +1,5 @@
-"""What the window's first paint does not wait for (issue 20, item 13): every annotation reader
+"""What the window's first paint does not wait for (issue 20, item 13): the controllers and the
+engine protocol (made right after the paint, which starts the engine), the Compare tab, every annotation reader
 (json, yaml, XML, COCO, CVAT, through `engine.annotations`' and `engine.review`'s package imports),
 the review runner, the Review and Activations tabs' modules (built at their first show) and OpenCV
 (the canvas's colour bar, decoding, maps, masks, thumbnails) are imported while idle after the
@@ -15,18 +16,30 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
-DEFERRED = ("cv2", "gui.review", "gui.review.controller", "gui.features_view", "engine.review.runner", "engine.annotations.source", "engine.annotations.coco",
+DEFERRED = ("gui.protocol", "gui.controller", "gui.worker", "gui.plan", "gui.trust.controller", "gui.drawing",
+            "gui.compare", "cv2", "gui.review", "gui.review.controller", "gui.features_view", "engine.review.runner", "engine.annotations.source", "engine.annotations.coco",
             "engine.annotations.cvat", "engine.annotations.yolo", "yaml")
 
 LAUNCH = """
 import json, os, sys, tempfile
 from argparse import Namespace
 
-import gui.app, gui.worker
+import gui.app, gui.main_window
 from PySide6.QtCore import QEvent, QObject, QTimer
 from gui.settings import Settings, make_settings
 
-gui.worker.EngineThread.start = lambda self: None  # no engine process: only the window's own imports
+made = gui.main_window.MainWindow._made_controllers
+
+
+def no_engine(window):  # no engine process: only the window's own imports
+    fresh = window._controllers is None
+    controllers = made(window)
+    if fresh:
+        controllers[0].client.start = lambda: None
+    return controllers
+
+
+gui.main_window.MainWindow._made_controllers = no_engine
 DEFERRED = {deferred!r}
 seen = {{}}
 
