@@ -13,14 +13,16 @@ Debug hook for README screenshots (not part of the command line):
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
-from .lazy import import_when_idle
+from .lazy import import_when_idle, one_per_pass
 from .main_window import MainWindow
 from .settings import Settings, make_settings
 
@@ -28,6 +30,7 @@ RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 DEMO_MODEL = RESOURCES / "demo" / "defects.keras"
 DEMO_IMAGES = RESOURCES / "demo" / "images"
 IDLE_STEP_MS = 100  # between the Trust tab's plots, made one by one after the first paint
+CONTROLLER_MODULES = ("gui.controller", "gui.trust.controller", "gui.drawing")  # imported by MainWindow.controller
 FIRST_PAINT_MS = 250  # open the first model and folder by then even if the window has not painted
 # Imported while idle after the first paint, not before it: every annotation reader (the mask of the
 # first map shown needs one; each brings json, yaml, XML), the review runner (the first review) and the
@@ -118,9 +121,6 @@ def create_window(args=None, settings: Settings | None = None) -> MainWindow:
     model, folder, gone = initial_paths(args, settings)
 
     def open_first() -> None:
-        if window.closed:  # closed before it painted: nothing to start
-            return
-        window.controller.client.start()
         window.controller.open_model(model, trust=bool(getattr(args, "trust_model", False)))
         if getattr(args, "compare_model", None):  # after A: the engine opens them in this order
             window.controller.open_model_b(args.compare_model)
@@ -132,7 +132,11 @@ def create_window(args=None, settings: Settings | None = None) -> MainWindow:
         # half a step out of phase with the plots, so that an import and a plot never share a pass
         QTimer.singleShot(IDLE_STEP_MS // 2, lambda: import_when_idle(AFTER_FIRST_PAINT, IDLE_STEP_MS))
 
-    window.first_paint = FirstPaint(window, open_first)
+    # One step an event-loop pass, so that the window answers between them: the controllers' modules,
+    # then the controllers (made at first use) and the engine's start, then the first model and folder.
+    steps = [partial(importlib.import_module, name) for name in CONTROLLER_MODULES]
+    steps += [lambda: window.controller.client.start(), open_first]
+    window.first_paint = FirstPaint(window, lambda: one_per_pass(steps, stop=lambda: window.closed))
     return window
 
 

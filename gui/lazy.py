@@ -51,15 +51,24 @@ def construct_later(module: str, name: str) -> Callable[[], Any]:
     return lambda: getattr(importlib.import_module(module), name)()
 
 
-def import_when_idle(modules: Sequence[str], pause_ms: int = 0) -> None:
-    """Import `modules`, one per event-loop pass `pause_ms` apart: what the first paint does not
-    need but a later click would otherwise wait for (each import a short stall, not one long one)."""
-    pending = list(modules)
+def one_per_pass(steps: Sequence[Callable[[], object]], pause_ms: int = 0,
+                 stop: Callable[[], bool] = lambda: False) -> None:
+    """Call `steps` in order, one per event-loop pass `pause_ms` apart (the first at once), until
+    they are done or `stop()` says so: work after the first paint as short stalls, not one long one."""
+    pending = list(steps)
 
     def step() -> None:
-        importlib.import_module(pending.pop(0))
-        if pending:
-            QTimer.singleShot(pause_ms, step)
+        if pending and not stop():
+            pending.pop(0)()
+            if pending:
+                QTimer.singleShot(pause_ms, step)
 
-    if pending:
-        QTimer.singleShot(pause_ms, step)
+    step()
+
+
+def import_when_idle(modules: Sequence[str], pause_ms: int = 0) -> None:
+    """Import `modules`, one per event-loop pass `pause_ms` apart (the first after a pause): what the
+    first paint does not need but a later click would otherwise wait for."""
+    steps = [lambda name=name: importlib.import_module(name) for name in modules]
+    if steps:
+        QTimer.singleShot(pause_ms, lambda: one_per_pass(steps, pause_ms))

@@ -144,3 +144,54 @@ def test_a_cancel_before_any_tab_was_shown_builds_none(qtbot, settings, slow_met
         assert _lazy_views(window) == {"compare": [], "features": [], "review": []}
     finally:
         window.close()
+
+
+def test_the_controllers_and_the_engine_come_after_the_first_paint(qtbot, settings):
+    """Guards against: the window making its controllers (and importing the engine protocol) or
+    starting the engine before its first paint, as it did; or never making them without a click."""
+    from PySide6.QtCore import QEvent, QObject
+
+    at_paint: list[tuple[bool, bool]] = []
+
+    class Paints(QObject):
+        def eventFilter(self, watched, event):  # noqa: N802 - Qt's name
+            if event.type() == QEvent.Type.Paint and not at_paint:
+                at_paint.append((window.has_controllers, window._controllers is not None
+                                 and window.controller.client.engine_thread.isRunning()))
+            return False
+
+    window = open_window(qtbot, settings, wait=False)
+    try:
+        watcher = Paints()
+        window.installEventFilter(watcher)
+        assert not window.has_controllers  # not made with the window
+        qtbot.waitUntil(lambda: window.has_controllers and window.controller.client.engine_thread.isRunning(),
+                        timeout=5000)
+        assert at_paint == [(False, False)]
+        qtbot.waitUntil(lambda: window.canvas.explanation is not None, timeout=60_000)  # and the first map comes
+    finally:
+        window.close()
+
+
+def test_a_window_closed_before_its_first_paint_starts_no_engine(qtbot, settings):
+    """Guards against: the steps after the first paint making the controllers and starting the
+    engine for a window already closed (its QThread was then destroyed while running: an abort)."""
+    window = open_window(qtbot, settings, wait=False)
+    window.close()
+    qtbot.wait(400)  # past FirstPaint's fallback (250 ms): the steps had their chance
+    assert not window.has_controllers
+
+
+def test_steps_run_one_per_event_loop_pass_until_told_to_stop(qtbot):
+    from gui.lazy import one_per_pass
+
+    calls: list[int] = []
+    stopped = [False]
+    one_per_pass([lambda: calls.append(1), lambda: calls.append(2), lambda: calls.append(3)],
+                 stop=lambda: stopped[0])
+    assert calls == [1]  # the first at once, the others in later passes
+    QApplication.processEvents()
+    assert calls == [1, 2]
+    stopped[0] = True
+    qtbot.wait(50)
+    assert calls == [1, 2]  # stopped before the third
