@@ -65,3 +65,27 @@ def test_a_saturated_model_keeps_finite_ordered_log_probabilities():
     assert np.all(np.isfinite(log_q)) and np.all(np.diff(log_q) > 0)  # log(1 - p): -60, -50, -40
     np.testing.assert_allclose(log_q, [-60.0, -50.0, -40.0], atol=1e-9)
     assert np.all(log_p <= 0) and np.all(log_p > -1e-15)  # p itself rounds to 1
+
+
+@pytest.mark.parametrize(("activation", "units"), [("softmax", 4), ("linear", 4), ("sigmoid", 3), ("sigmoid", 1)])
+def test_the_keras_path_computes_in_tensorflow_what_log_pair_does_in_numpy(activation, units):
+    """class_log_probabilities / class_log_complement (the compiled row scores of a Keras model) against
+    scipy on every head kind, saturated rows included (logits of +-40): p and 1 - p in log space."""
+    from engine.methods.common import class_log_complement, class_log_probabilities
+    from engine.model.backend import tf
+
+    head = Head(activation, units)
+    rng = np.random.default_rng(units)
+    logits = rng.normal(0, 3, (5, units)).astype(np.float32)
+    logits[0, 0], logits[1, -1] = 40.0, -40.0
+    classes = np.array([0, units - 1, 0, 1 % head.class_count, head.class_count - 1], np.int32)
+    log_p = tf.gather(class_log_probabilities(head, tf.constant(logits)), classes, batch_dims=1).numpy()
+    log_q = class_log_complement(head, tf.constant(logits), tf.constant(classes)).numpy()
+    scores = head.class_logits(logits.astype(np.float64))
+    rows = np.arange(5)
+    if head.binary or activation == "sigmoid":
+        want_p, want_q = log_expit(scores[rows, classes]), log_expit(-scores[rows, classes])
+    else:
+        want_p, want_q = _softmax_pair(scores, classes)
+    np.testing.assert_allclose(log_p, want_p, rtol=2e-5, atol=1e-5)
+    np.testing.assert_allclose(log_q, want_q, rtol=2e-5, atol=1e-5)
