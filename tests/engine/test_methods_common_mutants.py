@@ -111,3 +111,28 @@ def test_a_cam_job_without_a_layer_is_a_programming_error():
     with pytest.raises(ValueError, match="needs a target layer"):
         _ = _job().cam_layer
     assert Job(np.zeros((1, 2, 2, 1), np.float32), np.array([0]), "conv").cam_layer == "conv"
+
+
+class _BlackBox:
+    """A black-box export's context: its heads and a logits function, no Keras model."""
+
+    black_box = True
+
+    def __init__(self) -> None:
+        self.heads = (Head("softmax", 3), Head("sigmoid", 1))
+        self.seen: list[np.ndarray] = []
+
+    def logits(self, x_rows: np.ndarray) -> np.ndarray:
+        self.seen.append(x_rows)
+        return x_rows.reshape(len(x_rows), -1)[:, :3] * np.array([1.0, 2.0, 3.0])
+
+
+def test_a_black_box_export_scores_rows_with_its_own_logits_and_the_outputs_head():
+    context = _BlackBox()
+    rows = np.arange(12, dtype=np.float32).reshape(2, 2, 3, 1) / 10
+    scores = common.row_scores(context, 0)  # type: ignore[arg-type]
+    log_p, log_q = scores(rows, np.array([2, 0]))
+    want = common.log_pair(context.heads[0], context.logits(rows), np.array([2, 0]))
+    np.testing.assert_allclose(log_p, want[0])
+    np.testing.assert_allclose(log_q, want[1])
+    assert context.seen[0] is rows  # the rows themselves went to the export
