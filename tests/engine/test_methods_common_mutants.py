@@ -136,3 +136,15 @@ def test_a_black_box_export_scores_rows_with_its_own_logits_and_the_outputs_head
     np.testing.assert_allclose(log_p, want[0])
     np.testing.assert_allclose(log_q, want[1])
     assert context.seen[0] is rows  # the rows themselves went to the export
+
+
+def test_a_black_box_exports_clean_logits_classes_and_probabilities():
+    context = _BlackBox()
+    x = np.arange(24, dtype=np.float32).reshape(2, 2, 2, 3) / 24
+    assert common.forward_logits(context, 0)(x).tolist() == context.logits(x).tolist()  # type: ignore[arg-type]
+    job = Job(x, np.array([-1, 0], np.int32), None)
+    logits, chosen, probabilities = common.clean_classes(context, job)  # type: ignore[arg-type]
+    np.testing.assert_array_equal(chosen, [2, 0])
+    want = context.heads[0].probabilities(logits)[[0, 1], [2, 0]]
+    np.testing.assert_allclose(probabilities, want, rtol=1e-6)
+    assert probabilities.dtype == np.float32

@@ -280,3 +280,16 @@ def test_the_completeness_note_starts_just_past_five_percent():
     assert notes(21.0, 20.0) == () and notes(19.0, 20.0) == ()
     assert len(notes(21.01, 20.0)) == 1 and len(notes(18.99, 20.0)) == 1
     assert notes(4e-8, 0.0) == () and len(notes(6e-8, 0.0)) == 1
+
+
+def test_smoothgrads_noise_scales_with_each_images_own_value_range(session, model, inputs):
+    """sigma = noise x (max - min) of each image (Smilkov et al.: noise level as a fraction of the
+    range). The fixture's images span about [0, 1], where noise x range and noise / range agree:
+    here one image spans 37 units and the other a tenth of one."""
+    wide = np.stack([inputs[0] * 37.0, inputs[1] * 0.1]).astype(np.float32)
+    spans = np.ptp(wide.reshape(2, -1), axis=1)
+    assert spans[0] > 30 and spans[1] < 0.2
+    maps, mean_grads = _reference_smoothgrad(model, wide, samples=3, noise=0.2)
+    raw = _run(session, "smoothgrad", wide, samples=3, noise=0.2)
+    np.testing.assert_allclose(raw.maps, maps, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(raw.attributions, mean_grads, rtol=1e-4, atol=1e-6)
