@@ -3,6 +3,7 @@
     python tests/mutation/run.py engine/trust            # a package (or several, or single files)
     python tests/mutation/run.py --changed main          # the engine/cli/gui files changed since main
     python tests/mutation/run.py --score engine/trust    # the score of the last run, nothing re-run
+    python tests/mutation/run.py --again engine/trust    # the last run's survivors again, with today's tests
 
 mutmut mutates only the chosen files and runs only the tests that name them: a file under
 tests/ is selected when its text contains a chosen module's dotted name
@@ -147,11 +148,25 @@ def reaches_tensorflow(tests: list[str]) -> bool:
     return any(hint in (ROOT / test).read_text(encoding="utf-8") for test in tests for hint in TF_HINTS)
 
 
-def run_mutmut(files: list[str], tests: list[str], workers: int) -> None:
-    """Run mutmut on these files with these tests, from a fresh mutants/ folder."""
+def survivors(files: list[str]) -> list[str]:
+    """The last run's surviving and unchecked mutants of these files (equivalent ones left out)."""
+    equivalent = equivalent_mutants()
+    names = []
+    for file in files:
+        meta = ROOT / "mutants" / (file + ".meta")
+        if meta.exists():
+            codes = json.loads(meta.read_text())["exit_code_by_key"]
+            names += [k for k, c in codes.items() if k not in equivalent and c not in KILLED]
+    return sorted(names)
+
+
+def run_mutmut(files: list[str], tests: list[str], workers: int, names: list[str] | None = None) -> None:
+    """Run mutmut on these files with these tests, from a fresh mutants/ folder; or, given mutant
+    `names`, only those in the last run's folder (mutmut adds the tests that are new to its stats)."""
     import mutmut.configuration as configuration
 
-    shutil.rmtree(ROOT / "mutants", ignore_errors=True)
+    if names is None:
+        shutil.rmtree(ROOT / "mutants", ignore_errors=True)
     config = configuration.config()
     config.only_mutate = files
     config.pytest_add_cli_args_test_selection = tests
@@ -169,7 +184,7 @@ def run_mutmut(files: list[str], tests: list[str], workers: int) -> None:
     from mutmut.__main__ import cli
 
     try:
-        cli(["run", "--max-children", str(workers)], standalone_mode=False)
+        cli(["run", "--max-children", str(workers), *(names or [])], standalone_mode=False)
     except SystemExit as stop:
         if stop.code:
             raise
@@ -193,6 +208,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("targets", nargs="*", help="packages or .py files, e.g. engine/trust")
     parser.add_argument("--changed", metavar="REF", help="the files changed since this git ref")
     parser.add_argument("--score", action="store_true", help="only print the last run's score")
+    parser.add_argument("--again", action="store_true",
+                        help="re-run only the last run's surviving and unchecked mutants (tests added since count)")
     parser.add_argument("--workers", type=int, default=1, help="parallel mutants (default 1)")
     parser.add_argument("--tests", nargs="+", metavar="FILE",
                         help="run these test files instead of the ones naming the targets")
@@ -207,8 +224,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("nothing to mutate: give a package, a file or --changed REF")
     if not args.score:
         tests = args.tests or selected_tests(files, args.targets)
-        print(f"mutating {len(files)} files with {len(tests)} test files", flush=True)
-        run_mutmut(files, tests, args.workers)
+        names = survivors(files) if args.again else None
+        if names == []:
+            print("no surviving or unchecked mutants to run again")
+        else:
+            print(f"mutating {len(files)} files with {len(tests)} test files"
+                  + (f" ({len(names)} mutants again)" if names else ""), flush=True)
+            run_mutmut(files, tests, args.workers, names)
     return 0 if report(files) >= args.min else 1
 
 
