@@ -148,3 +148,11 @@ def test_a_black_box_exports_clean_logits_classes_and_probabilities():
     want = context.heads[0].probabilities(logits)[[0, 1], [2, 0]]
     np.testing.assert_allclose(probabilities, want, rtol=1e-6)
     assert probabilities.dtype == np.float32
+
+
+def test_slow_chunks_shrink_down_to_single_rows_by_default(monkeypatch):
+    clock = iter(np.arange(0.0, 100.0, common.CHUNK_SECONDS + 0.01))
+    monkeypatch.setattr(common.time, "perf_counter", lambda: next(clock))
+    calls = []
+    common.run_chunks(_job(), 10, 4, lambda start, stop: calls.append(stop - start))
+    assert calls == [4, 2, 1, 1, 1, 1]

@@ -143,6 +143,8 @@ def test_ablationcam_matches_the_paper(parts):
     theirs = np.maximum(activations @ np.array(weights), 0)
     ours = parts.explain("ablationcam", class_index)
     np.testing.assert_allclose(_scaled(ours.raw), _scaled(theirs), rtol=0, atol=TOL)
+    # unscaled too: weights divided by |y_c|, not multiplied (the normalised maps cannot tell)
+    np.testing.assert_allclose(ours.raw, theirs, rtol=1e-3, atol=1e-4 * float(np.max(theirs)))
 
 
 def test_ablation_tail_around_a_skip_connection():
