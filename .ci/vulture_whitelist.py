@@ -20,6 +20,7 @@ pytestmark  # pytest: module-wide marks
 h5_file  # pytest fixtures, requested by name
 two_nodes
 local_ray
+last_run
 qapp
 _.random_deletion_auc  # engine/review/rows.py: review columns, read by name from the declarations
 _.random_insertion_auc

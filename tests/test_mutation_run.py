@@ -25,12 +25,14 @@ def last_run(tmp_path, monkeypatch):
     return tmp_path
 
 
-def test_again_runs_the_survivors_and_the_unchecked_but_not_the_killed_or_equivalent(last_run):
+@pytest.mark.usefixtures("last_run")
+def test_again_runs_the_survivors_and_the_unchecked_but_not_the_killed_or_equivalent():
     assert run.survivors(["pkg/mod.py", "pkg/absent.py"]) == ["pkg.mod.x_f__mutmut_2", "pkg.mod.x_f__mutmut_3",
                                                                "pkg.mod.x_f__mutmut_6"]
 
 
-def test_the_score_counts_killed_and_timeouts_over_the_checked_non_equivalent(last_run, capsys):
+@pytest.mark.usefixtures("last_run")
+def test_the_score_counts_killed_and_timeouts_over_the_checked_non_equivalent(capsys):
     killed, counted, unchecked, left = run.file_score("pkg/mod.py", run.equivalent_mutants())
     assert (killed, counted, unchecked) == (2, 4, 1)
     assert left == ["pkg.mod.x_f__mutmut_2", "pkg.mod.x_f__mutmut_6"]
