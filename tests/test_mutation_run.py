@@ -38,3 +38,15 @@ def test_the_score_counts_killed_and_timeouts_over_the_checked_non_equivalent(ca
     assert left == ["pkg.mod.x_f__mutmut_2", "pkg.mod.x_f__mutmut_6"]
     assert run.report(["pkg/mod.py"]) == 50.0
     assert "1 of them timeouts" in capsys.readouterr().out
+
+
+@pytest.mark.usefixtures("last_run")
+def test_a_run_again_keeps_the_earlier_codes_of_the_mutants_it_did_not_run(tmp_path):
+    earlier = run.exit_codes(["pkg/mod.py"])
+    meta = tmp_path / "mutants" / "pkg" / "mod.py.meta"
+    fresh = {name: None for name in earlier["pkg/mod.py"]} | {"pkg.mod.x_f__mutmut_2": 1, "pkg.mod.x_f__mutmut_3": 0}
+    meta.write_text(json.dumps({"exit_code_by_key": fresh}), encoding="utf-8")  # as mutmut leaves it
+    run.keep_earlier(earlier, ["pkg.mod.x_f__mutmut_2", "pkg.mod.x_f__mutmut_3", "pkg.mod.x_f__mutmut_6"])
+    codes = run.exit_codes(["pkg/mod.py"])["pkg/mod.py"]
+    assert codes == {"pkg.mod.x_f__mutmut_1": 1, "pkg.mod.x_f__mutmut_2": 1, "pkg.mod.x_f__mutmut_3": 0,
+                     "pkg.mod.x_f__mutmut_4": 0, "pkg.mod.x_f__mutmut_5": -24, "pkg.mod.x_f__mutmut_6": None}

@@ -160,6 +160,28 @@ def survivors(files: list[str]) -> list[str]:
     return sorted(names)
 
 
+def exit_codes(files: list[str], root: Path | None = None) -> dict[str, dict[str, int | None]]:
+    """Each file's mutant name -> exit code, as the last run left them in `root`/mutants."""
+    codes = {}
+    for file in files:
+        meta = (root or ROOT) / "mutants" / (file + ".meta")
+        if meta.exists():
+            codes[file] = json.loads(meta.read_text())["exit_code_by_key"]
+    return codes
+
+
+def keep_earlier(earlier: dict[str, dict[str, int | None]], again: list[str]) -> None:
+    """Put back the earlier exit codes of the mutants a run with `--again` did not run (mutmut
+    writes a fresh record of every mutant of a file, the ones it skipped as not checked)."""
+    rerun = set(again)
+    for file, codes in earlier.items():
+        meta = ROOT / "mutants" / (file + ".meta")
+        data = json.loads(meta.read_text())
+        data["exit_code_by_key"] = {name: data["exit_code_by_key"].get(name) if name in rerun else code
+                                    for name, code in codes.items()}
+        meta.write_text(json.dumps(data))
+
+
 def run_mutmut(files: list[str], tests: list[str], workers: int, names: list[str] | None = None) -> None:
     """Run mutmut on these files with these tests, from a fresh mutants/ folder; or, given mutant
     `names`, only those in the last run's folder (mutmut adds the tests that are new to its stats)."""
@@ -230,7 +252,10 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"mutating {len(files)} files with {len(tests)} test files"
                   + (f" ({len(names)} mutants again)" if names else ""), flush=True)
+            earlier = exit_codes(files)
             run_mutmut(files, tests, args.workers, names)
+            if names:
+                keep_earlier(earlier, names)
     return 0 if report(files) >= args.min else 1
 
 
