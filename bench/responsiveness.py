@@ -186,9 +186,9 @@ class Run:
         args = Namespace(model=str(DEMO_MODEL), images=str(DEMO_IMAGES), trust_model=False)
         self.window = create_window(args, self.settings)
         shown = time.perf_counter()
-        controller = self.window.controller
-        opened = wait_until(lambda: controller.info is not None and bool(controller.specs), self.timeout,
-                            "start-up")
+        window = self.window  # its controllers are made after the first paint: asking for one here would make it now
+        opened = wait_until(lambda: window.has_controllers and window.controller.info is not None
+                            and bool(window.controller.specs), self.timeout, "start-up")
         self.spans.append(("start-up", shown, opened))
         first = wait_until(lambda: self.window.canvas.explanation is not None and self.idle(), self.timeout,
                            "first explanation")

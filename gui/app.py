@@ -30,14 +30,21 @@ RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 DEMO_MODEL = RESOURCES / "demo" / "defects.keras"
 DEMO_IMAGES = RESOURCES / "demo" / "images"
 IDLE_STEP_MS = 100  # between the Trust tab's plots, made one by one after the first paint
-CONTROLLER_MODULES = ("gui.controller", "gui.trust.controller", "gui.drawing")  # imported by MainWindow.controller
+# What MainWindow.controller imports, leaves first: one module per event-loop pass after the paint
+# (in one pass they stalled the window for 60-85 ms).
+CONTROLLER_MODULES = ("gui.protocol", "gui.plan", "gui.engine_loop", "gui.worker", "gui.compare", "gui.second_model",
+                      "gui.controller", "gui.trust.controller", "engine.annotations.editing", "gui.drawing.layer",
+                      "gui.drawing")
 FIRST_PAINT_MS = 250  # open the first model and folder by then even if the window has not painted
 # Imported while idle after the first paint, not before it: every annotation reader (the mask of the
 # first map shown needs one; each brings json, yaml, XML), the review runner (the first review) and the
 # modules of the Review and Activations tabs (built at their first show).
 # OpenCV, which every module using it imports in its functions, comes in right after the paint,
 # when the canvas gives its colour bar the engine's colours (gui.canvas).
-AFTER_FIRST_PAINT = ("engine.annotations.single", "engine.review.runner", "gui.review", "gui.features_view")
+AFTER_FIRST_PAINT = ("yaml", "engine.annotations.coco", "engine.annotations.cvat", "engine.annotations.yolo",
+                     "engine.annotations.source", "engine.annotations.single", "engine.review.columns",
+                     "engine.review.rows", "engine.review.runner", "engine.review.table", "gui.review.comparison",
+                     "gui.review.opened", "gui.review.tab", "gui.review", "gui.features_view")  # leaves first
 
 
 def application() -> QApplication:
@@ -135,7 +142,7 @@ def create_window(args=None, settings: Settings | None = None) -> MainWindow:
     # One step an event-loop pass, so that the window answers between them: the controllers' modules,
     # then the controllers (made at first use) and the engine's start, then the first model and folder.
     steps = [partial(importlib.import_module, name) for name in CONTROLLER_MODULES]
-    steps += [lambda: window.controller.client.start(), open_first]
+    steps += [lambda: window.controller, lambda: window.controller.client.start(), open_first]
     window.first_paint = FirstPaint(window, lambda: one_per_pass(steps, stop=lambda: window.closed))
     return window
 

@@ -173,7 +173,7 @@ class HeatmapCanvas(QWidget):
         """Colour the bar right after the canvas's first paint (queued: the paint is not delayed)."""
         if event.type() == QEvent.Type.Paint and self.bar_colormap is None:
             watched.removeEventFilter(self)
-            QTimer.singleShot(0, self.colour_bar)
+            QTimer.singleShot(1, self.colour_bar)  # a timer, not a posted call: after the paint's pass
         return False
 
     def _redraw(self) -> None:

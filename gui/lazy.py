@@ -53,8 +53,9 @@ def construct_later(module: str, name: str) -> Callable[[], Any]:
 
 def one_per_pass(steps: Sequence[Callable[[], object]], pause_ms: int = 0,
                  stop: Callable[[], bool] = lambda: False) -> None:
-    """Call `steps` in order, one per event-loop pass `pause_ms` apart (the first at once), until
-    they are done or `stop()` says so: work after the first paint as short stalls, not one long one."""
+    """Call `steps` in order, one per event-loop pass `pause_ms` apart (the first in the next pass:
+    not with what else the current pass has queued), until they are done or `stop()` says so: work
+    after the first paint as short stalls, not one long one."""
     pending = list(steps)
 
     def step() -> None:
@@ -63,12 +64,10 @@ def one_per_pass(steps: Sequence[Callable[[], object]], pause_ms: int = 0,
             if pending:
                 QTimer.singleShot(pause_ms, step)
 
-    step()
+    QTimer.singleShot(pause_ms, step)
 
 
 def import_when_idle(modules: Sequence[str], pause_ms: int = 0) -> None:
     """Import `modules`, one per event-loop pass `pause_ms` apart (the first after a pause): what the
     first paint does not need but a later click would otherwise wait for."""
-    steps = [lambda name=name: importlib.import_module(name) for name in modules]
-    if steps:
-        QTimer.singleShot(pause_ms, lambda: one_per_pass(steps, pause_ms))
+    one_per_pass([lambda name=name: importlib.import_module(name) for name in modules], pause_ms)
