@@ -62,13 +62,13 @@ class HeatmapCanvas(QWidget):
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground("#202124")
         self.view, self.item = image_view(self.graphics.ci)
-        # grey until the canvas first paints: the engine's colours need OpenCV, which the window's
-        # first paint does not wait for (a named pyqtgraph map would be read from a file)
-        self.colorbar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=pg.ColorMap([0.0, 1.0], [(0, 0, 0), (255, 255, 255)]),
-                                        interactive=False, width=16, label="heat")
-        self.bar_colormap: str | None = None  # the colour map the bar shows, once it shows the engine's
+        # Made right after the canvas first paints (colour_bar), not with it: its colours need OpenCV
+        # and its pyqtgraph plot a sixth of the window's construction, while the first paint has no
+        # picture for it to describe.
+        self.colorbar: pg.ColorBarItem | None = None
+        self.bar_colormap: str | None = None  # the colour map the bar shows
+        self.bar_shown = True  # False beside another canvas, whose bar serves both (gui.pair_view)
         self.graphics.viewport().installEventFilter(self)
-        self.graphics.ci.addItem(self.colorbar, row=0, col=1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -150,11 +150,14 @@ class HeatmapCanvas(QWidget):
 
     def show_colorbar(self, shown: bool) -> None:
         """Show or remove the colour bar (a pane beside another shares that one's: the room goes to the image)."""
-        layout = self.graphics.ci
-        if shown and self.colorbar.scene() is None:
-            layout.addItem(self.colorbar, row=0, col=1)
-        elif not shown and self.colorbar.scene() is not None:
-            layout.removeItem(self.colorbar)
+        self.bar_shown = shown
+        layout, bar = self.graphics.ci, self.colorbar
+        if bar is None:
+            return  # made as it should be shown (colour_bar)
+        if shown and bar.scene() is None:
+            layout.addItem(bar, row=0, col=1)
+        elif not shown and bar.scene() is not None:
+            layout.removeItem(bar)
 
     def apply(self, settings: ViewSettings) -> None:
         """Redraw with new opacity, threshold, colour map, outline or mode."""
@@ -163,14 +166,21 @@ class HeatmapCanvas(QWidget):
             self.colour_bar()
         self._redraw()
 
-    def colour_bar(self) -> None:
-        """Give the colour bar the settings' colour map."""
-        if self.bar_colormap != self.settings.colormap:
+    def colour_bar(self) -> pg.ColorBarItem:
+        """The colour bar with the settings' colour map (made now if it was not)."""
+        if self.colorbar is None:
+            self.colorbar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=make_colormap(self.settings.colormap),
+                                            interactive=False, width=16, label="heat")
+            self.bar_colormap = self.settings.colormap
+            if self.bar_shown:
+                self.graphics.ci.addItem(self.colorbar, row=0, col=1)
+        elif self.bar_colormap != self.settings.colormap:
             self.colorbar.setColorMap(make_colormap(self.settings.colormap))
             self.bar_colormap = self.settings.colormap
+        return self.colorbar
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
-        """Colour the bar right after the canvas's first paint (queued: the paint is not delayed)."""
+        """Make the bar right after the canvas's first paint (queued: the paint is not delayed)."""
         if event.type() == QEvent.Type.Paint and self.bar_colormap is None:
             watched.removeEventFilter(self)
             QTimer.singleShot(1, self.colour_bar)  # a timer, not a posted call: after the paint's pass

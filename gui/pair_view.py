@@ -133,7 +133,7 @@ class PairView(QWidget):
         to show the same region at the same scale. B's pane is wider by its colour bar (measured, then
         corrected once the views have their new widths)."""
         if self.comparing and self.canvas_b is not None:
-            bar = self.canvas_b.colorbar.boundingRect().width()
+            bar = self.canvas_b.colour_bar().boundingRect().width()
             half = (self.split.width() - self.split.handleWidth() - bar) / 2
             self.split.setSizes([round(half), round(half + bar)])
             QTimer.singleShot(0, self._even_views)
