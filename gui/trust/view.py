@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyqtgraph as pg
 from engine.maps.render import colorize
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QGridLayout,
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.lazy import one_per_pass
 from gui.thumbnails import to_qimage
 
 from .plots import PENS, SIMILARITY_HEIGHT, StaticPlot, curve_plot, set_ticks, similarity_ticks
@@ -230,14 +231,13 @@ class TrustView(QWidget):
             self.pending_plots.pop(0)()
 
     def build_when_idle(self, pause_ms: int = 0) -> None:
-        """Make the plots one per event-loop pass (each a short stall, not one long one)."""
-        def step() -> None:
+        """Make the plots one per event-loop pass (each a short stall, not one long one); a plot
+        already made by a show in the meantime is not made twice."""
+        def next_plot() -> None:
             if self.pending_plots:
                 self.pending_plots.pop(0)()
-            if self.pending_plots:
-                QTimer.singleShot(pause_ms, step)
 
-        QTimer.singleShot(pause_ms, step)
+        one_per_pass([next_plot] * len(self.pending_plots), pause_ms, stop=lambda: not self.pending_plots)
 
     def _add_deletion(self) -> None:
         self.deletion = curve_plot("Deletion (lower is better)", "fraction of pixels removed", (-10, 90))
