@@ -92,3 +92,29 @@ def test_codec_noise_on_native_stderr_is_muted_while_decoding_and_stderr_comes_b
                             cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
     assert result.stdout.strip() == "ok", result.stderr
     assert result.stderr.splitlines() == ["before", "after"]
+
+
+def test_codec_noise_is_muted_in_this_process_too(tmp_path):
+    """The same spell in the test's own process (a subprocess would not see a mutated module):
+    native stderr is pointed at a file around it, to see what reaches it."""
+    import cv2
+
+    from engine.images.decoding import _decoder_quiet
+
+    log = getattr(getattr(cv2, "utils", None), "logging", None)
+    level = log.getLogLevel() if log else None
+    captured = tmp_path / "stderr.txt"
+    keep = os.dup(2)
+    with open(captured, "wb") as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            os.write(2, b"before\n")
+            with _decoder_quiet():
+                assert log is None or log.getLogLevel() == log.LOG_LEVEL_SILENT
+                os.write(2, b"codec noise\n")
+            os.write(2, b"after\n")
+        finally:
+            os.dup2(keep, 2)
+            os.close(keep)
+    assert captured.read_bytes() == b"before\nafter\n"
+    assert log is None or log.getLogLevel() == level
