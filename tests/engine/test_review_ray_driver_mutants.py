@@ -12,6 +12,7 @@ import pickle
 import sys
 import threading
 import time
+import warnings
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -462,15 +463,18 @@ def test_review_with_ray_shuts_ray_down_after_an_error(fake_ray, monkeypatch):
     assert fake_ray.shutdowns == 1
 
 
-def test_ray_warnings_stay_quiet_unless_verbose(fake_ray, monkeypatch):
-    import warnings
-
+def _warning_from(module: str, text: str, monkeypatch) -> SimpleNamespace:
+    """review_on_ray stubbed to warn `text` as if from `module`; returns a stand-in session."""
     def on_ray(*args, **kwargs):
-        warnings.warn_explicit("ray note", UserWarning, "x.py", 1, module="ray.data.context")
+        warnings.warn_explicit(text, UserWarning, "x.py", 1, module=module)
         return "result"
 
     monkeypatch.setattr(ray_runner, "review_on_ray", on_ray)
-    session = SimpleNamespace(info=SimpleNamespace(path="m.keras", class_names=["ok"]))
+    return SimpleNamespace(info=SimpleNamespace(path="m.keras", class_names=["ok"]))
+
+
+def test_ray_warnings_stay_quiet_unless_verbose(fake_ray, monkeypatch):
+    session = _warning_from("ray.data.context", "ray note", monkeypatch)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         ray_runner.review_with_ray("out", session, "lot", ReviewOptions())
@@ -522,14 +526,7 @@ def test_the_start_up_note_gives_the_times_and_why(fake_ray, monkeypatch):
 
 
 def test_only_rays_own_warnings_are_silenced(fake_ray, monkeypatch):
-    import warnings
-
-    def on_ray(*args, **kwargs):
-        warnings.warn_explicit("ours", UserWarning, "x.py", 1, module="engine.review.table")
-        return "result"
-
-    monkeypatch.setattr(ray_runner, "review_on_ray", on_ray)
-    session = SimpleNamespace(info=SimpleNamespace(path="m.keras", class_names=["ok"]))
+    session = _warning_from("engine.review.table", "ours", monkeypatch)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         ray_runner.review_with_ray("out", session, "lot", ReviewOptions())

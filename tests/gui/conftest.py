@@ -54,6 +54,22 @@ def slow_method(monkeypatch):
 
 
 @pytest.fixture
+def trust_question(monkeypatch):
+    """QMessageBox.question stubbed: it answers `answers[0]` (No until a test sets Yes) and keeps
+    each question's text in `asked`; returns (answers, asked)."""
+    from PySide6.QtWidgets import QMessageBox
+
+    answers, asked = [QMessageBox.StandardButton.No], []
+
+    def question(parent, title, text, buttons=None, default=None):
+        asked.append(text)
+        return answers[0]
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    return answers, asked
+
+
+@pytest.fixture
 def settings(tmp_path):
     from gui.settings import Settings, make_settings
 

@@ -159,17 +159,11 @@ def test_a_black_box_model_a_refuses_gradients_in_one_line_and_runs_occlusion(qt
     assert window.canvas.explanation.method == "occlusion"
 
 
-def test_a_second_model_that_runs_code_is_loaded_only_when_trusted(qtbot, window, tmp_path, monkeypatch):
+def test_a_second_model_that_runs_code_is_loaded_only_when_trusted(qtbot, window, tmp_path, trust_question):
     from tests.models import lambda_model, save_model
 
     path = save_model(lambda_model(), tmp_path, "with_lambda.keras")
-    answers, asked = [QMessageBox.StandardButton.No], []
-
-    def question(parent, title, text, buttons=None, default=None):
-        asked.append(text)
-        return answers[0]
-
-    monkeypatch.setattr(QMessageBox, "question", question)
+    answers, asked = trust_question
     wait_idle(qtbot, window)
     window.controller.open_model_b(str(path))
     qtbot.waitUntil(lambda: len(asked) == 1, timeout=WAIT_MS)

@@ -65,17 +65,11 @@ def test_broken_model_files_keep_the_previous_model(qtbot, window, tmp_path):
         assert explanation.class_name in window.controller.info.class_names
 
 
-def test_lambda_model_asks_whether_to_trust_it(qtbot, window, tmp_path, monkeypatch):
+def test_lambda_model_asks_whether_to_trust_it(qtbot, window, tmp_path, trust_question):
     from tests.models import lambda_model, save_model
 
     path = save_model(lambda_model(), tmp_path, "with_lambda.keras")
-    answers, asked = [QMessageBox.StandardButton.No], []
-
-    def question(parent, title, text, buttons=None, default=None):
-        asked.append(text)
-        return answers[0]
-
-    monkeypatch.setattr(QMessageBox, "question", question)
+    answers, asked = trust_question
     open_model(qtbot, window, path, fails=True)
     assert len(asked) == 1 and "trust" in asked[0].lower() + window.message.text().lower()
     assert window.controller.info.name == "defects.keras"
