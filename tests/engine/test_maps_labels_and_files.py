@@ -14,7 +14,7 @@ import pytest
 
 from engine.errors import OutputPathError
 from engine.maps.grids import draw_label
-from engine.maps.render import save_heatmap, write_png
+from engine.maps.render import colorize, colormap_lut, overlay, save_heatmap, write_png
 
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 
@@ -83,3 +83,21 @@ def test_an_unwritable_path_names_itself_and_why(tmp_path):
                  lambda: save_heatmap(blocker / "x.npy", np.zeros((2, 2)))):
         with pytest.raises(OutputPathError, match=r"^.*file[/\\]x\.(png|npy): cannot write \(.+\)$"):
             call()
+
+
+def test_overlay_defaults_blend_jet_at_0_4_and_give_bytes():
+    # guards: the documented default opacity or colour map changed, the blend returned as floats
+    rng = np.random.default_rng(2)
+    image = rng.integers(0, 256, (5, 6, 3), dtype=np.uint8)
+    heat = rng.random((5, 6)).astype(np.float32)
+    blended = overlay(image, heat)
+    expected = np.rint(image * 0.6 + colorize(heat, "jet").astype(np.float64) * 0.4)
+    assert blended.dtype == np.uint8
+    assert np.abs(blended.astype(int) - expected).max() <= 1
+
+
+def test_the_colour_bar_lut_is_jet_by_default_one_entry_a_level():
+    lut = colormap_lut()
+    assert lut.shape == (256, 3) and lut.dtype == np.uint8
+    levels = np.arange(256, dtype=np.uint8)[None, :]
+    np.testing.assert_array_equal(lut, cv2.applyColorMap(levels, cv2.COLORMAP_JET)[0][:, ::-1])
