@@ -122,3 +122,82 @@ def test_the_outline_thickens_with_the_image_one_pixel_per_256(size, thickness):
     column = border[size // 4, :]  # crosses the region's right side once
     assert column[size // 3 - 5: size // 3 + 5].sum() == thickness
     assert combine.outline(np.zeros((size, size), np.float32)).dtype == np.float32
+
+
+def _options(**given):
+    return combine.split_options(given)[1]
+
+
+def test_clipping_applies_when_either_percentile_is_set():
+    # guards: clipping only when both percentiles are set, clip-below counted from 1 instead of 0
+    raw = np.random.default_rng(4).gamma(1.0, size=(12, 12)).astype(np.float32)
+    raw[0, 0] = 50.0  # an outlier that clipping maps to 1 with its neighbours' share
+    display = np.zeros((12, 12, 3), np.uint8)
+    for given in ({"clip_percentile": 99.0}, {"clip_below": 0.5}, {"clip_percentile": 95.0, "clip_below": 30.0}):
+        options = _options(**given)
+        expected = combine.linear_transformation(raw, options["clip_percentile"], options["clip_below"])
+        heatmap, empty = combine.finish(raw, None, display, options)
+        assert not empty and heatmap.max() == 1.0  # back to an exact peak of 1 after the resize
+        np.testing.assert_allclose(heatmap, expected / expected.max(), atol=1e-6)
+    unclipped, _ = combine.finish(raw, None, display, _options())
+    assert (unclipped > 0.5).sum() < (combine.finish(raw, None, display, _options(clip_percentile=60.0))[0] > 0.5).sum()
+
+
+def test_the_chosen_polarity_reaches_the_map():
+    # guards: the polarity option not passed on (positive attributions shown as negative ones)
+    attributions = np.random.default_rng(5).normal(size=(10, 10, 3)).astype(np.float32)
+    display = np.zeros((10, 10, 3), np.uint8)
+    for polarity in ("positive", "negative"):
+        heatmap, _ = combine.finish(np.zeros((10, 10), np.float32), attributions, display,
+                                    _options(polarity=polarity))
+        part = combine.polarity_map(attributions, polarity)
+        np.testing.assert_allclose(heatmap, part / part.max(), atol=1e-6)
+
+
+def test_combinations_that_apply_are_accepted_and_missing_ones_are_defaults():
+    # guards: the applicability test ignoring which kind the method is; an option left out
+    # of the dictionary taken as set
+    combine.check_options({**_options(), "guided": True}, "gradcam", is_cam=True)
+    combine.check_options({**_options(), "polarity": "positive", "clip_percentile": 99.0}, "saliency", is_cam=False)
+    combine.check_options({}, "gradcam", is_cam=True)
+    combine.check_options({}, "saliency", is_cam=False)
+
+
+def test_the_threshold_is_the_last_magnitude_when_the_share_is_reached_only_there():
+    # guards: the clamp to the last index off by one (the smallest magnitude never chosen, or
+    # an index past the end when float32 sums leave the last cumulative share under 100)
+    assert combine.threshold_at(np.array([[3.0, 1.0]], np.float32), 80.0) == 1.0
+    rng = np.random.default_rng(0)
+    while True:  # float32 magnitudes whose running sum ends just under 100 % of their total
+        values = rng.random(10007).astype(np.float32)
+        ordered = np.sort(values)[::-1]
+        if (100.0 * np.cumsum(ordered) / ordered.sum())[-1] < 100.0:
+            break
+    assert combine.threshold_at(values, 99.99999) == values.min()
+
+
+@pytest.mark.parametrize("shape, size", [((8, 8), (4, 4)), ((4, 8), (4, 2)), ((8, 4), (2, 4)), ((8, 2), (4, 2))])
+def test_shrinking_a_map_averages_its_blocks(shape, size):
+    # guards: area averaging only when both sides strictly shrink (or either), the sides swapped
+    from engine.maps.normalise import resize_map
+
+    values = np.random.default_rng(6).random(shape)  # float64 in: float32 out
+    got = resize_map(values, *size)
+    rows, columns = shape[0] // size[0], shape[1] // size[1]
+    expected = values.reshape(size[0], rows, size[1], columns).mean(axis=(1, 3))
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, expected, rtol=1e-5)
+    np.testing.assert_allclose(resize_map(values, 1, 1), [[values.mean()]], rtol=1e-5)
+
+
+def test_enlarging_or_mixed_resizing_is_bilinear():
+    import cv2
+
+    from engine.maps.normalise import resize_map
+
+    values = np.random.default_rng(7).random((4, 4)).astype(np.float32)
+    for size in ((8, 8), (2, 8), (8, 2)):
+        np.testing.assert_array_equal(resize_map(values, *size),
+                                      cv2.resize(values, size[::-1], interpolation=cv2.INTER_LINEAR))
+    ramp = np.array([[0.0, 1.0]], np.float32)  # output centres at source x = -0.25, 0.25, 0.75, 1.25, ends clamped
+    np.testing.assert_allclose(resize_map(ramp, 1, 4), [[0.0, 0.25, 0.75, 1.0]], atol=1e-6)
