@@ -201,3 +201,38 @@ def test_enlarging_or_mixed_resizing_is_bilinear():
                                       cv2.resize(values, size[::-1], interpolation=cv2.INTER_LINEAR))
     ramp = np.array([[0.0, 1.0]], np.float32)  # output centres at source x = -0.25, 0.25, 0.75, 1.25, ends clamped
     np.testing.assert_allclose(resize_map(ramp, 1, 4), [[0.0, 0.25, 0.75, 1.0]], atol=1e-6)
+
+
+def test_a_refused_combination_names_only_itself():
+    # guards: a method name or a stray prefix in front of the combination's message
+    with pytest.raises(Exception, match=r"^clip-percentile must be a number between 0 and 100, not -1$"):
+        combine.split_options({"clip_percentile": -1})
+
+
+def test_normalise_treats_infinities_as_no_evidence_and_keeps_float32():
+    # guards: -inf kept as the most negative float (a "min" map squashed to one level), a
+    # float64 map returned as float64 zeros when flat
+    from engine.maps.normalise import normalise
+
+    values, empty = normalise(np.array([[0.0, 1.0, -np.inf, 2.0, np.nan, np.inf]]), "min")
+    np.testing.assert_allclose(values, [[0.0, 0.5, 0.0, 1.0, 0.0, 0.0]], atol=1e-6)
+    assert not empty and values.dtype == np.float32
+    flat, empty = normalise(np.zeros((3, 3), np.float64))
+    assert empty and flat.dtype == np.float32
+    with pytest.raises(ValueError, match=r"^unknown floor 'max'; one of zero, min$"):
+        normalise(np.zeros((2, 2)), "max")
+
+
+@pytest.mark.parametrize("floor", ["zero", "min"])
+def test_a_span_is_flat_below_a_ten_millionth_of_the_map_or_of_one(floor):
+    # guards: the flatness test relative to the map's size only (tiny maps always flat or never),
+    # a scale floor of 2, the relative tolerance divided instead of multiplied
+    from engine.maps.normalise import normalise
+
+    assert normalise(np.array([[0.0, 5e-8]], np.float32), floor)[1]  # under 1e-7 of 1: flat
+    assert not normalise(np.array([[0.0, 1.5e-7]], np.float32), floor)[1]  # above: a (weak) map
+    noise = np.array([[1000.0, np.nextafter(np.float32(1000), np.float32(2000))]], np.float32)  # one float32 step
+    if floor == "min":
+        assert normalise(noise, floor)[1]
+    else:
+        assert normalise(noise, floor)[0].min() > 0.99  # zero floor: a map of 1000s is bright everywhere
