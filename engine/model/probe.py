@@ -80,9 +80,8 @@ class LinearActivation:
         if self.twin is None:
             config = {**self.layer.get_config(), "activation": "linear"}
             self.twin = type(self.layer).from_config(config)
-            output = self.twin(*args, **kwargs)
+            self.twin(*args, **kwargs)  # builds its weights, copied before the call that counts (an eager one too)
             self.twin.set_weights(self.layer.get_weights())
-            return output
         return self.twin(*args, **kwargs)
 
 
