@@ -62,7 +62,9 @@ def test_the_linear_transformation_with_a_lower_end_and_its_defaults():
     values = np.random.default_rng(2).gamma(1.0, size=(60, 70)).astype(np.float32)
     np.testing.assert_allclose(combine.linear_transformation(values, 95.0, 30.0, lower_end=0.2),
                                _seed_linear(values, 95.0, 30.0, 0.2), rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(combine.linear_transformation(values), _seed_linear(values, 99.9, 0.0, 0.0),
+    many = np.random.default_rng(2).random((100, 100)).astype(np.float32)  # the top 0.1 % is a few values
+    assert _seed_threshold(many, 0.1) < many.max()
+    np.testing.assert_allclose(combine.linear_transformation(many), _seed_linear(many, 99.9, 0.0, 0.0),
                                rtol=1e-5, atol=1e-6)
 
 
@@ -94,10 +96,11 @@ def test_the_outline_level_is_one_half_by_default_and_exclusive():
     heat = np.zeros((40, 40), np.float32)
     heat[5:15, 5:15] = 1.0
     heat[25:35, 25:35] = 0.5  # exactly at the level: not above it
+    heat[5:15, 25:35] = 0.7  # above the default level, below the peak
     got = combine.outline(heat)
     assert got.dtype == np.float32
     np.testing.assert_array_equal(got, combine.outline(heat, 0.5))
-    assert got[5:15, 5:15].any() and not got[25:35, 25:35].any()
+    assert got[5:15, 5:15].any() and got[5:15, 25:35].any() and not got[25:35, 25:35].any()
 
 
 def test_a_weak_map_under_the_level_outlines_its_own_peak():
@@ -176,7 +179,7 @@ def test_the_threshold_is_the_last_magnitude_when_the_share_is_reached_only_ther
     assert combine.threshold_at(values, 99.99999) == values.min()
 
 
-@pytest.mark.parametrize("shape, size", [((8, 8), (4, 4)), ((4, 8), (4, 2)), ((8, 4), (2, 4)), ((8, 2), (4, 2))])
+@pytest.mark.parametrize("shape, size", [((8, 8), (4, 4)), ((4, 8), (4, 2)), ((8, 4), (2, 4)), ((8, 2), (2, 2))])
 def test_shrinking_a_map_averages_its_blocks(shape, size):
     # guards: area averaging only when both sides strictly shrink (or either), the sides swapped
     from engine.maps.normalise import resize_map
@@ -236,3 +239,62 @@ def test_a_span_is_flat_below_a_ten_millionth_of_the_map_or_of_one(floor):
         assert normalise(noise, floor)[1]
     else:
         assert normalise(noise, floor)[0].min() > 0.99  # zero floor: a map of 1000s is bright everywhere
+
+
+def _regions(*shapes: tuple[int, int]) -> np.ndarray:
+    """A map with one rectangle of level 1 per (height, width), left to right, 3 pixels apart."""
+    heat = np.zeros((max(h for h, _ in shapes) + 6, sum(w + 3 for _, w in shapes) + 3), np.float32)
+    left = 3
+    for height, width in shapes:
+        heat[3:3 + height, left:left + width] = 1.0
+        left += width + 3
+    return heat
+
+
+def _kept(border: np.ndarray, *shapes: tuple[int, int]) -> list[bool]:
+    kept, left = [], 3
+    for _height, width in shapes:
+        kept.append(bool(border[:, left:left + width].any()))
+        left += width + 3
+    return kept
+
+
+@pytest.mark.parametrize("shapes, kept", [
+    (((2, 5), (20, 20), (10, 10)), [False, True, True]),  # 90 % of 505 needs the two largest
+    (((5, 179), (10, 10), (1, 5)), [True, True, False]),  # 895 of 1000: just under 90 %, the second is needed
+    (((8, 5), (6, 5), (4, 5), (2, 5)), [True, True, True, False]),  # 90 % needs three: at most three kept
+    (((30, 30), (2, 2), (2, 2)), [True, False, False]),  # the largest alone holds 90 %
+])
+def test_the_outline_keeps_the_largest_regions_holding_90_percent(shapes, kept):
+    # guards: regions kept in label order instead of by area, the 90 % share or the three-region
+    # cap computed wrongly
+    assert _kept(combine.outline(_regions(*shapes)), *shapes) == kept
+
+
+def test_an_outline_is_the_four_connected_inner_border():
+    # guards: a square structuring element or a shifted cross (diagonal steps counted as border)
+    yy, xx = np.mgrid[:41, :41]
+    disc = ((yy - 20) ** 2 + (xx - 20) ** 2 <= 15 ** 2)
+    cross = ndimage.generate_binary_structure(2, 1)
+    expected = disc & ~ndimage.binary_erosion(disc, cross, border_value=0)
+    np.testing.assert_array_equal(combine.outline(disc.astype(np.float32)), expected.astype(np.float32))
+
+
+def test_finish_passes_each_combination_its_settings():
+    # guards: the emphasis threshold or the outline level not reaching their step, edges divided
+    # instead of multiplied, the guided map dropped
+    rng = np.random.default_rng(8)
+    raw = rng.random((16, 16)).astype(np.float32)
+    display = rng.integers(0, 256, (16, 16, 3)).astype(np.uint8)
+    base, _ = combine.finish(raw, None, display, _options())
+    emphasized, _ = combine.finish(raw, None, display, _options(emphasize=True, emphasize_threshold=0.3))
+    np.testing.assert_allclose(emphasized, combine.emphasize(base, 0.3), atol=1e-6)
+    outlined, _ = combine.finish(raw, None, display, _options(outline=True, outline_level=0.8))
+    np.testing.assert_array_equal(outlined, combine.outline(base, 0.8))
+    from engine.maps.normalise import normalise
+
+    edged, _ = combine.finish(raw, None, display, _options(edges=True))
+    np.testing.assert_allclose(edged, normalise(base * combine.sobel_edges(display))[0], atol=1e-6)
+    guide = rng.random((16, 16)).astype(np.float32)
+    guided, _ = combine.finish(raw, None, display, _options(guided=True), guided=guide)
+    np.testing.assert_allclose(guided, normalise(base * normalise(guide)[0])[0], atol=1e-6)

@@ -118,5 +118,24 @@ def test_deprocess_standardises_each_image_alone_in_pixel_space(mode):
     pixels[0, ..., 0] = 255  # a red image: caffe's BGR order is visible
     got = deprocess(preprocess(pixels, mode), mode, contrast=0.4)
     expected = _seed_002_deprocess(pixels, 0.4)
-    assert np.abs(got.astype(int) - expected.astype(int)).max() <= 1  # float32 against float64 rounding
+    assert np.abs(got.astype(int) - expected.astype(int)).max() <= 1  # float32 against float64 rounding ...
+    assert (got != expected).mean() < 0.02  # ... at a few pixels on a .5 boundary, not a scale of 256
     assert (expected == 0).any() and (got == 0).any()  # high contrast: black is reached, not 1
+
+
+def test_tiles_enlarge_each_cell_nearest_neighbour_in_viridis_with_the_channel_written():
+    # guards: cells blurred by bilinear enlargement, the default colour map changed, the label text lost
+    maps = np.arange(8, dtype=np.float32).reshape(2, 2, 2)
+    grid = activation_grid(maps, tile=4, margin=0, scale="tile")
+    for channel, tile in enumerate(_tiles(grid, 2)):
+        unit = (maps[..., channel] - maps[..., channel].min()) / np.ptp(maps[..., channel])
+        picture = colorize(np.kron(unit, np.ones((2, 2))).astype(np.float32), "viridis")
+        np.testing.assert_array_equal(tile, draw_label(picture, str(channel)))
+
+
+def test_tile_grid_refusals_name_the_rule_and_the_grid_is_bytes():
+    from engine.maps.grids import tile_grid
+
+    with pytest.raises(ValueError, match=r"^columns must be at least 1 and the margin not negative$"):
+        tile_grid(np.zeros((1, 2, 2, 3), np.uint8), 1, -1)
+    assert tile_grid(np.ones((3, 2, 2, 3), np.uint8), 2, 1).dtype == np.uint8

@@ -81,8 +81,9 @@ def test_an_unwritable_path_names_itself_and_why(tmp_path):
     blocker.write_text("x")
     for call in (lambda: write_png(blocker / "x.png", np.zeros((2, 2, 3), np.uint8)),
                  lambda: save_heatmap(blocker / "x.npy", np.zeros((2, 2)))):
-        with pytest.raises(OutputPathError, match=r"^.*file[/\\]x\.(png|npy): cannot write \(.+\)$"):
+        with pytest.raises(OutputPathError, match=r"^.*file[/\\]x\.(png|npy): cannot write \(.+\)$") as refused:
             call()
+        assert "[Errno" not in str(refused.value)  # the reason in words, not the exception's repr
 
 
 def test_overlay_defaults_blend_jet_at_0_4_and_give_bytes():
@@ -101,3 +102,9 @@ def test_the_colour_bar_lut_is_jet_by_default_one_entry_a_level():
     assert lut.shape == (256, 3) and lut.dtype == np.uint8
     levels = np.arange(256, dtype=np.uint8)[None, :]
     np.testing.assert_array_equal(lut, cv2.applyColorMap(levels, cv2.COLORMAP_JET)[0][:, ::-1])
+
+
+def test_an_unknown_colour_map_lists_the_choices():
+    with pytest.raises(ValueError, match=r"^unknown colour map 'rainbow'; choose from jet, turbo, viridis, inferno, "
+                                         r"magma, plasma, hot, bone, cividis$"):
+        colorize(np.zeros((2, 2)), "rainbow")
