@@ -126,10 +126,10 @@ def test_deprocess_standardises_each_image_alone_in_pixel_space(mode):
 def test_tiles_enlarge_each_cell_nearest_neighbour_in_viridis_with_the_channel_written():
     # guards: cells blurred by bilinear enlargement, the default colour map changed, the label text lost
     maps = np.arange(8, dtype=np.float32).reshape(2, 2, 2)
-    grid = activation_grid(maps, tile=4, margin=0, scale="tile")
+    grid = activation_grid(maps, tile=64, margin=0, scale="tile")  # large enough for the label to show
     for channel, tile in enumerate(_tiles(grid, 2)):
         unit = (maps[..., channel] - maps[..., channel].min()) / np.ptp(maps[..., channel])
-        picture = colorize(np.kron(unit, np.ones((2, 2))).astype(np.float32), "viridis")
+        picture = colorize(np.kron(unit, np.ones((32, 32))).astype(np.float32), "viridis")
         np.testing.assert_array_equal(tile, draw_label(picture, str(channel)))
 
 
