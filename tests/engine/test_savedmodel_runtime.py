@@ -1,0 +1,142 @@
+"""SavedModel folders as black boxes (engine.model.savedmodel_runtime), on folders written by
+Keras' own exporter (`model.export`) and by `tf.saved_model.save`: what the runtime reads from
+the graph (input, classes, head, parameters, operators), fixed batch sizes, text graphs,
+several graphs, and the operators that need the user's trust.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.errors import ModelLoadError, UnsafeModelError
+from engine.model.savedmodel_runtime import SavedModelRuntime, _first_line, read_proto, serving_tags
+from tests.models import keras, layers, sigmoid_model, tiny_cnn
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory) -> tuple[Path, object]:
+    model = tiny_cnn((20, 28, 3), classes=4)
+    folder = tmp_path_factory.mktemp("saved") / "cnn"
+    model.export(folder)  # Keras' own SavedModel exporter
+    return folder, model
+
+
+def test_an_exported_keras_model_is_read_from_its_graph(exported):
+    # guards: height and width swapped, the class count or the softmax head misread, the
+    # parameters not counted, operators not listed by type
+    folder, model = exported
+    runtime = SavedModelRuntime(folder)
+    assert runtime.kind == "SavedModel" and runtime.input_shape == (20, 28, 3) and runtime.units == 4
+    assert runtime.fixed_batch == 0 and runtime.activation == "softmax"
+    assert runtime.params == model.count_params()
+    first = runtime.nodes[0]
+    assert first.path.startswith("000:") and first.type == "Input" and tuple(first.output_shape[1:]) == (20, 28, 3)
+    names = [n.name for n in runtime.nodes[1:]]
+    assert names == sorted(names) and "Conv2D x2" in names  # each operator type once, with its count
+    assert [n.path[:3] for n in runtime.nodes] == [f"{i:03d}" for i in range(len(runtime.nodes))]
+    x = np.random.default_rng(0).random((3, 20, 28, 3)).astype(np.float32)
+    np.testing.assert_allclose(runtime.run(x), model(x).numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_a_one_unit_sigmoid_head_is_read_as_sigmoid(tmp_path):
+    model = sigmoid_model((16, 16, 3))
+    model.export(tmp_path / "sig")
+    runtime = SavedModelRuntime(tmp_path / "sig")
+    assert runtime.units == 1 and runtime.activation == "sigmoid"
+    inputs = keras.Input((16, 16, 3))
+    linear = keras.Model(inputs, layers.Dense(2, name="scores")(layers.Flatten()(inputs)))
+    linear.export(tmp_path / "linear")
+    assert SavedModelRuntime(tmp_path / "linear").activation == "linear"
+
+
+def _fixed_batch_module(folder: Path, batch: int) -> None:
+    import tensorflow as tf
+
+    class Fixed(tf.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = tf.Variable(np.arange(3, dtype=np.float32).reshape(3, 1) + 1.0)
+
+        @tf.function(input_signature=[tf.TensorSpec((batch, 4, 4, 3), tf.float32, name="pixels")])
+        def serve(self, pixels):
+            return {"scores": tf.reduce_mean(pixels, axis=(1, 2)) @ self.w, "aux": tf.zeros((batch, 7))}
+
+    module = Fixed()
+    tf.saved_model.save(module, str(folder), signatures={"serving_default": module.serve})
+
+
+def test_a_fixed_batch_graph_is_fed_in_chunks_and_the_first_output_by_name_is_read(tmp_path):
+    # guards: a batch of 5 sent to a graph that takes 2, the outputs read in dict order
+    _fixed_batch_module(tmp_path / "fixed", 2)
+    runtime = SavedModelRuntime(tmp_path / "fixed")
+    assert runtime.fixed_batch == 2 and runtime.input_shape == (4, 4, 3) and runtime.units == 7
+    x = np.random.default_rng(1).random((5, 4, 4, 3)).astype(np.float32)
+    assert runtime.run(x).shape == (5, 7)  # "aux" sorts before "scores"
+    assert runtime.nodes[0].name == "pixels" and runtime.activation == "linear"
+
+
+def test_a_text_graph_opens_like_the_binary_one(exported, tmp_path):
+    import shutil
+
+    from google.protobuf import text_format
+
+    folder, model = exported
+    copy = tmp_path / "text"
+    shutil.copytree(folder, copy)
+    proto = read_proto(copy)
+    (copy / "saved_model.pbtxt").write_text(text_format.MessageToString(proto), encoding="utf-8")
+    (copy / "saved_model.pb").unlink()
+    assert read_proto(copy) == proto
+    x = np.random.default_rng(2).random((2, 20, 28, 3)).astype(np.float32)
+    np.testing.assert_allclose(SavedModelRuntime(copy).run(x), model(x).numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_the_serve_graph_is_chosen_among_several(exported):
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    proto = saved_model_pb2.SavedModel()
+    proto.CopyFrom(read_proto(exported[0]))
+    assert serving_tags("m", proto) is None  # one graph: no tags needed
+    proto.meta_graphs[0].meta_info_def.ClearField("tags")
+    proto.meta_graphs[0].meta_info_def.tags.append("train")
+    with pytest.raises(ModelLoadError, match=r"^m: the SavedModel holds several graphs and none is tagged 'serve'$"):
+        serving_tags("m", _with_graph(proto, ["eval"]))
+    assert serving_tags("m", _with_graph(proto, ["serve", "gpu"])) == ["serve", "gpu"]
+
+
+def _with_graph(proto, tags: list[str]):
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    copy = saved_model_pb2.SavedModel()
+    copy.CopyFrom(proto)
+    extra = copy.meta_graphs.add()
+    extra.meta_info_def.tags.extend(tags)
+    return copy
+
+
+def test_operators_that_touch_files_need_trust_and_are_named(tmp_path):
+    import tensorflow as tf
+
+    class Printer(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec((None, 4, 4, 3), tf.float32)])
+        def serve(self, x):
+            tf.print("scores")
+            return {"output": tf.reduce_mean(x, axis=(1, 2))}
+
+    module = Printer()
+    tf.saved_model.save(module, str(tmp_path / "printing"), signatures={"serving_default": module.serve})
+    with pytest.raises(UnsafeModelError, match=r"^printing: refused in safe mode: the graph holds operator PrintV2, "
+                                               r"which reads or writes files or runs Python code; load it only if you "
+                                               r"trust its author \(--trust-model\)$"):
+        SavedModelRuntime(tmp_path / "printing")
+    trusted = SavedModelRuntime(tmp_path / "printing", trust=True)
+    assert trusted.run(np.ones((1, 4, 4, 3), np.float32)).shape == (1, 3)
+
+
+def test_the_first_line_of_an_error_is_kept_short():
+    assert _first_line(ValueError("\n  first line  \nsecond")) == "first line"
+    assert _first_line(ValueError("")) == "ValueError"
+    assert _first_line(ValueError("x" * 300)) == "x" * 200
