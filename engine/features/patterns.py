@@ -211,7 +211,7 @@ def _ascent_step(session, path: str, size: int, pre_activation: bool = False):
     return session.context.cached(("features/ascent", path, size, pre_activation), build)
 
 
-def _check_filters(session, info: LayerInfo, filters: Sequence[int]) -> np.ndarray:
+def _check_filters(info: LayerInfo, filters: Sequence[int]) -> np.ndarray:
     count = info.output_shape[-1]
     chosen = np.asarray([int(f) for f in filters], dtype=np.int32)
     if chosen.size == 0:
@@ -246,7 +246,7 @@ def ascend(session, layer: str, filters: Sequence[int], settings: PatternSetting
     from engine.model.backend import tf
 
     info = feature_layer(session, layer)
-    chosen = _check_filters(session, info, filters)
+    chosen = _check_filters(info, filters)
     step = _ascent_step(session, info.path, settings.size, settings.pre_activation)
     channels = session.context.input_shape[-1]
     mode = session.info.preprocessing
@@ -297,7 +297,7 @@ def filter_means(session, layer: str, images: np.ndarray, filters: Sequence[int]
     from engine.model.backend import tf
 
     info = feature_layer(session, layer)
-    chosen = _check_filters(session, info, filters)
+    chosen = _check_filters(info, filters)
     images = np.asarray(images, np.float32)
     extractor = _extractor(session, info.path, images.shape[1], pre_activation)
     features = extractor(tf.constant(images), training=False)

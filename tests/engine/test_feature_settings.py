@@ -110,18 +110,18 @@ def _info(path: str, shape: tuple = (None, 8, 8, 4), kind: str = "Conv2D") -> La
 
 def test_filters_are_checked_against_the_layer() -> None:
     info = _info("conv")
-    assert patterns._check_filters(None, info, [0, 3, np.int64(2)]).tolist() == [0, 3, 2]
-    assert patterns._check_filters(None, info, [1]).dtype == np.int32
+    assert patterns._check_filters(info, [0, 3, np.int64(2)]).tolist() == [0, 3, 2]
+    assert patterns._check_filters(info, [1]).dtype == np.int32
     for bad, first in (([4], 4), ([1, -1, 9], -1)):
         with pytest.raises(MethodError) as refused:
-            patterns._check_filters(None, info, bad)
+            patterns._check_filters(info, bad)
         assert str(refused.value) == f"filter {first} is out of range: layer 'conv' has 4 filters"
     with pytest.raises(MethodError, match="^no filters chosen$"):
-        patterns._check_filters(None, info, [])
+        patterns._check_filters(info, [])
     unknown = _info("dyn", (None, 8, 8, None))
-    assert patterns._check_filters(None, unknown, [99]).tolist() == [99]
+    assert patterns._check_filters(unknown, [99]).tolist() == [99]
     with pytest.raises(MethodError, match="filter -2 is out of range: layer 'dyn' has None filters"):
-        patterns._check_filters(None, unknown, [-2])
+        patterns._check_filters(unknown, [-2])
 
 
 def _session(*layers: LayerInfo, black_box: bool = False) -> SimpleNamespace:

@@ -126,3 +126,37 @@ def test_filter_patterns_are_the_ascent_deprocessed_with_the_chosen_contrast(tor
     raw = F.ascend(torch_session, LAYER, [2, 3], settings)
     np.testing.assert_array_equal(patterns, F.deprocess(raw, "torch", 0.25))
     assert len(partial) == 2 and np.array_equal(partial[-1], patterns)
+
+
+def test_filter_means_run_in_inference_mode(tmp_path):
+    # guards: the extractor called in training mode (batch statistics instead of the model's)
+    from engine.model.backend import keras
+
+    keras.utils.set_random_seed(6)
+    inputs = keras.Input((16, 16, 3))
+    x = keras.layers.Conv2D(4, 3, padding="same", name="conv")(inputs)
+    x = keras.layers.BatchNormalization(name="norm")(x)
+    model = keras.Model(inputs, keras.layers.Dense(2)(keras.layers.GlobalAveragePooling2D()(x)))
+    model.get_layer("norm").set_weights([np.full(4, 2.0), np.full(4, 0.5), np.full(4, 3.0), np.full(4, 4.0)])
+    images = np.random.default_rng(1).normal(5, 2, (3, 16, 16, 3)).astype(np.float32)
+    features = keras.Model(inputs, model.get_layer("norm").output)(images, training=False).numpy()
+    got = F.filter_means(session(model, preprocessing="unit"), "norm", images, [0, 1, 3])
+    np.testing.assert_allclose(got, [features[i, ..., f].mean() for i, f in enumerate([0, 1, 3])], rtol=1e-5)
+
+
+def test_filter_means_of_images_too_small_for_the_free_size_copy(tmp_path):
+    # guards: the size check skipped (a VALID convolution run on images it cannot take)
+    from engine.model.backend import keras
+
+    keras.utils.set_random_seed(7)
+    inputs = keras.Input((16, 16, 3))
+    x = keras.layers.Conv2D(4, 5, name="c1")(inputs)
+    x = keras.layers.Conv2D(4, 5, name="c2")(x)
+    model = keras.Model(inputs, keras.layers.Dense(2)(keras.layers.GlobalAveragePooling2D()(x)))
+    small = np.random.default_rng(2).random((2, 6, 6, 3)).astype(np.float32)
+    import tensorflow as tf
+
+    resized = tf.image.resize(small, (16, 16)).numpy()  # the fallback: the fixed model on resized images
+    features = keras.Model(inputs, model.get_layer("c2").output)(resized).numpy()
+    got = F.filter_means(session(model, preprocessing="unit"), "c2", small, [1, 2])
+    np.testing.assert_allclose(got, [features[0, ..., 1].mean(), features[1, ..., 2].mean()], rtol=1e-5)
