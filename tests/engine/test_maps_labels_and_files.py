@@ -48,7 +48,7 @@ def test_the_label_is_white_on_black_in_the_top_left_corner_and_grows_with_the_t
     drawn_small, drawn_large = draw_label(small, "12"), draw_label(large, "12")
     for drawn in (drawn_small, drawn_large):
         top, left, _, _ = _ink(drawn)
-        assert top <= 10 and left <= 3  # the corner, not the tile's middle
+        assert top <= 10 and left <= 8 and _ink(drawn)[3] < 100  # the corner, not the tile's middle
         assert (drawn >= 200).all(axis=2).any() and (drawn <= 30).all(axis=2).any()  # white text, black outline
     height_small = _ink(drawn_small)[2] - _ink(drawn_small)[0]
     height_large = _ink(drawn_large)[2] - _ink(drawn_large)[0]
@@ -61,7 +61,7 @@ def test_a_label_on_a_non_contiguous_tile_is_drawn_on_a_contiguous_copy():
     tiles = np.full((2, 64, 64, 3), 90, np.uint8)
     view = tiles[:, :, :, ::-1][0]
     drawn = draw_label(view, "3")
-    assert drawn.flags["C_CONTIGUOUS"] and (drawn == 255).any()
+    assert drawn.flags["C_CONTIGUOUS"] and (drawn >= 200).any()
 
 
 def test_files_go_into_new_nested_folders(tmp_path):
