@@ -85,3 +85,11 @@ def test_probes_are_cached_per_targets_output_and_variant(context):
     doubled = context.probe(("conv1",), variant="doubled-relu",
                             substitute=lambda layer: (lambda t: 2 * layer(t)) if layer.name == "conv1" else None)
     np.testing.assert_allclose(doubled(x)[0], 2 * context.probe(("conv1",))(x)[0], rtol=1e-6)
+
+
+def test_the_tf_stand_in_imports_tensorflow_on_first_use(monkeypatch):
+    # guards: the stand-in's name looked up under another key than "tf"
+    monkeypatch.setattr(backend, "_modules", {})
+    import tensorflow
+
+    assert backend.tf.constant is tensorflow.constant and backend.loaded()

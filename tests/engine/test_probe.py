@@ -157,3 +157,29 @@ def test_a_skip_around_the_layer_makes_the_tail_take_the_image_too():
     np.testing.assert_allclose(tail([x, activations]).numpy(), _logits(model, x), rtol=1e-4, atol=1e-5)
     doubled = tail([x, 2 * activations]).numpy()  # the layer's part is replaced, the skip is not
     assert not np.allclose(doubled, _logits(model, x), atol=1e-4)
+
+
+def test_an_output_of_unknown_width_counts_as_one_unit():
+    inputs = keras.Input((8, 8, None))  # channels unknown: so is the pooled output's width
+    model = keras.Model(inputs, layers.GlobalAveragePooling2D()(inputs))
+    assert output_heads(model) == (Head("linear", 1),)
+
+
+def test_the_replay_keeps_the_keyword_arguments_a_layer_was_called_with():
+    # guards: a node's call arguments dropped (a BatchNormalization built with training=True
+    # would switch to its moving statistics in the probe)
+    keras.utils.set_random_seed(1)
+    inputs = keras.Input((16, 16, 3))
+    x = layers.Conv2D(4, 3, padding="same", name="conv")(inputs)
+    x = layers.BatchNormalization(name="norm")(x, training=True)
+    model = keras.Model(inputs, layers.Dense(3, activation="softmax", name="predictions")(
+        layers.GlobalAveragePooling2D()(x)))
+    model.get_layer("norm").set_weights([np.full(4, 2.0), np.full(4, 0.5), np.full(4, 3.0), np.full(4, 9.0)])
+    x = _batch((4, 16, 16, 3))
+    logits = build_probe(model, ("norm",))(x)
+    np.testing.assert_allclose(logits[1].numpy(), _logits(model, x), rtol=1e-4, atol=1e-5)
+    batch_mean = logits[0].numpy().mean(axis=(0, 1, 2))
+    np.testing.assert_allclose(batch_mean, np.full(4, 0.5), atol=1e-4)  # normalised by the batch: beta
+    # a layer without an activation keeps its call arguments through its "linear twin" too
+    twin = build_probe(model, ("norm",), substitute=lambda layer: LinearActivation(layer) if layer.name == "norm" else None)
+    np.testing.assert_allclose(twin(x)[0].numpy(), logits[0].numpy(), rtol=1e-5, atol=1e-5)
