@@ -140,3 +140,43 @@ def test_the_first_line_of_an_error_is_kept_short():
     assert _first_line(ValueError("\n  first line  \nsecond")) == "first line"
     assert _first_line(ValueError("")) == "ValueError"
     assert _first_line(ValueError("x" * 300)) == "x" * 200
+
+
+def _save_module(folder: Path, serve) -> None:
+    import tensorflow as tf
+
+    module = tf.Module()
+    module.serve = serve
+    tf.saved_model.save(module, str(folder), signatures={"serving_default": serve})
+
+
+def test_a_double_precision_graph_is_fed_and_read_as_the_engine_expects(tmp_path):
+    # guards: float32 images sent to a float64 input (TensorFlow refuses), float64 scores returned
+    import tensorflow as tf
+
+    @tf.function(input_signature=[tf.TensorSpec((None, 4, 4, 3), tf.float64)])
+    def serve(x):
+        return {"scores": tf.reduce_mean(x, axis=(1, 2)) * 2.0}
+
+    _save_module(tmp_path / "double", serve)
+    runtime = SavedModelRuntime(tmp_path / "double")
+    x = np.random.default_rng(3).random((2, 4, 4, 3)).astype(np.float32)
+    scores = runtime.run(x)
+    assert scores.dtype == np.float32
+    np.testing.assert_allclose(scores, x.mean(axis=(1, 2)) * 2.0, rtol=1e-6)
+    assert [n.type for n in runtime.nodes[1:]] == [n.name.split(" x")[0] for n in runtime.nodes[1:]]
+
+
+def test_an_output_of_unknown_rank_is_refused_in_one_line(tmp_path):
+    import tensorflow as tf
+
+    @tf.function(input_signature=[tf.TensorSpec((None, 4, 4, 3), tf.float32)])
+    def serve(x):
+        pooled = tf.reduce_mean(x, axis=(1, 2))
+        shape = tf.boolean_mask(tf.shape(pooled), tf.shape(pooled) > 0)  # of unknown length when traced
+        return {"scores": tf.reshape(pooled, shape)}
+
+    _save_module(tmp_path / "open", serve)
+    with pytest.raises(ModelLoadError, match=r"^open: the serving output 'scores' has an open size .*; "
+                                             r"one score per class expected$"):
+        SavedModelRuntime(tmp_path / "open")
