@@ -6,6 +6,7 @@ several graphs, and the operators that need the user's trust.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -180,3 +181,98 @@ def test_an_output_of_unknown_rank_is_refused_in_one_line(tmp_path):
     with pytest.raises(ModelLoadError, match=r"^open: the serving output 'scores' has an open size .*; "
                                              r"one score per class expected$"):
         SavedModelRuntime(tmp_path / "open")
+
+
+@pytest.fixture(scope="module")
+def unusable(tmp_path_factory):
+    from tests.exports_unusable import saved_models
+
+    return saved_models(tmp_path_factory.mktemp("unusable"))
+
+
+@pytest.mark.parametrize("case, message", [
+    ("no-signature", "no-signature: the SavedModel has no 'serving_default' signature (signatures: none); "
+                     "export it with one that takes a batch of images"),
+    ("other-signature", "other-signature: the SavedModel has no 'serving_default' signature (signatures: other); "
+                        "export it with one that takes a batch of images"),
+    ("uint8-input", "uint8-input: the serving input takes uint8; ConvScope feeds preprocessed float images: "
+                    "export the model with a float input"),
+    ("open-size", "open-size: the serving input [None, None, None, 3] is not (batch, height, width, channels) "
+                  "with a fixed image size"),
+    ("text-output", "text-output: the serving output 'scores' holds string, not scores"),
+])
+def test_each_refusal_says_what_is_wrong_and_what_to_do(unusable, case, message):
+    with pytest.raises(ModelLoadError) as refused:
+        SavedModelRuntime(unusable[case])
+    assert str(refused.value) == message
+
+
+def _signature_module(folder: Path, **signatures) -> None:
+    import tensorflow as tf
+
+    module = tf.Module()
+    for name, function in signatures.items():
+        setattr(module, name, function)
+    tf.saved_model.save(module, str(folder), signatures=signatures)
+
+
+@pytest.mark.parametrize("spec, shown", [((None, 8, 8), "[None, 8, 8]"), ((None, None, 8, 3), "[None, None, 8, 3]"),
+                                         (None, "None")])
+def test_inputs_that_are_not_fixed_size_images_are_refused(tmp_path, spec, shown):
+    # guards: a 3-D input, an open height, an input of unknown rank accepted (or failing with a traceback)
+    import tensorflow as tf
+
+    @tf.function(input_signature=[tf.TensorSpec(spec, tf.float32)])
+    def serve(x):
+        return {"scores": tf.reshape(tf.reduce_mean(x), (1, 1))}
+
+    _signature_module(tmp_path / "bad", serving_default=serve)
+    with pytest.raises(ModelLoadError, match=rf"^bad: the serving input {re.escape(shown)} is not \(batch, height, "
+                                             r"width, channels\) with a fixed image size$"):
+        SavedModelRuntime(tmp_path / "bad")
+
+
+def test_two_inputs_and_other_signatures_are_named(tmp_path):
+    import tensorflow as tf
+
+    @tf.function(input_signature=[tf.TensorSpec((None, 4, 4, 3), tf.float32), tf.TensorSpec((None, 2), tf.float32)])
+    def two(x, extra):
+        return {"scores": tf.reduce_mean(x, axis=(1, 2)) + extra[:, :1]}
+
+    _signature_module(tmp_path / "two", serving_default=two)
+    with pytest.raises(ModelLoadError, match=r"^two: the serving signature takes 2 inputs; one image expected$"):
+        SavedModelRuntime(tmp_path / "two")
+    _signature_module(tmp_path / "others", predict=two, score=two)
+    with pytest.raises(ModelLoadError, match=r"\(signatures: predict, score\);"):
+        SavedModelRuntime(tmp_path / "others")
+
+
+def test_a_folder_tensorflow_cannot_load_is_one_line_with_its_reason(exported, tmp_path):
+    import shutil
+
+    copy = tmp_path / "novars"
+    shutil.copytree(exported[0], copy)
+    shutil.rmtree(copy / "variables")
+    with pytest.raises(ModelLoadError) as refused:
+        SavedModelRuntime(copy)
+    message = str(refused.value)
+    assert message.startswith("novars: cannot load the SavedModel (") and "\n" not in message
+    assert not message.endswith("(None)") and len(message) > len("novars: cannot load the SavedModel ()")
+
+
+def test_the_serve_graph_of_a_two_graph_folder_is_loaded(tmp_path):
+    # guards: the serve graph's tags not passed to the loader (TensorFlow refuses a folder of several graphs)
+    import tensorflow as tf
+
+    path = tmp_path / "two_graphs"
+    with tf.Graph().as_default(), tf.compat.v1.Session() as session:
+        x = tf.compat.v1.placeholder(tf.float32, (None, 4, 4, 3), name="x")
+        y = tf.reduce_mean(x, axis=[1, 2], name="y") * 3.0
+        signature = tf.compat.v1.saved_model.predict_signature_def({"x": x}, {"y": y})
+        builder = tf.compat.v1.saved_model.Builder(str(path))
+        builder.add_meta_graph_and_variables(session, ["train"], signature_def_map={"serving_default": signature})
+        builder.add_meta_graph(["serve", "cpu"], signature_def_map={"serving_default": signature})
+        builder.save()
+    runtime = SavedModelRuntime(path)
+    images = np.random.default_rng(4).random((2, 4, 4, 3)).astype(np.float32)
+    np.testing.assert_allclose(runtime.run(images), images.mean(axis=(1, 2)) * 3.0, rtol=1e-6)
