@@ -276,3 +276,54 @@ def test_the_serve_graph_of_a_two_graph_folder_is_loaded(tmp_path):
     runtime = SavedModelRuntime(path)
     images = np.random.default_rng(4).random((2, 4, 4, 3)).astype(np.float32)
     np.testing.assert_allclose(runtime.run(images), images.mean(axis=(1, 2)) * 3.0, rtol=1e-6)
+
+
+def test_a_damaged_graph_file_names_the_parser_s_reason(unusable):
+    with pytest.raises(ModelLoadError) as refused:
+        SavedModelRuntime(unusable["damaged"])
+    message = str(refused.value)
+    assert message.startswith("damaged: saved_model.pb is damaged (") and not message.endswith("(None)")
+
+
+def test_every_unsafe_operator_is_named(tmp_path):
+    import tensorflow as tf
+
+    @tf.function(input_signature=[tf.TensorSpec((None, 4, 4, 3), tf.float32)])
+    def serve(x):
+        tf.print("scores")
+        tf.io.write_file(str(tmp_path / "never.txt"), "x")
+        return {"output": tf.reduce_mean(x, axis=(1, 2))}
+
+    _signature_module(tmp_path / "both", serving_default=serve)
+    with pytest.raises(UnsafeModelError, match=r"the graph holds operator PrintV2, WriteFile, which"):
+        SavedModelRuntime(tmp_path / "both")
+    assert not (tmp_path / "never.txt").exists()
+
+
+def _two_graphs(path: Path, tags: tuple[list[str], list[str]]) -> None:
+    import tensorflow as tf
+
+    with tf.Graph().as_default(), tf.compat.v1.Session() as session:
+        x = tf.compat.v1.placeholder(tf.float32, (None, 4, 4, 3), name="x")
+        y = tf.reduce_mean(x, axis=[1, 2], name="y")
+        signature = tf.compat.v1.saved_model.predict_signature_def({"x": x}, {"y": y})
+        builder = tf.compat.v1.saved_model.Builder(str(path))
+        builder.add_meta_graph_and_variables(session, tags[0], signature_def_map={"serving_default": signature})
+        builder.add_meta_graph(tags[1], signature_def_map={"serving_default": signature})
+        builder.save()
+
+
+def test_several_graphs_none_for_serving_is_refused_by_folder_name(tmp_path):
+    _two_graphs(tmp_path / "estimator", (["train"], ["eval"]))
+    with pytest.raises(ModelLoadError, match=r"^estimator: the SavedModel holds several graphs and none is tagged"):
+        SavedModelRuntime(tmp_path / "estimator")
+
+
+def test_a_one_unit_linear_head_stays_linear_and_no_tensor_size_is_claimed(tmp_path):
+    # guards: every one-unit head taken for a sigmoid; a largest-tensor size invented (0 means unknown:
+    # the methods then estimate their chunks themselves)
+    inputs = keras.Input((8, 8, 3))
+    keras.Model(inputs, layers.Dense(1, name="score")(layers.Flatten()(inputs))).export(tmp_path / "one")
+    runtime = SavedModelRuntime(tmp_path / "one")
+    assert runtime.units == 1 and runtime.activation == "linear" and runtime.largest_tensor == 0
+
