@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import logging
 import shutil
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -116,8 +117,10 @@ def test_the_rows_in_the_folders_order_equal_the_single_process_comparison(fake_
     local = compare_folder(a, b, lot, options)
     streamed: list = []
     progress: list = []
+    began = time.perf_counter()
     remote = compare_ray.compare_with_ray(a, b, _args(lot), options, on_rows=streamed.extend,
                                           progress=lambda done, total: progress.append((done, total)))
+    assert 0.0 < remote.seconds <= time.perf_counter() - began
     assert fake_ray.block_sizes == [2, 2, 1]
     assert [r.path for r in remote.rows] == [r.path for r in local.rows] and len(remote.rows) == 5
     assert [r.path for r in streamed] == [r.path for r in local.rows]
@@ -129,6 +132,12 @@ def test_the_rows_in_the_folders_order_equal_the_single_process_comparison(fake_
     assert remote.complete and remote.a.total == 5 and remote.b.total == 5
     assert [r.path for r in remote.a.rows] == [r.path for r in local.a.rows]
     assert remote.a.verdict == local.a.verdict and remote.b.verdict == local.b.verdict
+    for mine, theirs in ((remote.a, local.a), (remote.b, local.b)):  # the lot-level figures merged from the actors
+        ours, reference = mine.trust["overall"], theirs.trust["overall"]
+        assert ours["aupro"] == pytest.approx(reference["aupro"], abs=1e-6)
+        for curve in ("deletion", "insertion"):
+            assert ours["mean_curves"]["map"][curve] == pytest.approx(reference["mean_curves"]["map"][curve], abs=1e-6)
+        assert [r.energy_inside for r in mine.rows] == pytest.approx([r.energy_inside for r in theirs.rows])
     assert [s.row.path for s in remote.flips] == [s.row.path for s in local.flips]
     assert fake_ray.shutdowns == 1 and fake_ray.addresses == [None]
 
