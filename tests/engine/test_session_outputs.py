@@ -110,3 +110,34 @@ def test_no_cam_layer_says_what_works_instead():
     session = Session(dense_only_model((SIZE, SIZE, 3)), "dense.keras", Sidecar(preprocessing="unit"))
     with pytest.raises(LayerError, match="use an input-gradient method such as saliency"):
         session.layer(None)
+
+
+def test_the_model_info_from_a_session_built_directly():
+    # guards: the class count not reaching the default-layer rule (SqueezeNet's logits conv taken),
+    # the heads or the warnings list not passed on, the no-CAM warning given to the wrong models
+    from tests.models import dense_only_model, squeezenet_like
+
+    squeeze = Session(squeezenet_like((SIZE, SIZE, 3)), "sq.keras", Sidecar(preprocessing="unit"))
+    assert squeeze.info.default_layer == "features" and squeeze.info.heads == squeeze.context.heads
+    assert squeeze.info.warnings == ()
+    dense = Session(dense_only_model((SIZE, SIZE, 3)), "dense.keras", Sidecar(preprocessing="unit"))
+    assert dense.info.warnings == ("no layer with a spatial (4-D) output: CAMs are unavailable, "
+                                   "input-gradient methods work",)
+    ignored = Session(_cnn(), "m.keras", Sidecar(preprocessing="unit", target_layer="nowhere"))
+    assert len(ignored.info.warnings) == 1 and ignored.info.warnings[0].startswith("sidecar target layer ignored: ")
+    assert ignored.info.default_layer == "last"
+
+
+def test_a_model_that_is_not_an_image_classifier_is_refused_by_its_name():
+    from engine.errors import ModelLoadError
+    from tests.models import keras, layers
+
+    a, b = keras.Input((SIZE, SIZE, 3)), keras.Input((SIZE, SIZE, 3))
+    two = keras.Model([a, b], layers.Dense(2)(layers.Flatten()(layers.Add()([a, b]))))
+    with pytest.raises(ModelLoadError, match=r"^two.keras: the model has 2 inputs"):
+        Session(two, "folder/two.keras", Sidecar())
+
+
+def test_five_classes_by_default():
+    session = Session(_cnn(units=7), "seven.keras", Sidecar(preprocessing="unit"))
+    assert len(session.predict([_image(3)])[0].top) == 5
