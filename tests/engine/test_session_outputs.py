@@ -141,3 +141,36 @@ def test_a_model_that_is_not_an_image_classifier_is_refused_by_its_name():
 def test_five_classes_by_default():
     session = Session(_cnn(units=7), "seven.keras", Sidecar(preprocessing="unit"))
     assert len(session.predict([_image(3)])[0].top) == 5
+
+
+@pytest.fixture(scope="module")
+def three_scales() -> Session:
+    from tests.models import keras, layers
+
+    keras.utils.set_random_seed(3)
+    inputs = keras.Input((SIZE, SIZE, 3))
+    x = layers.Conv2D(4, 3, padding="same", activation="relu", name="a")(inputs)
+    x = layers.Conv2D(4, 3, strides=2, padding="same", activation="relu", name="b")(x)
+    x = layers.Conv2D(4, 3, strides=2, padding="same", activation="relu", name="c")(x)
+    outputs = layers.Dense(2, activation="softmax")(layers.GlobalAveragePooling2D(name="gap")(x))
+    return Session(keras.Model(inputs, outputs), "three.keras", Sidecar(preprocessing="unit"))
+
+
+def test_fusing_from_one_named_layer_takes_the_resolutions_up_to_it(three_scales):
+    # guards: the named layer ignored (the default set ending at the deepest layer taken), a single
+    # name not given its default set, the set not ending at the named layer
+    assert three_scales.target_layers(None, fuse="max") == ["a", "b", "c"]
+    assert three_scales.target_layers("b", fuse="max") == ["a", "b"]
+    assert three_scales.target_layers("b") == ["b"]
+
+
+def test_layers_that_cannot_serve_say_why_in_full(three_scales):
+    with pytest.raises(LayerError, match=r"^layer 'gap' has output \(None, 4\); a CAM needs a 4-D \(batch, height, "
+                                         r"width, channels\) output with a spatial size above 1x1$"):
+        three_scales.layer("gap")
+    from tests.models import dense_only_model
+
+    dense = Session(dense_only_model((SIZE, SIZE, 3)), "dense.keras", Sidecar(preprocessing="unit"))
+    with pytest.raises(LayerError, match=r"^the model has no layer with a spatial \(4-D\) output: CAMs are unavailable; "
+                                         r"use an input-gradient method such as saliency$"):
+        dense.layer(None)
