@@ -130,3 +130,53 @@ def test_a_class_named_with_stray_letters_is_unknown(session):
     with pytest.raises(Exception, match=r"^unknown class 'X1'; classes: ok, scratch, crack$"):
         session.class_index("X1")
     assert session.logits(np.zeros((0, SIZE, SIZE, 3), np.float32)).dtype == np.float32
+
+
+def test_the_requests_defaults_and_switches_reach_the_method(session):
+    # guards: another default method, a layer given to a method on the input, a fusion rule set
+    # for one layer, the fuse option not reaching the layer choice, classes of a whole batch
+    # not defaulting to the predicted ones
+    image = _image(10)
+    assert session.explain(image).method == "gradcam"
+    assert session.explain(image).params["fuse"] is None
+    assert session.explain(image, "saliency").layer is None
+    fused = session.explain(image, "gradcam", fuse="max")
+    assert fused.layer == " + ".join(session.target_layers(None, "max")) and " + " in fused.layer
+    images = [_image(11), _image(12)]
+    predicted = [p.best.index for p in session.predict(images, top=1)]
+    assert [e.class_index for e in session.explain_batch(images)] == predicted
+
+
+def test_progress_and_cancel_reach_the_method(session):
+    from engine.errors import Cancelled
+
+    seen: list = []
+    session.explain(_image(13), "occlusion", class_index=0, patch=8, stride=8, progress=lambda d, t: seen.append(d))
+    assert seen and seen[-1] > 0
+    with pytest.raises(Cancelled):
+        session.explain(_image(13), "occlusion", class_index=0, patch=8, stride=8, cancel=lambda: True)
+
+
+def test_integrated_gradients_start_from_black_in_the_models_own_input_space():
+    # guards: the session's preprocessing not passed to the method (a caffe model's black baseline
+    # is -mean per channel, not zeros): completeness then fails
+    from engine.images.preprocessing import preprocess
+    from engine.model.sidecar import Sidecar
+
+    caffe = Session(_cnn(), "caffe.keras", Sidecar(preprocessing="caffe"))
+    image = _image(14)
+    explanation = caffe.explain(image, "integrated-gradients", class_index=1, steps=128)
+    black = preprocess(np.zeros((1, SIZE, SIZE, 3), np.float32), "caffe")
+    gap = caffe.logits(caffe.batch([image]))[0, 1] - caffe.logits(black)[0, 1]
+    assert float(np.sum(explanation.raw)) == pytest.approx(float(gap), rel=0.05, abs=1e-3)
+
+
+def test_a_class_of_the_second_output_is_checked_against_that_output():
+    from engine.errors import MethodError
+    from engine.model.sidecar import Sidecar
+    from tests.models import multi_output_model
+
+    two = Session(multi_output_model((SIZE, SIZE, 3), classes=(3, 5)), "two.keras", Sidecar(preprocessing="unit"))
+    assert two.explain(_image(15), "gradcam", layer="conv2", class_index=4, output=1).class_index == 4
+    with pytest.raises(MethodError, match="out of range: the model has 3 classes"):
+        two.explain(_image(15), "gradcam", layer="conv2", class_index=4)  # output 0 by default
