@@ -201,7 +201,6 @@ def test_ray_already_running_is_left_running_and_a_failure_still_disconnects(fak
 
     def broken(*_args, **_kwargs):
         raise RuntimeError("actor died")
-        yield  # a generator, as _pairings is
 
     monkeypatch.setattr(compare_ray, "_pairings", broken)
     with pytest.raises(RuntimeError, match="actor died"):
