@@ -180,3 +180,21 @@ def test_a_class_of_the_second_output_is_checked_against_that_output():
     assert two.explain(_image(15), "gradcam", layer="conv2", class_index=4, output=1).class_index == 4
     with pytest.raises(MethodError, match="out of range: the model has 3 classes"):
         two.explain(_image(15), "gradcam", layer="conv2", class_index=4)  # output 0 by default
+
+
+def test_tiles_keep_the_class_and_the_whole_image_fallback_keeps_everything_else(session):
+    # guards: a chosen class 0 taken for "the predicted one" on tiles, the method's parameters,
+    # progress or cancel dropped when an image is explained whole instead
+    from engine.errors import Cancelled
+
+    big = _image(16, size=SIZE * 2)
+    predicted = session.predict([big], top=1)[0].best.index
+    for wanted in {0, (predicted + 1) % 3}:
+        assert session.explain(big, "gradcam", class_index=wanted, tiles=True).class_index == wanted
+    small = _image(17, size=SIZE - 4)
+    seen: list = []
+    whole = session.explain(small, "occlusion", class_index=1, patch=6, stride=6, tiles=True,
+                            progress=lambda d, t: seen.append(d))
+    assert whole.params["patch"] == 6 and whole.params["stride"] == 6 and seen
+    with pytest.raises(Cancelled):
+        session.explain(small, "occlusion", class_index=1, patch=6, stride=6, tiles=True, cancel=lambda: True)
