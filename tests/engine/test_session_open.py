@@ -198,3 +198,17 @@ def test_tiles_keep_the_class_and_the_whole_image_fallback_keeps_everything_else
     assert whole.params["patch"] == 6 and whole.params["stride"] == 6 and seen
     with pytest.raises(Cancelled):
         session.explain(small, "occlusion", class_index=1, patch=6, stride=6, tiles=True, cancel=lambda: True)
+
+
+def test_every_layer_that_runs_code_is_named_in_the_trust_note(tmp_path):
+    from tests.models import keras, layers
+
+    inputs = keras.Input((8, 8, 3))
+    x = layers.Lambda(lambda t: t * 2.0, name="double_it")(inputs)
+    x = layers.Lambda(lambda t: t + 1.0, name="shift_it")(x)
+    model = keras.Model(inputs, layers.Dense(2, activation="softmax")(layers.Flatten()(x)))
+    session = Session.open(save_model(model, tmp_path, "two_lambdas.keras"), trust=True)
+    note = session.info.warnings[0]
+    names = note.removeprefix("loaded on trust: safe mode refuses layer ").removesuffix(
+        ", which runs Python code when loaded")
+    assert names.split(", ")[0].startswith("double_it") and names.split(", ")[1].startswith("shift_it")

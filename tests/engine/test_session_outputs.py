@@ -174,3 +174,10 @@ def test_layers_that_cannot_serve_say_why_in_full(three_scales):
     with pytest.raises(LayerError, match=r"^the model has no layer with a spatial \(4-D\) output: CAMs are unavailable; "
                                          r"use an input-gradient method such as saliency$"):
         dense.layer(None)
+
+
+def test_each_output_has_its_own_compiled_forward_pass(two_outputs):
+    # guards: the compiled pass cached without its output index (output 1 answered by output 0's)
+    x = two_outputs.batch([_image(2)])
+    assert two_outputs.logits(x, 0).shape == (1, 3) and two_outputs.logits(x, 1).shape == (1, 5)
+    assert two_outputs.logits(x, 0).shape == (1, 3)
