@@ -212,3 +212,27 @@ def test_every_layer_that_runs_code_is_named_in_the_trust_note(tmp_path):
     names = note.removeprefix("loaded on trust: safe mode refuses layer ").removesuffix(
         ", which runs Python code when loaded")
     assert names.split(", ")[0].startswith("double_it") and names.split(", ")[1].startswith("shift_it")
+
+
+def test_the_seconds_are_per_image_of_the_batch(session):
+    # guards: the time multiplied by the batch, measured from the wrong start, divided by two for one image
+    import time
+
+    images = [_image(18), _image(19)]
+    session.explain_batch(images, "occlusion", patch=4, stride=2)  # compiled once, outside the measure
+    began = time.perf_counter()
+    pair = session.explain_batch(images, "occlusion", patch=4, stride=2)
+    elapsed = time.perf_counter() - began
+    assert 0.3 * elapsed / 2 <= pair[0].seconds == pair[1].seconds <= elapsed / 2
+    began = time.perf_counter()
+    one = session.explain(images[0], "occlusion", patch=4, stride=2)
+    elapsed = time.perf_counter() - began
+    assert 0.6 * elapsed <= one.seconds <= elapsed  # the time of the one image, not half of it
+
+
+def test_the_guided_step_reports_its_progress(session):
+    plain: list = []
+    guided: list = []
+    session.explain(_image(20), "gradcam", class_index=1, progress=lambda d, t: plain.append((d, t)))
+    session.explain(_image(20), "gradcam", class_index=1, guided=True, progress=lambda d, t: guided.append((d, t)))
+    assert len(guided) > len(plain)
