@@ -160,10 +160,11 @@ def test_the_chosen_polarity_reaches_the_map():
 def test_combinations_that_apply_are_accepted_and_missing_ones_are_defaults():
     # guards: the applicability test ignoring which kind the method is; an option left out
     # of the dictionary taken as set
-    combine.check_options({**_options(), "guided": True}, "gradcam", is_cam=True)
-    combine.check_options({**_options(), "polarity": "positive", "clip_percentile": 99.0}, "saliency", is_cam=False)
-    combine.check_options({}, "gradcam", is_cam=True)
-    combine.check_options({}, "saliency", is_cam=False)
+    accepted = [({**_options(), "guided": True}, "gradcam", True),
+                ({**_options(), "polarity": "positive", "clip_percentile": 99.0}, "saliency", False),
+                ({}, "gradcam", True), ({}, "saliency", False)]
+    for options, method, is_cam in accepted:
+        assert combine.check_options(options, method, is_cam) is None  # no MethodError
 
 
 def test_the_threshold_is_the_last_magnitude_when_the_share_is_reached_only_there():
