@@ -128,7 +128,7 @@ def test_filter_patterns_are_the_ascent_deprocessed_with_the_chosen_contrast(tor
     assert len(partial) == 2 and np.array_equal(partial[-1], patterns)
 
 
-def test_filter_means_run_in_inference_mode(tmp_path):
+def test_filter_means_run_in_inference_mode():
     # guards: the extractor called in training mode (batch statistics instead of the model's)
     from engine.model.backend import keras
 
@@ -144,7 +144,7 @@ def test_filter_means_run_in_inference_mode(tmp_path):
     np.testing.assert_allclose(got, [features[i, ..., f].mean() for i, f in enumerate([0, 1, 3])], rtol=1e-5)
 
 
-def test_filter_means_of_images_too_small_for_the_free_size_copy(tmp_path):
+def test_filter_means_of_images_too_small_for_the_free_size_copy():
     # guards: the size check skipped (a VALID convolution run on images it cannot take)
     from engine.model.backend import keras
 

@@ -49,13 +49,16 @@ def test_load_imports_once_quietly_and_the_stand_ins_forward():
     assert repr(backend.tf) == "<deferred tf>" and repr(backend.keras) == "<deferred keras>"
 
 
-def test_a_stand_in_imports_on_first_use(monkeypatch):
-    # guards: the stand-in reading the wrong module of the pair (tf for keras)
+@pytest.mark.parametrize("name, attribute", [("keras", "Model"), ("tf", "constant")])
+def test_a_stand_in_imports_on_first_use(monkeypatch, name, attribute):
+    # guards: the stand-in reading the wrong module of the pair (tf for keras), or its name looked
+    # up under another key
+    import importlib
+
     monkeypatch.setattr(backend, "_modules", {})
     assert not backend.loaded()
-    import keras
-
-    assert backend.keras.Model is keras.Model and backend.loaded()
+    real = importlib.import_module({"tf": "tensorflow", "keras": "keras"}[name])
+    assert getattr(getattr(backend, name), attribute) is getattr(real, attribute) and backend.loaded()
 
 
 @pytest.fixture(scope="module")
@@ -85,11 +88,3 @@ def test_probes_are_cached_per_targets_output_and_variant(context):
     doubled = context.probe(("conv1",), variant="doubled-relu",
                             substitute=lambda layer: (lambda t: 2 * layer(t)) if layer.name == "conv1" else None)
     np.testing.assert_allclose(doubled(x)[0], 2 * context.probe(("conv1",))(x)[0], rtol=1e-6)
-
-
-def test_the_tf_stand_in_imports_tensorflow_on_first_use(monkeypatch):
-    # guards: the stand-in's name looked up under another key than "tf"
-    monkeypatch.setattr(backend, "_modules", {})
-    import tensorflow
-
-    assert backend.tf.constant is tensorflow.constant and backend.loaded()

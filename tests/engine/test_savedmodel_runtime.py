@@ -143,12 +143,13 @@ def test_the_first_line_of_an_error_is_kept_short():
     assert _first_line(ValueError("x" * 300)) == "x" * 200
 
 
-def _save_module(folder: Path, serve) -> None:
+def _signature_module(folder: Path, **signatures) -> None:
     import tensorflow as tf
 
     module = tf.Module()
-    module.serve = serve
-    tf.saved_model.save(module, str(folder), signatures={"serving_default": serve})
+    for name, function in signatures.items():
+        setattr(module, name, function)
+    tf.saved_model.save(module, str(folder), signatures=signatures)
 
 
 def test_a_double_precision_graph_is_fed_and_read_as_the_engine_expects(tmp_path):
@@ -159,7 +160,7 @@ def test_a_double_precision_graph_is_fed_and_read_as_the_engine_expects(tmp_path
     def serve(x):
         return {"scores": tf.reduce_mean(x, axis=(1, 2)) * 2.0}
 
-    _save_module(tmp_path / "double", serve)
+    _signature_module(tmp_path / "double", serving_default=serve)
     runtime = SavedModelRuntime(tmp_path / "double")
     x = np.random.default_rng(3).random((2, 4, 4, 3)).astype(np.float32)
     scores = runtime.run(x)
@@ -177,7 +178,7 @@ def test_an_output_of_unknown_rank_is_refused_in_one_line(tmp_path):
         shape = tf.boolean_mask(tf.shape(pooled), tf.shape(pooled) > 0)  # of unknown length when traced
         return {"scores": tf.reshape(pooled, shape)}
 
-    _save_module(tmp_path / "open", serve)
+    _signature_module(tmp_path / "open", serving_default=serve)
     with pytest.raises(ModelLoadError, match=r"^open: the serving output 'scores' has an open size .*; "
                                              r"one score per class expected$"):
         SavedModelRuntime(tmp_path / "open")
@@ -205,15 +206,6 @@ def test_each_refusal_says_what_is_wrong_and_what_to_do(unusable, case, message)
     with pytest.raises(ModelLoadError) as refused:
         SavedModelRuntime(unusable[case])
     assert str(refused.value) == message
-
-
-def _signature_module(folder: Path, **signatures) -> None:
-    import tensorflow as tf
-
-    module = tf.Module()
-    for name, function in signatures.items():
-        setattr(module, name, function)
-    tf.saved_model.save(module, str(folder), signatures=signatures)
 
 
 @pytest.mark.parametrize("spec, shown", [((None, 8, 8), "[None, 8, 8]"), ((None, None, 8, 3), "[None, None, 8, 3]"),
@@ -260,19 +252,24 @@ def test_a_folder_tensorflow_cannot_load_is_one_line_with_its_reason(exported, t
     assert not message.endswith("(None)") and len(message) > len("novars: cannot load the SavedModel ()")
 
 
-def test_the_serve_graph_of_a_two_graph_folder_is_loaded(tmp_path):
-    # guards: the serve graph's tags not passed to the loader (TensorFlow refuses a folder of several graphs)
+def _two_graphs(path: Path, tags: tuple[list[str], list[str]], scale: float = 1.0) -> None:
+    """A TF1-style folder (an estimator's export) holding two graphs with these tags: images -> scale x mean."""
     import tensorflow as tf
 
-    path = tmp_path / "two_graphs"
     with tf.Graph().as_default(), tf.compat.v1.Session() as session:
         x = tf.compat.v1.placeholder(tf.float32, (None, 4, 4, 3), name="x")
-        y = tf.reduce_mean(x, axis=[1, 2], name="y") * 3.0
+        y = tf.reduce_mean(x, axis=[1, 2], name="y") * scale
         signature = tf.compat.v1.saved_model.predict_signature_def({"x": x}, {"y": y})
         builder = tf.compat.v1.saved_model.Builder(str(path))
-        builder.add_meta_graph_and_variables(session, ["train"], signature_def_map={"serving_default": signature})
-        builder.add_meta_graph(["serve", "cpu"], signature_def_map={"serving_default": signature})
+        builder.add_meta_graph_and_variables(session, tags[0], signature_def_map={"serving_default": signature})
+        builder.add_meta_graph(tags[1], signature_def_map={"serving_default": signature})
         builder.save()
+
+
+def test_the_serve_graph_of_a_two_graph_folder_is_loaded(tmp_path):
+    # guards: the serve graph's tags not passed to the loader (TensorFlow refuses a folder of several graphs)
+    path = tmp_path / "two_graphs"
+    _two_graphs(path, (["train"], ["serve", "cpu"]), scale=3.0)
     runtime = SavedModelRuntime(path)
     images = np.random.default_rng(4).random((2, 4, 4, 3)).astype(np.float32)
     np.testing.assert_allclose(runtime.run(images), images.mean(axis=(1, 2)) * 3.0, rtol=1e-6)
@@ -298,19 +295,6 @@ def test_every_unsafe_operator_is_named(tmp_path):
     with pytest.raises(UnsafeModelError, match=r"the graph holds operator PrintV2, WriteFile, which"):
         SavedModelRuntime(tmp_path / "both")
     assert not (tmp_path / "never.txt").exists()
-
-
-def _two_graphs(path: Path, tags: tuple[list[str], list[str]]) -> None:
-    import tensorflow as tf
-
-    with tf.Graph().as_default(), tf.compat.v1.Session() as session:
-        x = tf.compat.v1.placeholder(tf.float32, (None, 4, 4, 3), name="x")
-        y = tf.reduce_mean(x, axis=[1, 2], name="y")
-        signature = tf.compat.v1.saved_model.predict_signature_def({"x": x}, {"y": y})
-        builder = tf.compat.v1.saved_model.Builder(str(path))
-        builder.add_meta_graph_and_variables(session, tags[0], signature_def_map={"serving_default": signature})
-        builder.add_meta_graph(tags[1], signature_def_map={"serving_default": signature})
-        builder.save()
 
 
 def test_several_graphs_none_for_serving_is_refused_by_folder_name(tmp_path):

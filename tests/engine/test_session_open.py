@@ -17,6 +17,7 @@ from engine.images.decoding import load_image
 from engine.methods import METHODS
 from engine.session import Session
 from tests.engine.test_methods_properties import SIZE, _cnn, _image
+from tests.engine.test_savedmodel_runtime import _signature_module
 from tests.models import lambda_model, rescaling_model, save_model
 
 
@@ -63,9 +64,7 @@ def test_an_export_opens_as_a_black_box_with_the_options(tmp_path):
         tf.print("scores")  # an operator that needs trust
         return {"scores": tf.nn.softmax(tf.reduce_mean(x, axis=(1, 2)))}
 
-    module = tf.Module()
-    module.serve = serve
-    tf.saved_model.save(module, str(tmp_path / "export"), signatures={"serving_default": serve})
+    _signature_module(tmp_path / "export", serving_default=serve)
     with pytest.raises(UnsafeModelError):
         Session.open(tmp_path / "export")
     registry = {name: METHODS[name] for name in ("occlusion", "rise")}
